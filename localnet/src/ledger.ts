@@ -1,0 +1,281 @@
+// The chain a localnet serves: the native runtime plus what a validator adds around it (slots on a
+// timer, a window of recent blockhashes, a transaction history and signature statuses, a faucet)
+// and the events the PubSub server turns into notifications.
+import { EventEmitter } from "node:events";
+import { createHash } from "node:crypto";
+import bs58 from "bs58";
+import {
+  ComputeBudgetProgram,
+  Keypair,
+  PublicKey,
+  SystemProgram,
+  Transaction,
+  VersionedTransaction,
+} from "@solana/web3.js";
+import { loadNativeRuntime, type NativeAccount, type NativeRuntime, type TxOutcome } from "./native.js";
+
+/** How many blocks a blockhash stays usable, as on a validator. */
+export const MAX_PROCESSING_AGE = 150;
+/** Slots after which a transaction counts as finalized. */
+export const FINALIZATION_DEPTH = 32;
+export const LAMPORTS_PER_SIGNATURE = 5000;
+const HISTORY_LIMIT = 50_000;
+const FEE_HISTORY_SLOTS = 150;
+
+export interface LedgerOptions {
+  /** Milliseconds per slot; 0 stops the timer (slots move only by `advanceSlots`). */
+  slotMs: number;
+}
+
+export interface TxRecord {
+  signature: string;
+  slot: number;
+  blockTime: number;
+  wire: Buffer;
+  err: unknown | null;
+  errMessage: string | null;
+  logs: string[];
+  fee: number;
+  preBalances: number[];
+  postBalances: number[];
+  accountKeys: string[];
+}
+
+export interface AccountChange {
+  pubkey: string;
+  /** Null when the account was closed. */
+  account: NativeAccount | null;
+  slot: number;
+}
+
+export interface Executed {
+  record: TxRecord;
+}
+
+export type SendOutcome =
+  | { kind: "landed"; record: TxRecord }
+  | { kind: "rejected"; err: unknown; errMessage: string; logs: string[] };
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+export class Ledger extends EventEmitter {
+  readonly runtime: NativeRuntime;
+  readonly genesisHash: string;
+  readonly faucet = Keypair.generate();
+  slot = 0;
+  blockHeight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly blockhashes = new Map<string, number>();
+  private readonly transactions = new Map<string, TxRecord>();
+  /** Per slot: the priority fees (micro-lamports per CU) paid, with the writable accounts locked. */
+  private readonly feesBySlot = new Map<number, { fee: number; writable: string[] }[]>();
+
+  constructor(readonly options: LedgerOptions) {
+    super();
+    this.setMaxListeners(0);
+    const NativeRuntime = loadNativeRuntime();
+    this.runtime = new NativeRuntime();
+    this.genesisHash = bs58.encode(createHash("sha256").update(`margin-warden-localnet-${Date.now()}`).digest());
+    this.runtime.setAccount(this.faucet.publicKey.toBase58(), {
+      lamports: 500_000_000n * 1_000_000_000n,
+      owner: SystemProgram.programId.toBase58(),
+      data: Buffer.alloc(0),
+      executable: false,
+      rentEpoch: 0n,
+    });
+    this.produceBlock();
+  }
+
+  get programId(): string {
+    return this.runtime.marginProgramId();
+  }
+
+  start(): void {
+    if (this.options.slotMs > 0 && !this.timer) {
+      this.timer = setInterval(() => this.advanceSlots(1), this.options.slotMs);
+      this.timer.unref();
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Moves the chain forward `count` slots, one new block (and blockhash) per slot. */
+  advanceSlots(count: number): void {
+    for (let i = 0; i < count; i++) {
+      this.slot += 1;
+      this.produceBlock();
+      this.emit("slot", this.slot);
+    }
+  }
+
+  private produceBlock(): void {
+    this.blockHeight = this.slot;
+    const hash = this.slot === 0 ? this.runtime.latestBlockhash() : this.runtime.newBlockhash();
+    this.runtime.setClock(BigInt(this.slot), nowSeconds());
+    this.blockhashes.set(hash, this.blockHeight + MAX_PROCESSING_AGE);
+    for (const [h, lastValid] of this.blockhashes) {
+      if (lastValid >= this.blockHeight) break;
+      this.blockhashes.delete(h);
+    }
+    this.feesBySlot.delete(this.slot - FEE_HISTORY_SLOTS);
+  }
+
+  latestBlockhash(): { blockhash: string; lastValidBlockHeight: number } {
+    const blockhash = this.runtime.latestBlockhash();
+    return { blockhash, lastValidBlockHeight: this.blockhashes.get(blockhash)! };
+  }
+
+  isBlockhashValid(blockhash: string): boolean {
+    const lastValid = this.blockhashes.get(blockhash);
+    return lastValid !== undefined && lastValid >= this.blockHeight;
+  }
+
+  getAccount(pubkey: string): NativeAccount | null {
+    return this.runtime.getAccount(pubkey);
+  }
+
+  /** Overwrites an account (test and demo setup), notifying subscribers like any other change. */
+  setAccount(pubkey: string, account: NativeAccount): void {
+    this.runtime.setAccount(pubkey, account);
+    this.emitChanges([{ pubkey, account: this.runtime.getAccount(pubkey) }]);
+  }
+
+  getTransaction(signature: string): TxRecord | undefined {
+    return this.transactions.get(signature);
+  }
+
+  /** Sends lamports from the faucet in a real, recorded transfer. */
+  requestAirdrop(to: PublicKey, lamports: number): SendOutcome {
+    const tx = new Transaction({ ...this.latestBlockhash(), feePayer: this.faucet.publicKey }).add(
+      SystemProgram.transfer({ fromPubkey: this.faucet.publicKey, toPubkey: to, lamports }),
+    );
+    tx.sign(this.faucet);
+    return this.sendTransaction(tx.serialize(), { skipPreflight: false });
+  }
+
+  /**
+   * Executes a wire transaction. With preflight, a failing transaction is rejected and nothing is
+   * recorded; without it, the failure lands in the history like on a validator.
+   */
+  sendTransaction(wire: Buffer, opts: { skipPreflight: boolean }): SendOutcome {
+    const tx = VersionedTransaction.deserialize(wire);
+    const signature = bs58.encode(tx.signatures[0]);
+    if (this.transactions.has(signature)) {
+      return { kind: "rejected", err: "AlreadyProcessed", errMessage: "This transaction has already been processed", logs: [] };
+    }
+    if (!this.isBlockhashValid(tx.message.recentBlockhash)) {
+      return { kind: "rejected", err: "BlockhashNotFound", errMessage: "Blockhash not found", logs: [] };
+    }
+    const accountKeys = tx.message.staticAccountKeys.map((k) => k.toBase58());
+    const preBalances = accountKeys.map((k) => Number(this.runtime.getAccount(k)?.lamports ?? 0n));
+    const outcome = this.runtime.sendTransaction(wire);
+    const err = outcome.errJson ? JSON.parse(outcome.errJson) : null;
+    if (err !== null && !opts.skipPreflight) {
+      return { kind: "rejected", err, errMessage: outcome.errMessage ?? String(err), logs: outcome.logs };
+    }
+    const postBalances = accountKeys.map((k) => Number(this.runtime.getAccount(k)?.lamports ?? 0n));
+    const record: TxRecord = {
+      signature,
+      slot: this.slot,
+      blockTime: nowSeconds(),
+      wire,
+      err,
+      errMessage: outcome.errMessage ?? null,
+      logs: outcome.logs,
+      fee: transactionFee(tx),
+      preBalances,
+      postBalances,
+      accountKeys,
+    };
+    this.remember(record, tx);
+    this.emitChanges(outcome.accounts.map((a) => ({ pubkey: a.pubkey, account: a.account.lamports > 0n ? a.account : null })));
+    this.emit("transaction", record);
+    return { kind: "landed", record };
+  }
+
+  simulateTransaction(wire: Buffer, sigVerify: boolean): TxOutcome {
+    return this.runtime.simulateTransaction(wire, sigVerify);
+  }
+
+  /** Status as `getSignatureStatuses` reports it. */
+  signatureStatus(signature: string) {
+    const record = this.transactions.get(signature);
+    if (!record) return null;
+    const depth = this.slot - record.slot;
+    const finalized = depth >= FINALIZATION_DEPTH;
+    return {
+      slot: record.slot,
+      confirmations: finalized ? null : depth,
+      err: record.err,
+      status: record.err === null ? { Ok: null } : { Err: record.err },
+      confirmationStatus: finalized ? "finalized" : "confirmed",
+    };
+  }
+
+  /** Per recent slot, the lowest priority fee paid by transactions locking any of `accounts`. */
+  recentPrioritizationFees(accounts: string[]): { slot: number; prioritizationFee: number }[] {
+    const out = [];
+    for (let slot = Math.max(0, this.slot - FEE_HISTORY_SLOTS + 1); slot <= this.slot; slot++) {
+      const fees = (this.feesBySlot.get(slot) ?? [])
+        .filter((f) => accounts.length === 0 || f.writable.some((w) => accounts.includes(w)))
+        .map((f) => f.fee);
+      out.push({ slot, prioritizationFee: fees.length ? Math.min(...fees) : 0 });
+    }
+    return out;
+  }
+
+  private remember(record: TxRecord, tx: VersionedTransaction): void {
+    this.transactions.set(record.signature, record);
+    if (this.transactions.size > HISTORY_LIMIT) {
+      this.transactions.delete(this.transactions.keys().next().value!);
+    }
+    const writable = tx.message.staticAccountKeys
+      .filter((_, i) => tx.message.isAccountWritable(i))
+      .map((k) => k.toBase58());
+    const slotFees = this.feesBySlot.get(record.slot) ?? [];
+    slotFees.push({ fee: computeUnitPrice(tx), writable });
+    this.feesBySlot.set(record.slot, slotFees);
+  }
+
+  private emitChanges(changes: { pubkey: string; account: NativeAccount | null }[]): void {
+    for (const change of changes) {
+      this.emit("account", { ...change, slot: this.slot } satisfies AccountChange);
+    }
+  }
+}
+
+const COMPUTE_BUDGET = ComputeBudgetProgram.programId.toBase58();
+
+/** Micro-lamports per compute unit requested by a SetComputeUnitPrice instruction, else 0. */
+export function computeUnitPrice(tx: VersionedTransaction): number {
+  const keys = tx.message.staticAccountKeys;
+  for (const ix of tx.message.compiledInstructions) {
+    if (keys[ix.programIdIndex]?.toBase58() !== COMPUTE_BUDGET) continue;
+    const data = Buffer.from(ix.data);
+    if (data[0] === 3 && data.length >= 9) return Number(data.readBigUInt64LE(1));
+  }
+  return 0;
+}
+
+function computeUnitLimit(tx: VersionedTransaction): number | undefined {
+  const keys = tx.message.staticAccountKeys;
+  for (const ix of tx.message.compiledInstructions) {
+    if (keys[ix.programIdIndex]?.toBase58() !== COMPUTE_BUDGET) continue;
+    const data = Buffer.from(ix.data);
+    if (data[0] === 2 && data.length >= 5) return data.readUInt32LE(1);
+  }
+  return undefined;
+}
+
+/** Base fee per signature plus the priority fee the transaction asked to pay. */
+export function transactionFee(tx: VersionedTransaction): number {
+  const base = LAMPORTS_PER_SIGNATURE * tx.message.header.numRequiredSignatures;
+  const price = computeUnitPrice(tx);
+  const limit = computeUnitLimit(tx) ?? 200_000;
+  return base + Math.ceil((price * limit) / 1_000_000);
+}

@@ -1,0 +1,189 @@
+// The PubSub (WebSocket) half of the RPC: account, program, signature, slot and logs subscriptions,
+// with the notification shapes a validator sends.
+import type { WebSocket, WebSocketServer } from "ws";
+import { INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RpcError, invalidParams } from "./errors.js";
+import { encodeAccount, parseEncoding, parsePubkey, type AccountEncoding } from "./encoding.js";
+import type { AccountChange, Ledger, TxRecord } from "./ledger.js";
+
+type Subscription =
+  | { kind: "account"; pubkey: string; encoding: AccountEncoding }
+  | { kind: "program"; owner: string; encoding: AccountEncoding; filters: ((d: Buffer) => boolean)[] }
+  | { kind: "signature"; signature: string }
+  | { kind: "slot" }
+  | { kind: "logs"; mentions: string | null };
+
+const NOTIFICATION: Record<Subscription["kind"], string> = {
+  account: "accountNotification",
+  program: "programNotification",
+  signature: "signatureNotification",
+  slot: "slotNotification",
+  logs: "logsNotification",
+};
+
+interface Client {
+  socket: WebSocket;
+  subscriptions: Map<number, Subscription>;
+}
+
+export class PubSub {
+  private readonly clients = new Set<Client>();
+  private nextId = 1;
+
+  constructor(
+    private readonly ledger: Ledger,
+    server: WebSocketServer,
+    private readonly compileFilters: (raw: unknown) => ((d: Buffer) => boolean)[],
+  ) {
+    server.on("connection", (socket) => this.connect(socket));
+    ledger.on("account", (c: AccountChange) => this.onAccount(c));
+    ledger.on("slot", (slot: number) => this.onSlot(slot));
+    ledger.on("transaction", (r: TxRecord) => this.onTransaction(r));
+  }
+
+  get subscriptionCount(): number {
+    let n = 0;
+    for (const c of this.clients) n += c.subscriptions.size;
+    return n;
+  }
+
+  private connect(socket: WebSocket): void {
+    const client: Client = { socket, subscriptions: new Map() };
+    this.clients.add(client);
+    socket.on("message", (raw) => this.onMessage(client, raw.toString()));
+    socket.on("close", () => this.clients.delete(client));
+    socket.on("error", () => this.clients.delete(client));
+  }
+
+  private onMessage(client: Client, raw: string): void {
+    let request: { id?: unknown; method?: unknown; params?: unknown };
+    try {
+      request = JSON.parse(raw);
+    } catch {
+      this.send(client, { jsonrpc: "2.0", error: { code: PARSE_ERROR, message: "Parse error" }, id: null });
+      return;
+    }
+    const id = typeof request?.id === "number" || typeof request?.id === "string" ? request.id : null;
+    try {
+      if (!request || typeof request.method !== "string") throw new RpcError(INVALID_REQUEST, "Invalid request");
+      const params = request.params === undefined ? [] : request.params;
+      if (!Array.isArray(params)) throw new RpcError(INVALID_PARAMS, "Invalid params: expected an array");
+      const result = this.dispatch(client, request.method, params);
+      this.send(client, { jsonrpc: "2.0", result, id });
+    } catch (e) {
+      const err = e instanceof RpcError ? e : new RpcError(-32603, (e as Error).message);
+      this.send(client, { jsonrpc: "2.0", error: { code: err.code, message: err.message }, id });
+    }
+  }
+
+  private dispatch(client: Client, method: string, params: unknown[]): unknown {
+    const cfg = (params[1] ?? {}) as Record<string, unknown>;
+    if (method.endsWith("Unsubscribe")) {
+      const id = params[0];
+      if (typeof id !== "number") throw invalidParams("Invalid param: subscription id must be a number");
+      const sub = client.subscriptions.get(id);
+      if (!sub || `${sub.kind}Unsubscribe` !== method) throw invalidParams("Invalid subscription id.");
+      client.subscriptions.delete(id);
+      return true;
+    }
+    let sub: Subscription;
+    switch (method) {
+      case "accountSubscribe":
+        sub = { kind: "account", pubkey: parsePubkey(params[0]), encoding: parseEncoding(cfg.encoding, "binary") };
+        break;
+      case "programSubscribe":
+        sub = {
+          kind: "program",
+          owner: parsePubkey(params[0], "program id"),
+          encoding: parseEncoding(cfg.encoding, "binary"),
+          filters: this.compileFilters(cfg.filters),
+        };
+        break;
+      case "signatureSubscribe":
+        if (typeof params[0] !== "string") throw invalidParams("Invalid param: signature must be a string");
+        sub = { kind: "signature", signature: params[0] };
+        break;
+      case "slotSubscribe":
+        sub = { kind: "slot" };
+        break;
+      case "logsSubscribe": {
+        const filter = params[0] as unknown;
+        if (filter === "all" || filter === "allWithVotes") sub = { kind: "logs", mentions: null };
+        else if (filter && typeof filter === "object" && Array.isArray((filter as { mentions?: unknown }).mentions)) {
+          const mentions = (filter as { mentions: unknown[] }).mentions;
+          if (mentions.length !== 1) throw invalidParams("Invalid Request: Only 1 address supported");
+          sub = { kind: "logs", mentions: parsePubkey(mentions[0]) };
+        } else throw invalidParams("Invalid param: logs filter");
+        break;
+      }
+      default:
+        throw new RpcError(METHOD_NOT_FOUND, "Method not found");
+    }
+    const id = this.nextId++;
+    client.subscriptions.set(id, sub);
+    if (sub.kind === "signature") {
+      // Already processed: answer at once, as a validator does from its status cache.
+      const record = this.ledger.getTransaction(sub.signature);
+      if (record) setImmediate(() => this.notifySignature(client, id, record));
+    }
+    return id;
+  }
+
+  private send(client: Client, message: object): void {
+    if (client.socket.readyState === client.socket.OPEN) client.socket.send(JSON.stringify(message));
+  }
+
+  private notify(client: Client, id: number, kind: Subscription["kind"], result: unknown): void {
+    this.send(client, { jsonrpc: "2.0", method: NOTIFICATION[kind], params: { result, subscription: id } });
+  }
+
+  private notifySignature(client: Client, id: number, record: TxRecord): void {
+    if (!client.subscriptions.delete(id)) return;
+    this.notify(client, id, "signature", { context: { slot: record.slot }, value: { err: record.err } });
+  }
+
+  private onAccount(change: AccountChange): void {
+    const context = { slot: change.slot };
+    for (const client of this.clients) {
+      for (const [id, sub] of client.subscriptions) {
+        if (sub.kind === "account" && sub.pubkey === change.pubkey) {
+          const value = change.account
+            ? encodeAccount(change.account, sub.encoding)
+            : { data: sub.encoding === "binary" ? "" : ["", sub.encoding], executable: false, lamports: 0, owner: "11111111111111111111111111111111", rentEpoch: 0, space: 0 };
+          this.notify(client, id, "account", { context, value });
+        } else if (
+          sub.kind === "program" &&
+          change.account &&
+          change.account.owner === sub.owner &&
+          sub.filters.every((f) => f(change.account!.data))
+        ) {
+          this.notify(client, id, "program", {
+            context,
+            value: { pubkey: change.pubkey, account: encodeAccount(change.account, sub.encoding) },
+          });
+        }
+      }
+    }
+  }
+
+  private onSlot(slot: number): void {
+    for (const client of this.clients) {
+      for (const [id, sub] of client.subscriptions) {
+        if (sub.kind === "slot") this.notify(client, id, "slot", { parent: slot - 1, root: Math.max(0, slot - 32), slot });
+      }
+    }
+  }
+
+  private onTransaction(record: TxRecord): void {
+    for (const client of this.clients) {
+      for (const [id, sub] of client.subscriptions) {
+        if (sub.kind === "signature" && sub.signature === record.signature) this.notifySignature(client, id, record);
+        else if (sub.kind === "logs" && (sub.mentions === null || record.accountKeys.includes(sub.mentions))) {
+          this.notify(client, id, "logs", {
+            context: { slot: record.slot },
+            value: { signature: record.signature, err: record.err, logs: record.logs },
+          });
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,350 @@
+// The JSON-RPC methods, each answering in the shape a validator gives, with its error codes.
+import bs58 from "bs58";
+import { PublicKey, VersionedMessage, VersionedTransaction } from "@solana/web3.js";
+import {
+  INVALID_PARAMS,
+  INVALID_REQUEST,
+  METHOD_NOT_FOUND,
+  PARSE_ERROR,
+  INTERNAL_ERROR,
+  RpcError,
+  SEND_TRANSACTION_PREFLIGHT_FAILURE,
+  TRANSACTION_SIGNATURE_VERIFICATION_FAILURE,
+  invalidParams,
+} from "./errors.js";
+import { encodeAccount, parseDataSlice, parseEncoding, parsePubkey, type AccountEncoding } from "./encoding.js";
+import { LAMPORTS_PER_SIGNATURE, type Ledger, type TxRecord } from "./ledger.js";
+import type { NativeAccount } from "./native.js";
+
+type Params = unknown[];
+type Handler = (params: Params, ledger: Ledger) => unknown;
+
+/** Methods beyond the standard set, for tests and the demo, all under this prefix. */
+export const LOCALNET_PREFIX = "localnet_";
+
+const context = (ledger: Ledger) => ({ slot: ledger.slot, apiVersion: "2.3.13" });
+const config = (params: Params, index: number): Record<string, unknown> => {
+  const value = params[index];
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value)) throw invalidParams(`Invalid param: config at position ${index}`);
+  return value as Record<string, unknown>;
+};
+
+function decodeWire(value: unknown, encoding: unknown): Buffer {
+  if (typeof value !== "string") throw invalidParams("Invalid param: transaction must be an encoded string");
+  try {
+    if (encoding === "base64") return Buffer.from(value, "base64");
+    if (encoding === undefined || encoding === null || encoding === "base58") return Buffer.from(bs58.decode(value));
+  } catch {
+    throw invalidParams(`Invalid param: transaction is not valid ${encoding ?? "base58"}`);
+  }
+  throw invalidParams(`Invalid param: unsupported encoding ${JSON.stringify(encoding)}`);
+}
+
+function parseTransaction(wire: Buffer): VersionedTransaction {
+  try {
+    const tx = VersionedTransaction.deserialize(wire);
+    if (tx.signatures.length === 0) throw new Error("no signatures");
+    return tx;
+  } catch (e) {
+    throw invalidParams(`failed to deserialize transaction: ${(e as Error).message}`);
+  }
+}
+
+function accountValue(account: NativeAccount | null, encoding: AccountEncoding, cfg: Record<string, unknown>) {
+  return account ? encodeAccount(account, encoding, parseDataSlice(cfg.dataSlice)) : null;
+}
+
+function nonNegativeInteger(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw invalidParams(`Invalid param: ${what} must be a non-negative integer`);
+  }
+  return value;
+}
+
+interface Filter {
+  dataSize?: number;
+  memcmp?: { offset: number; bytes: string; encoding?: string };
+}
+
+export function compileFilters(raw: unknown): ((data: Buffer) => boolean)[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw invalidParams("Invalid param: filters must be an array");
+  return (raw as Filter[]).map((f) => {
+    if (f && typeof f.dataSize === "number") {
+      const size = nonNegativeInteger(f.dataSize, "dataSize");
+      return (data: Buffer) => data.length === size;
+    }
+    if (f && f.memcmp && typeof f.memcmp.bytes === "string") {
+      const offset = nonNegativeInteger(f.memcmp.offset, "memcmp.offset");
+      let bytes: Buffer;
+      try {
+        bytes = f.memcmp.encoding === "base64" ? Buffer.from(f.memcmp.bytes, "base64") : Buffer.from(bs58.decode(f.memcmp.bytes));
+      } catch {
+        throw invalidParams("Invalid param: memcmp bytes are not valid base58");
+      }
+      if (bytes.length > 128) throw invalidParams("Invalid param: memcmp bytes longer than 128");
+      return (data: Buffer) => data.length >= offset + bytes.length && data.subarray(offset, offset + bytes.length).equals(bytes);
+    }
+    throw invalidParams("Invalid param: unsupported filter");
+  });
+}
+
+function simulationFailure(message: string, err: unknown, logs: string[]): RpcError {
+  return new RpcError(SEND_TRANSACTION_PREFLIGHT_FAILURE, `Transaction simulation failed: ${message}`, {
+    err,
+    logs,
+    accounts: null,
+    returnData: null,
+    innerInstructions: null,
+  });
+}
+
+function transactionJson(record: TxRecord) {
+  const tx = VersionedTransaction.deserialize(record.wire);
+  const message = tx.message;
+  const json: Record<string, unknown> = {
+    accountKeys: message.staticAccountKeys.map((k) => k.toBase58()),
+    header: message.header,
+    recentBlockhash: message.recentBlockhash,
+    instructions: message.compiledInstructions.map((ix) => ({
+      programIdIndex: ix.programIdIndex,
+      accounts: ix.accountKeyIndexes,
+      data: bs58.encode(ix.data),
+      stackHeight: null,
+    })),
+  };
+  if (message.version === 0) json.addressTableLookups = message.addressTableLookups;
+  return { signatures: tx.signatures.map((s) => bs58.encode(s)), message: json };
+}
+
+function getTransaction(params: Params, ledger: Ledger) {
+  const signature = params[0];
+  if (typeof signature !== "string") throw invalidParams("Invalid param: signature must be a string");
+  const cfg = typeof params[1] === "string" ? { encoding: params[1] } : config(params, 1);
+  const record = ledger.getTransaction(signature);
+  if (!record) return null;
+  const version = VersionedMessage.deserializeMessageVersion(VersionedTransaction.deserialize(record.wire).message.serialize());
+  if (version !== "legacy" && cfg.maxSupportedTransactionVersion === undefined) {
+    throw new RpcError(-32015, "Transaction version (0) is not supported by the requesting client. Please try the request again with the following configuration parameter: \"maxSupportedTransactionVersion\": 0");
+  }
+  const encoding = cfg.encoding ?? "json";
+  let transaction: unknown;
+  if (encoding === "base64") transaction = [record.wire.toString("base64"), "base64"];
+  else if (encoding === "base58") transaction = [bs58.encode(record.wire), "base58"];
+  else if (encoding === "json" || encoding === "jsonParsed") transaction = transactionJson(record);
+  else throw invalidParams(`Invalid param: unsupported encoding ${JSON.stringify(encoding)}`);
+  return {
+    slot: record.slot,
+    blockTime: record.blockTime,
+    version: cfg.maxSupportedTransactionVersion === undefined ? undefined : version,
+    transaction,
+    meta: {
+      err: record.err,
+      status: record.err === null ? { Ok: null } : { Err: record.err },
+      fee: record.fee,
+      preBalances: record.preBalances,
+      postBalances: record.postBalances,
+      innerInstructions: [],
+      logMessages: record.logs,
+      preTokenBalances: [],
+      postTokenBalances: [],
+      rewards: [],
+      loadedAddresses: { writable: [], readonly: [] },
+    },
+  };
+}
+
+const methods: Record<string, Handler> = {
+  getVersion: () => ({ "solana-core": "2.3.13", "feature-set": 0 }),
+  getHealth: () => "ok",
+  getGenesisHash: (_p, l) => l.genesisHash,
+  getIdentity: (_p, l) => ({ identity: l.faucet.publicKey.toBase58() }),
+  getSlot: (_p, l) => l.slot,
+  getBlockHeight: (_p, l) => l.blockHeight,
+  getEpochInfo: (_p, l) => ({
+    absoluteSlot: l.slot,
+    blockHeight: l.blockHeight,
+    epoch: Math.floor(l.slot / 432_000),
+    slotIndex: l.slot % 432_000,
+    slotsInEpoch: 432_000,
+    transactionCount: null,
+  }),
+  getLatestBlockhash: (_p, l) => ({ context: context(l), value: l.latestBlockhash() }),
+  isBlockhashValid: (p, l) => {
+    if (typeof p[0] !== "string") throw invalidParams("Invalid param: blockhash must be a string");
+    return { context: context(l), value: l.isBlockhashValid(p[0]) };
+  },
+  getBalance: (p, l) => ({ context: context(l), value: Number(l.getAccount(parsePubkey(p[0]))?.lamports ?? 0n) }),
+  getAccountInfo: (p, l) => {
+    const cfg = config(p, 1);
+    const encoding = parseEncoding(cfg.encoding, "binary");
+    return { context: context(l), value: accountValue(l.getAccount(parsePubkey(p[0])), encoding, cfg) };
+  },
+  getMultipleAccounts: (p, l) => {
+    if (!Array.isArray(p[0])) throw invalidParams("Invalid param: expected an array of pubkeys");
+    if (p[0].length > 100) throw invalidParams("Too many inputs provided; max 100");
+    const cfg = config(p, 1);
+    const encoding = parseEncoding(cfg.encoding, "base64");
+    const keys = p[0].map((k) => parsePubkey(k));
+    return { context: context(l), value: keys.map((k) => accountValue(l.getAccount(k), encoding, cfg)) };
+  },
+  getProgramAccounts: (p, l) => {
+    const owner = parsePubkey(p[0], "program id");
+    const cfg = config(p, 1);
+    const encoding = parseEncoding(cfg.encoding, "binary");
+    const filters = compileFilters(cfg.filters);
+    const value = l.runtime
+      .programAccounts(owner)
+      .filter(({ account }) => filters.every((f) => f(account.data)))
+      .map(({ pubkey, account }) => ({ pubkey, account: accountValue(account, encoding, cfg) }));
+    return cfg.withContext ? { context: context(l), value } : value;
+  },
+  getMinimumBalanceForRentExemption: (p, l) =>
+    Number(l.runtime.minimumBalanceForRentExemption(nonNegativeInteger(p[0] ?? 0, "data length"))),
+  getFeeForMessage: (p, l) => {
+    if (typeof p[0] !== "string") throw invalidParams("Invalid param: message must be a base64 string");
+    let message: VersionedMessage;
+    try {
+      message = VersionedMessage.deserialize(Buffer.from(p[0], "base64"));
+    } catch (e) {
+      throw invalidParams(`Invalid param: failed to deserialize message: ${(e as Error).message}`);
+    }
+    const valid = l.isBlockhashValid(message.recentBlockhash);
+    return { context: context(l), value: valid ? LAMPORTS_PER_SIGNATURE * message.header.numRequiredSignatures : null };
+  },
+  getRecentPrioritizationFees: (p, l) => {
+    const keys = p[0] === undefined || p[0] === null ? [] : p[0];
+    if (!Array.isArray(keys)) throw invalidParams("Invalid param: expected an array of pubkeys");
+    if (keys.length > 128) throw invalidParams("Too many inputs provided; max 128");
+    return l.recentPrioritizationFees(keys.map((k) => parsePubkey(k)));
+  },
+  requestAirdrop: (p, l) => {
+    const to = new PublicKey(parsePubkey(p[0]));
+    const lamports = nonNegativeInteger(p[1], "lamports");
+    if (lamports === 0) throw invalidParams("Invalid param: lamports must be positive");
+    const outcome = l.requestAirdrop(to, lamports);
+    if (outcome.kind === "rejected") throw new RpcError(INTERNAL_ERROR, `airdrop failed: ${outcome.errMessage}`);
+    return outcome.record.signature;
+  },
+  sendTransaction: (p, l) => {
+    const cfg = config(p, 1);
+    const wire = decodeWire(p[0], cfg.encoding);
+    parseTransaction(wire);
+    const outcome = l.sendTransaction(wire, { skipPreflight: cfg.skipPreflight === true });
+    if (outcome.kind === "rejected") {
+      if (outcome.errMessage.includes("signature")) {
+        throw new RpcError(TRANSACTION_SIGNATURE_VERIFICATION_FAILURE, "Transaction signature verification failure");
+      }
+      throw simulationFailure(outcome.errMessage, outcome.err, outcome.logs);
+    }
+    return outcome.record.signature;
+  },
+  simulateTransaction: (p, l) => {
+    const cfg = config(p, 1);
+    const wire = decodeWire(p[0], cfg.encoding);
+    const tx = parseTransaction(wire);
+    if (cfg.sigVerify === true && cfg.replaceRecentBlockhash === true) {
+      throw invalidParams("sigVerify may not be used with replaceRecentBlockhash");
+    }
+    const latest = l.latestBlockhash();
+    if (!cfg.replaceRecentBlockhash && !l.isBlockhashValid(tx.message.recentBlockhash)) {
+      return { context: context(l), value: { err: "BlockhashNotFound", logs: [], accounts: null, returnData: null } };
+    }
+    const outcome = l.simulateTransaction(wire, cfg.sigVerify === true);
+    const requested = cfg.accounts as { addresses?: unknown[]; encoding?: unknown } | undefined;
+    let accounts: unknown = null;
+    if (requested && Array.isArray(requested.addresses)) {
+      const encoding = parseEncoding(requested.encoding, "base64");
+      const post = new Map(outcome.accounts.map((a) => [a.pubkey, a.account]));
+      accounts = requested.addresses.map((a) => {
+        const key = parsePubkey(a);
+        const account = post.get(key) ?? l.getAccount(key);
+        return account && account.lamports > 0n ? encodeAccount(account, encoding) : null;
+      });
+    }
+    return {
+      context: context(l),
+      value: {
+        err: outcome.errJson ? JSON.parse(outcome.errJson) : null,
+        logs: outcome.logs,
+        accounts,
+        returnData: null,
+        innerInstructions: null,
+        replacementBlockhash: cfg.replaceRecentBlockhash ? latest : undefined,
+      },
+    };
+  },
+  getSignatureStatuses: (p, l) => {
+    if (!Array.isArray(p[0])) throw invalidParams("Invalid param: expected an array of signatures");
+    if (p[0].length > 256) throw invalidParams("Too many inputs provided; max 256");
+    return { context: context(l), value: p[0].map((s) => (typeof s === "string" ? l.signatureStatus(s) : null)) };
+  },
+  getTransaction,
+
+  // Localnet-only methods, for tests and the demo.
+  [`${LOCALNET_PREFIX}setAccount`]: (p, l) => {
+    const key = parsePubkey(p[0]);
+    const a = p[1] as { lamports?: unknown; owner?: unknown; data?: unknown; executable?: unknown };
+    if (!a || typeof a !== "object") throw invalidParams("Invalid param: expected an account object");
+    const data = Array.isArray(a.data) && a.data[1] === "base64" && typeof a.data[0] === "string" ? Buffer.from(a.data[0], "base64") : undefined;
+    if (!data) throw invalidParams('Invalid param: data must be ["<base64>", "base64"]');
+    l.setAccount(key, {
+      lamports: BigInt(nonNegativeInteger(a.lamports, "lamports")),
+      owner: parsePubkey(a.owner, "owner"),
+      data,
+      executable: a.executable === true,
+      rentEpoch: 0n,
+    });
+    return null;
+  },
+  [`${LOCALNET_PREFIX}advanceSlots`]: (p, l) => {
+    const count = nonNegativeInteger(p[0] ?? 1, "slot count");
+    if (count > 1_000_000) throw invalidParams("Invalid param: at most 1000000 slots at once");
+    l.advanceSlots(count);
+    return l.slot;
+  },
+};
+
+export const RPC_METHODS = Object.keys(methods);
+
+interface Request {
+  jsonrpc?: unknown;
+  id?: unknown;
+  method?: unknown;
+  params?: unknown;
+}
+
+function respondOne(request: Request, ledger: Ledger): object {
+  const id = request && (typeof request.id === "number" || typeof request.id === "string") ? request.id : null;
+  try {
+    if (!request || typeof request !== "object" || request.jsonrpc !== "2.0" || typeof request.method !== "string") {
+      throw new RpcError(INVALID_REQUEST, "Invalid request");
+    }
+    const handler = Object.hasOwn(methods, request.method) ? methods[request.method] : undefined;
+    if (!handler) throw new RpcError(METHOD_NOT_FOUND, "Method not found");
+    const params = request.params === undefined ? [] : request.params;
+    if (!Array.isArray(params)) throw new RpcError(INVALID_PARAMS, "Invalid params: expected an array");
+    return { jsonrpc: "2.0", result: handler(params, ledger), id };
+  } catch (e) {
+    if (e instanceof RpcError) {
+      return { jsonrpc: "2.0", error: { code: e.code, message: e.message, ...(e.data === undefined ? {} : { data: e.data }) }, id };
+    }
+    return { jsonrpc: "2.0", error: { code: INTERNAL_ERROR, message: `Internal error: ${(e as Error).message}` }, id };
+  }
+}
+
+/** Answers one HTTP body: a request or a batch. Never throws. */
+export function handleRpcBody(body: string, ledger: Ledger): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return JSON.stringify({ jsonrpc: "2.0", error: { code: PARSE_ERROR, message: "Parse error" }, id: null });
+  }
+  if (Array.isArray(parsed)) {
+    if (parsed.length === 0) return JSON.stringify({ jsonrpc: "2.0", error: { code: INVALID_REQUEST, message: "Invalid request" }, id: null });
+    return JSON.stringify(parsed.map((r) => respondOne(r as Request, ledger)));
+  }
+  return JSON.stringify(respondOne(parsed as Request, ledger));
+}

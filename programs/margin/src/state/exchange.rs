@@ -1,0 +1,35 @@
+use anchor_lang::prelude::*;
+
+pub const EXCHANGE_SEED: &[u8] = b"exchange";
+pub const QUOTE_VAULT_SEED: &[u8] = b"quote_vault";
+pub const INSURANCE_VAULT_SEED: &[u8] = b"insurance_vault";
+
+/// One exchange per quote mint. PDA: `["exchange", quote_mint]`. It is the token authority of both
+/// vaults, so only this program can move vault funds.
+#[account]
+#[derive(InitSpace)]
+pub struct Exchange {
+    /// Layout version. History: 1 = initial layout.
+    pub version: u8,
+    pub bump: u8,
+    pub quote_vault_bump: u8,
+    pub insurance_vault_bump: u8,
+    pub admin: Pubkey,
+    pub quote_mint: Pubkey,
+    /// PDA `["quote_vault", exchange]`: holds every account's collateral.
+    pub quote_vault: Pubkey,
+    /// PDA `["insurance_vault", exchange]`: pays bankruptcies.
+    pub insurance_vault: Pubkey,
+    pub margin_account_count: u64,
+    /// Sum of all deposits minus withdrawals, quote native units.
+    pub total_collateral: u64,
+    pub reserved: [u8; 128],
+}
+
+impl Exchange {
+    pub const VERSION: u8 = 1;
+
+    pub fn signer_seeds(&self) -> [&[u8]; 3] {
+        [EXCHANGE_SEED, self.quote_mint.as_ref(), std::slice::from_ref(&self.bump)]
+    }
+}

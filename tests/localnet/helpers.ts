@@ -1,0 +1,53 @@
+import { readFileSync } from "node:fs";
+import * as anchor from "@coral-xyz/anchor";
+import { Connection, Keypair, LAMPORTS_PER_SOL, PublicKey } from "@solana/web3.js";
+import { startLocalnet, type Localnet } from "../../localnet/src/server.js";
+import type { Margin } from "../../idl/margin.js";
+
+export const IDL = JSON.parse(readFileSync(new URL("../../idl/margin.json", import.meta.url), "utf8")) as Margin;
+
+export interface Env {
+  localnet: Localnet;
+  connection: Connection;
+  provider: anchor.AnchorProvider;
+  program: anchor.Program<Margin>;
+  admin: Keypair;
+}
+
+/** A localnet on free ports with fast slots, an airdropped admin wallet and the margin program client. */
+export async function startEnv(slotMs = 50): Promise<Env> {
+  const localnet = await startLocalnet({ port: 0, slotMs });
+  const connection = new Connection(localnet.rpcUrl, { commitment: "confirmed", wsEndpoint: localnet.wsUrl });
+  const admin = Keypair.generate();
+  await airdrop(connection, admin.publicKey, 100);
+  const provider = new anchor.AnchorProvider(connection, new anchor.Wallet(admin), { commitment: "confirmed" });
+  const program = new anchor.Program<Margin>(IDL, provider);
+  return { localnet, connection, provider, program, admin };
+}
+
+export async function airdrop(connection: Connection, to: PublicKey, sol: number): Promise<void> {
+  const signature = await connection.requestAirdrop(to, sol * LAMPORTS_PER_SOL);
+  await connection.confirmTransaction({ signature, ...(await connection.getLatestBlockhash()) }, "confirmed");
+}
+
+export function pda(seeds: (Buffer | PublicKey)[], programId: PublicKey): PublicKey {
+  return PublicKey.findProgramAddressSync(
+    seeds.map((s) => (s instanceof PublicKey ? s.toBuffer() : s)),
+    programId,
+  )[0];
+}
+
+export async function rpc(url: string, body: unknown): Promise<any> {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  return res.json();
+}
+
+export function waitFor<T>(register: (resolve: (v: T) => void) => void, timeoutMs = 10_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("timed out waiting for a notification")), timeoutMs);
+    register((v) => {
+      clearTimeout(timer);
+      resolve(v);
+    });
+  });
+}
