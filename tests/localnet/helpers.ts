@@ -8,6 +8,8 @@ export const IDL = JSON.parse(readFileSync(new URL("../../idl/margin.json", impo
 
 export interface Env {
   localnet: Localnet;
+  /** Closes the client's websocket (so it stops reconnecting), then the localnet. */
+  close(): Promise<void>;
   connection: Connection;
   provider: anchor.AnchorProvider;
   program: anchor.Program<Margin>;
@@ -22,7 +24,13 @@ export async function startEnv(slotMs = 50): Promise<Env> {
   await airdrop(connection, admin.publicKey, 100);
   const provider = new anchor.AnchorProvider(connection, new anchor.Wallet(admin), { commitment: "confirmed" });
   const program = new anchor.Program<Margin>(IDL, provider);
-  return { localnet, connection, provider, program, admin };
+  const close = async () => {
+    const socket = (connection as unknown as { _rpcWebSocket: { close(): void; reconnect?: boolean } })._rpcWebSocket;
+    socket.reconnect = false;
+    socket.close();
+    await localnet.close();
+  };
+  return { localnet, close, connection, provider, program, admin };
 }
 
 export async function airdrop(connection: Connection, to: PublicKey, sol: number): Promise<void> {

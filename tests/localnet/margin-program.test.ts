@@ -30,7 +30,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await env?.localnet.close();
+  await env?.close();
 });
 
 describe("the margin program through a real web3.js and Anchor client", () => {

@@ -1,9 +1,11 @@
 //! `NativeRuntime` for Node: the native localnet runtime behind a small, synchronous API. Keys are
 //! base58 strings, lamports are bigints, account data is a Buffer, transactions are wire bytes.
 //! Every call catches panics, so a bad input becomes a JS error and never takes the process down.
+//! A runtime has its own thread (see `RuntimeThread`).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::str::FromStr;
+use std::sync::mpsc;
 
 use localnet_runtime::{decode_transaction, error_json, Executed, Pubkey, Runtime};
 use napi::bindgen_prelude::{BigInt, Buffer};
@@ -66,11 +68,6 @@ fn u64_of(value: &BigInt, what: &str) -> Result<u64> {
     Ok(v)
 }
 
-fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    catch_unwind(AssertUnwindSafe(f))
-        .unwrap_or_else(|_| Err(Error::from_reason(format!("{what}: internal runtime panic"))))
-}
-
 fn outcome(exec: Executed) -> TxOutcome {
     TxOutcome {
         signature: exec.signature.to_string(),
@@ -81,9 +78,49 @@ fn outcome(exec: Executed) -> TxOutcome {
     }
 }
 
+type Job = Box<dyn FnOnce(&mut Runtime) + Send>;
+
+/// The runtime lives on a thread of its own. SBF programs run JIT-compiled machine code, and
+/// keeping that code (and the natively executed program) off the JavaScript thread means nothing it
+/// does to registers or the stack can touch V8's state. Calls stay synchronous for JavaScript.
+struct RuntimeThread {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl RuntimeThread {
+    fn start() -> Self {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("localnet-runtime".into())
+            // Natively executed programs are not bound by SBF's 4 KiB frames: give them room.
+            .stack_size(64 * 1024 * 1024)
+            .spawn(move || {
+                let mut runtime = Runtime::new();
+                for job in queue {
+                    job(&mut runtime);
+                }
+            })
+            .expect("spawn the runtime thread");
+        Self { jobs }
+    }
+
+    fn run<R: Send + 'static>(&self, what: &str, f: impl FnOnce(&mut Runtime) -> R + Send + 'static) -> Result<R> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |rt| {
+            let _ = reply.send(catch_unwind(AssertUnwindSafe(|| f(rt))).ok());
+        });
+        self.jobs.send(job).map_err(|_| Error::from_reason(format!("{what}: runtime thread stopped")))?;
+        answer
+            .recv()
+            .ok()
+            .flatten()
+            .ok_or_else(|| Error::from_reason(format!("{what}: internal runtime panic")))
+    }
+}
+
 #[napi]
 pub struct NativeRuntime {
-    inner: Runtime,
+    inner: RuntimeThread,
 }
 
 #[napi]
@@ -91,7 +128,7 @@ impl NativeRuntime {
     /// A runtime with the default programs and the margin program loaded at its declared id.
     #[napi(constructor)]
     pub fn new() -> Self {
-        Self { inner: Runtime::new() }
+        Self { inner: RuntimeThread::start() }
     }
 
     #[napi]
@@ -100,40 +137,44 @@ impl NativeRuntime {
     }
 
     #[napi]
-    pub fn latest_blockhash(&self) -> String {
-        self.inner.latest_blockhash().to_string()
+    pub fn latest_blockhash(&self) -> Result<String> {
+        self.inner.run("latestBlockhash", |rt| rt.latest_blockhash().to_string())
     }
 
     /// Starts a new block: a fresh blockhash, returned.
     #[napi]
-    pub fn new_blockhash(&mut self) -> String {
-        self.inner.new_blockhash().to_string()
+    pub fn new_blockhash(&self) -> Result<String> {
+        self.inner.run("newBlockhash", |rt| rt.new_blockhash().to_string())
     }
 
     #[napi]
-    pub fn slot(&self) -> BigInt {
-        BigInt::from(self.inner.clock().slot)
+    pub fn slot(&self) -> Result<BigInt> {
+        self.inner.run("slot", |rt| rt.clock().slot).map(BigInt::from)
     }
 
     #[napi]
-    pub fn set_clock(&mut self, slot: BigInt, unix_timestamp: i64) -> Result<()> {
+    pub fn set_clock(&self, slot: BigInt, unix_timestamp: i64) -> Result<()> {
         let slot = u64_of(&slot, "slot")?;
-        self.inner.set_clock(slot, unix_timestamp);
-        Ok(())
+        self.inner.run("setClock", move |rt| rt.set_clock(slot, unix_timestamp))
     }
 
     #[napi]
-    pub fn minimum_balance_for_rent_exemption(&self, data_len: u32) -> BigInt {
-        BigInt::from(self.inner.svm().minimum_balance_for_rent_exemption(data_len as usize))
+    pub fn minimum_balance_for_rent_exemption(&self, data_len: u32) -> Result<BigInt> {
+        self.inner
+            .run("minimumBalanceForRentExemption", move |rt| {
+                rt.svm().minimum_balance_for_rent_exemption(data_len as usize)
+            })
+            .map(BigInt::from)
     }
 
     #[napi]
     pub fn get_account(&self, address: String) -> Result<Option<JsAccount>> {
-        Ok(self.inner.get_account(&pubkey(&address)?).map(to_js))
+        let key = pubkey(&address)?;
+        Ok(self.inner.run("getAccount", move |rt| rt.get_account(&key))?.map(to_js))
     }
 
     #[napi]
-    pub fn set_account(&mut self, address: String, account: JsAccount) -> Result<()> {
+    pub fn set_account(&self, address: String, account: JsAccount) -> Result<()> {
         let key = pubkey(&address)?;
         let account = Account {
             lamports: u64_of(&account.lamports, "lamports")?,
@@ -142,58 +183,37 @@ impl NativeRuntime {
             executable: account.executable,
             rent_epoch: u64_of(&account.rent_epoch, "rentEpoch")?,
         };
-        guarded("setAccount", || {
-            self.inner
-                .svm_mut()
-                .set_account(key, account)
-                .map_err(|e| Error::from_reason(format!("account rejected: {e}")))
-        })
+        self.inner
+            .run("setAccount", move |rt| rt.svm_mut().set_account(key, account).map_err(|e| e.to_string()))?
+            .map_err(|e| Error::from_reason(format!("account rejected: {e}")))
     }
 
     #[napi]
     pub fn program_accounts(&self, owner: String) -> Result<Vec<KeyedAccount>> {
-        Ok(keyed(self.inner.program_accounts(&pubkey(&owner)?)))
-    }
-
-    /// Sends `lamports` from the runtime's faucet in a real transfer transaction.
-    #[napi]
-    pub fn airdrop(&mut self, address: String, lamports: BigInt) -> Result<TxOutcome> {
-        let key = pubkey(&address)?;
-        let lamports = u64_of(&lamports, "lamports")?;
-        guarded("airdrop", || {
-            let before = self.inner.get_account(&key).unwrap_or_default();
-            let result = self.inner.svm_mut().airdrop(&key, lamports);
-            let after = self.inner.get_account(&key).unwrap_or_default();
-            let (signature, result, logs) = match result {
-                Ok(meta) => (meta.signature, Ok(()), meta.logs),
-                Err(failed) => (failed.meta.signature, Err(failed.err), failed.meta.logs),
-            };
-            let changed = if before != after { vec![(key, after)] } else { vec![] };
-            Ok(outcome(Executed { signature, result, logs, changed }))
-        })
+        let owner = pubkey(&owner)?;
+        Ok(keyed(self.inner.run("programAccounts", move |rt| rt.program_accounts(&owner))?))
     }
 
     /// Executes a wire-format transaction and commits it when it succeeds.
     #[napi]
-    pub fn send_transaction(&mut self, wire: Buffer) -> Result<TxOutcome> {
+    pub fn send_transaction(&self, wire: Buffer) -> Result<TxOutcome> {
         let tx = decode_transaction(&wire).map_err(Error::from_reason)?;
-        guarded("sendTransaction", || Ok(outcome(self.inner.send(tx))))
+        Ok(outcome(self.inner.run("sendTransaction", move |rt| rt.send(tx))?))
     }
 
-    /// Executes a wire-format transaction without committing anything.
+    /// Executes a wire-format transaction without committing anything. `sigVerify = false`
+    /// accepts unsigned transactions, as the RPC's simulateTransaction does by default.
     #[napi]
-    pub fn simulate_transaction(&mut self, wire: Buffer, sig_verify: bool) -> Result<TxOutcome> {
+    pub fn simulate_transaction(&self, wire: Buffer, sig_verify: bool) -> Result<TxOutcome> {
         let tx = decode_transaction(&wire).map_err(Error::from_reason)?;
         let signature = tx.signatures.first().map(ToString::to_string).unwrap_or_default();
-        guarded("simulateTransaction", || {
-            let sim = self.inner.simulate(tx, sig_verify);
-            Ok(TxOutcome {
-                signature,
-                err_json: sim.result.as_ref().err().map(error_json),
-                err_message: sim.result.as_ref().err().map(ToString::to_string),
-                logs: sim.logs,
-                accounts: keyed(sim.accounts),
-            })
+        let sim = self.inner.run("simulateTransaction", move |rt| rt.simulate(tx, sig_verify))?;
+        Ok(TxOutcome {
+            signature,
+            err_json: sim.result.as_ref().err().map(error_json),
+            err_message: sim.result.as_ref().err().map(ToString::to_string),
+            logs: sim.logs,
+            accounts: keyed(sim.accounts),
         })
     }
 }
