@@ -291,7 +291,7 @@ export type Margin = {
   ],
   "accounts": [
     {
-      "name": "Exchange",
+      "name": "exchange",
       "discriminator": [
         30,
         200,
@@ -304,7 +304,7 @@ export type Margin = {
       ]
     },
     {
-      "name": "MarginAccount",
+      "name": "marginAccount",
       "discriminator": [
         133,
         220,
@@ -319,7 +319,7 @@ export type Margin = {
   ],
   "events": [
     {
-      "name": "CollateralDeposited",
+      "name": "collateralDeposited",
       "discriminator": [
         244,
         62,
@@ -332,7 +332,7 @@ export type Margin = {
       ]
     },
     {
-      "name": "CollateralWithdrawn",
+      "name": "collateralWithdrawn",
       "discriminator": [
         51,
         224,
@@ -345,7 +345,7 @@ export type Margin = {
       ]
     },
     {
-      "name": "ExchangeInitialized",
+      "name": "exchangeInitialized",
       "discriminator": [
         200,
         154,
@@ -358,7 +358,7 @@ export type Margin = {
       ]
     },
     {
-      "name": "MarginAccountCreated",
+      "name": "marginAccountCreated",
       "discriminator": [
         157,
         214,
@@ -374,33 +374,33 @@ export type Margin = {
   "errors": [
     {
       "code": 6000,
-      "name": "ZeroAmount",
+      "name": "zeroAmount",
       "msg": "Amount must be greater than zero"
     },
     {
       "code": 6001,
-      "name": "InsufficientCollateral",
+      "name": "insufficientCollateral",
       "msg": "Withdrawal exceeds the account's free collateral"
     },
     {
       "code": 6002,
-      "name": "MathOverflow",
+      "name": "mathOverflow",
       "msg": "Arithmetic overflow"
     },
     {
       "code": 6003,
-      "name": "WrongQuoteMint",
+      "name": "wrongQuoteMint",
       "msg": "Token account mint does not match the exchange's quote mint"
     },
     {
       "code": 6004,
-      "name": "WrongExchange",
+      "name": "wrongExchange",
       "msg": "Margin account does not belong to this exchange"
     }
   ],
   "types": [
     {
-      "name": "CollateralDeposited",
+      "name": "collateralDeposited",
       "type": {
         "kind": "struct",
         "fields": [
@@ -434,7 +434,7 @@ export type Margin = {
       }
     },
     {
-      "name": "CollateralWithdrawn",
+      "name": "collateralWithdrawn",
       "type": {
         "kind": "struct",
         "fields": [
@@ -468,7 +468,7 @@ export type Margin = {
       }
     },
     {
-      "name": "Exchange",
+      "name": "exchange",
       "docs": [
         "One exchange per quote mint. PDA: `[\"exchange\", quote_mint]`. It is the token authority of both",
         "vaults, so only this program can move vault funds."
@@ -541,7 +541,7 @@ export type Margin = {
       }
     },
     {
-      "name": "ExchangeInitialized",
+      "name": "exchangeInitialized",
       "type": {
         "kind": "struct",
         "fields": [
@@ -569,7 +569,7 @@ export type Margin = {
       }
     },
     {
-      "name": "MarginAccount",
+      "name": "marginAccount",
       "docs": [
         "A trader's cross-margined account. PDA: `[\"margin\", exchange, owner]`.",
         "",
@@ -635,7 +635,7 @@ export type Margin = {
       }
     },
     {
-      "name": "MarginAccountCreated",
+      "name": "marginAccountCreated",
       "type": {
         "kind": "struct",
         "fields": [

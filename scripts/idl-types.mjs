@@ -5,7 +5,7 @@ const KEYS = ["name", "path", "account", "relations", "generic"];
 const camel = (s) =>
   s
     .split(".")
-    .map((part) => part.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase()))
+    .map((part) => part.replace(/_([a-z0-9])/gi, (_, c) => c.toUpperCase()).replace(/^[A-Z]/, (c) => c.toLowerCase()))
     .join(".");
 
 function convert(value) {

@@ -48,10 +48,6 @@ export interface AccountChange {
   slot: number;
 }
 
-export interface Executed {
-  record: TxRecord;
-}
-
 export type SendOutcome =
   | { kind: "landed"; record: TxRecord }
   | { kind: "rejected"; err: unknown; errMessage: string; logs: string[] };

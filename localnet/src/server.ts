@@ -35,7 +35,7 @@ function listen(server: http.Server, port: number, host: string): Promise<number
 }
 
 function rpcServer(ledger: Ledger): http.Server {
-  return http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     if (req.method === "GET" && req.url === "/health") {
       res.writeHead(200, { "content-type": "text/plain" }).end("ok");
       return;
@@ -62,6 +62,11 @@ function rpcServer(ledger: Ledger): http.Server {
     });
     req.on("error", () => res.destroy());
   });
+  // Clients (web3.js through undici) keep connections alive; a short server timeout races with
+  // their reuse of an idle socket and surfaces as ECONNRESET.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
+  return server;
 }
 
 /** Starts a localnet; with port 0 it finds a free pair of adjacent ports. */

@@ -7,7 +7,8 @@ import type { Margin } from "../../idl/margin.js";
 export const IDL = JSON.parse(readFileSync(new URL("../../idl/margin.json", import.meta.url), "utf8")) as Margin;
 
 export interface Env {
-  localnet: Localnet;
+  /** Undefined when running against an external cluster. */
+  localnet: Localnet | undefined;
   /** Closes the client's websocket (so it stops reconnecting), then the localnet. */
   close(): Promise<void>;
   connection: Connection;
@@ -16,10 +17,17 @@ export interface Env {
   admin: Keypair;
 }
 
+/**
+ * Set when the suite runs against an existing cluster (`anchor test` sets ANCHOR_PROVIDER_URL to
+ * its solana-test-validator); otherwise each test file starts its own native localnet.
+ */
+export const EXTERNAL_CLUSTER = process.env.ANCHOR_PROVIDER_URL;
+
 /** A localnet on free ports with fast slots, an airdropped admin wallet and the margin program client. */
 export async function startEnv(slotMs = 50): Promise<Env> {
-  const localnet = await startLocalnet({ port: 0, slotMs });
-  const connection = new Connection(localnet.rpcUrl, { commitment: "confirmed", wsEndpoint: localnet.wsUrl });
+  const localnet = EXTERNAL_CLUSTER ? undefined : await startLocalnet({ port: 0, slotMs });
+  const rpcUrl = localnet?.rpcUrl ?? EXTERNAL_CLUSTER!;
+  const connection = new Connection(rpcUrl, { commitment: "confirmed", ...(localnet ? { wsEndpoint: localnet.wsUrl } : {}) });
   const admin = Keypair.generate();
   await airdrop(connection, admin.publicKey, 100);
   const provider = new anchor.AnchorProvider(connection, new anchor.Wallet(admin), { commitment: "confirmed" });
@@ -28,7 +36,7 @@ export async function startEnv(slotMs = 50): Promise<Env> {
     const socket = (connection as unknown as { _rpcWebSocket: { close(): void; reconnect?: boolean } })._rpcWebSocket;
     socket.reconnect = false;
     socket.close();
-    await localnet.close();
+    await localnet?.close();
   };
   return { localnet, close, connection, provider, program, admin };
 }

@@ -2,6 +2,7 @@
 // which executes the margin program natively with CPI into SPL Token.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as anchor from "@coral-xyz/anchor";
+import BN from "bn.js";
 import { Keypair, PublicKey, SystemProgram, Transaction } from "@solana/web3.js";
 import { createAccount, createMint, getAccount, mintTo, TOKEN_PROGRAM_ID } from "@solana/spl-token";
 import { airdrop, pda, startEnv, waitFor, type Env } from "./helpers.js";
@@ -67,7 +68,7 @@ describe("the margin program through a real web3.js and Anchor client", () => {
         }
       });
     });
-    const eventSeen = waitFor<{ amount: anchor.BN }>((resolve) => {
+    const eventSeen = waitFor<{ amount: BN }>((resolve) => {
       const id = program.addEventListener("collateralDeposited", (event) => {
         void program.removeEventListener(id);
         resolve(event);
@@ -77,7 +78,7 @@ describe("the margin program through a real web3.js and Anchor client", () => {
     await new Promise((r) => setTimeout(r, 300));
 
     await program.methods
-      .deposit(new anchor.BN(250_000_000))
+      .deposit(new BN(250_000_000))
       .accounts({ exchange, marginAccount, userToken, quoteVault })
       .rpc();
 
@@ -92,7 +93,7 @@ describe("the margin program through a real web3.js and Anchor client", () => {
 
   it("withdraws with the exchange PDA signing the token transfer", async () => {
     await userProgram().methods
-      .withdraw(new anchor.BN(50_000_000))
+      .withdraw(new BN(50_000_000))
       .accounts({ exchange, marginAccount, userToken, quoteVault })
       .rpc();
     const account = await env.program.account.marginAccount.fetch(marginAccount);
@@ -118,13 +119,13 @@ describe("the margin program through a real web3.js and Anchor client", () => {
 
   it("reports program errors by their numeric code", async () => {
     const zero = userProgram()
-      .methods.deposit(new anchor.BN(0))
+      .methods.deposit(new BN(0))
       .accounts({ exchange, marginAccount, userToken, quoteVault })
       .rpc();
     await expect(zero).rejects.toMatchObject({ error: { errorCode: { number: 6000, code: "ZeroAmount" } } });
 
     const overdraw = userProgram()
-      .methods.withdraw(new anchor.BN(10_000_000_000))
+      .methods.withdraw(new BN(10_000_000_000))
       .accounts({ exchange, marginAccount, userToken, quoteVault })
       .rpc();
     await expect(overdraw).rejects.toMatchObject({ error: { errorCode: { number: 6001 } } });
@@ -135,7 +136,7 @@ describe("the margin program through a real web3.js and Anchor client", () => {
     await airdrop(env.connection, intruder.publicKey, 1);
     const program = new anchor.Program(env.program.idl, new anchor.AnchorProvider(env.connection, new anchor.Wallet(intruder), {}));
     const attempt = program.methods
-      .deposit(new anchor.BN(1))
+      .deposit(new BN(1))
       .accounts({ exchange, marginAccount, userToken, quoteVault })
       .rpc();
     // Anchor's ConstraintHasOne (2001).
@@ -144,7 +145,7 @@ describe("the margin program through a real web3.js and Anchor client", () => {
 
   it("simulates with logs and post-state accounts without committing", async () => {
     const ix = await userProgram()
-      .methods.deposit(new anchor.BN(1_000))
+      .methods.deposit(new BN(1_000))
       .accounts({ exchange, marginAccount, userToken, quoteVault })
       .instruction();
     const tx = new Transaction().add(ix);
@@ -162,7 +163,7 @@ describe("the margin program through a real web3.js and Anchor client", () => {
 
   it("lands a failed transaction with skipPreflight and reports its error in the status", async () => {
     const ix = await userProgram()
-      .methods.deposit(new anchor.BN(0))
+      .methods.deposit(new BN(0))
       .accounts({ exchange, marginAccount, userToken, quoteVault })
       .instruction();
     const tx = new Transaction().add(ix);
