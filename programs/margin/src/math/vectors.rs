@@ -1,0 +1,190 @@
+//! Test vectors for the TypeScript mirror of this module: `vectors/math.json` at the crate root,
+//! generated here from the Rust functions. The test fails when the committed file is stale;
+//! `UPDATE_VECTORS=1 cargo test -p margin vectors` rewrites it.
+
+use serde_json::{json, Value};
+
+use super::liquidation::{base_to_close, liquidation_price, shrink_fees, ClosingPosition, RestOfAccount};
+use super::margin::{liquidation_end_requirement, tier_requirement, Requirement, Tier};
+use super::oracle_price::{execution_price, scale_conf_ceil, scale_price_floor, valuation_price};
+use super::position::{apply_trade, base_value, notional};
+use super::volatility::{ewma_variance, return_ratio_abs, volatility_addon_ratio};
+
+/// Deterministic xorshift64* so the vectors never change unless the math does.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn range(&mut self, lo: i128, hi: i128) -> i128 {
+        lo + (self.next() as i128).rem_euclid(hi - lo)
+    }
+}
+
+const USD: i128 = 1_000_000;
+const ONE: i128 = 1_000_000_000;
+
+fn s(v: i128) -> Value {
+    Value::String(v.to_string())
+}
+
+fn tiers_json(tiers: &[Tier]) -> Value {
+    tiers
+        .iter()
+        .map(|t| json!({ "notionalUpper": s(t.notional_upper), "initialRatio": s(t.initial_ratio), "maintenanceRatio": s(t.maintenance_ratio) }))
+        .collect()
+}
+
+const TIERS: [Tier; 3] = [
+    Tier { notional_upper: 100_000 * USD, initial_ratio: 100_000, maintenance_ratio: 50_000 },
+    Tier { notional_upper: 1_000_000 * USD, initial_ratio: 200_000, maintenance_ratio: 100_000 },
+    Tier { notional_upper: 100_000_000_000 * USD, initial_ratio: 400_000, maintenance_ratio: 200_000 },
+];
+
+fn generate() -> Value {
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut tier_cases = vec![];
+    for _ in 0..60 {
+        let n = rng.range(0, 3_000_000 * USD);
+        let kind = if rng.next() % 2 == 0 { Requirement::Maintenance } else { Requirement::Initial };
+        tier_cases.push(json!({
+            "notional": s(n),
+            "kind": if kind == Requirement::Maintenance { "maintenance" } else { "initial" },
+            "expected": s(tier_requirement(n, &TIERS, kind).unwrap()),
+        }));
+    }
+    let mut end_cases = vec![];
+    for _ in 0..30 {
+        let n = rng.range(0, 3_000_000 * USD);
+        let (addon, buffer) = (rng.range(0, 50_000), rng.range(0, 20_000));
+        end_cases.push(json!({
+            "notional": s(n), "addonRatio": s(addon), "bufferRatio": s(buffer),
+            "expected": s(liquidation_end_requirement(n, &TIERS, addon, buffer).unwrap()),
+        }));
+    }
+    let mut price_cases = vec![];
+    for _ in 0..30 {
+        let mantissa = rng.range(1, 1 << 40) as i64;
+        let conf = rng.range(0, 1 << 30) as u64;
+        let expo = rng.range(-12, 0) as i32;
+        price_cases.push(json!({
+            "mantissa": s(i128::from(mantissa)), "conf": s(i128::from(conf)), "expo": expo,
+            "price": s(scale_price_floor(mantissa, expo).unwrap()),
+            "confScaled": s(scale_conf_ceil(conf, expo).unwrap()),
+        }));
+    }
+    let mut position_cases = vec![];
+    for _ in 0..60 {
+        let base = rng.range(-1_000 * ONE, 1_000 * ONE);
+        let price = rng.range(1, 5_000 * USD);
+        let conf = rng.range(0, price / 50 + 1);
+        let impact = rng.range(0, 5_000);
+        let entry_price = rng.range(1, 5_000 * USD);
+        let opened = apply_trade(0, 0, base, entry_price).unwrap();
+        let trade = rng.range(-1_500 * ONE, 1_500 * ONE);
+        let exec = execution_price(trade, price, impact).unwrap();
+        let traded = apply_trade(opened.base, opened.quote_entry, trade, exec).unwrap();
+        position_cases.push(json!({
+            "base": s(base), "entryPrice": s(entry_price), "price": s(price), "conf": s(conf),
+            "impactRatio": s(impact), "trade": s(trade),
+            "quoteEntry": s(opened.quote_entry),
+            "valuationPrice": s(valuation_price(base, price, conf).unwrap()),
+            "baseValue": s(base_value(base, price).unwrap()),
+            "notional": s(notional(base, price).unwrap()),
+            "execPrice": s(exec),
+            "after": { "base": s(traded.base), "quoteEntry": s(traded.quote_entry), "realizedPnl": s(traded.realized_pnl) },
+        }));
+    }
+    let mut vol_cases = vec![];
+    let mut var = 0i128;
+    let mut prev = 100 * USD;
+    for _ in 0..40 {
+        let next = (prev + rng.range(-3 * USD, 3 * USD + 1)).max(USD);
+        let r = return_ratio_abs(prev, next).unwrap();
+        let new_var = ewma_variance(var, r, 940_000).unwrap();
+        vol_cases.push(json!({
+            "prevPrice": s(prev), "price": s(next), "prevVariance": s(var), "lambda": s(940_000),
+            "returnAbs": s(r), "variance": s(new_var),
+            "addonRatio": s(volatility_addon_ratio(new_var, 2_000_000, 100_000).unwrap()),
+        }));
+        var = new_var;
+        prev = next;
+    }
+    let mut liq_cases = vec![];
+    for _ in 0..40 {
+        let oracle = rng.range(USD, 1_000 * USD);
+        let base = rng.range(-5_000 * ONE, 5_000 * ONE).max(1);
+        let conf = rng.range(0, oracle / 200 + 1);
+        let pos = ClosingPosition {
+            base,
+            oracle_price: oracle,
+            conf,
+            exec_price: execution_price(-base, oracle, 1_000).unwrap(),
+            tiers: &TIERS,
+            addon_ratio: 2_000,
+            buffer_ratio: 10_000,
+            liquidator_fee_ratio: 5_000,
+            insurance_fee_ratio: 2_500,
+        };
+        let n = notional(base, oracle).unwrap();
+        let end = liquidation_end_requirement(n, &TIERS, 2_000, 10_000).unwrap() + rng.range(0, 1_000 * USD);
+        let equity = rng.range(-n / 10, end + 1);
+        let max_close = rng.range(1, base.abs() + 1);
+        let floor = rng.range(0, 100 * USD);
+        liq_cases.push(json!({
+            "base": s(base), "oraclePrice": s(oracle), "conf": s(conf), "execPrice": s(pos.exec_price),
+            "addonRatio": s(2_000), "bufferRatio": s(10_000), "liquidatorFeeRatio": s(5_000), "insuranceFeeRatio": s(2_500),
+            "equity": s(equity), "endRequirement": s(end), "maxCloseAbs": s(max_close), "minRemainderNotional": s(floor),
+            "expected": s(base_to_close(equity, end, &pos, max_close, floor).unwrap()),
+        }));
+    }
+    let mut fee_cases = vec![];
+    for _ in 0..20 {
+        let (l, i, e) = (rng.range(0, 10_000 * USD), rng.range(0, 10_000 * USD), rng.range(-5_000 * USD, 20_000 * USD));
+        let (sl, si) = shrink_fees(l, i, e).unwrap();
+        fee_cases.push(json!({ "liquidatorFee": s(l), "insuranceFee": s(i), "equityAfterClose": s(e), "expected": [s(sl), s(si)] }));
+    }
+    let mut liq_price_cases = vec![];
+    for _ in 0..30 {
+        let base = rng.range(-1_000 * ONE, 1_000 * ONE);
+        let entry = rng.range(USD, 500 * USD);
+        let quote_entry = apply_trade(0, 0, base, entry).unwrap().quote_entry;
+        let rest = RestOfAccount { equity: rng.range(0, notional(base, entry).unwrap() / 4 + 1), maintenance: rng.range(0, 100 * USD) };
+        let conf_ratio = rng.range(0, 2_000);
+        let p = liquidation_price(base, quote_entry, conf_ratio, &TIERS, 2_000, &rest, 1 << 40).unwrap();
+        liq_price_cases.push(json!({
+            "base": s(base), "quoteEntry": s(quote_entry), "confRatio": s(conf_ratio), "addonRatio": s(2_000),
+            "restEquity": s(rest.equity), "restMaintenance": s(rest.maintenance), "maxPrice": s(1 << 40),
+            "expected": p.map(s).unwrap_or(Value::Null),
+        }));
+    }
+    json!({
+        "about": "Generated by programs/margin/src/math/vectors.rs; integers are decimal strings.",
+        "tiers": tiers_json(&TIERS),
+        "tierRequirement": tier_cases,
+        "liquidationEndRequirement": end_cases,
+        "pythPrice": price_cases,
+        "position": position_cases,
+        "volatility": vol_cases,
+        "baseToClose": liq_cases,
+        "shrinkFees": fee_cases,
+        "liquidationPrice": liq_price_cases,
+    })
+}
+
+#[test]
+fn committed_vectors_match_the_math() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors/math.json");
+    let mut generated = serde_json::to_string_pretty(&generate()).unwrap();
+    generated.push('\n');
+    if std::env::var_os("UPDATE_VECTORS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(committed == generated, "{} is stale: run `UPDATE_VECTORS=1 cargo test -p margin vectors`", path.display());
+}
