@@ -73,6 +73,81 @@ export type Margin = {
       "args": []
     },
     {
+      "name": "createMarket",
+      "docs": [
+        "Creates the next market (PDA `[\"market\", exchange, index as u16 LE]`) priced by `oracle`."
+      ],
+      "discriminator": [
+        103,
+        226,
+        97,
+        235,
+        200,
+        188,
+        251,
+        254
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "writable": true,
+          "signer": true,
+          "relations": [
+            "exchange"
+          ]
+        },
+        {
+          "name": "exchange",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "writable": true,
+          "pda": {
+            "seeds": [
+              {
+                "kind": "const",
+                "value": [
+                  109,
+                  97,
+                  114,
+                  107,
+                  101,
+                  116
+                ]
+              },
+              {
+                "kind": "account",
+                "path": "exchange"
+              },
+              {
+                "kind": "account",
+                "path": "exchange.marketCount",
+                "account": "exchange"
+              }
+            ]
+          }
+        },
+        {
+          "name": "oracle"
+        },
+        {
+          "name": "systemProgram",
+          "address": "11111111111111111111111111111111"
+        }
+      ],
+      "args": [
+        {
+          "name": "params",
+          "type": {
+            "defined": {
+              "name": "marketParams"
+            }
+          }
+        }
+      ]
+    },
+    {
       "name": "deposit",
       "docs": [
         "Moves `amount` quote tokens (native units) from the owner's token account into the vault."
@@ -106,6 +181,80 @@ export type Margin = {
         },
         {
           "name": "quoteVault",
+          "writable": true
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": [
+        {
+          "name": "amount",
+          "type": "u64"
+        }
+      ]
+    },
+    {
+      "name": "flagAccount",
+      "docs": [
+        "Flags an account below maintenance as being liquidated."
+      ],
+      "discriminator": [
+        230,
+        102,
+        72,
+        118,
+        77,
+        111,
+        3,
+        230
+      ],
+      "accounts": [
+        {
+          "name": "exchange",
+          "writable": true
+        },
+        {
+          "name": "marginAccount",
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "fundInsurance",
+      "docs": [
+        "Adds `amount` quote native units to a market's insurance fund (anyone may)."
+      ],
+      "discriminator": [
+        58,
+        216,
+        37,
+        162,
+        201,
+        50,
+        20,
+        66
+      ],
+      "accounts": [
+        {
+          "name": "funder",
+          "signer": true
+        },
+        {
+          "name": "exchange"
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "funderToken",
+          "writable": true
+        },
+        {
+          "name": "insuranceVault",
           "writable": true
         },
         {
@@ -241,9 +390,327 @@ export type Margin = {
       "args": []
     },
     {
+      "name": "liquidate",
+      "docs": [
+        "Closes just enough of the account's position in `market` to restore the liquidation-end",
+        "level, no worse than `limit_price`. Remaining accounts: `[market, oracle]` per other position."
+      ],
+      "discriminator": [
+        223,
+        179,
+        226,
+        125,
+        48,
+        46,
+        39,
+        74
+      ],
+      "accounts": [
+        {
+          "name": "liquidator",
+          "signer": true
+        },
+        {
+          "name": "exchange",
+          "writable": true
+        },
+        {
+          "name": "marginAccount",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle"
+        },
+        {
+          "name": "liquidatorToken",
+          "writable": true
+        },
+        {
+          "name": "quoteVault",
+          "writable": true
+        },
+        {
+          "name": "insuranceVault",
+          "writable": true
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": [
+        {
+          "name": "limitPrice",
+          "type": "u64"
+        }
+      ]
+    },
+    {
+      "name": "poolLiquidity",
+      "docs": [
+        "Adds (positive) or removes (negative) pool liquidity, quote native units."
+      ],
+      "discriminator": [
+        225,
+        159,
+        21,
+        8,
+        70,
+        4,
+        182,
+        91
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "exchange"
+          ]
+        },
+        {
+          "name": "exchange"
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "adminToken",
+          "writable": true
+        },
+        {
+          "name": "quoteVault",
+          "writable": true
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": [
+        {
+          "name": "amount",
+          "type": "i64"
+        }
+      ]
+    },
+    {
+      "name": "refreshMarket",
+      "docs": [
+        "Folds the oracle's newest observation into the market's volatility estimate."
+      ],
+      "discriminator": [
+        76,
+        37,
+        172,
+        33,
+        240,
+        82,
+        61,
+        152
+      ],
+      "accounts": [
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle"
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "resolveBankruptcy",
+      "docs": [
+        "Pays an empty account's negative collateral from the insurance fund, then the pool."
+      ],
+      "discriminator": [
+        82,
+        253,
+        187,
+        29,
+        102,
+        19,
+        35,
+        248
+      ],
+      "accounts": [
+        {
+          "name": "caller",
+          "signer": true
+        },
+        {
+          "name": "exchange"
+        },
+        {
+          "name": "marginAccount",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The market whose insurance fund pays and whose pool absorbs what it cannot."
+          ],
+          "writable": true
+        },
+        {
+          "name": "quoteVault",
+          "writable": true
+        },
+        {
+          "name": "insuranceVault",
+          "writable": true
+        },
+        {
+          "name": "tokenProgram",
+          "address": "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+        }
+      ],
+      "args": []
+    },
+    {
+      "name": "setPaused",
+      "docs": [
+        "Pauses or unpauses the exchange (no `market`) or one market."
+      ],
+      "discriminator": [
+        91,
+        60,
+        125,
+        192,
+        176,
+        225,
+        166,
+        218
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "exchange"
+          ]
+        },
+        {
+          "name": "exchange",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "docs": [
+            "The market to switch; absent for the exchange-wide switch."
+          ],
+          "writable": true,
+          "optional": true
+        }
+      ],
+      "args": [
+        {
+          "name": "paused",
+          "type": "bool"
+        }
+      ]
+    },
+    {
+      "name": "trade",
+      "docs": [
+        "Trades `base_delta` (BASE_PRECISION, signed) in a market against the pool, no worse than",
+        "`limit_price` (PRICE_PRECISION). Remaining accounts: `[market, oracle]` per other position."
+      ],
+      "discriminator": [
+        178,
+        144,
+        26,
+        216,
+        241,
+        187,
+        206,
+        130
+      ],
+      "accounts": [
+        {
+          "name": "owner",
+          "signer": true
+        },
+        {
+          "name": "exchange"
+        },
+        {
+          "name": "marginAccount",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle"
+        }
+      ],
+      "args": [
+        {
+          "name": "baseDelta",
+          "type": "i64"
+        },
+        {
+          "name": "limitPrice",
+          "type": "u64"
+        }
+      ]
+    },
+    {
+      "name": "updateMarket",
+      "docs": [
+        "Replaces a market's parameters (validated as at creation)."
+      ],
+      "discriminator": [
+        153,
+        39,
+        2,
+        197,
+        179,
+        50,
+        199,
+        217
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true,
+          "relations": [
+            "exchange"
+          ]
+        },
+        {
+          "name": "exchange"
+        },
+        {
+          "name": "market",
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "params",
+          "type": {
+            "defined": {
+              "name": "marketParams"
+            }
+          }
+        }
+      ]
+    },
+    {
       "name": "withdraw",
       "docs": [
-        "Moves `amount` quote tokens (native units) from the vault back to the owner."
+        "Moves `amount` quote tokens (native units) from the vault back to the owner, keeping the",
+        "initial requirement. Remaining accounts: `[market, oracle]` per open position."
       ],
       "discriminator": [
         183,
@@ -315,9 +782,48 @@ export type Margin = {
         43,
         238
       ]
+    },
+    {
+      "name": "market",
+      "discriminator": [
+        219,
+        190,
+        213,
+        55,
+        0,
+        227,
+        198,
+        154
+      ]
     }
   ],
   "events": [
+    {
+      "name": "accountFlagged",
+      "discriminator": [
+        181,
+        207,
+        1,
+        185,
+        195,
+        195,
+        145,
+        154
+      ]
+    },
+    {
+      "name": "bankruptcyResolved",
+      "discriminator": [
+        94,
+        86,
+        196,
+        195,
+        106,
+        72,
+        227,
+        169
+      ]
+    },
     {
       "name": "collateralDeposited",
       "discriminator": [
@@ -358,6 +864,32 @@ export type Margin = {
       ]
     },
     {
+      "name": "insuranceFunded",
+      "discriminator": [
+        158,
+        72,
+        23,
+        80,
+        138,
+        56,
+        33,
+        206
+      ]
+    },
+    {
+      "name": "liquidationRecord",
+      "discriminator": [
+        127,
+        17,
+        0,
+        108,
+        182,
+        13,
+        231,
+        53
+      ]
+    },
+    {
       "name": "marginAccountCreated",
       "discriminator": [
         157,
@@ -368,6 +900,84 @@ export type Margin = {
         164,
         160,
         119
+      ]
+    },
+    {
+      "name": "marketCreated",
+      "discriminator": [
+        88,
+        184,
+        130,
+        231,
+        226,
+        84,
+        6,
+        58
+      ]
+    },
+    {
+      "name": "marketRefreshed",
+      "discriminator": [
+        137,
+        5,
+        228,
+        141,
+        72,
+        86,
+        38,
+        197
+      ]
+    },
+    {
+      "name": "marketUpdated",
+      "discriminator": [
+        170,
+        51,
+        74,
+        147,
+        116,
+        168,
+        217,
+        251
+      ]
+    },
+    {
+      "name": "pauseChanged",
+      "discriminator": [
+        238,
+        188,
+        213,
+        78,
+        134,
+        209,
+        178,
+        218
+      ]
+    },
+    {
+      "name": "poolLiquidityChanged",
+      "discriminator": [
+        230,
+        168,
+        197,
+        68,
+        221,
+        217,
+        184,
+        37
+      ]
+    },
+    {
+      "name": "positionChanged",
+      "discriminator": [
+        185,
+        99,
+        23,
+        242,
+        206,
+        25,
+        115,
+        41
       ]
     }
   ],
@@ -396,9 +1006,199 @@ export type Margin = {
       "code": 6004,
       "name": "wrongExchange",
       "msg": "Margin account does not belong to this exchange"
+    },
+    {
+      "code": 6005,
+      "name": "unauthorized",
+      "msg": "Only the exchange admin may do this"
+    },
+    {
+      "code": 6006,
+      "name": "invalidMarketParams",
+      "msg": "Market parameters are invalid"
+    },
+    {
+      "code": 6007,
+      "name": "wrongOracleAccount",
+      "msg": "Oracle account is not the market's oracle"
+    },
+    {
+      "code": 6008,
+      "name": "wrongOracleOwner",
+      "msg": "Oracle account is not owned by the market's oracle program"
+    },
+    {
+      "code": 6009,
+      "name": "wrongOracleFeed",
+      "msg": "Oracle price is for another feed"
+    },
+    {
+      "code": 6010,
+      "name": "invalidOracleAccount",
+      "msg": "Oracle account data is not a price in the market's layout"
+    },
+    {
+      "code": 6011,
+      "name": "oracleNotFullyVerified",
+      "msg": "Oracle update is not fully verified"
+    },
+    {
+      "code": 6012,
+      "name": "oracleNotTrading",
+      "msg": "Oracle price is not trading"
+    },
+    {
+      "code": 6013,
+      "name": "invalidOraclePrice",
+      "msg": "Oracle price is not positive"
+    },
+    {
+      "code": 6014,
+      "name": "staleOracle",
+      "msg": "Oracle price is older than the market allows for this action"
+    },
+    {
+      "code": 6015,
+      "name": "oracleTooUncertain",
+      "msg": "Oracle confidence interval is wider than the market allows for this action"
+    },
+    {
+      "code": 6016,
+      "name": "paused",
+      "msg": "Exchange or market is paused"
+    },
+    {
+      "code": 6017,
+      "name": "insufficientMargin",
+      "msg": "Account would fall below its initial margin requirement"
+    },
+    {
+      "code": 6018,
+      "name": "limitPriceExceeded",
+      "msg": "Execution price is past the limit price"
+    },
+    {
+      "code": 6019,
+      "name": "openInterestCap",
+      "msg": "Open interest cap reached"
+    },
+    {
+      "code": 6020,
+      "name": "tooManyPositions",
+      "msg": "Account has no free position slot"
+    },
+    {
+      "code": 6021,
+      "name": "noPosition",
+      "msg": "Account has no position in this market"
+    },
+    {
+      "code": 6022,
+      "name": "accountHealthy",
+      "msg": "Account is not below its maintenance requirement"
+    },
+    {
+      "code": 6023,
+      "name": "alreadyBeingLiquidated",
+      "msg": "Account is already being liquidated"
+    },
+    {
+      "code": 6024,
+      "name": "accountInLiquidation",
+      "msg": "Account is being liquidated or bankrupt"
+    },
+    {
+      "code": 6025,
+      "name": "notBankrupt",
+      "msg": "Account is not bankrupt"
+    },
+    {
+      "code": 6026,
+      "name": "missingPositionAccounts",
+      "msg": "Remaining accounts must be the market and oracle of every other open position"
+    },
+    {
+      "code": 6027,
+      "name": "wrongMarket",
+      "msg": "Market does not belong to this exchange"
+    },
+    {
+      "code": 6028,
+      "name": "oracleNotUpdated",
+      "msg": "Oracle observation is not newer than the last one"
+    },
+    {
+      "code": 6029,
+      "name": "insufficientPoolBalance",
+      "msg": "Pool balance is insufficient"
+    },
+    {
+      "code": 6030,
+      "name": "zeroTrade",
+      "msg": "Trade size must be non-zero"
     }
   ],
   "types": [
+    {
+      "name": "accountFlagged",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "marginAccount",
+            "type": "pubkey"
+          },
+          {
+            "name": "liquidationId",
+            "type": "u64"
+          },
+          {
+            "name": "equity",
+            "type": "i64"
+          },
+          {
+            "name": "maintenanceRequirement",
+            "type": "i64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "bankruptcyResolved",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "marginAccount",
+            "type": "pubkey"
+          },
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "liquidationId",
+            "type": "u64"
+          },
+          {
+            "name": "deficit",
+            "type": "u64"
+          },
+          {
+            "name": "insurancePaid",
+            "type": "u64"
+          },
+          {
+            "name": "socializedLoss",
+            "type": "u64"
+          },
+          {
+            "name": "insuranceBalanceAfter",
+            "type": "i64"
+          }
+        ]
+      }
+    },
     {
       "name": "collateralDeposited",
       "type": {
@@ -471,7 +1271,8 @@ export type Margin = {
       "name": "exchange",
       "docs": [
         "One exchange per quote mint. PDA: `[\"exchange\", quote_mint]`. It is the token authority of both",
-        "vaults, so only this program can move vault funds."
+        "vaults, so only this program moves vault funds. The quote vault holds every account's",
+        "collateral and every market's pool balance; the insurance vault holds the insurance funds."
       ],
       "type": {
         "kind": "struct",
@@ -496,6 +1297,13 @@ export type Margin = {
             "type": "u8"
           },
           {
+            "name": "paused",
+            "docs": [
+              "Global pause: nothing that adds risk or moves collateral out (reducing risk stays allowed)."
+            ],
+            "type": "bool"
+          },
+          {
             "name": "admin",
             "type": "pubkey"
           },
@@ -506,19 +1314,30 @@ export type Margin = {
           {
             "name": "quoteVault",
             "docs": [
-              "PDA `[\"quote_vault\", exchange]`: holds every account's collateral."
+              "PDA `[\"quote_vault\", exchange]`."
             ],
             "type": "pubkey"
           },
           {
             "name": "insuranceVault",
             "docs": [
-              "PDA `[\"insurance_vault\", exchange]`: pays bankruptcies."
+              "PDA `[\"insurance_vault\", exchange]`."
             ],
             "type": "pubkey"
           },
           {
             "name": "marginAccountCount",
+            "type": "u64"
+          },
+          {
+            "name": "marketCount",
+            "type": "u16"
+          },
+          {
+            "name": "liquidationCount",
+            "docs": [
+              "Last liquidation id handed out (ids start at 1)."
+            ],
             "type": "u64"
           },
           {
@@ -569,6 +1388,112 @@ export type Margin = {
       }
     },
     {
+      "name": "insuranceFunded",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "amount",
+            "type": "u64"
+          },
+          {
+            "name": "insuranceBalance",
+            "type": "i64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "liquidationRecord",
+      "docs": [
+        "One liquidation step: what was closed, at what prices, with which fees, and the account's",
+        "health before and after."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "marginAccount",
+            "type": "pubkey"
+          },
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "liquidator",
+            "type": "pubkey"
+          },
+          {
+            "name": "liquidationId",
+            "type": "u64"
+          },
+          {
+            "name": "closedBase",
+            "docs": [
+              "BASE_PRECISION, signed (the closing trade)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "closedNotional",
+            "type": "u64"
+          },
+          {
+            "name": "oraclePrice",
+            "type": "i64"
+          },
+          {
+            "name": "execPrice",
+            "type": "i64"
+          },
+          {
+            "name": "liquidatorFee",
+            "type": "u64"
+          },
+          {
+            "name": "insuranceFee",
+            "type": "u64"
+          },
+          {
+            "name": "equityBefore",
+            "type": "i64"
+          },
+          {
+            "name": "maintenanceBefore",
+            "type": "i64"
+          },
+          {
+            "name": "liquidationEndBefore",
+            "type": "i64"
+          },
+          {
+            "name": "equityAfter",
+            "type": "i64"
+          },
+          {
+            "name": "maintenanceAfter",
+            "type": "i64"
+          },
+          {
+            "name": "liquidationEndAfter",
+            "type": "i64"
+          },
+          {
+            "name": "statusAfter",
+            "docs": [
+              "`AccountStatus` after this step."
+            ],
+            "type": "u8"
+          }
+        ]
+      }
+    },
+    {
       "name": "marginAccount",
       "docs": [
         "A trader's cross-margined account. PDA: `[\"margin\", exchange, owner]`.",
@@ -603,6 +1528,26 @@ export type Margin = {
             "type": "u64"
           },
           {
+            "name": "liquidationId",
+            "docs": [
+              "The liquidation this account is in (0 when never flagged); unchanged when it ends."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "positions",
+            "type": {
+              "array": [
+                {
+                  "defined": {
+                    "name": "position"
+                  }
+                },
+                8
+              ]
+            }
+          },
+          {
             "name": "version",
             "docs": [
               "Layout version. History: 1 = initial layout."
@@ -614,11 +1559,18 @@ export type Margin = {
             "type": "u8"
           },
           {
+            "name": "status",
+            "docs": [
+              "`AccountStatus` as u8."
+            ],
+            "type": "u8"
+          },
+          {
             "name": "padding",
             "type": {
               "array": [
                 "u8",
-                6
+                5
               ]
             }
           },
@@ -627,7 +1579,7 @@ export type Margin = {
             "type": {
               "array": [
                 "u8",
-                256
+                128
               ]
             }
           }
@@ -650,6 +1602,624 @@ export type Margin = {
           {
             "name": "owner",
             "type": "pubkey"
+          }
+        ]
+      }
+    },
+    {
+      "name": "marginTierConfig",
+      "docs": [
+        "One row of a market's margin table (see `math::margin::Tier`)."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "notionalUpper",
+            "docs": [
+              "Quote native units; the last tier's bound is ignored (unbounded)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "initialRatio",
+            "docs": [
+              "RATIO_PRECISION (1e6 = 100%)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "maintenanceRatio",
+            "docs": [
+              "RATIO_PRECISION."
+            ],
+            "type": "u32"
+          }
+        ]
+      }
+    },
+    {
+      "name": "market",
+      "docs": [
+        "An oracle-priced perpetual traded against the exchange's pool. PDA: `[\"market\", exchange, index]`."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "exchange",
+            "type": "pubkey"
+          },
+          {
+            "name": "oracle",
+            "type": "pubkey"
+          },
+          {
+            "name": "oracleOwner",
+            "type": "pubkey"
+          },
+          {
+            "name": "feedId",
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "tiers",
+            "type": {
+              "array": [
+                {
+                  "defined": {
+                    "name": "marginTierConfig"
+                  }
+                },
+                4
+              ]
+            }
+          },
+          {
+            "name": "maxLiquidationNotional",
+            "type": "u64"
+          },
+          {
+            "name": "minRemainderNotional",
+            "type": "u64"
+          },
+          {
+            "name": "maxOpenInterestBase",
+            "type": "u64"
+          },
+          {
+            "name": "longOpenInterest",
+            "type": "u64"
+          },
+          {
+            "name": "shortOpenInterest",
+            "type": "u64"
+          },
+          {
+            "name": "ewmaVariance",
+            "docs": [
+              "EWMA variance of oracle returns, RATIO_PRECISION²."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "lastOraclePrice",
+            "type": "i64"
+          },
+          {
+            "name": "lastOraclePublishTime",
+            "type": "i64"
+          },
+          {
+            "name": "poolBalance",
+            "docs": [
+              "The pool's cash: counterparty to every trade, quote native units (in the quote vault)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "insuranceBalance",
+            "docs": [
+              "This market's insurance fund, quote native units (in the insurance vault)."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "totalLiquidations",
+            "type": "u64"
+          },
+          {
+            "name": "totalLiquidatedNotional",
+            "type": "u64"
+          },
+          {
+            "name": "totalLiquidationFees",
+            "type": "u64"
+          },
+          {
+            "name": "totalInsurancePaid",
+            "type": "u64"
+          },
+          {
+            "name": "totalSocializedLoss",
+            "type": "u64"
+          },
+          {
+            "name": "maxOracleAgeOpenS",
+            "type": "u32"
+          },
+          {
+            "name": "maxOracleAgeLiquidateS",
+            "type": "u32"
+          },
+          {
+            "name": "maxConfRatioOpen",
+            "type": "u32"
+          },
+          {
+            "name": "maxConfRatioLiquidate",
+            "type": "u32"
+          },
+          {
+            "name": "liquidationBufferRatio",
+            "type": "u32"
+          },
+          {
+            "name": "liquidatorFeeRatio",
+            "type": "u32"
+          },
+          {
+            "name": "insuranceFeeRatio",
+            "type": "u32"
+          },
+          {
+            "name": "baseImpactRatio",
+            "type": "u32"
+          },
+          {
+            "name": "impactRatioPerMillion",
+            "type": "u32"
+          },
+          {
+            "name": "maxImpactRatio",
+            "type": "u32"
+          },
+          {
+            "name": "ewmaLambda",
+            "type": "u32"
+          },
+          {
+            "name": "volMultiplier",
+            "type": "u32"
+          },
+          {
+            "name": "volAddonCap",
+            "type": "u32"
+          },
+          {
+            "name": "volAddonRatio",
+            "docs": [
+              "Current volatility add-on, RATIO_PRECISION (derived from `ewma_variance`)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "index",
+            "type": "u16"
+          },
+          {
+            "name": "version",
+            "docs": [
+              "Layout version. History: 1 = initial layout."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "bump",
+            "type": "u8"
+          },
+          {
+            "name": "oracleLayout",
+            "docs": [
+              "`OracleLayout` as u8."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "paused",
+            "type": "u8"
+          },
+          {
+            "name": "tierCount",
+            "type": "u8"
+          },
+          {
+            "name": "padding",
+            "type": {
+              "array": [
+                "u8",
+                1
+              ]
+            }
+          },
+          {
+            "name": "reserved",
+            "type": {
+              "array": [
+                "u8",
+                256
+              ]
+            }
+          }
+        ]
+      }
+    },
+    {
+      "name": "marketCreated",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "index",
+            "type": "u16"
+          },
+          {
+            "name": "oracle",
+            "type": "pubkey"
+          }
+        ]
+      }
+    },
+    {
+      "name": "marketParams",
+      "docs": [
+        "Everything an admin sets on a market. Ratios in RATIO_PRECISION (1e6 = 100%), amounts in quote",
+        "native units, sizes in BASE_PRECISION, ages in seconds."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "oracleLayout",
+            "type": {
+              "defined": {
+                "name": "oracleLayout"
+              }
+            }
+          },
+          {
+            "name": "oracleOwner",
+            "docs": [
+              "The program that must own the oracle account."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "feedId",
+            "docs": [
+              "Pyth feed id (checked for `PriceUpdateV2`; ignored for the legacy layout)."
+            ],
+            "type": {
+              "array": [
+                "u8",
+                32
+              ]
+            }
+          },
+          {
+            "name": "maxOracleAgeOpenS",
+            "type": "u32"
+          },
+          {
+            "name": "maxOracleAgeLiquidateS",
+            "type": "u32"
+          },
+          {
+            "name": "maxConfRatioOpen",
+            "type": "u32"
+          },
+          {
+            "name": "maxConfRatioLiquidate",
+            "type": "u32"
+          },
+          {
+            "name": "tiers",
+            "type": {
+              "vec": {
+                "defined": {
+                  "name": "tierParams"
+                }
+              }
+            }
+          },
+          {
+            "name": "liquidationBufferRatio",
+            "type": "u32"
+          },
+          {
+            "name": "liquidatorFeeRatio",
+            "type": "u32"
+          },
+          {
+            "name": "insuranceFeeRatio",
+            "type": "u32"
+          },
+          {
+            "name": "maxLiquidationNotional",
+            "docs": [
+              "Largest notional one liquidation closes."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "minRemainderNotional",
+            "docs": [
+              "A remainder smaller than this notional is closed in full."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "baseImpactRatio",
+            "type": "u32"
+          },
+          {
+            "name": "impactRatioPerMillion",
+            "type": "u32"
+          },
+          {
+            "name": "maxImpactRatio",
+            "type": "u32"
+          },
+          {
+            "name": "maxOpenInterestBase",
+            "docs": [
+              "Cap on each side's open interest."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "ewmaLambda",
+            "docs": [
+              "EWMA decay per observation."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "volMultiplier",
+            "docs": [
+              "Add-on = multiplier × volatility, capped."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "volAddonCap",
+            "type": "u32"
+          }
+        ]
+      }
+    },
+    {
+      "name": "marketRefreshed",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "oraclePrice",
+            "type": "i64"
+          },
+          {
+            "name": "publishTime",
+            "type": "i64"
+          },
+          {
+            "name": "ewmaVariance",
+            "type": "u64"
+          },
+          {
+            "name": "volAddonRatio",
+            "type": "u32"
+          }
+        ]
+      }
+    },
+    {
+      "name": "marketUpdated",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          }
+        ]
+      }
+    },
+    {
+      "name": "oracleLayout",
+      "repr": {
+        "kind": "rust"
+      },
+      "type": {
+        "kind": "enum",
+        "variants": [
+          {
+            "name": "priceUpdateV2"
+          },
+          {
+            "name": "legacyPush"
+          }
+        ]
+      }
+    },
+    {
+      "name": "pauseChanged",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "docs": [
+              "`Pubkey::default()` for the exchange-wide switch."
+            ],
+            "type": "pubkey"
+          },
+          {
+            "name": "paused",
+            "type": "bool"
+          }
+        ]
+      }
+    },
+    {
+      "name": "poolLiquidityChanged",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "amount",
+            "docs": [
+              "Positive for added liquidity, negative for removed."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "poolBalance",
+            "type": "i64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "position",
+      "docs": [
+        "One perpetual position. `base` in BASE_PRECISION (signed); `quote_entry` is the signed quote",
+        "amount its opening trades moved (negative for a long), so PnL = base × price + quote_entry."
+      ],
+      "serialization": "bytemuck",
+      "repr": {
+        "kind": "c"
+      },
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "base",
+            "type": "i64"
+          },
+          {
+            "name": "quoteEntry",
+            "type": "i64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "positionChanged",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "marginAccount",
+            "type": "pubkey"
+          },
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "tradeBase",
+            "docs": [
+              "BASE_PRECISION, signed."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "oraclePrice",
+            "docs": [
+              "PRICE_PRECISION."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "execPrice",
+            "type": "i64"
+          },
+          {
+            "name": "baseAfter",
+            "type": "i64"
+          },
+          {
+            "name": "quoteEntryAfter",
+            "type": "i64"
+          },
+          {
+            "name": "realizedPnl",
+            "type": "i64"
+          },
+          {
+            "name": "collateralAfter",
+            "type": "i64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "tierParams",
+      "docs": [
+        "A margin tier as given in `MarketParams` (same fields as `MarginTierConfig`)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "notionalUpper",
+            "docs": [
+              "Quote native units; ignored for the last tier (unbounded)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "initialRatio",
+            "docs": [
+              "RATIO_PRECISION (1e6 = 100%)."
+            ],
+            "type": "u32"
+          },
+          {
+            "name": "maintenanceRatio",
+            "docs": [
+              "RATIO_PRECISION."
+            ],
+            "type": "u32"
           }
         ]
       }

@@ -3,6 +3,7 @@ use anchor_lang::prelude::*;
 /// Error codes are a public contract: clients match on the number (6000 + position).
 /// Append new variants at the end; never reorder or remove one.
 #[error_code]
+#[derive(PartialEq, Eq)]
 pub enum MarginError {
     #[msg("Amount must be greater than zero")]
     ZeroAmount, // 6000
@@ -14,4 +15,68 @@ pub enum MarginError {
     WrongQuoteMint, // 6003
     #[msg("Margin account does not belong to this exchange")]
     WrongExchange, // 6004
+    #[msg("Only the exchange admin may do this")]
+    Unauthorized, // 6005
+    #[msg("Market parameters are invalid")]
+    InvalidMarketParams, // 6006
+    #[msg("Oracle account is not the market's oracle")]
+    WrongOracleAccount, // 6007
+    #[msg("Oracle account is not owned by the market's oracle program")]
+    WrongOracleOwner, // 6008
+    #[msg("Oracle price is for another feed")]
+    WrongOracleFeed, // 6009
+    #[msg("Oracle account data is not a price in the market's layout")]
+    InvalidOracleAccount, // 6010
+    #[msg("Oracle update is not fully verified")]
+    OracleNotFullyVerified, // 6011
+    #[msg("Oracle price is not trading")]
+    OracleNotTrading, // 6012
+    #[msg("Oracle price is not positive")]
+    InvalidOraclePrice, // 6013
+    #[msg("Oracle price is older than the market allows for this action")]
+    StaleOracle, // 6014
+    #[msg("Oracle confidence interval is wider than the market allows for this action")]
+    OracleTooUncertain, // 6015
+    #[msg("Exchange or market is paused")]
+    Paused, // 6016
+    #[msg("Account would fall below its initial margin requirement")]
+    InsufficientMargin, // 6017
+    #[msg("Execution price is past the limit price")]
+    LimitPriceExceeded, // 6018
+    #[msg("Open interest cap reached")]
+    OpenInterestCap, // 6019
+    #[msg("Account has no free position slot")]
+    TooManyPositions, // 6020
+    #[msg("Account has no position in this market")]
+    NoPosition, // 6021
+    #[msg("Account is not below its maintenance requirement")]
+    AccountHealthy, // 6022
+    #[msg("Account is already being liquidated")]
+    AlreadyBeingLiquidated, // 6023
+    #[msg("Account is being liquidated or bankrupt")]
+    AccountInLiquidation, // 6024
+    #[msg("Account is not bankrupt")]
+    NotBankrupt, // 6025
+    #[msg("Remaining accounts must be the market and oracle of every other open position")]
+    MissingPositionAccounts, // 6026
+    #[msg("Market does not belong to this exchange")]
+    WrongMarket, // 6027
+    #[msg("Oracle observation is not newer than the last one")]
+    OracleNotUpdated, // 6028
+    #[msg("Pool balance is insufficient")]
+    InsufficientPoolBalance, // 6029
+    #[msg("Trade size must be non-zero")]
+    ZeroTrade, // 6030
+}
+
+impl From<crate::math::MathError> for MarginError {
+    fn from(_: crate::math::MathError) -> Self {
+        MarginError::MathOverflow
+    }
+}
+
+impl From<crate::math::MathError> for anchor_lang::error::Error {
+    fn from(e: crate::math::MathError) -> Self {
+        MarginError::from(e).into()
+    }
 }

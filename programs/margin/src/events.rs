@@ -52,3 +52,105 @@ pub struct CollateralWithdrawn {
     pub collateral_after: i64,
     pub slot: u64,
 }
+
+#[event]
+pub struct MarketCreated {
+    pub market: Pubkey,
+    pub index: u16,
+    pub oracle: Pubkey,
+}
+
+#[event]
+pub struct MarketUpdated {
+    pub market: Pubkey,
+}
+
+#[event]
+pub struct PauseChanged {
+    /// `Pubkey::default()` for the exchange-wide switch.
+    pub market: Pubkey,
+    pub paused: bool,
+}
+
+#[event]
+pub struct InsuranceFunded {
+    pub market: Pubkey,
+    pub amount: u64,
+    pub insurance_balance: i64,
+}
+
+#[event]
+pub struct PoolLiquidityChanged {
+    pub market: Pubkey,
+    /// Positive for added liquidity, negative for removed.
+    pub amount: i64,
+    pub pool_balance: i64,
+}
+
+#[event]
+pub struct PositionChanged {
+    pub margin_account: Pubkey,
+    pub market: Pubkey,
+    /// BASE_PRECISION, signed.
+    pub trade_base: i64,
+    /// PRICE_PRECISION.
+    pub oracle_price: i64,
+    pub exec_price: i64,
+    pub base_after: i64,
+    pub quote_entry_after: i64,
+    pub realized_pnl: i64,
+    pub collateral_after: i64,
+}
+
+#[event]
+pub struct MarketRefreshed {
+    pub market: Pubkey,
+    pub oracle_price: i64,
+    pub publish_time: i64,
+    pub ewma_variance: u64,
+    pub vol_addon_ratio: u32,
+}
+
+#[event]
+pub struct AccountFlagged {
+    pub margin_account: Pubkey,
+    pub liquidation_id: u64,
+    pub equity: i64,
+    pub maintenance_requirement: i64,
+}
+
+/// One liquidation step: what was closed, at what prices, with which fees, and the account's
+/// health before and after.
+#[event]
+pub struct LiquidationRecord {
+    pub margin_account: Pubkey,
+    pub market: Pubkey,
+    pub liquidator: Pubkey,
+    pub liquidation_id: u64,
+    /// BASE_PRECISION, signed (the closing trade).
+    pub closed_base: i64,
+    pub closed_notional: u64,
+    pub oracle_price: i64,
+    pub exec_price: i64,
+    pub liquidator_fee: u64,
+    pub insurance_fee: u64,
+    pub equity_before: i64,
+    pub maintenance_before: i64,
+    pub liquidation_end_before: i64,
+    pub equity_after: i64,
+    pub maintenance_after: i64,
+    pub liquidation_end_after: i64,
+    /// `AccountStatus` after this step.
+    pub status_after: u8,
+}
+
+#[event]
+pub struct BankruptcyResolved {
+    pub margin_account: Pubkey,
+    pub market: Pubkey,
+    pub liquidation_id: u64,
+    pub deficit: u64,
+    pub insurance_paid: u64,
+    pub socialized_loss: u64,
+    pub insurance_balance_after: i64,
+}

@@ -1,8 +1,13 @@
-//! margin-warden's on-chain program: margin accounts, an exchange with a quote-token vault and an
-//! insurance-fund vault, deposits and withdrawals. Handlers live one per file in `instructions/`.
+//! margin-warden's on-chain program: an exchange with a quote vault and an insurance vault,
+//! oracle-priced perpetual markets traded against a pool, cross-margined accounts with tiered and
+//! volatility-aware requirements, partial liquidation, insurance and bankruptcy resolution.
+//!
+//! Layers: `math` (pure integer functions), `controller` (state changes on plain structs),
+//! `state` (account layouts), `instructions` (one file each: accounts + thin handler).
 
 use anchor_lang::prelude::*;
 
+pub mod controller;
 pub mod errors;
 pub mod events;
 pub mod instructions;
@@ -10,6 +15,7 @@ pub mod math;
 pub mod state;
 
 use instructions::*;
+use state::MarketParams;
 
 declare_id!("796WEWCyqBUDsnMbNSLgaJR5bZAG32237yywsBogJnfG");
 
@@ -17,10 +23,39 @@ declare_id!("796WEWCyqBUDsnMbNSLgaJR5bZAG32237yywsBogJnfG");
 pub mod margin {
     use super::*;
 
+    // ---- admin ----
+
     /// Creates the exchange for one quote mint, with its quote vault and insurance-fund vault.
     pub fn initialize_exchange(ctx: Context<InitializeExchange>) -> Result<()> {
         instructions::initialize_exchange::handler(ctx)
     }
+
+    /// Creates the next market (PDA `["market", exchange, index as u16 LE]`) priced by `oracle`.
+    pub fn create_market(ctx: Context<CreateMarket>, params: MarketParams) -> Result<()> {
+        instructions::create_market::handler(ctx, params)
+    }
+
+    /// Replaces a market's parameters (validated as at creation).
+    pub fn update_market(ctx: Context<UpdateMarket>, params: MarketParams) -> Result<()> {
+        instructions::update_market::handler(ctx, params)
+    }
+
+    /// Pauses or unpauses the exchange (no `market`) or one market.
+    pub fn set_paused(ctx: Context<SetPaused>, paused: bool) -> Result<()> {
+        instructions::set_paused::handler(ctx, paused)
+    }
+
+    /// Adds (positive) or removes (negative) pool liquidity, quote native units.
+    pub fn pool_liquidity(ctx: Context<PoolLiquidity>, amount: i64) -> Result<()> {
+        instructions::pool_liquidity::handler(ctx, amount)
+    }
+
+    /// Adds `amount` quote native units to a market's insurance fund (anyone may).
+    pub fn fund_insurance(ctx: Context<FundInsurance>, amount: u64) -> Result<()> {
+        instructions::fund_insurance::handler(ctx, amount)
+    }
+
+    // ---- users ----
 
     /// Creates the caller's margin account on an exchange.
     pub fn create_margin_account(ctx: Context<CreateMarginAccount>) -> Result<()> {
@@ -32,8 +67,38 @@ pub mod margin {
         instructions::deposit::handler(ctx, amount)
     }
 
-    /// Moves `amount` quote tokens (native units) from the vault back to the owner.
-    pub fn withdraw(ctx: Context<Withdraw>, amount: u64) -> Result<()> {
+    /// Moves `amount` quote tokens (native units) from the vault back to the owner, keeping the
+    /// initial requirement. Remaining accounts: `[market, oracle]` per open position.
+    pub fn withdraw<'info>(ctx: Context<'_, '_, 'info, 'info, Withdraw<'info>>, amount: u64) -> Result<()> {
         instructions::withdraw::handler(ctx, amount)
+    }
+
+    /// Trades `base_delta` (BASE_PRECISION, signed) in a market against the pool, no worse than
+    /// `limit_price` (PRICE_PRECISION). Remaining accounts: `[market, oracle]` per other position.
+    pub fn trade<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_delta: i64, limit_price: u64) -> Result<()> {
+        instructions::trade::handler(ctx, base_delta, limit_price)
+    }
+
+    // ---- keepers (permissionless) ----
+
+    /// Folds the oracle's newest observation into the market's volatility estimate.
+    pub fn refresh_market(ctx: Context<RefreshMarket>) -> Result<()> {
+        instructions::refresh_market::handler(ctx)
+    }
+
+    /// Flags an account below maintenance as being liquidated.
+    pub fn flag_account<'info>(ctx: Context<'_, '_, 'info, 'info, FlagAccount<'info>>) -> Result<()> {
+        instructions::flag_account::handler(ctx)
+    }
+
+    /// Closes just enough of the account's position in `market` to restore the liquidation-end
+    /// level, no worse than `limit_price`. Remaining accounts: `[market, oracle]` per other position.
+    pub fn liquidate<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>, limit_price: u64) -> Result<()> {
+        instructions::liquidate::handler(ctx, limit_price)
+    }
+
+    /// Pays an empty account's negative collateral from the insurance fund, then the pool.
+    pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+        instructions::resolve_bankruptcy::handler(ctx)
     }
 }

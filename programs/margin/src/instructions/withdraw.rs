@@ -1,9 +1,12 @@
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Token, TokenAccount, Transfer};
+use anchor_spl::token::{Token, TokenAccount};
 
+use crate::controller::health::account_health;
 use crate::errors::MarginError;
 use crate::events::{emit_event, CollateralWithdrawn};
 use crate::state::*;
+
+use super::common::{other_positions, vault_transfer, Purpose};
 
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
@@ -26,51 +29,50 @@ pub struct Withdraw<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn handler(ctx: Context<Withdraw>, amount: u64) -> Result<()> {
+/// Remaining accounts: `[market, oracle]` for every open position, in position order. The account
+/// must stay above its initial requirement at strictly fresh, confidence-adjusted prices.
+pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Withdraw<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, MarginError::ZeroAmount);
-    let slot = Clock::get()?.slot;
+    require!(!ctx.accounts.exchange.paused, MarginError::Paused);
+    let clock = Clock::get()?;
     let signed_amount = i64::try_from(amount).map_err(|_| MarginError::MathOverflow)?;
 
     let collateral_after = {
         let mut account = ctx.accounts.margin_account.load_mut()?;
-        // No positions exist yet, so free collateral is the whole collateral.
-        let after = account
-            .collateral
-            .checked_sub(signed_amount)
-            .ok_or(MarginError::MathOverflow)?;
+        require!(account.status() == AccountStatus::Healthy, MarginError::AccountInLiquidation);
+        let after = account.collateral.checked_sub(signed_amount).ok_or(MarginError::MathOverflow)?;
         require!(after >= 0, MarginError::InsufficientCollateral);
+        let positions = other_positions(
+            &account,
+            &ctx.accounts.exchange.key(),
+            ctx.remaining_accounts,
+            None,
+            clock.unix_timestamp,
+            Purpose::AddRisk,
+        )?;
+        let health = account_health(i128::from(after), &positions)?;
+        require!(!health.below_initial(), MarginError::InsufficientMargin);
         account.collateral = after;
-        account.last_active_slot = slot;
+        account.last_active_slot = clock.slot;
         after
     };
 
-    let exchange = &ctx.accounts.exchange;
-    let seeds = exchange.signer_seeds();
-    token::transfer(
-        CpiContext::new_with_signer(
-            ctx.accounts.token_program.to_account_info(),
-            Transfer {
-                from: ctx.accounts.quote_vault.to_account_info(),
-                to: ctx.accounts.user_token.to_account_info(),
-                authority: exchange.to_account_info(),
-            },
-            &[&seeds],
-        ),
+    vault_transfer(
+        &ctx.accounts.token_program.to_account_info(),
+        &ctx.accounts.quote_vault.to_account_info(),
+        &ctx.accounts.user_token.to_account_info(),
+        &ctx.accounts.exchange,
         amount,
     )?;
 
     let exchange = &mut ctx.accounts.exchange;
-    exchange.total_collateral = exchange
-        .total_collateral
-        .checked_sub(amount)
-        .ok_or(MarginError::MathOverflow)?;
-
+    exchange.total_collateral = exchange.total_collateral.checked_sub(amount).ok_or(MarginError::MathOverflow)?;
     emit_event(&CollateralWithdrawn {
         margin_account: ctx.accounts.margin_account.key(),
         owner: ctx.accounts.owner.key(),
         amount,
         collateral_after,
-        slot,
+        slot: clock.slot,
     });
     Ok(())
 }

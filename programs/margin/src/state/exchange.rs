@@ -5,7 +5,8 @@ pub const QUOTE_VAULT_SEED: &[u8] = b"quote_vault";
 pub const INSURANCE_VAULT_SEED: &[u8] = b"insurance_vault";
 
 /// One exchange per quote mint. PDA: `["exchange", quote_mint]`. It is the token authority of both
-/// vaults, so only this program can move vault funds.
+/// vaults, so only this program moves vault funds. The quote vault holds every account's
+/// collateral and every market's pool balance; the insurance vault holds the insurance funds.
 #[account]
 #[derive(InitSpace)]
 pub struct Exchange {
@@ -14,13 +15,18 @@ pub struct Exchange {
     pub bump: u8,
     pub quote_vault_bump: u8,
     pub insurance_vault_bump: u8,
+    /// Global pause: nothing that adds risk or moves collateral out (reducing risk stays allowed).
+    pub paused: bool,
     pub admin: Pubkey,
     pub quote_mint: Pubkey,
-    /// PDA `["quote_vault", exchange]`: holds every account's collateral.
+    /// PDA `["quote_vault", exchange]`.
     pub quote_vault: Pubkey,
-    /// PDA `["insurance_vault", exchange]`: pays bankruptcies.
+    /// PDA `["insurance_vault", exchange]`.
     pub insurance_vault: Pubkey,
     pub margin_account_count: u64,
+    pub market_count: u16,
+    /// Last liquidation id handed out (ids start at 1).
+    pub liquidation_count: u64,
     /// Sum of all deposits minus withdrawals, quote native units.
     pub total_collateral: u64,
     pub reserved: [u8; 128],

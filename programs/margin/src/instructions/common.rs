@@ -1,0 +1,137 @@
+//! Account plumbing shared by the handlers: oracle reads with the market's limits, loading the
+//! other positions' markets and oracles from the remaining accounts, vault transfers.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Transfer};
+
+use crate::controller::health::{MarketRisk, PricedPosition};
+use crate::controller::oracle_guard::{self, OracleLimits};
+use crate::errors::MarginError;
+use crate::state::*;
+
+/// Which oracle limits apply: the strict ones for adding risk or withdrawing, the lenient ones
+/// for liquidating and reducing risk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    AddRisk,
+    Liquidate,
+}
+
+pub fn limits(market: &Market, purpose: Purpose) -> OracleLimits {
+    match purpose {
+        Purpose::AddRisk => OracleLimits {
+            max_age_s: i64::from(market.max_oracle_age_open_s),
+            max_conf_ratio: i128::from(market.max_conf_ratio_open),
+        },
+        Purpose::Liquidate => OracleLimits {
+            max_age_s: i64::from(market.max_oracle_age_liquidate_s),
+            max_conf_ratio: i128::from(market.max_conf_ratio_liquidate),
+        },
+    }
+}
+
+/// Parses the oracle account in the market's layout (checking its address and owner), without
+/// freshness checks.
+pub fn parse_oracle(market: &Market, oracle: &AccountInfo) -> Result<OracleReading> {
+    require_keys_eq!(oracle.key(), market.oracle, MarginError::WrongOracleAccount);
+    require_keys_eq!(*oracle.owner, market.oracle_owner, MarginError::WrongOracleOwner);
+    let data = oracle.try_borrow_data()?;
+    let reading = match market.oracle_layout() {
+        OracleLayout::PriceUpdateV2 => parse_price_update_v2(&data, &market.feed_id),
+        OracleLayout::LegacyPush => parse_legacy_push(&data),
+    }?;
+    Ok(reading)
+}
+
+/// A fresh, certain-enough price for `purpose`.
+pub fn read_oracle(market: &Market, oracle: &AccountInfo, now: i64, purpose: Purpose) -> Result<OracleReading> {
+    let reading = parse_oracle(market, oracle)?;
+    oracle_guard::check(&reading, now, limits(market, purpose))?;
+    Ok(reading)
+}
+
+pub fn market_risk(market: &Market) -> MarketRisk {
+    MarketRisk {
+        tiers: market.tiers(),
+        addon_ratio: i128::from(market.vol_addon_ratio),
+        buffer_ratio: i128::from(market.liquidation_buffer_ratio),
+    }
+}
+
+pub fn priced(position: &Position, market: &Market, reading: &OracleReading) -> PricedPosition {
+    PricedPosition {
+        base: i128::from(position.base),
+        quote_entry: i128::from(position.quote_entry),
+        price: reading.price,
+        conf: reading.conf,
+        risk: market_risk(market),
+    }
+}
+
+/// Prices every open position except the one in `skip`, reading `[market, oracle]` pairs from
+/// `remaining` in the order of the account's positions.
+pub fn other_positions<'info>(
+    account: &MarginAccount,
+    exchange: &Pubkey,
+    remaining: &'info [AccountInfo<'info>],
+    skip: Option<&Pubkey>,
+    now: i64,
+    purpose: Purpose,
+) -> Result<Vec<PricedPosition>> {
+    let mut pairs = remaining.chunks_exact(2);
+    let mut out = Vec::new();
+    for position in account.open_positions().filter(|p| Some(&p.market) != skip) {
+        let pair = pairs.next().ok_or(MarginError::MissingPositionAccounts)?;
+        require_keys_eq!(pair[0].key(), position.market, MarginError::MissingPositionAccounts);
+        let loader = AccountLoader::<Market>::try_from(&pair[0])?;
+        let market = loader.load()?;
+        require_keys_eq!(market.exchange, *exchange, MarginError::WrongMarket);
+        let reading = read_oracle(&market, &pair[1], now, purpose)?;
+        out.push(priced(position, &market, &reading));
+    }
+    Ok(out)
+}
+
+/// Moves `amount` out of a vault owned by the exchange PDA.
+pub fn vault_transfer<'info>(
+    token_program: &AccountInfo<'info>,
+    from: &AccountInfo<'info>,
+    to: &AccountInfo<'info>,
+    exchange: &Account<'info, Exchange>,
+    amount: u64,
+) -> Result<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    let seeds = exchange.signer_seeds();
+    token::transfer(
+        CpiContext::new_with_signer(
+            token_program.clone(),
+            Transfer { from: from.clone(), to: to.clone(), authority: exchange.to_account_info() },
+            &[&seeds],
+        ),
+        amount,
+    )
+}
+
+/// Moves `amount` from a signer's token account.
+pub fn user_transfer<'info>(
+    token_program: &AccountInfo<'info>,
+    from: &AccountInfo<'info>,
+    to: &AccountInfo<'info>,
+    authority: &AccountInfo<'info>,
+    amount: u64,
+) -> Result<()> {
+    token::transfer(
+        CpiContext::new(token_program.clone(), Transfer { from: from.clone(), to: to.clone(), authority: authority.clone() }),
+        amount,
+    )
+}
+
+pub fn to_i64(v: i128) -> Result<i64> {
+    Ok(i64::try_from(v).map_err(|_| MarginError::MathOverflow)?)
+}
+
+pub fn to_u64(v: i128) -> Result<u64> {
+    Ok(u64::try_from(v).map_err(|_| MarginError::MathOverflow)?)
+}

@@ -1,0 +1,54 @@
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Token, TokenAccount};
+
+use crate::errors::MarginError;
+use crate::events::{emit_event, PoolLiquidityChanged};
+use crate::state::*;
+
+#[derive(Accounts)]
+pub struct PoolLiquidity<'info> {
+    pub admin: Signer<'info>,
+    #[account(has_one = admin @ MarginError::Unauthorized)]
+    pub exchange: Account<'info, Exchange>,
+    #[account(mut, constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket)]
+    pub market: AccountLoader<'info, Market>,
+    #[account(mut, constraint = admin_token.mint == exchange.quote_mint @ MarginError::WrongQuoteMint)]
+    pub admin_token: Account<'info, TokenAccount>,
+    #[account(mut, address = exchange.quote_vault)]
+    pub quote_vault: Account<'info, TokenAccount>,
+    pub token_program: Program<'info, Token>,
+}
+
+/// Adds (`amount > 0`) or removes (`amount < 0`) pool liquidity. The pool is the counterparty of
+/// every trade; removal cannot take its balance below zero.
+pub fn handler(ctx: Context<PoolLiquidity>, amount: i64) -> Result<()> {
+    require!(amount != 0, MarginError::ZeroAmount);
+    let a = &ctx.accounts;
+    let pool_balance = {
+        let mut market = a.market.load_mut()?;
+        let after = market.pool_balance.checked_add(amount).ok_or(MarginError::MathOverflow)?;
+        require!(after >= 0, MarginError::InsufficientPoolBalance);
+        market.pool_balance = after;
+        after
+    };
+    let tokens = amount.unsigned_abs();
+    if amount > 0 {
+        super::common::user_transfer(
+            &a.token_program.to_account_info(),
+            &a.admin_token.to_account_info(),
+            &a.quote_vault.to_account_info(),
+            &a.admin.to_account_info(),
+            tokens,
+        )?;
+    } else {
+        super::common::vault_transfer(
+            &a.token_program.to_account_info(),
+            &a.quote_vault.to_account_info(),
+            &a.admin_token.to_account_info(),
+            &a.exchange,
+            tokens,
+        )?;
+    }
+    emit_event(&PoolLiquidityChanged { market: a.market.key(), amount, pool_balance });
+    Ok(())
+}

@@ -1,0 +1,22 @@
+use anchor_lang::prelude::*;
+
+use crate::controller::params;
+use crate::errors::MarginError;
+use crate::events::{emit_event, MarketUpdated};
+use crate::state::*;
+
+#[derive(Accounts)]
+pub struct UpdateMarket<'info> {
+    pub admin: Signer<'info>,
+    #[account(has_one = admin @ MarginError::Unauthorized)]
+    pub exchange: Account<'info, Exchange>,
+    #[account(mut, constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket)]
+    pub market: AccountLoader<'info, Market>,
+}
+
+pub fn handler(ctx: Context<UpdateMarket>, params: MarketParams) -> Result<()> {
+    params::validate_or_error(&params)?;
+    ctx.accounts.market.load_mut()?.apply_params(&params);
+    emit_event(&MarketUpdated { market: ctx.accounts.market.key() });
+    Ok(())
+}

@@ -1,0 +1,191 @@
+use anchor_lang::prelude::*;
+
+use crate::math::margin::Tier;
+
+pub const MARKET_SEED: &[u8] = b"market";
+pub const MAX_TIERS: usize = 4;
+
+/// One row of a market's margin table (see `math::margin::Tier`).
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct MarginTierConfig {
+    /// Quote native units; the last tier's bound is ignored (unbounded).
+    pub notional_upper: u64,
+    /// RATIO_PRECISION (1e6 = 100%).
+    pub initial_ratio: u32,
+    /// RATIO_PRECISION.
+    pub maintenance_ratio: u32,
+}
+
+/// A margin tier as given in `MarketParams` (same fields as `MarginTierConfig`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+pub struct TierParams {
+    /// Quote native units; ignored for the last tier (unbounded).
+    pub notional_upper: u64,
+    /// RATIO_PRECISION (1e6 = 100%).
+    pub initial_ratio: u32,
+    /// RATIO_PRECISION.
+    pub maintenance_ratio: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+#[repr(u8)]
+pub enum OracleLayout {
+    /// Pyth receiver `PriceUpdateV2` (Solana mainnet today).
+    PriceUpdateV2 = 0,
+    /// Pyth legacy push price account (what `@pythnetwork/client` parses).
+    LegacyPush = 1,
+}
+
+/// Everything an admin sets on a market. Ratios in RATIO_PRECISION (1e6 = 100%), amounts in quote
+/// native units, sizes in BASE_PRECISION, ages in seconds.
+#[derive(Clone, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+pub struct MarketParams {
+    pub oracle_layout: OracleLayout,
+    /// The program that must own the oracle account.
+    pub oracle_owner: Pubkey,
+    /// Pyth feed id (checked for `PriceUpdateV2`; ignored for the legacy layout).
+    pub feed_id: [u8; 32],
+    pub max_oracle_age_open_s: u32,
+    pub max_oracle_age_liquidate_s: u32,
+    pub max_conf_ratio_open: u32,
+    pub max_conf_ratio_liquidate: u32,
+    pub tiers: Vec<TierParams>,
+    pub liquidation_buffer_ratio: u32,
+    pub liquidator_fee_ratio: u32,
+    pub insurance_fee_ratio: u32,
+    /// Largest notional one liquidation closes.
+    pub max_liquidation_notional: u64,
+    /// A remainder smaller than this notional is closed in full.
+    pub min_remainder_notional: u64,
+    pub base_impact_ratio: u32,
+    pub impact_ratio_per_million: u32,
+    pub max_impact_ratio: u32,
+    /// Cap on each side's open interest.
+    pub max_open_interest_base: u64,
+    /// EWMA decay per observation.
+    pub ewma_lambda: u32,
+    /// Add-on = multiplier × volatility, capped.
+    pub vol_multiplier: u32,
+    pub vol_addon_cap: u32,
+}
+
+/// An oracle-priced perpetual traded against the exchange's pool. PDA: `["market", exchange, index]`.
+#[account(zero_copy)]
+#[repr(C)]
+pub struct Market {
+    pub exchange: Pubkey,
+    pub oracle: Pubkey,
+    pub oracle_owner: Pubkey,
+    pub feed_id: [u8; 32],
+    pub tiers: [MarginTierConfig; MAX_TIERS],
+    pub max_liquidation_notional: u64,
+    pub min_remainder_notional: u64,
+    pub max_open_interest_base: u64,
+    pub long_open_interest: u64,
+    pub short_open_interest: u64,
+    /// EWMA variance of oracle returns, RATIO_PRECISION².
+    pub ewma_variance: u64,
+    pub last_oracle_price: i64,
+    pub last_oracle_publish_time: i64,
+    /// The pool's cash: counterparty to every trade, quote native units (in the quote vault).
+    pub pool_balance: i64,
+    /// This market's insurance fund, quote native units (in the insurance vault).
+    pub insurance_balance: i64,
+    pub total_liquidations: u64,
+    pub total_liquidated_notional: u64,
+    pub total_liquidation_fees: u64,
+    pub total_insurance_paid: u64,
+    pub total_socialized_loss: u64,
+    pub max_oracle_age_open_s: u32,
+    pub max_oracle_age_liquidate_s: u32,
+    pub max_conf_ratio_open: u32,
+    pub max_conf_ratio_liquidate: u32,
+    pub liquidation_buffer_ratio: u32,
+    pub liquidator_fee_ratio: u32,
+    pub insurance_fee_ratio: u32,
+    pub base_impact_ratio: u32,
+    pub impact_ratio_per_million: u32,
+    pub max_impact_ratio: u32,
+    pub ewma_lambda: u32,
+    pub vol_multiplier: u32,
+    pub vol_addon_cap: u32,
+    /// Current volatility add-on, RATIO_PRECISION (derived from `ewma_variance`).
+    pub vol_addon_ratio: u32,
+    pub index: u16,
+    /// Layout version. History: 1 = initial layout.
+    pub version: u8,
+    pub bump: u8,
+    /// `OracleLayout` as u8.
+    pub oracle_layout: u8,
+    pub paused: u8,
+    pub tier_count: u8,
+    pub padding: [u8; 1],
+    pub reserved: [u8; 256],
+}
+
+impl Market {
+    pub const VERSION: u8 = 1;
+    pub const SIZE: usize = 128 + 16 * MAX_TIERS + 15 * 8 + 14 * 4 + 8 + 256;
+
+    pub fn tiers(&self) -> Vec<Tier> {
+        let n = usize::from(self.tier_count);
+        self.tiers[..n]
+            .iter()
+            .enumerate()
+            .map(|(k, t)| Tier {
+                notional_upper: if k + 1 == n { i128::MAX } else { i128::from(t.notional_upper) },
+                initial_ratio: i128::from(t.initial_ratio),
+                maintenance_ratio: i128::from(t.maintenance_ratio),
+            })
+            .collect()
+    }
+
+    pub fn oracle_layout(&self) -> OracleLayout {
+        if self.oracle_layout == OracleLayout::LegacyPush as u8 {
+            OracleLayout::LegacyPush
+        } else {
+            OracleLayout::PriceUpdateV2
+        }
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused != 0
+    }
+
+    /// Copies validated parameters in (the oracle account itself is set at creation).
+    pub fn apply_params(&mut self, p: &MarketParams) {
+        self.oracle_layout = p.oracle_layout as u8;
+        self.oracle_owner = p.oracle_owner;
+        self.feed_id = p.feed_id;
+        self.max_oracle_age_open_s = p.max_oracle_age_open_s;
+        self.max_oracle_age_liquidate_s = p.max_oracle_age_liquidate_s;
+        self.max_conf_ratio_open = p.max_conf_ratio_open;
+        self.max_conf_ratio_liquidate = p.max_conf_ratio_liquidate;
+        self.tiers = [MarginTierConfig::default(); MAX_TIERS];
+        for (slot, t) in self.tiers.iter_mut().zip(&p.tiers) {
+            *slot = MarginTierConfig {
+                notional_upper: t.notional_upper,
+                initial_ratio: t.initial_ratio,
+                maintenance_ratio: t.maintenance_ratio,
+            };
+        }
+        self.tier_count = p.tiers.len() as u8;
+        self.liquidation_buffer_ratio = p.liquidation_buffer_ratio;
+        self.liquidator_fee_ratio = p.liquidator_fee_ratio;
+        self.insurance_fee_ratio = p.insurance_fee_ratio;
+        self.max_liquidation_notional = p.max_liquidation_notional;
+        self.min_remainder_notional = p.min_remainder_notional;
+        self.base_impact_ratio = p.base_impact_ratio;
+        self.impact_ratio_per_million = p.impact_ratio_per_million;
+        self.max_impact_ratio = p.max_impact_ratio;
+        self.max_open_interest_base = p.max_open_interest_base;
+        self.ewma_lambda = p.ewma_lambda;
+        self.vol_multiplier = p.vol_multiplier;
+        self.vol_addon_cap = p.vol_addon_cap;
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<MarginTierConfig>() == 16);
+const _: () = assert!(std::mem::size_of::<Market>() == Market::SIZE);
