@@ -60,37 +60,10 @@ pub fn validate_or_error(p: &MarketParams) -> Result<(), MarginError> {
 #[cfg(test)]
 pub mod tests {
     use super::*;
-    use crate::state::{OracleLayout, TierParams};
     use anchor_lang::prelude::Pubkey;
 
-    /// The parameters the demo and the tests create markets with.
-    pub fn sample() -> MarketParams {
-        MarketParams {
-            oracle_layout: OracleLayout::PriceUpdateV2,
-            oracle_owner: Pubkey::new_from_array([1; 32]),
-            feed_id: [2; 32],
-            max_oracle_age_open_s: 30,
-            max_oracle_age_liquidate_s: 120,
-            max_conf_ratio_open: 10_000,
-            max_conf_ratio_liquidate: 20_000,
-            tiers: vec![
-                TierParams { notional_upper: 100_000_000_000, initial_ratio: 100_000, maintenance_ratio: 50_000 },
-                TierParams { notional_upper: 1_000_000_000_000, initial_ratio: 200_000, maintenance_ratio: 100_000 },
-                TierParams { notional_upper: 0, initial_ratio: 330_000, maintenance_ratio: 200_000 },
-            ],
-            liquidation_buffer_ratio: 10_000,
-            liquidator_fee_ratio: 5_000,
-            insurance_fee_ratio: 2_500,
-            max_liquidation_notional: 250_000_000_000,
-            min_remainder_notional: 50_000_000,
-            base_impact_ratio: 500,
-            impact_ratio_per_million: 1_000,
-            max_impact_ratio: 5_000,
-            max_open_interest_base: 1_000_000_000_000_000,
-            ewma_lambda: 940_000,
-            vol_multiplier: 2_000_000,
-            vol_addon_cap: 100_000,
-        }
+    fn sample() -> MarketParams {
+        MarketParams::example(Pubkey::new_from_array([1; 32]), [2; 32])
     }
 
     #[test]

@@ -187,5 +187,42 @@ impl Market {
     }
 }
 
+#[cfg(not(target_os = "solana"))]
+impl MarketParams {
+    /// The parameters the tests and the demo create markets with (README lists them with units):
+    /// 10%/5% margin up to $100k notional, 20%/10% to $1M, 33%/20% above; 1% liquidation-end
+    /// buffer; 0.5% liquidator + 0.25% insurance fee; $250k slices; 0.05% impact + 0.1% per $1M,
+    /// capped at 0.5%; oracle ≤ 30 s and ≤ 1% confidence to add risk, ≤ 120 s and ≤ 2% to liquidate;
+    /// EWMA λ 0.94, add-on 2 × volatility capped at 10%.
+    pub fn example(oracle_owner: Pubkey, feed_id: [u8; 32]) -> Self {
+        MarketParams {
+            oracle_layout: OracleLayout::PriceUpdateV2,
+            oracle_owner,
+            feed_id,
+            max_oracle_age_open_s: 30,
+            max_oracle_age_liquidate_s: 120,
+            max_conf_ratio_open: 10_000,
+            max_conf_ratio_liquidate: 20_000,
+            tiers: vec![
+                TierParams { notional_upper: 100_000_000_000, initial_ratio: 100_000, maintenance_ratio: 50_000 },
+                TierParams { notional_upper: 1_000_000_000_000, initial_ratio: 200_000, maintenance_ratio: 100_000 },
+                TierParams { notional_upper: 0, initial_ratio: 330_000, maintenance_ratio: 200_000 },
+            ],
+            liquidation_buffer_ratio: 10_000,
+            liquidator_fee_ratio: 5_000,
+            insurance_fee_ratio: 2_500,
+            max_liquidation_notional: 250_000_000_000,
+            min_remainder_notional: 50_000_000,
+            base_impact_ratio: 500,
+            impact_ratio_per_million: 1_000,
+            max_impact_ratio: 5_000,
+            max_open_interest_base: 1_000_000_000_000_000,
+            ewma_lambda: 940_000,
+            vol_multiplier: 2_000_000,
+            vol_addon_cap: 100_000,
+        }
+    }
+}
+
 const _: () = assert!(std::mem::size_of::<MarginTierConfig>() == 16);
 const _: () = assert!(std::mem::size_of::<Market>() == Market::SIZE);

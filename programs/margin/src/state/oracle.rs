@@ -111,11 +111,12 @@ pub fn parse_legacy_push(data: &[u8]) -> Result<OracleReading, MarginError> {
     )
 }
 
-#[cfg(test)]
-pub mod tests {
+/// Oracle account bodies in both layouts, for tests, the localnet and the demo (host builds only).
+#[cfg(not(target_os = "solana"))]
+pub mod fixtures {
     use super::*;
 
-    /// Test helper: a PriceUpdateV2 account body.
+    /// A `PriceUpdateV2` account body (`full` = fully verified).
     pub fn price_update_v2(feed_id: [u8; 32], price: i64, conf: u64, expo: i32, publish_time: i64, full: bool) -> Vec<u8> {
         let mut d = PRICE_UPDATE_V2_DISCRIMINATOR.to_vec();
         d.extend_from_slice(&[9u8; 32]);
@@ -148,6 +149,13 @@ pub mod tests {
         d[224..228].copy_from_slice(&status.to_le_bytes());
         d
     }
+
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::fixtures::*;
+    use super::*;
 
     #[test]
     fn reads_a_fully_verified_price_update() {
