@@ -1,0 +1,127 @@
+//! A randomized run: traders open and close positions, prices walk and jump, keepers flag,
+//! liquidate and resolve. After every step the vaults hold exactly what the accounts say, no
+//! healthy account is ever liquidated, and every account below maintenance can be liquidated.
+//! `SEQUENCE_SEED` and `SEQUENCE_STEPS` override the defaults.
+
+mod harness;
+
+use harness::*;
+use margin::state::AccountStatus;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    /// Uniform in [-1, 1] scaled by `scale` (integer).
+    fn signed(&mut self, scale: i128) -> i128 {
+        (self.below(2_000_001) as i128 - 1_000_000) * scale / 1_000_000
+    }
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Codes a random trade may legitimately be refused with.
+const TRADE_REFUSALS: [u32; 4] = [6017, 6019, 6024, 6020];
+
+#[test]
+fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhealthy() {
+    let seed = env_u64("SEQUENCE_SEED", 0x00c0_ffee_1234_5678);
+    let steps = env_u64("SEQUENCE_STEPS", 400);
+    let mut rng = Rng(seed);
+    let mut ex = Exchange::new();
+    let markets = [ex.add_market(100 * USD), ex.add_market(3_000 * USD)];
+    let mut prices = [100 * USD, 3_000 * USD];
+    let users: Vec<User> = (0..16).map(|i| ex.user((500 + 1_500 * (i % 6)) as u64 * USD as u64)).collect();
+    let keeper = ex.user(0);
+    let (mut trades, mut refused, mut liquidations, mut bankruptcies) = (0, 0, 0, 0);
+
+    for step in 0..steps {
+        match rng.below(100) {
+            0..=49 => {
+                let u = &users[rng.below(users.len() as u64) as usize];
+                let m = rng.below(2) as usize;
+                let account = ex.margin_account(&u.account);
+                let held = account.open_positions().find(|p| p.market == ex.markets[markets[m]].key).map(|p| p.base).unwrap_or(0);
+                let base = if held != 0 && rng.below(3) == 0 {
+                    // Reduce or close.
+                    -held * (1 + rng.below(4) as i64) / 4
+                } else {
+                    // Open or add with up to ~10× the free margin (some of these are refused).
+                    let h = ex.health(&u.account);
+                    let free = (h.equity - h.initial).max(0);
+                    let notional = free * (1 + rng.below(11) as i128);
+                    let b = (notional * i128::from(ONE) / prices[m]) as i64;
+                    if rng.below(2) == 0 { -b } else { b }
+                };
+                if base == 0 {
+                    continue;
+                }
+                let exec = ex.market_order(u, markets[m], base);
+                match code(&exec) {
+                    None if exec.result.is_ok() => trades += 1,
+                    Some(c) if TRADE_REFUSALS.contains(&c) => refused += 1,
+                    _ => panic!("step {step}: unexpected trade outcome {:?}\n{}", exec.result, exec.logs.join("\n")),
+                }
+            }
+            50..=74 => {
+                ex.advance(1 + rng.below(5) as i64);
+                for m in 0..2 {
+                    let jump = rng.below(100);
+                    let factor = if jump < 3 { -150_000 } else if jump < 5 { 100_000 } else { rng.signed(15_000) };
+                    prices[m] = (prices[m] * (1_000_000 + factor) / 1_000_000).max(USD);
+                    ex.set_oracle(markets[m], prices[m], prices[m] / 2_000, 0);
+                    let r = ex.refresh(markets[m]);
+                    assert!(r.result.is_ok() || code(&r) == Some(6028), "refresh: {:?}", r.result);
+                }
+            }
+            _ => {
+                for account in ex.accounts.clone() {
+                    if account == keeper.account {
+                        continue;
+                    }
+                    let mut slices = 0;
+                    loop {
+                        let a = ex.margin_account(&account);
+                        let h = ex.health(&account);
+                        let eligible = h.below_maintenance() || (a.status() == AccountStatus::BeingLiquidated && h.below_liquidation_end());
+                        let Some(position) = a.open_positions().next().copied() else { break };
+                        let m = ex.markets.iter().position(|mi| mi.key == position.market).unwrap();
+                        // Any price: closing a long sells (minimum 0), closing a short buys (no maximum).
+                        let limit = if position.base > 0 { 0 } else { u64::MAX };
+                        let exec = ex.liquidate(&keeper, &account, m, limit);
+                        if eligible {
+                            assert!(exec.result.is_ok(), "step {step}: an unhealthy account could not be liquidated: {:?}\n{}", exec.result, exec.logs.join("\n"));
+                            liquidations += 1;
+                            slices += 1;
+                            assert!(slices < 100, "liquidation does not converge");
+                        } else {
+                            assert_eq!(code(&exec), Some(6022), "step {step}: a healthy account was liquidated");
+                            break;
+                        }
+                    }
+                    if ex.margin_account(&account).status() == AccountStatus::Bankrupt {
+                        ok(&ex.resolve(&account, 0));
+                        bankruptcies += 1;
+                        assert_eq!(code(&ex.resolve(&account, 0)), Some(6025));
+                    }
+                }
+            }
+        }
+        ex.assert_conserved();
+    }
+    eprintln!(
+        "sequence seed {seed:#x}: {steps} steps, {trades} trades ({refused} refused), {liquidations} liquidation steps, {bankruptcies} bankruptcies"
+    );
+    assert!(trades > steps / 5, "the run traded ({trades})");
+    assert!(liquidations > 0, "the run liquidated");
+}
