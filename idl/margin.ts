@@ -91,10 +91,7 @@ export type Margin = {
         {
           "name": "admin",
           "writable": true,
-          "signer": true,
-          "relations": [
-            "exchange"
-          ]
+          "signer": true
         },
         {
           "name": "exchange",
@@ -467,10 +464,7 @@ export type Margin = {
       "accounts": [
         {
           "name": "admin",
-          "signer": true,
-          "relations": [
-            "exchange"
-          ]
+          "signer": true
         },
         {
           "name": "exchange"
@@ -592,10 +586,7 @@ export type Margin = {
       "accounts": [
         {
           "name": "admin",
-          "signer": true,
-          "relations": [
-            "exchange"
-          ]
+          "signer": true
         },
         {
           "name": "exchange",
@@ -682,10 +673,7 @@ export type Margin = {
       "accounts": [
         {
           "name": "admin",
-          "signer": true,
-          "relations": [
-            "exchange"
-          ]
+          "signer": true
         },
         {
           "name": "exchange"
@@ -1136,6 +1124,11 @@ export type Margin = {
       "code": 6030,
       "name": "zeroTrade",
       "msg": "Trade size must be non-zero"
+    },
+    {
+      "code": 6031,
+      "name": "wrongVault",
+      "msg": "Vault account is not the exchange's vault"
     }
   ],
   "types": [

@@ -67,6 +67,8 @@ pub enum MarginError {
     InsufficientPoolBalance, // 6029
     #[msg("Trade size must be non-zero")]
     ZeroTrade, // 6030
+    #[msg("Vault account is not the exchange's vault")]
+    WrongVault, // 6031
 }
 
 impl From<crate::math::MathError> for MarginError {

@@ -33,8 +33,8 @@ pub fn limits(market: &Market, purpose: Purpose) -> OracleLimits {
 /// Parses the oracle account in the market's layout (checking its address and owner), without
 /// freshness checks.
 pub fn parse_oracle(market: &Market, oracle: &AccountInfo) -> Result<OracleReading> {
-    require_keys_eq!(oracle.key(), market.oracle, MarginError::WrongOracleAccount);
-    require_keys_eq!(*oracle.owner, market.oracle_owner, MarginError::WrongOracleOwner);
+    require!(oracle.key() == market.oracle, MarginError::WrongOracleAccount);
+    require!(*oracle.owner == market.oracle_owner, MarginError::WrongOracleOwner);
     let data = oracle.try_borrow_data()?;
     let reading = match market.oracle_layout() {
         OracleLayout::PriceUpdateV2 => parse_price_update_v2(&data, &market.feed_id),
@@ -82,10 +82,10 @@ pub fn other_positions<'info>(
     let mut out = Vec::new();
     for position in account.open_positions().filter(|p| Some(&p.market) != skip) {
         let pair = pairs.next().ok_or(MarginError::MissingPositionAccounts)?;
-        require_keys_eq!(pair[0].key(), position.market, MarginError::MissingPositionAccounts);
+        require!(pair[0].key() == position.market, MarginError::MissingPositionAccounts);
         let loader = AccountLoader::<Market>::try_from(&pair[0])?;
         let market = loader.load()?;
-        require_keys_eq!(market.exchange, *exchange, MarginError::WrongMarket);
+        require!(market.exchange == *exchange, MarginError::WrongMarket);
         let reading = read_oracle(&market, &pair[1], now, purpose)?;
         out.push(priced(position, &market, &reading));
     }

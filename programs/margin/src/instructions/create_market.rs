@@ -9,7 +9,7 @@ use crate::state::*;
 pub struct CreateMarket<'info> {
     #[account(mut)]
     pub admin: Signer<'info>,
-    #[account(mut, has_one = admin @ MarginError::Unauthorized)]
+    #[account(mut, constraint = exchange.admin == admin.key() @ MarginError::Unauthorized)]
     pub exchange: Account<'info, Exchange>,
     #[account(
         init,

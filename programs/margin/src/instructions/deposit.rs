@@ -21,7 +21,7 @@ pub struct Deposit<'info> {
         constraint = user_token.mint == exchange.quote_mint @ MarginError::WrongQuoteMint,
     )]
     pub user_token: Account<'info, TokenAccount>,
-    #[account(mut, address = exchange.quote_vault)]
+    #[account(mut, constraint = quote_vault.key() == exchange.quote_vault @ MarginError::WrongVault)]
     pub quote_vault: Account<'info, TokenAccount>,
     pub token_program: Program<'info, Token>,
 }

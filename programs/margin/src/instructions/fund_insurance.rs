@@ -13,7 +13,7 @@ pub struct FundInsurance<'info> {
     pub market: AccountLoader<'info, Market>,
     #[account(mut, constraint = funder_token.mint == exchange.quote_mint @ MarginError::WrongQuoteMint)]
     pub funder_token: Account<'info, TokenAccount>,
-    #[account(mut, address = exchange.insurance_vault)]
+    #[account(mut, constraint = insurance_vault.key() == exchange.insurance_vault @ MarginError::WrongVault)]
     pub insurance_vault: Account<'info, TokenAccount>,
     pub token_program: Program<'info, Token>,
 }

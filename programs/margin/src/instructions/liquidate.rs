@@ -25,9 +25,9 @@ pub struct Liquidate<'info> {
     pub oracle: UncheckedAccount<'info>,
     #[account(mut, constraint = liquidator_token.mint == exchange.quote_mint @ MarginError::WrongQuoteMint)]
     pub liquidator_token: Account<'info, TokenAccount>,
-    #[account(mut, address = exchange.quote_vault)]
+    #[account(mut, constraint = quote_vault.key() == exchange.quote_vault @ MarginError::WrongVault)]
     pub quote_vault: Account<'info, TokenAccount>,
-    #[account(mut, address = exchange.insurance_vault)]
+    #[account(mut, constraint = insurance_vault.key() == exchange.insurance_vault @ MarginError::WrongVault)]
     pub insurance_vault: Account<'info, TokenAccount>,
     pub token_program: Program<'info, Token>,
 }

@@ -8,13 +8,13 @@ use crate::state::*;
 #[derive(Accounts)]
 pub struct PoolLiquidity<'info> {
     pub admin: Signer<'info>,
-    #[account(has_one = admin @ MarginError::Unauthorized)]
+    #[account(constraint = exchange.admin == admin.key() @ MarginError::Unauthorized)]
     pub exchange: Account<'info, Exchange>,
     #[account(mut, constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket)]
     pub market: AccountLoader<'info, Market>,
     #[account(mut, constraint = admin_token.mint == exchange.quote_mint @ MarginError::WrongQuoteMint)]
     pub admin_token: Account<'info, TokenAccount>,
-    #[account(mut, address = exchange.quote_vault)]
+    #[account(mut, constraint = quote_vault.key() == exchange.quote_vault @ MarginError::WrongVault)]
     pub quote_vault: Account<'info, TokenAccount>,
     pub token_program: Program<'info, Token>,
 }

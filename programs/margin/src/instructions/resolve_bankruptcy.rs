@@ -17,9 +17,9 @@ pub struct ResolveBankruptcy<'info> {
     /// The market whose insurance fund pays and whose pool absorbs what it cannot.
     #[account(mut, constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket)]
     pub market: AccountLoader<'info, Market>,
-    #[account(mut, address = exchange.quote_vault)]
+    #[account(mut, constraint = quote_vault.key() == exchange.quote_vault @ MarginError::WrongVault)]
     pub quote_vault: Account<'info, TokenAccount>,
-    #[account(mut, address = exchange.insurance_vault)]
+    #[account(mut, constraint = insurance_vault.key() == exchange.insurance_vault @ MarginError::WrongVault)]
     pub insurance_vault: Account<'info, TokenAccount>,
     pub token_program: Program<'info, Token>,
 }

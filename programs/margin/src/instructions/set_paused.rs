@@ -7,7 +7,7 @@ use crate::state::*;
 #[derive(Accounts)]
 pub struct SetPaused<'info> {
     pub admin: Signer<'info>,
-    #[account(mut, has_one = admin @ MarginError::Unauthorized)]
+    #[account(mut, constraint = exchange.admin == admin.key() @ MarginError::Unauthorized)]
     pub exchange: Account<'info, Exchange>,
     /// The market to switch; absent for the exchange-wide switch.
     #[account(mut, constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket)]

@@ -8,7 +8,7 @@ use crate::state::*;
 #[derive(Accounts)]
 pub struct UpdateMarket<'info> {
     pub admin: Signer<'info>,
-    #[account(has_one = admin @ MarginError::Unauthorized)]
+    #[account(constraint = exchange.admin == admin.key() @ MarginError::Unauthorized)]
     pub exchange: Account<'info, Exchange>,
     #[account(mut, constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket)]
     pub market: AccountLoader<'info, Market>,
