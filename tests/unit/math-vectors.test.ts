@@ -1,0 +1,83 @@
+// The orchestrator's TypeScript mirror of the program's math must give exactly the Rust results
+// on every vector the Rust tests export (programs/margin/vectors/math.json).
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { liquidationEndRequirement, tierRequirement, type Tier } from "../../orchestrator/src/math/margin.js";
+import { executionPrice, scaleConfCeil, scalePriceFloor, valuationPrice } from "../../orchestrator/src/math/oracle_price.js";
+import { applyTrade, baseValue, notional } from "../../orchestrator/src/math/position.js";
+import { ewmaVariance, returnRatioAbs, volatilityAddonRatio } from "../../orchestrator/src/math/volatility.js";
+import { baseToClose, liquidationPrice, shrinkFees } from "../../orchestrator/src/math/liquidation.js";
+
+type Row = Record<string, any>;
+const v = JSON.parse(readFileSync(new URL("../../programs/margin/vectors/math.json", import.meta.url), "utf8")) as Record<string, Row[]>;
+const b = (s: string) => BigInt(s);
+const tiers: Tier[] = v.tiers.map((t) => ({ notionalUpper: b(t.notionalUpper), initialRatio: b(t.initialRatio), maintenanceRatio: b(t.maintenanceRatio) }));
+
+describe("TypeScript math mirror against the Rust vectors", () => {
+  it("has vectors to check", () => {
+    expect(v.tierRequirement.length).toBeGreaterThan(10);
+    expect(v.baseToClose.length).toBeGreaterThan(10);
+  });
+
+  it("tierRequirement and liquidationEndRequirement", () => {
+    for (const c of v.tierRequirement) expect(tierRequirement(b(c.notional), tiers, c.kind).toString()).toBe(c.expected);
+    for (const c of v.liquidationEndRequirement) {
+      expect(liquidationEndRequirement(b(c.notional), tiers, b(c.addonRatio), b(c.bufferRatio)).toString()).toBe(c.expected);
+    }
+  });
+
+  it("Pyth price scaling", () => {
+    for (const c of v.pythPrice) {
+      expect(scalePriceFloor(b(c.mantissa), c.expo).toString()).toBe(c.price);
+      expect(scaleConfCeil(b(c.conf), c.expo).toString()).toBe(c.confScaled);
+    }
+  });
+
+  it("position value, notional, execution and trades", () => {
+    for (const c of v.position) {
+      const opened = applyTrade(0n, 0n, b(c.base), b(c.entryPrice));
+      expect(opened.quoteEntry.toString()).toBe(c.quoteEntry);
+      expect(valuationPrice(b(c.base), b(c.price), b(c.conf)).toString()).toBe(c.valuationPrice);
+      expect(baseValue(b(c.base), b(c.price)).toString()).toBe(c.baseValue);
+      expect(notional(b(c.base), b(c.price)).toString()).toBe(c.notional);
+      const exec = executionPrice(b(c.trade), b(c.price), b(c.impactRatio));
+      expect(exec.toString()).toBe(c.execPrice);
+      const after = applyTrade(opened.base, opened.quoteEntry, b(c.trade), exec);
+      expect([after.base, after.quoteEntry, after.realizedPnl].map(String)).toEqual([c.after.base, c.after.quoteEntry, c.after.realizedPnl]);
+    }
+  });
+
+  it("EWMA volatility and add-on", () => {
+    for (const c of v.volatility) {
+      const r = returnRatioAbs(b(c.prevPrice), b(c.price));
+      expect(r.toString()).toBe(c.returnAbs);
+      const variance = ewmaVariance(b(c.prevVariance), r, b(c.lambda));
+      expect(variance.toString()).toBe(c.variance);
+      expect(volatilityAddonRatio(variance, 2_000_000n, 100_000n).toString()).toBe(c.addonRatio);
+    }
+  });
+
+  it("liquidation sizing, fee shrinkage and liquidation prices", () => {
+    for (const c of v.baseToClose) {
+      const pos = {
+        base: b(c.base),
+        oraclePrice: b(c.oraclePrice),
+        conf: b(c.conf),
+        execPrice: b(c.execPrice),
+        tiers,
+        addonRatio: b(c.addonRatio),
+        bufferRatio: b(c.bufferRatio),
+        liquidatorFeeRatio: b(c.liquidatorFeeRatio),
+        insuranceFeeRatio: b(c.insuranceFeeRatio),
+      };
+      expect(baseToClose(b(c.equity), b(c.endRequirement), pos, b(c.maxCloseAbs), b(c.minRemainderNotional)).toString()).toBe(c.expected);
+    }
+    for (const c of v.shrinkFees) {
+      expect(shrinkFees(b(c.liquidatorFee), b(c.insuranceFee), b(c.equityAfterClose)).map(String)).toEqual(c.expected);
+    }
+    for (const c of v.liquidationPrice) {
+      const p = liquidationPrice(b(c.base), b(c.quoteEntry), b(c.confRatio), tiers, b(c.addonRatio), { equity: b(c.restEquity), maintenance: b(c.restMaintenance) }, b(c.maxPrice));
+      expect(p === null ? null : p.toString()).toBe(c.expected);
+    }
+  });
+});
