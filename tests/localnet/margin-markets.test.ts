@@ -6,7 +6,8 @@ import BN from "bn.js";
 import { Keypair, PublicKey } from "@solana/web3.js";
 import { createAccount, createMint, getAccount, mintTo } from "@solana/spl-token";
 import { parsePriceData } from "@pythnetwork/client";
-import { EXTERNAL_CLUSTER, airdrop, pda, startEnv, type Env } from "./helpers.js";
+import { EXTERNAL_CLUSTER, IDL, airdrop, pda, startEnv, type Env } from "./helpers.js";
+import type { Margin } from "../../idl/margin.js";
 import { PYTH_RECEIVER_PROGRAM, encodeLegacyPush, encodePriceUpdateV2 } from "../../localnet/src/pyth.js";
 
 // Oracle accounts can only be written on the native localnet.
@@ -67,7 +68,7 @@ function setOracle(priceUsd: bigint, ageS = 0) {
 
 interface Trader {
   kp: Keypair;
-  program: anchor.Program<typeof env.program.idl extends infer I ? any : never>;
+  program: anchor.Program<Margin>;
   token: PublicKey;
   account: PublicKey;
 }
@@ -75,7 +76,7 @@ interface Trader {
 async function trader(depositUsd: bigint): Promise<Trader> {
   const kp = Keypair.generate();
   await airdrop(env.connection, kp.publicKey, 2);
-  const program = new anchor.Program(env.program.idl, new anchor.AnchorProvider(env.connection, new anchor.Wallet(kp), { commitment: "confirmed" }));
+  const program = new anchor.Program<Margin>(IDL, new anchor.AnchorProvider(env.connection, new anchor.Wallet(kp), { commitment: "confirmed" }));
   const token = await createAccount(env.connection, kp, mint, kp.publicKey);
   await mintTo(env.connection, env.admin, mint, token, env.admin, depositUsd * USD + 1n);
   await program.methods.createMarginAccount().accounts({ exchange }).rpc();
