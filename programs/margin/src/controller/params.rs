@@ -2,8 +2,8 @@
 
 use crate::errors::MarginError;
 use crate::math::constants::RATIO_PRECISION;
-use crate::math::margin::{validate_tiers, Tier};
-use crate::state::{MarketParams, MAX_TIERS};
+use crate::math::margin::validate_tiers;
+use crate::state::{math_tiers, MarketParams, MAX_TIERS};
 
 /// Why these parameters are unusable, if they are (as a message for the log).
 pub fn validate(p: &MarketParams) -> Result<(), &'static str> {
@@ -14,17 +14,7 @@ pub fn validate(p: &MarketParams) -> Result<(), &'static str> {
     // Closing must always raise health: the smallest maintenance ratio has to pay for the fees,
     // the worst impact and the widest confidence a liquidation accepts.
     let floor = fees + i128::from(p.max_impact_ratio) + i128::from(p.max_conf_ratio_liquidate);
-    let n = p.tiers.len();
-    let tiers: Vec<Tier> = p
-        .tiers
-        .iter()
-        .enumerate()
-        .map(|(k, t)| Tier {
-            notional_upper: if k + 1 == n { i128::MAX } else { i128::from(t.notional_upper) },
-            initial_ratio: i128::from(t.initial_ratio),
-            maintenance_ratio: i128::from(t.maintenance_ratio),
-        })
-        .collect();
+    let tiers = math_tiers(p.tiers.iter().map(|t| (t.notional_upper, t.initial_ratio, t.maintenance_ratio)));
     validate_tiers(&tiers, floor + 1)?;
     if p.liquidation_buffer_ratio == 0 || i128::from(p.liquidation_buffer_ratio) >= tiers[0].initial_ratio - tiers[0].maintenance_ratio {
         return Err("liquidation buffer must be positive and below the initial-maintenance gap");

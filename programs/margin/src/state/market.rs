@@ -18,6 +18,19 @@ pub struct MarginTierConfig {
     pub maintenance_ratio: u32,
 }
 
+/// `(notional_upper, initial_ratio, maintenance_ratio)` rows as the math's tiers; the last tier is
+/// unbounded whatever its stored bound.
+pub fn math_tiers(rows: impl ExactSizeIterator<Item = (u64, u32, u32)>) -> Vec<Tier> {
+    let n = rows.len();
+    rows.enumerate()
+        .map(|(k, (upper, initial, maintenance))| Tier {
+            notional_upper: if k + 1 == n { i128::MAX } else { i128::from(upper) },
+            initial_ratio: i128::from(initial),
+            maintenance_ratio: i128::from(maintenance),
+        })
+        .collect()
+}
+
 /// A margin tier as given in `MarketParams` (same fields as `MarginTierConfig`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
 pub struct TierParams {
@@ -130,16 +143,7 @@ impl Market {
     pub const SIZE: usize = 128 + 16 * MAX_TIERS + 15 * 8 + 14 * 4 + 8 + 256;
 
     pub fn tiers(&self) -> Vec<Tier> {
-        let n = usize::from(self.tier_count);
-        self.tiers[..n]
-            .iter()
-            .enumerate()
-            .map(|(k, t)| Tier {
-                notional_upper: if k + 1 == n { i128::MAX } else { i128::from(t.notional_upper) },
-                initial_ratio: i128::from(t.initial_ratio),
-                maintenance_ratio: i128::from(t.maintenance_ratio),
-            })
-            .collect()
+        math_tiers(self.tiers[..usize::from(self.tier_count)].iter().map(|t| (t.notional_upper, t.initial_ratio, t.maintenance_ratio)))
     }
 
     pub fn oracle_layout(&self) -> OracleLayout {

@@ -9,7 +9,7 @@ pub use market::*;
 pub use oracle::*;
 
 #[cfg(test)]
-mod tests {
+mod size_tests {
     use super::*;
     use anchor_lang::Space;
 
