@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as anchor from "@coral-xyz/anchor";
 import BN from "bn.js";
 import { Keypair, PublicKey, SystemProgram, Transaction } from "@solana/web3.js";
-import { createAccount, createMint, getAccount, mintTo, TOKEN_PROGRAM_ID } from "@solana/spl-token";
+import { createAccount, createMint, getAccount, mintTo } from "@solana/spl-token";
 import { airdrop, pda, startEnv, waitFor, type Env } from "./helpers.js";
 
 let env: Env;
@@ -155,7 +155,7 @@ describe("the margin program through a real web3.js and Anchor client", () => {
     const sim = await env.connection.simulateTransaction(tx, undefined, [marginAccount]);
     expect(sim.value.err).toBeNull();
     expect(sim.value.logs).toContain("Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA success");
-    const post = program_decode(Buffer.from(sim.value.accounts![0]!.data[0], "base64"));
+    const post = env.program.coder.accounts.decode("marginAccount", Buffer.from(sim.value.accounts![0]!.data[0], "base64"));
     expect(post.collateral.toNumber()).toBe(200_001_000);
     const committed = await env.program.account.marginAccount.fetch(marginAccount);
     expect(committed.collateral.toNumber()).toBe(200_000_000);
@@ -187,9 +187,3 @@ describe("the margin program through a real web3.js and Anchor client", () => {
     expect(await env.connection.getBalance(to)).toBe(12345);
   });
 });
-
-function program_decode(data: Buffer) {
-  return env.program.coder.accounts.decode("marginAccount", data);
-}
-
-export { TOKEN_PROGRAM_ID };

@@ -47,8 +47,8 @@ impl RuntimeStubs {
     fn copy_sysvar<T: Clone>(var_addr: *mut u8, get: impl FnOnce(&InvokeContext) -> Option<T>) -> u64 {
         match with_invoke_context(|ic| get(ic)).flatten() {
             Some(value) => {
-                // SAFETY: the program passes a pointer to a `T` it owns (the `Sysvar::get` contract).
-                unsafe { *(var_addr as *mut T) = value };
+                // SAFETY: the program passes a pointer to room for a `T` (the `Sysvar::get` contract).
+                unsafe { std::ptr::write_unaligned(var_addr as *mut T, value) };
                 SUCCESS
             }
             None => UNSUPPORTED_SYSVAR,

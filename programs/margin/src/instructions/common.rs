@@ -127,11 +127,3 @@ pub fn user_transfer<'info>(
         amount,
     )
 }
-
-pub fn to_i64(v: i128) -> Result<i64> {
-    Ok(i64::try_from(v).map_err(|_| MarginError::MathOverflow)?)
-}
-
-pub fn to_u64(v: i128) -> Result<u64> {
-    Ok(u64::try_from(v).map_err(|_| MarginError::MathOverflow)?)
-}

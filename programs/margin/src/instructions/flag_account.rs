@@ -3,9 +3,10 @@ use anchor_lang::prelude::*;
 use crate::controller::health::account_health;
 use crate::errors::MarginError;
 use crate::events::{emit_event, AccountFlagged};
+use crate::math::checked::to_i64;
 use crate::state::*;
 
-use super::common::{other_positions, to_i64, Purpose};
+use super::common::{other_positions, Purpose};
 
 #[derive(Accounts)]
 pub struct FlagAccount<'info> {

@@ -7,9 +7,10 @@ use crate::errors::MarginError;
 use crate::events::{emit_event, LiquidationRecord};
 use crate::math::liquidation::shrink_fees;
 use crate::math::position::apply_trade;
+use crate::math::checked::{to_i64, to_u64};
 use crate::state::*;
 
-use super::common::{other_positions, priced, read_oracle, to_i64, to_u64, vault_transfer, Purpose};
+use super::common::{other_positions, priced, read_oracle, vault_transfer, Purpose};
 use super::trade::{impact_params, update_open_interest};
 
 #[derive(Accounts)]
@@ -44,13 +45,12 @@ struct Outcome {
 /// against the pool at the oracle price with impact, no worse than `limit_price`. Allowed below
 /// maintenance, or while flagged and below the liquidation-end level. Remaining accounts:
 /// `[market, oracle]` of every other open position.
-pub fn handler<'info>(mut ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>, limit_price: u64) -> Result<()> {
+pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>, limit_price: u64) -> Result<()> {
     let clock = Clock::get()?;
     let outcome = liquidate_account(&ctx, limit_price, clock.unix_timestamp)?;
     if let Some(id) = outcome.new_liquidation_id {
         ctx.accounts.exchange.liquidation_count = id;
     }
-    let ctx = &mut ctx;
     let a = &ctx.accounts;
     vault_transfer(
         &a.token_program.to_account_info(),

@@ -3,9 +3,10 @@ use anchor_lang::prelude::*;
 use crate::controller::volatility::{observe, VolatilityState};
 use crate::errors::MarginError;
 use crate::events::{emit_event, MarketRefreshed};
+use crate::math::checked::to_i64;
 use crate::state::*;
 
-use super::common::{read_oracle, to_i64, Purpose};
+use super::common::{read_oracle, Purpose};
 
 #[derive(Accounts)]
 pub struct RefreshMarket<'info> {

@@ -4,9 +4,10 @@ use anchor_spl::token::{Token, TokenAccount};
 use crate::controller::bankruptcy::resolve;
 use crate::errors::MarginError;
 use crate::events::{emit_event, BankruptcyResolved};
+use crate::math::checked::{to_i64, to_u64};
 use crate::state::*;
 
-use super::common::{to_i64, to_u64, vault_transfer};
+use super::common::vault_transfer;
 
 #[derive(Accounts)]
 pub struct ResolveBankruptcy<'info> {

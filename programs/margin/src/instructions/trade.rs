@@ -4,9 +4,10 @@ use crate::controller::health::account_health;
 use crate::controller::trade::{plan_trade, reduces_risk, ImpactParams};
 use crate::errors::MarginError;
 use crate::events::{emit_event, PositionChanged};
+use crate::math::checked::to_i64;
 use crate::state::*;
 
-use super::common::{other_positions, priced, read_oracle, to_i64, Purpose};
+use super::common::{other_positions, priced, read_oracle, Purpose};
 
 #[derive(Accounts)]
 pub struct Trade<'info> {

@@ -10,30 +10,27 @@ fn pow10(e: u32) -> MathResult<i128> {
     10i128.checked_pow(e).ok_or(MathError::Overflow)
 }
 
-/// A Pyth mantissa/exponent price in PRICE_PRECISION, rounded down.
-pub fn scale_price_floor(mantissa: i64, expo: i32) -> MathResult<i128> {
+/// `value × 10^(expo + 6)`: multiplied exactly, or divided with `divide` doing the rounding.
+fn rescale(value: i128, expo: i32, divide: fn(i128, i128) -> MathResult<i128>) -> MathResult<i128> {
     let shift = expo - PRICE_EXPONENT;
     if !(-30..=30).contains(&shift) {
         return Err(MathError::Overflow);
     }
     if shift >= 0 {
-        mul(i128::from(mantissa), pow10(shift as u32)?)
+        mul(value, pow10(shift as u32)?)
     } else {
-        div_floor(i128::from(mantissa), pow10((-shift) as u32)?)
+        divide(value, pow10((-shift) as u32)?)
     }
+}
+
+/// A Pyth mantissa/exponent price in PRICE_PRECISION, rounded down.
+pub fn scale_price_floor(mantissa: i64, expo: i32) -> MathResult<i128> {
+    rescale(i128::from(mantissa), expo, div_floor)
 }
 
 /// A Pyth confidence interval in PRICE_PRECISION, rounded up (a wider interval is the safe side).
 pub fn scale_conf_ceil(conf: u64, expo: i32) -> MathResult<i128> {
-    let shift = expo - PRICE_EXPONENT;
-    if !(-30..=30).contains(&shift) {
-        return Err(MathError::Overflow);
-    }
-    if shift >= 0 {
-        mul(i128::from(conf), pow10(shift as u32)?)
-    } else {
-        div_ceil(i128::from(conf), pow10((-shift) as u32)?)
-    }
+    rescale(i128::from(conf), expo, div_ceil)
 }
 
 /// Confidence as a ratio of the price (RATIO_PRECISION), rounded up.

@@ -19,6 +19,7 @@ mod size_tests {
         assert_eq!(8 + Exchange::INIT_SPACE, 295);
         assert_eq!(8 + Market::SIZE, 640);
         assert_eq!(8 + MarginAccount::SIZE, 616);
-        assert_eq!(MarginAccount::OWNER_OFFSET, 8);
+        assert_eq!(MarginAccount::OWNER_OFFSET, 8 + std::mem::offset_of!(MarginAccount, owner));
+        assert_eq!(MarginAccount::STATUS_OFFSET, 8 + std::mem::offset_of!(MarginAccount, status));
     }
 }
