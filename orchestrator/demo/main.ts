@@ -1,0 +1,84 @@
+// `npm run demo`: the whole system on an embedded default. A native localnet and a private Redis,
+// an exchange with three markets and a few hundred leveraged traders, the orchestrator watching
+// them, and a price path with a crash and a rebound. Ends with a report and stops everything.
+import { createWriteStream, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Keypair, SystemProgram } from "@solana/web3.js";
+import { loadConfig } from "../src/config.js";
+import { Orchestrator } from "../src/orchestrator.js";
+import { createLogger } from "../src/ops/log.js";
+import { startRedis, type RedisHandle } from "./redis.js";
+import { buildWorld, USD, type World } from "./world.js";
+import { PATH, runPath } from "./scenario.js";
+import { report } from "./report.js";
+
+const TRADERS = Number(process.env.DEMO_TRADERS ?? 300);
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), "margin-warden-demo-"));
+  const say = (msg: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${msg}`);
+  let redis: RedisHandle | undefined;
+  let world: World | undefined;
+  let orchestrator: Orchestrator | undefined;
+  const cleanup = async () => {
+    await orchestrator?.stop("demo finished").catch(() => {});
+    await world?.close().catch(() => {});
+    await redis?.stop().catch(() => {});
+  };
+  process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
+  try {
+    say("starting a private redis-server");
+    redis = await startRedis();
+    say(`redis at ${redis.url}`);
+    say(`starting the native localnet and building the exchange with ${TRADERS} traders`);
+    world = await buildWorld({ traders: TRADERS, seed: 42, slotMs: 100, onProgress: say });
+    say(`localnet at ${world.localnet.rpcUrl}, exchange ${world.exchange.toBase58()}`);
+
+    const operator = Keypair.generate();
+    world.localnet.ledger.setAccount(operator.publicKey.toBase58(), { lamports: 100_000_000_000n, owner: SystemProgram.programId.toBase58(), data: Buffer.alloc(0), executable: false, rentEpoch: 0n });
+    const keypairPath = join(dir, "operator.json");
+    writeFileSync(keypairPath, JSON.stringify([...operator.secretKey]));
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        rpcUrl: world.localnet.rpcUrl,
+        wsUrl: world.localnet.wsUrl,
+        redisUrl: redis.url,
+        exchange: world.exchange.toBase58(),
+        operatorKeypairPath: keypairPath,
+        queuePrefix: `demo-${process.pid}`,
+        auditLogPath: join(dir, "audit.jsonl"),
+        httpPort: 0,
+        confirmTimeoutMs: 5_000,
+        fullScanIntervalMs: 5_000,
+        rpcRateLimitPerSecond: 200,
+        workerConcurrency: 8,
+      },
+    });
+    const logPath = join(dir, "orchestrator.log");
+    const log = createLogger({ level: "info", stream: createWriteStream(logPath) });
+    orchestrator = new Orchestrator(config, { log });
+    await orchestrator.start();
+    say(`orchestrator up: metrics and health at ${orchestrator.http!.url}, JSON log ${logPath}, audit log ${config.auditLogPath}`);
+
+    const before = await world.program.account.market.all();
+    const samples = await runPath(world, orchestrator, PATH, say);
+    const figures = await report(world, orchestrator, before, samples, config.auditLogPath);
+    console.log(figures.text);
+    say(`done in ${((Date.now() - started) / 1000).toFixed(1)}s; logs kept in ${dir}`);
+    return figures.ok ? 0 : 1;
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(`demo failed: ${e instanceof Error ? (process.env.DEBUG ? e.stack : e.message) : e}`);
+    process.exit(1);
+  },
+);
+void USD;

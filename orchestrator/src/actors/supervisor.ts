@@ -1,0 +1,202 @@
+// Keeps one actor per account that is not plainly healthy and routes evaluations to it. Healthy
+// accounts live only in the trigger index: a price tick re-evaluates just the accounts whose band
+// it left, plus those already at risk. The actors' effects are provided here; snapshots go to Redis
+// after every transition so a restarted orchestrator resumes where it stopped.
+import { createActor, type Actor, type AnyActorRef, type Snapshot } from "xstate";
+import { bandsFor } from "../risk/bands.js";
+import { evaluate, type Evaluation, type Freshness } from "../risk/evaluate.js";
+import { TriggerIndex } from "../risk/trigger-index.js";
+import type { AccountState, MarketState, PriceState, RiskState } from "../risk/types.js";
+import { accountMachine, type AccountContext, type Observation } from "./account-machine.js";
+
+export interface Effects {
+  enqueue(kind: "flag" | "liquidate" | "resolve", ctx: AccountContext, evaluation: Evaluation | undefined, detectedAtMs: number): void;
+  notifyMarginCall(ctx: AccountContext, evaluation: Evaluation | undefined): void;
+  reread(account: string): void;
+  recordWait(account: string, reason: string): void;
+  persist(account: string, snapshot: unknown | null): void;
+  transition(account: string, from: RiskState | null, to: RiskState): void;
+}
+
+export interface World {
+  accounts: ReadonlyMap<string, AccountState>;
+  markets: ReadonlyMap<string, MarketState>;
+  prices: ReadonlyMap<string, PriceState>;
+  freshness(): Freshness;
+}
+
+type AccountActor = Actor<typeof accountMachine>;
+
+export const observation = (e: Evaluation, a: AccountState): Observation => ({
+  state: e.state,
+  waitReason: e.waitReason,
+  chainStatus: e.chainStatus,
+  liquidationId: a.liquidationId.toString(),
+  stepKey: e.stepKey,
+  shortfall: e.shortfall.toString(),
+  liquidationMarket: e.liquidationMarket,
+});
+
+const riskKey = (m: MarketState) => `${m.addonRatio}|${m.bufferRatio}|${m.maxConfRatioLiquidate}|${m.tiers.map((t) => `${t.notionalUpper}/${t.initialRatio}/${t.maintenanceRatio}`).join(",")}`;
+
+export class Supervisor {
+  readonly actors = new Map<string, AccountActor>();
+  readonly index = new TriggerIndex();
+  readonly lastEvaluation = new Map<string, Evaluation>();
+  /** Accounts not in the index (at risk, or not evaluable yet): re-evaluated on every tick of their markets. */
+  private readonly unindexed = new Set<string>();
+  private readonly byMarket = new Map<string, Set<string>>();
+  private readonly episodeStart = new Map<string, number>();
+  private readonly marketRisk = new Map<string, string>();
+  readonly evaluations = { total: 0 };
+
+  constructor(
+    private readonly world: World,
+    private readonly effects: Effects,
+    private readonly opts: { marginCallBandPpm: bigint; confirmTimeoutMs: number; clock?: unknown },
+  ) {}
+
+  private machine() {
+    const self = this;
+    return accountMachine.provide({
+      actions: {
+        enqueueFlag: ({ context }) => self.effects.enqueue("flag", context, self.lastEvaluation.get(context.account), self.detected(context.account)),
+        enqueueLiquidation: ({ context }) => self.effects.enqueue("liquidate", context, self.lastEvaluation.get(context.account), self.detected(context.account)),
+        enqueueResolution: ({ context }) => self.effects.enqueue("resolve", context, self.lastEvaluation.get(context.account), self.detected(context.account)),
+        notifyMarginCall: ({ context }) => self.effects.notifyMarginCall(context, self.lastEvaluation.get(context.account)),
+        rereadAccount: ({ context }) => self.effects.reread(context.account),
+        recordWait: ({ context, event }) => event.type === "OBSERVED" && self.effects.recordWait(context.account, event.observation.waitReason ?? "unknown"),
+      },
+      delays: { confirmTimeout: this.opts.confirmTimeoutMs },
+    });
+  }
+
+  private detected(account: string): number {
+    return this.episodeStart.get(account) ?? Date.now();
+  }
+
+  /** Restores actors persisted by an earlier run; each is told it resumed so it asks again (idempotently). */
+  restore(snapshots: Map<string, unknown>): void {
+    for (const [account, snapshot] of snapshots) {
+      const actor = this.spawn(account, snapshot as Snapshot<unknown>);
+      actor.send({ type: "RESUMED" });
+    }
+  }
+
+  private spawn(account: string, snapshot?: Snapshot<unknown>): AccountActor {
+    const actor = createActor(this.machine(), {
+      input: { account },
+      ...(snapshot ? { snapshot: snapshot as never } : {}),
+      ...(this.opts.clock ? { clock: this.opts.clock as never } : {}),
+    });
+    this.actors.set(account, actor);
+    this.unindexed.add(account);
+    this.index.remove(account);
+    let last = actor.getSnapshot().value;
+    actor.subscribe((s) => {
+      if (s.status === "done") {
+        this.actors.delete(account);
+        this.episodeStart.delete(account);
+        this.effects.persist(account, null);
+        return;
+      }
+      this.effects.persist(account, actor.getPersistedSnapshot());
+      if (JSON.stringify(s.value) !== JSON.stringify(last)) last = s.value;
+    });
+    actor.start();
+    return actor;
+  }
+
+  private track(a: AccountState): void {
+    for (const p of a.positions) {
+      let set = this.byMarket.get(p.market);
+      if (!set) this.byMarket.set(p.market, (set = new Set()));
+      set.add(a.address);
+    }
+  }
+
+  /** Evaluates one account and routes the result: index it when healthy, else hand it to its actor. */
+  observe(address: string): Evaluation | null {
+    const a = this.world.accounts.get(address);
+    if (!a) return null;
+    this.track(a);
+    this.evaluations.total++;
+    const ev = evaluate(a, this.world.markets, this.world.prices, this.world.freshness(), this.opts.marginCallBandPpm);
+    const previous = this.lastEvaluation.get(address)?.state ?? "healthy";
+    const actor = this.actors.get(address);
+    if (ev.state && ev.state !== previous) this.effects.transition(address, previous, ev.state);
+    if (ev.state === "healthy" || ev.state === null) {
+      if (ev.state === "healthy") this.lastEvaluation.delete(address);
+      else this.lastEvaluation.set(address, ev);
+      if (actor) actor.send({ type: "OBSERVED", observation: observation(ev, a) });
+      if (ev.state === "healthy" && !this.actors.has(address)) this.reindex(a);
+      else this.unindexed.add(address);
+      return ev;
+    }
+    this.lastEvaluation.set(address, ev);
+    if (ev.state !== "margin-call" && !this.episodeStart.has(address)) this.episodeStart.set(address, Date.now());
+    (actor ?? this.spawn(address)).send({ type: "OBSERVED", observation: observation(ev, a) });
+    return ev;
+  }
+
+  private reindex(a: AccountState): void {
+    const bands = bandsFor(a, this.world.markets, this.world.prices, this.opts.marginCallBandPpm);
+    if (bands) {
+      this.index.upsert(a.address, bands);
+      this.unindexed.delete(a.address);
+    } else {
+      this.index.remove(a.address);
+      this.unindexed.add(a.address);
+    }
+  }
+
+  /** A price tick: only accounts whose band it left, and those already at risk on that market. */
+  onPrice(market: string, prev: PriceState | undefined, next: PriceState): number {
+    const holders = this.byMarket.get(market) ?? new Set<string>();
+    const candidates = new Set<string>();
+    if (!prev) for (const a of holders) candidates.add(a);
+    else for (const a of this.index.crossed(market, prev.price, next.price)) candidates.add(a);
+    for (const a of holders) if (this.unindexed.has(a)) candidates.add(a);
+    for (const a of candidates) this.observe(a);
+    return candidates.size;
+  }
+
+  /** Risk parameters changed (e.g. the volatility add-on): every band on that market is redrawn. */
+  onMarket(m: MarketState): void {
+    const key = riskKey(m);
+    const before = this.marketRisk.get(m.address);
+    this.marketRisk.set(m.address, key);
+    if (before === undefined || before === key) return;
+    for (const a of this.byMarket.get(m.address) ?? []) this.observe(a);
+  }
+
+  settled(account: string, stepKey: string, outcome: "confirmed" | "not-needed" | "failed"): void {
+    this.actors.get(account)?.send({ type: "STEP_SETTLED", stepKey, outcome });
+  }
+
+  /** The baseline: evaluate everything. Returns accounts the index had not surfaced (should be none). */
+  fullScan(): { evaluated: number; missed: string[] } {
+    const missed: string[] = [];
+    for (const address of this.world.accounts.keys()) {
+      const wasTracked = this.actors.has(address) || this.unindexed.has(address);
+      const ev = this.observe(address);
+      if (ev?.state && ev.state !== "healthy" && !wasTracked) missed.push(address);
+    }
+    return { evaluated: this.world.accounts.size, missed };
+  }
+
+  countsByState(): Record<RiskState | "waiting", number> {
+    const counts = { healthy: 0, "margin-call": 0, "partial-liquidation": 0, bankrupt: 0, waiting: 0 };
+    for (const address of this.world.accounts.keys()) {
+      const ev = this.lastEvaluation.get(address);
+      if (!ev) counts.healthy++;
+      else if (ev.state === null) counts.waiting++;
+      else counts[ev.state]++;
+    }
+    return counts;
+  }
+
+  stopAll(): void {
+    for (const a of this.actors.values()) (a as AnyActorRef).stop();
+  }
+}

@@ -1,0 +1,244 @@
+// Chain access: one initial load of every market, margin account and oracle, then websocket
+// subscriptions kept alive by a silence watchdog (resubscribe), a periodic resync in
+// getMultipleAccounts batches, and polling when the websocket is down. Older data never
+// overwrites newer data, and `verifiedSlot` says up to which slot the copy is known current.
+import { EventEmitter } from "node:events";
+import { Connection, PublicKey, type AccountInfo, type GetProgramAccountsFilter } from "@solana/web3.js";
+import bs58 from "bs58";
+import type { AccountState, MarketState, PriceState } from "../risk/types.js";
+import { DecodeError, EXCHANGE_OFFSET, MARGIN_ACCOUNT_SIZE, MARKET_SIZE, decodeMarginAccount, decodeMarket, discriminator } from "./accounts.js";
+import { OracleError, readOracle } from "./oracle.js";
+
+export interface FeedOptions {
+  resubscribeAfterSilenceMs: number;
+  resyncIntervalMs: number;
+  resyncBatchSize: number;
+  pollIntervalMs: number;
+}
+
+export interface FeedHooks {
+  onWarning?(msg: string, fields: Record<string, unknown>): void;
+  onResubscribe?(): void;
+  onResync?(): void;
+}
+
+type Listener = { account: [AccountState]; market: [MarketState]; price: [string, PriceState | undefined, PriceState] };
+
+export class ChainFeed extends EventEmitter<Listener> {
+  readonly accounts = new Map<string, AccountState>();
+  readonly markets = new Map<string, MarketState>();
+  /** By oracle address. */
+  readonly prices = new Map<string, PriceState>();
+  currentSlot = 0;
+  /** The copy is known current up to this slot (live subscriptions or the last complete resync). */
+  verifiedSlot = 0;
+  private subscriptions: number[] = [];
+  private lastNotificationMs = Date.now();
+  private lastResubscribeMs = 0;
+  private lastPollMs = 0;
+  private live = false;
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  private resyncing: Promise<void> | null = null;
+
+  constructor(
+    readonly connection: Connection,
+    readonly programId: PublicKey,
+    readonly exchange: PublicKey,
+    private readonly opts: FeedOptions,
+    private readonly hooks: FeedHooks = {},
+  ) {
+    super();
+  }
+
+  private filters(kind: "marginAccount" | "market", size: number): GetProgramAccountsFilter[] {
+    return [
+      { dataSize: size },
+      { memcmp: { offset: 0, bytes: bs58.encode(discriminator(kind)) } },
+      { memcmp: { offset: EXCHANGE_OFFSET[kind], bytes: this.exchange.toBase58() } },
+    ];
+  }
+
+  /** Loads everything, then subscribes. Throws when the RPC cannot be reached. */
+  async start(): Promise<void> {
+    await this.loadAll();
+    this.subscribe();
+    this.timers.push(setInterval(() => this.watchdog(), Math.max(100, Math.min(1000, this.opts.resubscribeAfterSilenceMs / 4))));
+    this.timers.push(setInterval(() => void this.resync(), this.opts.resyncIntervalMs));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.unsubscribe();
+    await this.resyncing;
+  }
+
+  /** Every market and margin account of the exchange, and every market's oracle. */
+  async loadAll(): Promise<void> {
+    const [markets, accounts] = await Promise.all([
+      this.connection.getProgramAccounts(this.programId, { filters: this.filters("market", MARKET_SIZE), withContext: true }),
+      this.connection.getProgramAccounts(this.programId, { filters: this.filters("marginAccount", MARGIN_ACCOUNT_SIZE), withContext: true }),
+    ]);
+    for (const { pubkey, account } of markets.value) this.applyProgramAccount(pubkey.toBase58(), account, markets.context.slot);
+    for (const { pubkey, account } of accounts.value) this.applyProgramAccount(pubkey.toBase58(), account, accounts.context.slot);
+    await this.fetchBatched([...this.markets.values()].map((m) => m.oracle));
+    this.verifiedSlot = Math.max(this.verifiedSlot, Math.min(markets.context.slot, accounts.context.slot));
+    this.currentSlot = Math.max(this.currentSlot, this.verifiedSlot);
+  }
+
+  /** Re-reads every known account in batches (getMultipleAccounts), newest data wins. */
+  resync(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.resyncing ??= (async () => {
+      try {
+        const keys = [...this.markets.keys(), ...[...this.markets.values()].map((m) => m.oracle), ...this.accounts.keys()];
+        const slot = await this.fetchBatched(keys);
+        if (!this.live) this.verifiedSlot = Math.max(this.verifiedSlot, slot);
+        this.hooks.onResync?.();
+      } catch (e) {
+        this.hooks.onWarning?.("resync failed; keeping the last data", { error: (e as Error).message });
+      } finally {
+        this.resyncing = null;
+      }
+    })();
+    return this.resyncing;
+  }
+
+  /** Reads accounts now (e.g. after a confirmed transaction); returns the lowest context slot. */
+  async fetchBatched(keys: string[]): Promise<number> {
+    let minSlot = Number.MAX_SAFE_INTEGER;
+    for (let i = 0; i < keys.length; i += this.opts.resyncBatchSize) {
+      const batch = keys.slice(i, i + this.opts.resyncBatchSize);
+      const { context, value } = await this.connection.getMultipleAccountsInfoAndContext(batch.map((k) => new PublicKey(k)), "confirmed");
+      minSlot = Math.min(minSlot, context.slot);
+      this.currentSlot = Math.max(this.currentSlot, context.slot);
+      value.forEach((info, j) => info && this.applyAny(batch[j], info, context.slot));
+    }
+    return minSlot === Number.MAX_SAFE_INTEGER ? this.currentSlot : minSlot;
+  }
+
+  /** Data read elsewhere (a worker's re-read after a confirmed step), applied if it is newer. */
+  offer(a: AccountState): void {
+    const prev = this.accounts.get(a.address);
+    if (prev && prev.slot > a.slot) return;
+    this.accounts.set(a.address, a);
+    this.emit("account", a);
+  }
+
+  /** Seconds since the last websocket notification (slot notifications arrive every slot). */
+  get silenceMs(): number {
+    return Date.now() - this.lastNotificationMs;
+  }
+
+  private applyAny(key: string, info: AccountInfo<Buffer>, slot: number): void {
+    if (info.owner.equals(this.programId)) this.applyProgramAccount(key, info, slot);
+    else this.applyOracle(key, info, slot);
+  }
+
+  private applyProgramAccount(key: string, info: AccountInfo<Buffer>, slot: number): void {
+    try {
+      if (info.data.length === MARGIN_ACCOUNT_SIZE) {
+        const prev = this.accounts.get(key);
+        if (prev && prev.slot > slot) return;
+        const a = decodeMarginAccount(key, info.data, slot);
+        if (a.exchange !== this.exchange.toBase58()) return;
+        this.accounts.set(key, a);
+        this.emit("account", a);
+      } else if (info.data.length === MARKET_SIZE) {
+        const prev = this.markets.get(key);
+        if (prev && prev.slot > slot) return;
+        const m = decodeMarket(key, info.data, slot);
+        if (m.exchange !== this.exchange.toBase58()) return;
+        const isNew = !prev || prev.oracle !== m.oracle;
+        this.markets.set(key, m);
+        this.emit("market", m);
+        if (isNew && !this.stopped && this.subscriptions.length > 0) this.subscribeOracle(m.oracle);
+      }
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+    }
+  }
+
+  private applyOracle(oracle: string, info: AccountInfo<Buffer>, slot: number): void {
+    const prev = this.prices.get(oracle);
+    if (prev && prev.slot > slot) return;
+    for (const m of this.markets.values()) {
+      if (m.oracle !== oracle) continue;
+      try {
+        const next: PriceState = { ...readOracle(m, info.owner.toBase58(), info.data), oracle, slot };
+        this.prices.set(oracle, next);
+        this.emit("price", m.address, prev, next);
+      } catch (e) {
+        if (!(e instanceof OracleError)) throw e;
+        // A price the program would refuse is no price: drop it so nothing is decided on it.
+        this.prices.delete(oracle);
+        this.hooks.onWarning?.("oracle unreadable; decisions on this market wait", { oracle, error: e.message });
+      }
+    }
+  }
+
+  private heard(): void {
+    this.lastNotificationMs = Date.now();
+    this.live = true;
+  }
+
+  private subscribe(): void {
+    const c = this.connection;
+    this.subscriptions.push(
+      c.onSlotChange((s) => {
+        this.heard();
+        this.currentSlot = Math.max(this.currentSlot, s.slot);
+        if (this.live) this.verifiedSlot = Math.max(this.verifiedSlot, s.slot - 1);
+      }),
+      c.onProgramAccountChange(
+        this.programId,
+        (k, ctx) => {
+          this.heard();
+          this.applyProgramAccount(k.accountId.toBase58(), k.accountInfo, ctx.slot);
+        },
+        { commitment: "confirmed" },
+      ),
+    );
+    for (const oracle of new Set([...this.markets.values()].map((m) => m.oracle))) this.subscribeOracle(oracle);
+    this.heard();
+  }
+
+  private subscribeOracle(oracle: string): void {
+    this.subscriptions.push(
+      this.connection.onAccountChange(
+        new PublicKey(oracle),
+        (info, ctx) => {
+          this.heard();
+          this.applyOracle(oracle, info, ctx.slot);
+        },
+        { commitment: "confirmed" },
+      ),
+    );
+  }
+
+  private async unsubscribe(): Promise<void> {
+    const ids = this.subscriptions.splice(0);
+    this.live = false;
+    await Promise.allSettled(ids.map((id) => this.connection.removeAccountChangeListener(id).catch(() => this.connection.removeSlotChangeListener(id))));
+  }
+
+  /** Slot notifications arrive every slot; silence means the websocket is gone. */
+  private watchdog(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    const silentMs = now - this.lastNotificationMs;
+    if (silentMs < this.opts.resubscribeAfterSilenceMs) return;
+    if (this.live) this.hooks.onWarning?.("websocket silent; resubscribing and polling meanwhile", { silentMs });
+    this.live = false;
+    if (now - this.lastResubscribeMs >= this.opts.resubscribeAfterSilenceMs) {
+      this.lastResubscribeMs = now;
+      this.hooks.onResubscribe?.();
+      void this.unsubscribe().then(() => !this.stopped && this.subscribe());
+    }
+    if (now - this.lastPollMs >= this.opts.pollIntervalMs) {
+      this.lastPollMs = now;
+      void this.resync();
+    }
+  }
+}

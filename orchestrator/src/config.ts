@@ -1,0 +1,284 @@
+// The orchestrator's whole configuration: one schema, defaults < JSON file < environment < overrides.
+// Every problem is collected before failing so an operator fixes a broken deployment in one pass.
+import { readFileSync } from "node:fs";
+import { PublicKey } from "@solana/web3.js";
+import { LOG_LEVELS, type LogLevel } from "./ops/log.js";
+
+export interface Config {
+  rpcUrl: string;
+  wsUrl?: string;
+  redisUrl: string;
+  programId: string;
+  exchange?: string;
+  operatorKeypairPath?: string;
+  liquidatorTokenAccount?: string;
+  queuePrefix: string;
+  marginCallBandPpm: bigint;
+  maxAccountAgeSlots: number;
+  maxOracleAgeSlots: number;
+  resubscribeAfterSilenceMs: number;
+  resyncIntervalMs: number;
+  resyncBatchSize: number;
+  pollIntervalMs: number;
+  fullScanIntervalMs: number;
+  jobAttempts: number;
+  jobBackoffMs: number;
+  rpcRateLimitPerSecond: number;
+  workerConcurrency: number;
+  confirmTimeoutMs: number;
+  computeUnitMarginPercent: number;
+  computeUnitFloor: number;
+  computeUnitCeiling: number;
+  priorityFeeCapMicroLamports: number;
+  priorityFeePercentile: number;
+  httpHost: string;
+  httpPort: number;
+  auditLogPath: string;
+  marginCallWebhookUrl?: string;
+  logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.map((p) => `config: ${p}`).join("\n"));
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses one raw value (a string from the environment, any JSON value from the file) or throws the expectation. */
+type Parse<T> = (raw: unknown) => T;
+interface Field<T> {
+  expected: string;
+  parse: Parse<T>;
+  default?: T;
+}
+type Schema = { [K in keyof Config]-?: Field<Exclude<Config[K], undefined>> };
+
+class Expected extends Error {}
+const fail = (): never => {
+  throw new Expected();
+};
+
+function integer(min: number, max: number): Parse<number> {
+  return (raw) => {
+    const n = typeof raw === "string" && /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+    return typeof n === "number" && Number.isSafeInteger(n) && n >= min && n <= max ? n : fail();
+  };
+}
+const positive = (def: number): Field<number> => ({ expected: "a positive integer", parse: integer(1, Number.MAX_SAFE_INTEGER), default: def });
+const nonNegative = (def: number): Field<number> => ({ expected: "a non-negative integer", parse: integer(0, Number.MAX_SAFE_INTEGER), default: def });
+const range = (min: number, max: number, def: number): Field<number> => ({ expected: `an integer in ${min}..${max}`, parse: integer(min, max), default: def });
+
+const text: Parse<string> = (raw) => (typeof raw === "string" && raw.trim() !== "" ? raw.trim() : fail());
+function url(protocols: string[]): Parse<string> {
+  return (raw) => {
+    const s = text(raw);
+    let parsed: URL;
+    try {
+      parsed = new URL(s);
+    } catch {
+      return fail();
+    }
+    return protocols.includes(parsed.protocol) ? s : fail();
+  };
+}
+const pubkey: Parse<string> = (raw) => {
+  const s = text(raw);
+  try {
+    return new PublicKey(s).toBase58() === s ? s : fail();
+  } catch {
+    return fail();
+  }
+};
+
+const schema: Schema = {
+  rpcUrl: { expected: "an http(s) URL", parse: url(["http:", "https:"]), default: "http://127.0.0.1:8899" },
+  wsUrl: { expected: "a ws(s) URL", parse: url(["ws:", "wss:"]) },
+  redisUrl: { expected: "a redis:// or rediss:// URL", parse: url(["redis:", "rediss:"]), default: "redis://127.0.0.1:6379" },
+  programId: { expected: "a base58 public key", parse: pubkey, default: "796WEWCyqBUDsnMbNSLgaJR5bZAG32237yywsBogJnfG" },
+  exchange: { expected: "a base58 public key", parse: pubkey },
+  operatorKeypairPath: { expected: "a path to a Solana JSON keypair file", parse: text },
+  liquidatorTokenAccount: { expected: "a base58 public key", parse: pubkey },
+  queuePrefix: {
+    expected: "lowercase letters, digits and dashes",
+    parse: (raw) => (/^[a-z0-9-]+$/.test(text(raw)) ? text(raw) : fail()),
+    default: "margin-warden",
+  },
+  marginCallBandPpm: {
+    expected: "an integer ppm of maintenance in 0..10000000",
+    parse: (raw) => {
+      const s = typeof raw === "bigint" ? raw.toString() : typeof raw === "number" && Number.isSafeInteger(raw) ? String(raw) : raw;
+      const v = typeof s === "string" && /^\d+$/.test(s.trim()) ? BigInt(s) : fail();
+      return v <= 10_000_000n ? v : fail();
+    },
+    default: 200_000n,
+  },
+  maxAccountAgeSlots: positive(150),
+  maxOracleAgeSlots: positive(50),
+  resubscribeAfterSilenceMs: positive(15_000),
+  resyncIntervalMs: positive(30_000),
+  // getMultipleAccounts takes at most 100 keys.
+  resyncBatchSize: range(1, 100, 100),
+  pollIntervalMs: positive(2_000),
+  fullScanIntervalMs: positive(60_000),
+  jobAttempts: positive(5),
+  jobBackoffMs: nonNegative(500),
+  rpcRateLimitPerSecond: positive(20),
+  workerConcurrency: positive(4),
+  confirmTimeoutMs: positive(30_000),
+  computeUnitMarginPercent: range(0, 1_000, 20),
+  // 1.4M is the runtime's per-transaction compute limit.
+  computeUnitFloor: range(1, 1_400_000, 200_000),
+  computeUnitCeiling: range(1, 1_400_000, 1_400_000),
+  priorityFeeCapMicroLamports: nonNegative(100_000),
+  priorityFeePercentile: range(0, 100, 75),
+  httpHost: { expected: "a host name or address", parse: text, default: "127.0.0.1" },
+  httpPort: range(0, 65_535, 9_464),
+  auditLogPath: { expected: "a file path", parse: text, default: "margin-warden-audit.jsonl" },
+  marginCallWebhookUrl: { expected: "an http(s) URL", parse: url(["http:", "https:"]) },
+  logLevel: {
+    expected: `one of ${LOG_LEVELS.join(", ")}`,
+    parse: (raw) => (LOG_LEVELS.includes(raw as LogLevel) ? (raw as LogLevel) : fail()),
+    default: "info",
+  },
+};
+
+const KEYS = Object.keys(schema) as (keyof Config)[];
+const ENV_PREFIX = "MARGIN_WARDEN_";
+
+/** `fooBarMs` → `MARGIN_WARDEN_FOO_BAR_MS`. */
+export function envName(key: string): string {
+  return ENV_PREFIX + key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
+}
+
+/** Every key with its environment variable, expectation and default, for usage texts. */
+export function configKeys(): Array<{ key: keyof Config; env: string; expected: string; default?: string }> {
+  return KEYS.map((key) => {
+    const d = schema[key].default;
+    return { key, env: envName(key), expected: schema[key].expected, default: d === undefined ? undefined : String(d) };
+  });
+}
+
+export interface LoadOptions {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  overrides?: Partial<Config>;
+}
+
+export function loadConfig({ file, env = process.env, overrides = {} }: LoadOptions): Config {
+  const problems: string[] = [];
+  const layers: Array<{ source: (key: string) => string; values: Record<string, unknown> }> = [];
+
+  if (file !== undefined) {
+    const values = readFile(file, problems);
+    for (const key of Object.keys(values)) {
+      if (!(key in schema)) problems.push(`unknown key "${key}" in ${file}${suggest(key)}`);
+    }
+    layers.push({ source: () => file, values });
+  }
+
+  const fromEnv: Record<string, unknown> = {};
+  const envKeys = new Map(KEYS.map((k) => [envName(k), k]));
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX)) continue;
+    const key = envKeys.get(name);
+    // A typo in a variable name would otherwise silently leave the default in force.
+    if (key === undefined) problems.push(`unknown environment variable ${name}${suggest(name, true)}`);
+    // Shells and compose files export empty values to mean "unset".
+    else if (value !== undefined && value !== "") fromEnv[key] = value;
+  }
+  layers.push({ source: envName, values: fromEnv });
+  layers.push({ source: () => "overrides", values: overrides });
+
+  const config: Record<string, unknown> = {};
+  for (const key of KEYS) {
+    const field = schema[key] as Field<unknown>;
+    config[key] = field.default;
+    for (const { source, values } of layers) {
+      const raw = values[key];
+      if (raw === undefined) continue;
+      try {
+        config[key] = field.parse(raw);
+      } catch (e) {
+        if (!(e instanceof Expected)) throw e;
+        problems.push(`${key} must be ${field.expected} (got ${show(raw)} from ${source(key)})`);
+      }
+    }
+  }
+  const c = config as unknown as Config;
+  if (c.computeUnitFloor > c.computeUnitCeiling) {
+    problems.push(`computeUnitFloor (${c.computeUnitFloor}) must not exceed computeUnitCeiling (${c.computeUnitCeiling})`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return c;
+}
+
+/** Keys a command cannot run without; narrows them to defined. */
+export function requireKeys<K extends keyof Config>(config: Config, keys: K[]): asserts config is Config & Required<Pick<Config, K>> {
+  const missing = keys.filter((k) => config[k] === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(missing.map((k) => `${k} is required (set ${envName(k)} or "${k}" in the config file)`));
+  }
+}
+
+/** The config as it may be logged: credentials in URLs masked. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...config, marginCallBandPpm: config.marginCallBandPpm.toString() };
+  for (const key of ["rpcUrl", "wsUrl", "redisUrl", "marginCallWebhookUrl"] as const) {
+    const v = config[key];
+    if (v === undefined) continue;
+    const u = new URL(v);
+    // RPC providers put API keys in the path or query, Redis in the password.
+    const secret = u.password !== "" || (key !== "redisUrl" && (u.search !== "" || u.pathname.length > 1));
+    if (!secret) continue;
+    if (u.password) u.password = "***";
+    if (key !== "redisUrl") {
+      u.search = u.search ? "?***" : "";
+      u.pathname = u.pathname.length > 1 ? "/***" : u.pathname;
+    }
+    out[key] = u.toString();
+  }
+  return out;
+}
+
+function readFile(file: string, problems: string[]): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    problems.push(`cannot read ${file}: ${(e as Error).message}`);
+    return {};
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    problems.push(`${file} must hold a JSON object`);
+    return {};
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function show(raw: unknown): string {
+  return typeof raw === "bigint" ? `"${raw}"` : JSON.stringify(raw) ?? String(raw);
+}
+
+function suggest(name: string, isEnv = false): string {
+  const candidates = isEnv ? KEYS.map(envName) : KEYS;
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const c of candidates) {
+    const d = distance(name.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best === undefined ? "" : ` (did you mean ${best}?)`;
+}
+
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length];
+}

@@ -1,0 +1,78 @@
+// BullMQ plumbing: one queue per step kind under the deployment's prefix, idempotent adds, and
+// workers limited to a rate the RPC can take.
+import { Queue, Worker, type ConnectionOptions, type Job } from "bullmq";
+import { STEP_KINDS, jobId, priorityFor, queueName, type StepJob, type StepKind, type StepResult } from "./steps.js";
+
+export interface QueueOptions {
+  connection: ConnectionOptions;
+  prefix: string;
+  attempts: number;
+  backoffMs: number;
+}
+
+export interface WorkerOptions {
+  concurrency: number;
+  rateLimitPerSecond: number;
+}
+
+const KEEP_S = 24 * 3600;
+
+export class StepQueues {
+  readonly queues: Record<StepKind, Queue<StepJob, StepResult>>;
+
+  constructor(private readonly opts: QueueOptions) {
+    this.queues = Object.fromEntries(
+      STEP_KINDS.map((k) => [k, new Queue<StepJob, StepResult>(queueName(k), { connection: opts.connection, prefix: opts.prefix })]),
+    ) as Record<StepKind, Queue<StepJob, StepResult>>;
+  }
+
+  /**
+   * Adds the step unless a job with its id exists (waiting, active, done or failed within a day):
+   * a repeat from this or another orchestrator is a no-op. Returns whether this call added it.
+   */
+  async add(job: StepJob): Promise<{ id: string; added: boolean }> {
+    const id = jobId(job);
+    const q = this.queues[job.kind];
+    // BullMQ ignores an add whose id exists (atomically, across processes); the lookup only tells
+    // the caller which happened, for logs and metrics.
+    if (await q.getJob(id)) return { id, added: false };
+    await q.add(job.kind, job, {
+      jobId: id,
+      priority: priorityFor(BigInt(job.shortfall)),
+      attempts: this.opts.attempts,
+      backoff: { type: "exponential", delay: this.opts.backoffMs },
+      removeOnComplete: { age: KEEP_S },
+      removeOnFail: { age: KEEP_S },
+    });
+    return { id, added: true };
+  }
+
+  async counts(): Promise<Record<StepKind, Record<string, number>>> {
+    const entries = await Promise.all(STEP_KINDS.map(async (k) => [k, await this.queues[k].getJobCounts("waiting", "active", "delayed", "prioritized", "completed", "failed")] as const));
+    return Object.fromEntries(entries) as Record<StepKind, Record<string, number>>;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(STEP_KINDS.map((k) => this.queues[k].close()));
+  }
+
+  workers(
+    process: (job: Job<StepJob, StepResult>, token?: string) => Promise<StepResult>,
+    connection: ConnectionOptions,
+    w: WorkerOptions,
+  ): Worker<StepJob, StepResult>[] {
+    return STEP_KINDS.map(
+      (k) =>
+        new Worker<StepJob, StepResult>(queueName(k), process, {
+          connection,
+          prefix: this.opts.prefix,
+          concurrency: w.concurrency,
+          limiter: { max: w.rateLimitPerSecond, duration: 1000 },
+          // A worker that dies mid-job leaves it stalled; another takes it over and the job's stored
+          // signed transaction keeps that from sending a second one.
+          stalledInterval: 5_000,
+          maxStalledCount: 3,
+        }),
+    );
+  }
+}

@@ -1,0 +1,45 @@
+// The three kinds of job, one idempotent effect each. A job's id is derived from what it acts on
+// (kind, account, liquidation id, the account's state digest), so every orchestrator sharing a Redis
+// names the same step the same way and BullMQ keeps only one.
+export type StepKind = "flag" | "liquidate" | "resolve";
+export const STEP_KINDS: StepKind[] = ["flag", "liquidate", "resolve"];
+
+export interface StepJob {
+  kind: StepKind;
+  account: string;
+  liquidationId: string;
+  /** Digest of the account state the step was decided on (risk/evaluate.ts stepKey). */
+  stepKey: string;
+  /** The market a liquidation closes; for resolve, chosen by the worker. */
+  market: string | null;
+  /** maintenance − equity when decided, quote native units. */
+  shortfall: string;
+  /** Wall-clock ms when the orchestrator saw the state that called for this step. */
+  detectedAtMs: number;
+  /** Prices and health the decision was made on, for the audit log. */
+  decidedOn: Record<string, unknown>;
+  /** A transaction signed for this job before an interruption: resend or check it, never re-sign blindly. */
+  prepared?: import("./submitter.js").Prepared;
+}
+
+export interface StepResult {
+  outcome: "confirmed" | "not-needed";
+  reason?: string;
+  signature?: string;
+  slot?: number;
+  statusAfter?: number;
+  stepKeyAfter?: string;
+}
+
+/** BullMQ ids may not contain ':'. */
+export const jobId = (j: Pick<StepJob, "kind" | "account" | "liquidationId" | "stepKey">) => `${j.kind}-${j.account}-${j.liquidationId}-${j.stepKey}`;
+
+/** BullMQ priority: 1 is served first, 2^21 last. Larger shortfall ⇒ smaller number, on a log scale. */
+export function priorityFor(shortfall: bigint): number {
+  if (shortfall <= 0n) return 2_000;
+  const bits = shortfall.toString(2).length; // ≈ log2(shortfall)
+  return Math.max(1, 2_000 - bits * 20);
+}
+
+/** Queue names; the configured prefix (BullMQ `prefix`) separates deployments sharing one Redis. */
+export const queueName = (kind: StepKind) => `step-${kind}`;

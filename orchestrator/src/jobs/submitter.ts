@@ -1,0 +1,133 @@
+// Sending one instruction the careful way: simulate first (a program error there is the answer,
+// nothing is sent), size the compute budget from the simulation, price it from recent fees under a
+// cap, sign with the operator key, send, and confirm against the blockhash's validity window.
+import {
+  ComputeBudgetProgram,
+  Connection,
+  Keypair,
+  PublicKey,
+  TransactionMessage,
+  VersionedTransaction,
+  type TransactionInstruction,
+} from "@solana/web3.js";
+import bs58 from "bs58";
+
+export interface SubmitOptions {
+  computeUnitMarginPercent: number;
+  computeUnitFloor: number;
+  computeUnitCeiling: number;
+  priorityFeeCapMicroLamports: number;
+  priorityFeePercentile: number;
+  confirmTimeoutMs: number;
+}
+
+/** A program error from simulation or execution: `code` is the program's custom error number. */
+export class ProgramFailure extends Error {
+  constructor(
+    readonly code: number | null,
+    readonly logs: string[],
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** A signed transaction, JSON-safe so it can be stored in the job before it is sent. */
+export interface Prepared {
+  signature: string;
+  raw: string;
+  blockhash: string;
+  lastValidBlockHeight: number;
+  computeUnitLimit: number;
+  priorityFeeMicroLamports: number;
+}
+
+export interface Submitted {
+  signature: string;
+  slot: number;
+  computeUnitLimit: number;
+  priorityFeeMicroLamports: number;
+}
+
+function customCode(err: unknown): number | null {
+  const ix = (err as { InstructionError?: [number, unknown] } | null)?.InstructionError;
+  const custom = (ix?.[1] as { Custom?: number } | undefined)?.Custom;
+  return typeof custom === "number" ? custom : null;
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export class Submitter {
+  constructor(
+    private readonly connection: Connection,
+    private readonly payer: Keypair,
+    private readonly opts: SubmitOptions,
+  ) {}
+
+  private async priorityFee(writable: PublicKey[]): Promise<number> {
+    const fees = await this.connection.getRecentPrioritizationFees({ lockedWritableAccounts: writable });
+    return Math.min(this.opts.priorityFeeCapMicroLamports, percentile(fees.map((f) => f.prioritizationFee), this.opts.priorityFeePercentile));
+  }
+
+  private build(ixs: TransactionInstruction[], blockhash: string): VersionedTransaction {
+    const message = new TransactionMessage({ payerKey: this.payer.publicKey, recentBlockhash: blockhash, instructions: ixs }).compileToV0Message();
+    return new VersionedTransaction(message);
+  }
+
+  /** Simulates, sizes, prices and signs; nothing is sent. A program error throws ProgramFailure. */
+  async prepare(ix: TransactionInstruction): Promise<Prepared> {
+    const latest = await this.connection.getLatestBlockhash("confirmed");
+    const probe = this.build([ComputeBudgetProgram.setComputeUnitLimit({ units: this.opts.computeUnitCeiling }), ix], latest.blockhash);
+    const sim = await this.connection.simulateTransaction(probe, { sigVerify: false, commitment: "confirmed" });
+    if (sim.value.err) {
+      throw new ProgramFailure(customCode(sim.value.err), sim.value.logs ?? [], `simulation failed: ${JSON.stringify(sim.value.err)}`);
+    }
+    const used = sim.value.unitsConsumed ?? 0;
+    const units = Math.min(this.opts.computeUnitCeiling, Math.max(this.opts.computeUnitFloor, Math.ceil(used * (1 + this.opts.computeUnitMarginPercent / 100))));
+    const writable = ix.keys.filter((k) => k.isWritable).map((k) => k.pubkey);
+    const fee = await this.priorityFee(writable);
+    const tx = this.build(
+      [ComputeBudgetProgram.setComputeUnitLimit({ units }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: fee }), ix],
+      latest.blockhash,
+    );
+    tx.sign([this.payer]);
+    return {
+      signature: bs58.encode(tx.signatures[0]),
+      raw: Buffer.from(tx.serialize()).toString("base64"),
+      blockhash: latest.blockhash,
+      lastValidBlockHeight: latest.lastValidBlockHeight,
+      computeUnitLimit: units,
+      priorityFeeMicroLamports: fee,
+    };
+  }
+
+  /** Sends the signed bytes (resending the same bytes can never execute twice) and confirms. */
+  async send(p: Prepared): Promise<Submitted> {
+    const signature = await this.connection.sendRawTransaction(Buffer.from(p.raw, "base64"), { skipPreflight: true, maxRetries: 3 });
+    const confirmation = await Promise.race([
+      this.connection.confirmTransaction({ signature, blockhash: p.blockhash, lastValidBlockHeight: p.lastValidBlockHeight }, "confirmed"),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`confirmation of ${signature} timed out`)), this.opts.confirmTimeoutMs).unref()),
+    ]);
+    if (confirmation.value.err) {
+      throw new ProgramFailure(customCode(confirmation.value.err), [], `transaction ${signature} failed: ${JSON.stringify(confirmation.value.err)}`);
+    }
+    return { signature, slot: confirmation.context.slot, computeUnitLimit: p.computeUnitLimit, priorityFeeMicroLamports: p.priorityFeeMicroLamports };
+  }
+
+  /**
+   * What became of a transaction signed earlier (a job interrupted after sending): "landed" with
+   * its slot, "failed", "expired" (its blockhash can no longer land, so a new one is safe), or
+   * "pending" (resend the same bytes).
+   */
+  async fate(p: Prepared): Promise<{ kind: "landed"; slot: number } | { kind: "failed"; code: number | null } | { kind: "expired" } | { kind: "pending" }> {
+    const { value } = await this.connection.getSignatureStatuses([p.signature], { searchTransactionHistory: true });
+    const status = value[0];
+    if (status) return status.err ? { kind: "failed", code: customCode(status.err) } : { kind: "landed", slot: status.slot };
+    const height = await this.connection.getBlockHeight("confirmed");
+    return height > p.lastValidBlockHeight ? { kind: "expired" } : { kind: "pending" };
+  }
+}

@@ -1,0 +1,95 @@
+// Every automated action leaves one JSON line on disk, written by a single append, so a crash can
+// cut off at most the line being written and never an earlier one. `seq` continues across restarts
+// so the file stays ordered even when the process is restarted onto the same path.
+import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync } from "node:fs";
+import { jsonReplacer } from "./log.js";
+
+export interface AuditEntry {
+  time: string;
+  seq: number;
+  [key: string]: unknown;
+}
+
+/** Written when the file ended mid-line, so readers know the line before it was cut off by a crash. */
+export const RECOVERED_EVENT = "audit-recovered";
+const TAIL_BYTES = 1 << 20;
+
+export class AuditLog {
+  private fd: number | null;
+  private seq: number;
+
+  constructor(readonly path: string) {
+    const { lastSeq, partialBytes } = existsSync(path) ? inspectTail(path) : { lastSeq: 0, partialBytes: 0 };
+    this.fd = openSync(path, "a");
+    this.seq = lastSeq;
+    if (partialBytes > 0) {
+      const marker = this.line({ event: RECOVERED_EVENT, truncatedBytes: partialBytes });
+      appendFileSync(this.fd, "\n" + marker);
+    }
+  }
+
+  append(entry: Record<string, unknown>): void {
+    if (this.fd === null) throw new Error(`audit log ${this.path} is closed`);
+    appendFileSync(this.fd, this.line(entry));
+  }
+
+  async close(): Promise<void> {
+    if (this.fd === null) return;
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = null;
+  }
+
+  private line(entry: Record<string, unknown>): string {
+    const head = { time: new Date().toISOString(), seq: ++this.seq };
+    return JSON.stringify(Object.assign({ ...head }, entry, head), jsonReplacer) + "\n";
+  }
+}
+
+/**
+ * All entries in order. A line that does not parse is accepted only where a crash can leave one:
+ * at the end of the file, or right before the marker a restarted writer adds; anywhere else it throws.
+ */
+export function readAudit(path: string): AuditEntry[] {
+  const lines = readFileSync(path, "utf8").split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  const entries: AuditEntry[] = [];
+  lines.forEach((text, i) => {
+    const entry = parse(text);
+    if (entry !== null) entries.push(entry);
+    else if (i !== lines.length - 1 && parse(lines[i + 1])?.event !== RECOVERED_EVENT) {
+      throw new Error(`audit: line ${i + 1} of ${path} is corrupt`);
+    }
+  });
+  return entries;
+}
+
+function parse(text: string): AuditEntry | null {
+  try {
+    const v = JSON.parse(text);
+    return typeof v === "object" && v !== null && typeof v.seq === "number" ? (v as AuditEntry) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The last written seq and the length of an unterminated last line, from the end of the file only. */
+function inspectTail(path: string): { lastSeq: number; partialBytes: number } {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, TAIL_BYTES);
+    const buf = Buffer.alloc(length);
+    readSync(fd, buf, 0, length, size - length);
+    const lastNewline = buf.lastIndexOf(0x0a);
+    const partialBytes = length - (lastNewline + 1);
+    const complete = buf.subarray(0, lastNewline + 1).toString("utf8").split("\n").reverse();
+    for (const line of complete) {
+      const entry = parse(line);
+      if (entry !== null) return { lastSeq: entry.seq, partialBytes };
+    }
+    return { lastSeq: 0, partialBytes };
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,56 @@
+// One JSON object per line so logs can be grepped by account or job id and shipped without parsing
+// rules. Decisions carry `account`, `jobId` and `state`, which makes one account's history one query.
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export type Fields = Record<string, unknown>;
+export type DecisionFields = Fields & { account: string; jobId: string | null; state: string };
+
+export interface Logger {
+  debug(msg: string, fields?: Fields): void;
+  info(msg: string, fields?: Fields): void;
+  warn(msg: string, fields?: Fields): void;
+  error(msg: string, fields?: Fields): void;
+  /** An info line for something the orchestrator decided about one account. */
+  decision(msg: string, fields: DecisionFields): void;
+  child(fields: Fields): Logger;
+}
+
+export interface LoggerOptions {
+  level: LogLevel;
+  stream?: { write(line: string): unknown };
+  base?: Fields;
+}
+
+/** JSON.stringify replacer shared by every JSON the orchestrator writes: bigints as decimal strings, errors readable. */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  return value;
+}
+
+export function createLogger({ level, stream = process.stdout, base = {} }: LoggerOptions): Logger {
+  const threshold = LOG_LEVELS.indexOf(level);
+  const write = (lvl: LogLevel, msg: string, fields?: Fields) => {
+    if (LOG_LEVELS.indexOf(lvl) < threshold) return;
+    const head = { time: new Date().toISOString(), level: lvl, msg };
+    // Assigning the head last keeps it first in the line and stops a field from overwriting it.
+    const line = Object.assign({ ...head }, base, fields, head);
+    let json: string;
+    try {
+      json = JSON.stringify(line, jsonReplacer);
+    } catch (e) {
+      // A circular field must not take the process down with it.
+      json = JSON.stringify({ ...head, logError: `unserialisable fields: ${(e as Error).message}` });
+    }
+    stream.write(json + "\n");
+  };
+  return {
+    debug: (msg, fields) => write("debug", msg, fields),
+    info: (msg, fields) => write("info", msg, fields),
+    warn: (msg, fields) => write("warn", msg, fields),
+    error: (msg, fields) => write("error", msg, fields),
+    decision: (msg, fields) => write("info", msg, { event: "decision", ...fields }),
+    child: (fields) => createLogger({ level, stream, base: { ...base, ...fields } }),
+  };
+}

@@ -1,0 +1,57 @@
+// A private registry per orchestrator so tests (and two orchestrators in one process) never share
+// or double-register series.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+
+export type JobOutcome = "completed" | "failed" | "unrecoverable" | "duplicate";
+
+// Detection to confirmation spans one slot (400 ms) to a congested confirmation timeout.
+const LATENCY_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly accountsByState: Gauge<"state">;
+  readonly decisions: Counter<"state" | "action">;
+  readonly jobs: Counter<"queue" | "outcome">;
+  readonly txSent: Counter<"kind">;
+  readonly detectionToConfirmation: Histogram<"kind">;
+  readonly priceUpdates: Counter<"market">;
+  readonly feedResubscribes: Counter;
+  readonly feedResyncs: Counter;
+  readonly staleWaits: Counter<"reason">;
+  readonly oracleAgeSlots: Gauge<"market">;
+
+  constructor({ processMetrics = true }: { processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.accountsByState = new Gauge({ name: "accounts_by_state", help: "Tracked accounts per risk state", labelNames: ["state"], registers });
+    this.decisions = new Counter({ name: "decisions_total", help: "Decisions taken per account state and action", labelNames: ["state", "action"], registers });
+    this.jobs = new Counter({
+      name: "jobs_total",
+      help: "Finished jobs per queue and outcome (completed, failed, unrecoverable, duplicate)",
+      labelNames: ["queue", "outcome"],
+      registers,
+    });
+    this.txSent = new Counter({ name: "tx_sent_total", help: "Transactions sent per kind", labelNames: ["kind"], registers });
+    this.detectionToConfirmation = new Histogram({
+      name: "detection_to_confirmation_seconds",
+      help: "From seeing an account cross a threshold to confirming the transaction that acts on it",
+      labelNames: ["kind"],
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
+    this.priceUpdates = new Counter({ name: "price_updates_total", help: "Oracle price updates received per market", labelNames: ["market"], registers });
+    this.feedResubscribes = new Counter({ name: "feed_resubscribes_total", help: "Subscriptions renewed after silence or disconnect", registers });
+    this.feedResyncs = new Counter({ name: "feed_resyncs_total", help: "Account resyncs fetched over RPC", registers });
+    this.staleWaits = new Counter({ name: "stale_waits_total", help: "Actions deferred because data was too old", labelNames: ["reason"], registers });
+    this.oracleAgeSlots = new Gauge({ name: "oracle_age_slots", help: "Slots since the oracle price was last updated, per market", labelNames: ["market"], registers });
+    if (processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  job(queue: string, outcome: JobOutcome): void {
+    this.jobs.inc({ queue, outcome });
+  }
+
+  /** Prometheus text exposition and its content type. */
+  async expose(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

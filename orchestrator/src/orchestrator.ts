@@ -1,0 +1,313 @@
+// Wires the pieces: chain feed → supervisor (risk engine, trigger index, actors) → step queues →
+// workers → chain, with logs, metrics, audit, kill switch and status around them. `stop()` is the
+// graceful shutdown: no new decisions, active jobs finish, snapshots are flushed.
+import { EventEmitter } from "node:events";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { DelayedError, UnrecoverableError, type Job, type Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { Connection, Keypair, PublicKey } from "@solana/web3.js";
+import { getOrCreateAssociatedTokenAccount } from "@solana/spl-token";
+import { decodeExchange, type ExchangeState } from "./chain/accounts.js";
+import { ChainFeed } from "./chain/feed.js";
+import { marginProgram } from "./chain/instructions.js";
+import { Supervisor, type Effects } from "./actors/supervisor.js";
+import type { AccountContext } from "./actors/account-machine.js";
+import { requireKeys, type Config } from "./config.js";
+import { StepQueues } from "./jobs/queues.js";
+import { jobId, type StepJob, type StepKind, type StepResult } from "./jobs/steps.js";
+import { Submitter } from "./jobs/submitter.js";
+import { processStep, type StepContext } from "./jobs/worker.js";
+import type { Evaluation } from "./risk/evaluate.js";
+import { AuditLog } from "./ops/audit.js";
+import { ALL_MARKETS, Control } from "./ops/control.js";
+import { startHttp, type HttpServer } from "./ops/http.js";
+import { createLogger, jsonReplacer, type Logger } from "./ops/log.js";
+import { Metrics } from "./ops/metrics.js";
+import { SnapshotWriter } from "./actors/snapshot-writer.js";
+
+export interface OrchestratorEvents {
+  settled: [StepJob, string, StepResult];
+  transition: [string, string | null, string];
+}
+
+export class StartupError extends Error {}
+
+function loadKeypair(path: string): Keypair {
+  try {
+    return Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(path, "utf8"))));
+  } catch (e) {
+    throw new StartupError(`cannot read operator keypair ${path}: ${(e as Error).message}`);
+  }
+}
+
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new StartupError(`${what}: no answer within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export class Orchestrator extends EventEmitter<OrchestratorEvents> {
+  readonly instanceId = `${process.pid}-${randomUUID().slice(0, 8)}`;
+  readonly metrics = new Metrics({ processMetrics: false });
+  readonly log: Logger;
+  connection!: Connection;
+  feed!: ChainFeed;
+  supervisor!: Supervisor;
+  queues!: StepQueues;
+  control!: Control;
+  http: HttpServer | undefined;
+  exchange!: ExchangeState;
+  private redis!: Redis;
+  private workers: Worker<StepJob, StepResult>[] = [];
+  private audit!: AuditLog;
+  private snapshots!: SnapshotWriter;
+  private timers: NodeJS.Timeout[] = [];
+  private stopping: Promise<void> | null = null;
+
+  constructor(
+    readonly config: Config,
+    opts: { log?: Logger } = {},
+  ) {
+    super();
+    this.log = opts.log ?? createLogger({ level: config.logLevel }).child({ instance: this.instanceId });
+  }
+
+  async start(): Promise<this> {
+    const c = this.config;
+    requireKeys(c, ["exchange", "operatorKeypairPath"]);
+    const operator = loadKeypair(c.operatorKeypairPath);
+    this.connection = new Connection(c.rpcUrl, { commitment: "confirmed", ...(c.wsUrl ? { wsEndpoint: c.wsUrl } : {}) });
+    await within(this.connection.getSlot(), 10_000, `RPC ${c.rpcUrl}`).catch((e) => {
+      throw new StartupError(`cannot reach the RPC at ${c.rpcUrl}: ${(e as Error).message}`);
+    });
+    const programId = new PublicKey(c.programId);
+    const exchangeKey = new PublicKey(c.exchange);
+    const info = await this.connection.getAccountInfo(exchangeKey);
+    if (!info || !info.owner.equals(programId)) throw new StartupError(`exchange ${c.exchange} does not exist or is not owned by program ${c.programId}`);
+    this.exchange = decodeExchange(c.exchange, info.data);
+
+    this.redis = new Redis(c.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.redis.on("error", (e) => this.log.warn("redis error; commands wait for the reconnection", { error: e.message }));
+    await within(this.redis.connect(), 5_000, `Redis ${c.redisUrl}`).catch((e) => {
+      throw new StartupError(`cannot reach Redis at ${c.redisUrl}: ${(e as Error).message}`);
+    });
+    this.control = new Control(this.redis, c.queuePrefix);
+    await this.control.start();
+    this.audit = new AuditLog(c.auditLogPath);
+    this.snapshots = new SnapshotWriter(this.control, (e) => this.log.warn("snapshot write failed", { error: e.message }));
+    this.queues = new StepQueues({ connection: this.redis, prefix: c.queuePrefix, attempts: c.jobAttempts, backoffMs: c.jobBackoffMs });
+
+    const liquidatorToken = c.liquidatorTokenAccount
+      ? new PublicKey(c.liquidatorTokenAccount)
+      : (await getOrCreateAssociatedTokenAccount(this.connection, operator, new PublicKey(this.exchange.quoteMint), operator.publicKey)).address;
+
+    this.feed = new ChainFeed(this.connection, programId, exchangeKey, c, {
+      onWarning: (msg, fields) => this.log.warn(msg, fields),
+      onResubscribe: () => this.metrics.feedResubscribes.inc(),
+      onResync: () => this.metrics.feedResyncs.inc(),
+    });
+    this.supervisor = new Supervisor(
+      {
+        accounts: this.feed.accounts,
+        markets: this.feed.markets,
+        prices: this.feed.prices,
+        freshness: () => ({
+          currentSlot: this.feed.currentSlot,
+          verifiedSlot: this.feed.verifiedSlot,
+          nowS: Math.floor(Date.now() / 1000),
+          maxAccountAgeSlots: c.maxAccountAgeSlots,
+          maxOracleAgeSlots: c.maxOracleAgeSlots,
+        }),
+      },
+      this.effects(),
+      { marginCallBandPpm: c.marginCallBandPpm, confirmTimeoutMs: c.confirmTimeoutMs },
+    );
+
+    const stepCtx: StepContext = {
+      connection: this.connection,
+      program: marginProgram(this.connection, programId),
+      exchange: this.exchange,
+      submitter: new Submitter(this.connection, operator, c),
+      operator: operator.publicKey,
+      liquidatorToken,
+      marginCallBandPpm: c.marginCallBandPpm,
+      marketAddresses: () => [...this.feed.markets.keys()],
+      isPaused: (market) => this.control.isPaused(ALL_MARKETS) || (market !== null && this.control.isPaused(market)),
+      pauseRecheckMs: 2_000,
+      onSent: (job, id, prepared, ev) => {
+        this.metrics.txSent.inc({ kind: job.kind });
+        this.audit.append({ event: "sent", kind: job.kind, account: job.account, jobId: id, liquidationId: job.liquidationId, signature: prepared.signature, computeUnitLimit: prepared.computeUnitLimit, priorityFeeMicroLamports: prepared.priorityFeeMicroLamports, health: ev.health, prices: ev.prices, instance: this.instanceId });
+      },
+      onSettled: (job, id, result, account) => {
+        if (account) this.feed.offer(account);
+        if (result.outcome === "confirmed") {
+          this.metrics.detectionToConfirmation.observe({ kind: job.kind }, (Date.now() - job.detectedAtMs) / 1000);
+          this.audit.append({ event: "confirmed", kind: job.kind, account: job.account, jobId: id, signature: result.signature, slot: result.slot, statusAfter: result.statusAfter, detectedAtMs: job.detectedAtMs, latencyMs: Date.now() - job.detectedAtMs, instance: this.instanceId });
+        } else {
+          this.audit.append({ event: "not-needed", kind: job.kind, account: job.account, jobId: id, reason: result.reason, instance: this.instanceId });
+        }
+        this.log.decision(result.outcome === "confirmed" ? "step confirmed" : "step not needed", { account: job.account, jobId: id, state: job.kind, signature: result.signature, reason: result.reason });
+        this.supervisor.settled(job.account, job.stepKey, result.outcome);
+        this.emit("settled", job, id, result);
+      },
+    };
+    this.feed.on("account", (a) => this.supervisor.observe(a.address));
+    this.feed.on("market", (m) => this.supervisor.onMarket(m));
+    this.feed.on("price", (market, prev, next) => {
+      this.metrics.priceUpdates.inc({ market });
+      this.supervisor.onPrice(market, prev, next);
+    });
+    await this.feed.start();
+    for (const m of this.feed.markets.values()) this.supervisor.onMarket(m);
+    this.supervisor.restore(await this.control.loadActorSnapshots());
+    this.supervisor.fullScan();
+
+    this.workers = this.queues.workers((job, token) => this.process(stepCtx, job, token), this.redis, { concurrency: c.workerConcurrency, rateLimitPerSecond: c.rpcRateLimitPerSecond });
+    for (const w of this.workers) w.on("error", (e) => this.log.warn("worker error", { error: e.message }));
+    this.timers.push(setInterval(() => void this.publishStatus(), 1_000));
+    this.timers.push(
+      setInterval(() => {
+        const { evaluated, missed } = this.supervisor.fullScan();
+        if (missed.length > 0) this.log.warn("full scan found accounts the trigger index had not surfaced", { evaluated, missed });
+      }, c.fullScanIntervalMs),
+    );
+    this.http = await startHttp({ host: c.httpHost, port: c.httpPort, metrics: this.metrics, health: () => this.health(), status: () => this.status() });
+    this.log.info("orchestrator running", { exchange: c.exchange, accounts: this.feed.accounts.size, markets: this.feed.markets.size, operator: operator.publicKey.toBase58(), http: this.http.url });
+    return this;
+  }
+
+  private async process(ctx: StepContext, job: Job<StepJob, StepResult>, token?: string): Promise<StepResult> {
+    try {
+      const result = await processStep(ctx, job, token);
+      this.metrics.jobs.inc({ queue: job.data.kind, outcome: "completed" });
+      return result;
+    } catch (e) {
+      if (e instanceof DelayedError) throw e;
+      const unrecoverable = e instanceof UnrecoverableError;
+      this.metrics.jobs.inc({ queue: job.data.kind, outcome: unrecoverable ? "unrecoverable" : "failed" });
+      this.log.warn(unrecoverable ? "step dropped: no retry can change it" : "step failed; will retry", {
+        account: job.data.account,
+        jobId: job.id,
+        state: job.data.kind,
+        attempt: job.attemptsMade + 1,
+        error: (e as Error).message,
+      });
+      if (unrecoverable) ctx.onSettled(job.data, job.id!, { outcome: "not-needed", reason: (e as Error).message }, null);
+      throw e;
+    }
+  }
+
+  private effects(): Effects {
+    const decide = (kind: StepKind, ctx: AccountContext, ev: Evaluation | undefined, detectedAtMs: number) => {
+      const job: StepJob = {
+        kind,
+        account: ctx.account,
+        liquidationId: ctx.liquidationId,
+        stepKey: ctx.stepKey,
+        market: kind === "liquidate" ? ctx.liquidationMarket : null,
+        shortfall: ctx.shortfall,
+        detectedAtMs,
+        decidedOn: JSON.parse(JSON.stringify({ health: ev?.health ?? null, prices: ev?.prices ?? {} }, jsonReplacer)),
+      };
+      const id = jobId(job);
+      this.metrics.decisions.inc({ state: ctx.state ?? "waiting", action: kind });
+      this.queues.add(job).then(
+        ({ added }) => {
+          if (!added) {
+            this.metrics.jobs.inc({ queue: kind, outcome: "duplicate" });
+            return;
+          }
+          this.log.decision(`enqueued ${kind}`, { account: ctx.account, jobId: id, state: ctx.state ?? "waiting", shortfall: ctx.shortfall });
+          this.audit.append({ event: "decided", kind, account: ctx.account, jobId: id, liquidationId: ctx.liquidationId, state: ctx.state, shortfall: ctx.shortfall, health: ev?.health, prices: ev?.prices, instance: this.instanceId });
+        },
+        (e: Error) => this.log.error("could not enqueue; the actor asks again after its timeout", { account: ctx.account, jobId: id, state: ctx.state ?? "waiting", error: e.message }),
+      );
+    };
+    return {
+      enqueue: decide,
+      notifyMarginCall: (ctx, ev) => {
+        this.log.decision("margin call", { account: ctx.account, jobId: null, state: "margin-call", shortfall: ctx.shortfall, equity: ev?.health?.equity, maintenance: ev?.health?.maintenance });
+        this.audit.append({ event: "margin-call", account: ctx.account, health: ev?.health, prices: ev?.prices, instance: this.instanceId });
+        const url = this.config.marginCallWebhookUrl;
+        if (url) {
+          const body = JSON.stringify({ account: ctx.account, equity: ev?.health?.equity?.toString(), maintenance: ev?.health?.maintenance?.toString() });
+          fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(3_000) }).catch((e: Error) =>
+            this.log.warn("margin-call webhook failed", { account: ctx.account, error: e.message }),
+          );
+        }
+      },
+      reread: (account) => void this.feed.fetchBatched([account]).catch((e: Error) => this.log.warn("re-read failed", { account, error: e.message })),
+      recordWait: (account, reason) => {
+        this.metrics.staleWaits.inc({ reason: reason.split(" ")[0] });
+        this.log.debug("waiting: data not fit for a decision", { account, reason });
+      },
+      persist: (account, snapshot) => this.snapshots.write(account, snapshot),
+      transition: (account, from, to) => {
+        this.log.decision(`state ${from ?? "none"} → ${to}`, { account, jobId: null, state: to });
+        this.emit("transition", account, from, to);
+      },
+    };
+  }
+
+  health() {
+    const silenceMs = this.feed?.silenceMs ?? Infinity;
+    const redisReady = this.redis?.status === "ready";
+    const ok = redisReady && silenceMs < this.config.resubscribeAfterSilenceMs;
+    return { ok, details: { redis: this.redis?.status, websocketSilenceMs: silenceMs, slot: this.feed?.currentSlot, verifiedSlot: this.feed?.verifiedSlot } };
+  }
+
+  status() {
+    const counts = this.supervisor.countsByState();
+    for (const [state, n] of Object.entries(counts)) this.metrics.accountsByState.set({ state }, n);
+    return { instanceId: this.instanceId, accounts: this.feed.accounts.size, accountsByState: counts, actors: this.supervisor.actors.size, indexed: this.supervisor.index.size, slot: this.feed.currentSlot, verifiedSlot: this.feed.verifiedSlot };
+  }
+
+  private async publishStatus(): Promise<void> {
+    try {
+      const queues = await this.queues.counts();
+      await this.control.publishStatus(this.instanceId, { ...this.status(), queues }, 10);
+    } catch (e) {
+      this.log.warn("status publish failed", { error: (e as Error).message });
+    }
+  }
+
+  /** Graceful: stop deciding, let active jobs finish, flush actor snapshots, close everything. */
+  stop(reason: string): Promise<void> {
+    this.stopping ??= (async () => {
+      this.log.info("stopping", { reason });
+      for (const t of this.timers) clearInterval(t);
+      await this.feed?.stop();
+      await Promise.all(this.workers.map((w) => w.close()));
+      this.supervisor?.stopAll();
+      await this.snapshots?.flush();
+      await this.queues?.close();
+      this.control?.stop();
+      await this.control?.clearStatus(this.instanceId).catch(() => {});
+      await this.http?.close();
+      await this.audit?.close();
+      const socket = (this.connection as unknown as { _rpcWebSocket?: { close(): void; reconnect?: boolean } })?._rpcWebSocket;
+      if (socket) {
+        socket.reconnect = false;
+        socket.close();
+      }
+      await this.redis?.quit().catch(() => this.redis.disconnect());
+      this.log.info("stopped", { reason });
+    })();
+    return this.stopping;
+  }
+}
+
+export async function runOrchestrator(config: Config): Promise<Orchestrator> {
+  const o = new Orchestrator(config);
+  try {
+    return await o.start();
+  } catch (e) {
+    await o.stop("startup failed").catch(() => {});
+    throw e;
+  }
+}

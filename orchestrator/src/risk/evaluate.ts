@@ -1,0 +1,111 @@
+// One account's risk state from the decoded chain state, with the program's own math. An account
+// whose data or prices are too old, or whose oracle the program would refuse, gets no state but a
+// reason to wait: nothing is ever decided on a bad price.
+import { createHash } from "node:crypto";
+import { ratioOf } from "../math/margin.js";
+import { notional } from "../math/position.js";
+import { accountHealth, belowLiquidationEnd, belowMaintenance, type Health, type MarketRisk, type PricedPosition } from "./health.js";
+import { check } from "./oracle_guard.js";
+import { ChainStatus, type AccountState, type MarketState, type PriceState, type RiskState } from "./types.js";
+
+export interface Freshness {
+  /** Latest slot the orchestrator has seen. */
+  currentSlot: number;
+  /** Wall clock, unix seconds (the program compares oracle publish times with its clock). */
+  nowS: number;
+  maxAccountAgeSlots: number;
+  maxOracleAgeSlots: number;
+  /** Data is known current up to this slot (live subscriptions, last resync), whatever its own slot. */
+  verifiedSlot?: number;
+}
+
+const ageSlots = (fresh: Freshness, observedSlot: number) => fresh.currentSlot - Math.max(observedSlot, fresh.verifiedSlot ?? 0);
+
+export interface Evaluation {
+  account: string;
+  state: RiskState | null;
+  /** Why no state could be decided (stale data, unknown market, refused oracle). */
+  waitReason: string | null;
+  chainStatus: ChainStatus;
+  health: Health | null;
+  /** maintenance − equity, 0 when above maintenance: the priority of any job for this account. */
+  shortfall: bigint;
+  /** Market of the largest open position (by notional): the one a liquidation step closes first. */
+  liquidationMarket: string | null;
+  /** Identifies the account's current state, so a step acting on it has a deterministic id. */
+  stepKey: string;
+  /** Oracle prices the decision used, by market. */
+  prices: Record<string, { price: bigint; conf: bigint; publishTime: number; slot: number }>;
+}
+
+export const marketRisk = (m: MarketState): MarketRisk => ({ tiers: m.tiers, addonRatio: m.addonRatio, bufferRatio: m.bufferRatio });
+
+export function stepKey(a: AccountState): string {
+  const h = createHash("sha256");
+  h.update(`${a.collateral}|${a.status}|${a.liquidationId}`);
+  for (const p of a.positions) h.update(`|${p.market}:${p.base}:${p.quoteEntry}`);
+  return h.digest("hex").slice(0, 16);
+}
+
+export const isEmptyAndNegative = (a: AccountState) => a.positions.length === 0 && a.collateral < 0n;
+
+/** The margin-call level: maintenance plus `bandPpm` of it. */
+export const marginCallLevel = (h: Health, bandPpm: bigint) => h.maintenance + ratioOf(h.maintenance, bandPpm);
+
+export function classify(h: Health, status: ChainStatus, bandPpm: bigint): RiskState {
+  if (status === ChainStatus.Bankrupt) return "bankrupt";
+  if (belowMaintenance(h)) return "partial-liquidation";
+  // Flagged on chain: liquidation continues down to the liquidation-end level. A flagged account the
+  // price alone lifted above that level has nothing left to liquidate; it is watched, not acted on.
+  if (status === ChainStatus.BeingLiquidated) return belowLiquidationEnd(h) ? "partial-liquidation" : "margin-call";
+  return h.equity < marginCallLevel(h, bandPpm) ? "margin-call" : "healthy";
+}
+
+export function evaluate(
+  a: AccountState,
+  markets: ReadonlyMap<string, MarketState>,
+  prices: ReadonlyMap<string, PriceState>,
+  fresh: Freshness,
+  marginCallBandPpm: bigint,
+): Evaluation {
+  const base: Evaluation = {
+    account: a.address,
+    state: null,
+    waitReason: null,
+    chainStatus: a.status,
+    health: null,
+    shortfall: 0n,
+    liquidationMarket: null,
+    stepKey: stepKey(a),
+    prices: {},
+  };
+  if (a.status === ChainStatus.Bankrupt || isEmptyAndNegative(a)) {
+    return { ...base, state: "bankrupt", shortfall: -a.collateral };
+  }
+  if (ageSlots(fresh, a.slot) > fresh.maxAccountAgeSlots) {
+    return { ...base, waitReason: `account data is ${ageSlots(fresh, a.slot)} slots old` };
+  }
+  const priced: PricedPosition[] = [];
+  let largest = -1n;
+  for (const p of a.positions) {
+    const m = markets.get(p.market);
+    if (!m) return { ...base, waitReason: `unknown market ${p.market}` };
+    const r = prices.get(m.oracle);
+    if (!r) return { ...base, waitReason: `no price for oracle ${m.oracle}` };
+    if (ageSlots(fresh, r.slot) > fresh.maxOracleAgeSlots) {
+      return { ...base, waitReason: `price of ${m.oracle} is ${ageSlots(fresh, r.slot)} slots old` };
+    }
+    const refusal = check(r, fresh.nowS, { maxAgeS: m.maxOracleAgeLiquidateS, maxConfRatio: m.maxConfRatioLiquidate });
+    if (refusal) return { ...base, waitReason: `${refusal} on ${m.oracle}` };
+    base.prices[p.market] = { price: r.price, conf: r.conf, publishTime: r.publishTime, slot: r.slot };
+    priced.push({ base: p.base, quoteEntry: p.quoteEntry, price: r.price, conf: r.conf, risk: marketRisk(m) });
+    const n = notional(p.base, r.price);
+    if (n > largest) {
+      largest = n;
+      base.liquidationMarket = p.market;
+    }
+  }
+  const health = accountHealth(a.collateral, priced);
+  const shortfall = health.maintenance > health.equity ? health.maintenance - health.equity : 0n;
+  return { ...base, state: classify(health, a.status, marginCallBandPpm), health, shortfall };
+}

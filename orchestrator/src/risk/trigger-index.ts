@@ -1,0 +1,179 @@
+// Band edges by market, so a price tick finds the accounts whose band it left without looking at the
+// others. Edges sit in buckets on a log-price grid; a tick visits only the buckets between the old
+// and the new price (plus one either side, so float rounding of the logarithm cannot hide an edge)
+// and checks each candidate's edge exactly.
+//
+// Contract with the caller: bands must contain the market's price at upsert; every tick of a market
+// is passed in, with `oldPrice` the price of the previous call; an account returned by `crossed` is
+// re-evaluated and upserted (or removed) before the next tick. Accounts at risk are not indexed: the
+// caller re-evaluates them on every tick. When a market's risk parameters change, the bands of
+// `accountsOn(market)` are to be recomputed.
+import { NO_LOWER, NO_UPPER, type Band } from "./bands.js";
+
+export interface TriggerIndexOptions {
+  /** Width of a bucket in basis points of price (default 10). */
+  bucketBps?: number;
+}
+
+interface MarketEdges {
+  lower: Map<number, Set<number>>;
+  upper: Map<number, Set<number>>;
+}
+
+const EXACT = Number.MAX_SAFE_INTEGER;
+
+export class TriggerIndex {
+  readonly bucketBps: number;
+  private readonly perLog: number;
+  // Accounts are small integers inside: sets of small integers and flat number arrays cost far less
+  // than sets of strings and band objects.
+  private readonly ids = new Map<string, number>();
+  private readonly names: (string | undefined)[] = [];
+  private readonly freeIds: number[] = [];
+  /** Per account: [market, lo, hi] triples; lo 0 = open downwards, hi Infinity = open upwards. */
+  private readonly edges: (number[] | undefined)[] = [];
+  private readonly marketIds = new Map<string, number>();
+  private readonly markets: MarketEdges[] = [];
+
+  constructor(opts: TriggerIndexOptions = {}) {
+    this.bucketBps = opts.bucketBps ?? 10;
+    if (!(this.bucketBps > 0)) throw new RangeError("bucket width must be positive");
+    this.perLog = 1 / Math.log1p(this.bucketBps / 10_000);
+  }
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  has(account: string): boolean {
+    return this.ids.has(account);
+  }
+
+  upsert(account: string, bands: readonly Band[]): void {
+    const grown: number[] = [];
+    for (const b of bands) {
+      if (b.lo > b.hi) throw new RangeError(`empty band on ${b.market} for ${account}`);
+      const m = this.marketId(b.market);
+      const lo = b.lo > NO_LOWER ? Number(b.lo) : 0;
+      const hi = b.hi < NO_UPPER ? Number(b.hi) : Infinity;
+      const at = slotOf(grown, m);
+      if (at < 0) grown.push(m, lo, hi);
+      else {
+        grown[at + 1] = Math.max(grown[at + 1], lo);
+        grown[at + 2] = Math.min(grown[at + 2], hi);
+      }
+    }
+    // A copy is allocated at its exact length; the pushed-to array keeps room for 17 numbers.
+    const rec = grown.slice();
+    let id = this.ids.get(account);
+    if (id === undefined) {
+      id = this.freeIds.pop() ?? this.names.length;
+      this.ids.set(account, id);
+      this.names[id] = account;
+    } else this.unlink(id);
+    this.edges[id] = rec;
+    for (let i = 0; i < rec.length; i += 3) {
+      const e = this.markets[rec[i]];
+      if (rec[i + 1] > 0) add(e.lower, this.bucket(rec[i + 1]), id);
+      if (rec[i + 2] !== Infinity) add(e.upper, this.bucket(rec[i + 2]), id);
+    }
+  }
+
+  remove(account: string): boolean {
+    const id = this.ids.get(account);
+    if (id === undefined) return false;
+    this.unlink(id);
+    this.ids.delete(account);
+    this.names[id] = undefined;
+    this.edges[id] = undefined;
+    this.freeIds.push(id);
+    return true;
+  }
+
+  /** Accounts whose band on `market` does not contain `newPrice` among those it reached from `oldPrice`. */
+  crossed(market: string, oldPrice: bigint, newPrice: bigint): string[] {
+    const m = this.marketIds.get(market);
+    if (m === undefined || oldPrice === newPrice) return [];
+    const down = newPrice < oldPrice;
+    const np = Number(newPrice);
+    const bNew = this.bucket(Math.max(np, 1));
+    const bOld = this.bucket(Math.max(Number(oldPrice), 1));
+    const out: string[] = [];
+    const visit = (ids: Set<number>) => {
+      for (const id of ids) {
+        const rec = this.edges[id]!;
+        const at = slotOf(rec, m);
+        const edge = down ? rec[at + 1] : rec[at + 2];
+        // Number() is monotone, so an edge past the new price never compares as inside it.
+        const outside = down ? edge > np || (edge === np && np > EXACT) : edge < np || (edge === np && np > EXACT);
+        if (outside) out.push(this.names[id]!);
+      }
+    };
+    const buckets = down ? this.markets[m].lower : this.markets[m].upper;
+    const from = Math.min(bNew, bOld) - 1;
+    const to = Math.max(bNew, bOld) + 1;
+    if (to - from + 1 <= buckets.size) {
+      for (let b = from; b <= to; b++) {
+        const ids = buckets.get(b);
+        if (ids) visit(ids);
+      }
+    } else {
+      for (const [b, ids] of buckets) if (b >= from && b <= to) visit(ids);
+    }
+    return out;
+  }
+
+  /** Every indexed account with a band on `market` (a scan: for the rare change of a market's parameters). */
+  accountsOn(market: string): string[] {
+    const m = this.marketIds.get(market);
+    const out: string[] = [];
+    if (m === undefined) return out;
+    for (let id = 0; id < this.edges.length; id++) {
+      const rec = this.edges[id];
+      if (rec && slotOf(rec, m) >= 0) out.push(this.names[id]!);
+    }
+    return out;
+  }
+
+  private bucket(price: number): number {
+    return Math.floor(Math.log(price) * this.perLog);
+  }
+
+  private marketId(market: string): number {
+    let m = this.marketIds.get(market);
+    if (m === undefined) {
+      m = this.markets.length;
+      this.marketIds.set(market, m);
+      this.markets.push({ lower: new Map(), upper: new Map() });
+    }
+    return m;
+  }
+
+  private unlink(id: number): void {
+    const rec = this.edges[id];
+    if (!rec) return;
+    for (let i = 0; i < rec.length; i += 3) {
+      const e = this.markets[rec[i]];
+      if (rec[i + 1] > 0) drop(e.lower, this.bucket(rec[i + 1]), id);
+      if (rec[i + 2] !== Infinity) drop(e.upper, this.bucket(rec[i + 2]), id);
+    }
+  }
+}
+
+function slotOf(rec: number[], market: number): number {
+  for (let i = 0; i < rec.length; i += 3) if (rec[i] === market) return i;
+  return -1;
+}
+
+function add(buckets: Map<number, Set<number>>, b: number, id: number): void {
+  let s = buckets.get(b);
+  if (!s) buckets.set(b, (s = new Set()));
+  s.add(id);
+}
+
+function drop(buckets: Map<number, Set<number>>, b: number, id: number): void {
+  const s = buckets.get(b);
+  if (!s) return;
+  s.delete(id);
+  if (s.size === 0) buckets.delete(b);
+}
