@@ -23,6 +23,7 @@ export interface Config {
   fullScanIntervalMs: number;
   jobAttempts: number;
   jobBackoffMs: number;
+  jobLockMs: number;
   rpcRateLimitPerSecond: number;
   workerConcurrency: number;
   confirmTimeoutMs: number;
@@ -123,6 +124,8 @@ const schema: Schema = {
   fullScanIntervalMs: positive(60_000),
   jobAttempts: positive(5),
   jobBackoffMs: nonNegative(500),
+  // How long a job stays locked to a worker that stopped answering before another takes it over.
+  jobLockMs: positive(30_000),
   rpcRateLimitPerSecond: positive(20),
   workerConcurrency: positive(4),
   confirmTimeoutMs: positive(30_000),

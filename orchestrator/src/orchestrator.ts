@@ -167,7 +167,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     this.supervisor.restore(await this.control.loadActorSnapshots());
     this.supervisor.fullScan();
 
-    this.workers = this.queues.workers((job, token) => this.process(stepCtx, job, token), this.redis, { concurrency: c.workerConcurrency, rateLimitPerSecond: c.rpcRateLimitPerSecond });
+    this.workers = this.queues.workers((job, token) => this.process(stepCtx, job, token), this.redis, { concurrency: c.workerConcurrency, rateLimitPerSecond: c.rpcRateLimitPerSecond, lockMs: c.jobLockMs });
     for (const w of this.workers) w.on("error", (e) => this.log.warn("worker error", { error: e.message }));
     this.timers.push(setInterval(() => void this.publishStatus(), 1_000));
     this.timers.push(
@@ -299,6 +299,27 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       this.log.info("stopped", { reason });
     })();
     return this.stopping;
+  }
+}
+
+/**
+ * Abrupt end, as a crash or `kill -9` would leave things (tests only): workers drop their jobs
+ * mid-flight, nothing is flushed. Another orchestrator must finish the work without repeating it.
+ */
+export async function killOrchestrator(o: Orchestrator): Promise<void> {
+  const self = o as unknown as { workers: Worker[]; timers: NodeJS.Timeout[]; redis: Redis; feed: ChainFeed; http?: HttpServer; control: Control; stopping: Promise<void> | null };
+  self.stopping = Promise.resolve();
+  for (const t of self.timers) clearInterval(t);
+  o.supervisor.stopAll();
+  await self.feed.stop();
+  self.control.stop();
+  await Promise.all(self.workers.map((w) => w.close(true)));
+  self.redis.disconnect();
+  await self.http?.close();
+  const socket = (o.connection as unknown as { _rpcWebSocket?: { close(): void; reconnect?: boolean } })._rpcWebSocket;
+  if (socket) {
+    socket.reconnect = false;
+    socket.close();
   }
 }
 

@@ -49,6 +49,7 @@ export class Supervisor {
   private readonly episodeStart = new Map<string, number>();
   private readonly marketRisk = new Map<string, string>();
   readonly evaluations = { total: 0 };
+  private stopped = false;
 
   constructor(
     private readonly world: World,
@@ -100,7 +101,8 @@ export class Supervisor {
         this.effects.persist(account, null);
         return;
       }
-      this.effects.persist(account, actor.getPersistedSnapshot());
+      // A stopped actor (shutdown) keeps its last active snapshot, so the next run resumes it.
+      if (s.status === "active") this.effects.persist(account, actor.getPersistedSnapshot());
       if (JSON.stringify(s.value) !== JSON.stringify(last)) last = s.value;
     });
     actor.start();
@@ -118,7 +120,7 @@ export class Supervisor {
   /** Evaluates one account and routes the result: index it when healthy, else hand it to its actor. */
   observe(address: string): Evaluation | null {
     const a = this.world.accounts.get(address);
-    if (!a) return null;
+    if (!a || this.stopped) return null;
     this.track(a);
     this.evaluations.total++;
     const ev = evaluate(a, this.world.markets, this.world.prices, this.world.freshness(), this.opts.marginCallBandPpm);
@@ -171,6 +173,7 @@ export class Supervisor {
   }
 
   settled(account: string, stepKey: string, outcome: "confirmed" | "not-needed" | "failed"): void {
+    if (this.stopped) return;
     this.actors.get(account)?.send({ type: "STEP_SETTLED", stepKey, outcome });
   }
 
@@ -197,6 +200,7 @@ export class Supervisor {
   }
 
   stopAll(): void {
+    this.stopped = true;
     for (const a of this.actors.values()) (a as AnyActorRef).stop();
   }
 }

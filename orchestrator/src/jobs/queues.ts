@@ -13,6 +13,7 @@ export interface QueueOptions {
 export interface WorkerOptions {
   concurrency: number;
   rateLimitPerSecond: number;
+  lockMs: number;
 }
 
 const KEEP_S = 24 * 3600;
@@ -70,7 +71,8 @@ export class StepQueues {
           limiter: { max: w.rateLimitPerSecond, duration: 1000 },
           // A worker that dies mid-job leaves it stalled; another takes it over and the job's stored
           // signed transaction keeps that from sending a second one.
-          stalledInterval: 5_000,
+          lockDuration: w.lockMs,
+          stalledInterval: Math.max(500, Math.floor(w.lockMs / 2)),
           maxStalledCount: 3,
         }),
     );

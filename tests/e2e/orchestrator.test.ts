@@ -1,0 +1,103 @@
+// The orchestrator against the native localnet and a real Redis: a crash is cured completely and
+// only unhealthy accounts are touched; a killed orchestrator's successor finishes the work without
+// sending any step twice; two orchestrators sharing a Redis never send a step twice.
+import { afterEach, describe, expect, it } from "vitest";
+import { readSnapshot } from "../../orchestrator/src/chain/snapshot.js";
+import { killOrchestrator, type Orchestrator } from "../../orchestrator/src/orchestrator.js";
+import { evaluate } from "../../orchestrator/src/risk/evaluate.js";
+import { ChainStatus } from "../../orchestrator/src/risk/types.js";
+import { checkTransactions } from "../../orchestrator/demo/report.js";
+import { harness, idle, shock, signaturesPerJob, type Harness } from "./harness.js";
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+/** Every account read fresh from the chain and judged with the program's math. */
+async function chainVerdicts(world: Harness["world"]) {
+  const markets = world.markets.map((m) => m.address.toBase58());
+  const out = [];
+  for (const t of world.traders) {
+    const snap = await readSnapshot(world.connection, t.account.toBase58(), markets);
+    const ev = evaluate(snap.account, snap.markets, snap.prices, { currentSlot: snap.slot, nowS: Math.floor(Date.now() / 1000), maxAccountAgeSlots: 0, maxOracleAgeSlots: 0 }, 0n);
+    out.push({ account: snap.account, ev });
+  }
+  return out;
+}
+
+function sent(o: Orchestrator): Promise<void> {
+  return new Promise((resolve) => o.on("settled", (_job, _id, result) => result.outcome === "confirmed" && resolve()));
+}
+
+describe("orchestrator end to end", () => {
+  it("liquidates every account below maintenance back above liquidation-end, resolves bankruptcies, and never touches a healthy account", async () => {
+    h = await harness(40, 11);
+    const o = await h.start("a");
+    const before = await chainVerdicts(h.world);
+    expect(before.every((v) => v.ev.state !== "partial-liquidation")).toBe(true);
+
+    await shock(h.world, -0.12);
+    await idle([o]);
+
+    const after = await chainVerdicts(h.world);
+    const below = after.filter((v) => v.ev.health && v.ev.health.equity < v.ev.health.maintenance);
+    expect(below.map((v) => v.account.address)).toEqual([]);
+    const stuck = after.filter((v) => v.account.status === ChainStatus.BeingLiquidated && v.ev.health!.equity < v.ev.health!.liquidationEnd);
+    expect(stuck).toEqual([]);
+    expect(after.filter((v) => v.account.status === ChainStatus.Bankrupt || (v.account.positions.length === 0 && v.account.collateral < 0n))).toEqual([]);
+
+    const audit = h.audit("a");
+    const confirmed = audit.filter((e) => e.event === "confirmed");
+    expect(confirmed.filter((e) => e.kind === "liquidate").length).toBeGreaterThan(0);
+    const check = await checkTransactions(h.world, confirmed.map((e) => e.signature as string));
+    expect(check.touchedWhileHealthy).toEqual([]);
+    expect(check.duplicateSteps).toBe(0);
+    // Accounts healthy before and after, at every price, were never acted on.
+    const touched = new Set(confirmed.map((e) => e.account));
+    const alwaysHealthy = before.filter((v, i) => v.ev.state === "healthy" && after[i].ev.state === "healthy" && after[i].account.liquidationId === 0n);
+    for (const v of alwaysHealthy) expect(touched.has(v.account.address)).toBe(false);
+  });
+
+  it("finishes a killed orchestrator's work after a restart without sending any step twice", async () => {
+    h = await harness(40, 12);
+    const first = await h.start("first");
+    const firstSent = sent(first);
+    await shock(h.world, -0.12);
+    await firstSent;
+    await killOrchestrator(first);
+
+    const second = await h.start("second");
+    await idle([second]);
+    const after = await chainVerdicts(h.world);
+    expect(after.filter((v) => v.ev.health && v.ev.health.equity < v.ev.health.maintenance)).toEqual([]);
+
+    const entries = [...h.audit("first"), ...h.audit("second")];
+    for (const [jobId, signatures] of signaturesPerJob(entries)) expect([jobId, signatures.size]).toEqual([jobId, 1]);
+    const check = await checkTransactions(h.world, entries.filter((e) => e.event === "confirmed").map((e) => e.signature as string));
+    expect(check.duplicateSteps).toBe(0);
+    expect(check.touchedWhileHealthy).toEqual([]);
+  });
+
+  it("sends no transaction twice when two orchestrators share one Redis", async () => {
+    h = await harness(40, 13);
+    const [a, b] = await Promise.all([h.start("a"), h.start("b")]);
+    await shock(h.world, -0.12);
+    await idle([a, b]);
+
+    const entries = [...h.audit("a"), ...h.audit("b")];
+    const sentPerJob = new Map<string, Set<string>>();
+    for (const e of entries.filter((x) => x.event === "sent")) {
+      const set = sentPerJob.get(e.jobId as string) ?? new Set<string>();
+      set.add(e.signature as string);
+      sentPerJob.set(e.jobId as string, set);
+    }
+    expect(sentPerJob.size).toBeGreaterThan(0);
+    for (const [jobId, signatures] of sentPerJob) expect([jobId, signatures.size]).toEqual([jobId, 1]);
+    const check = await checkTransactions(h.world, entries.filter((e) => e.event === "confirmed").map((e) => e.signature as string));
+    expect(check.duplicateSteps).toBe(0);
+    const after = await chainVerdicts(h.world);
+    expect(after.filter((v) => v.ev.health && v.ev.health.equity < v.ev.health.maintenance)).toEqual([]);
+  });
+});
