@@ -54,7 +54,7 @@ async function main(): Promise<number> {
         confirmTimeoutMs: 5_000,
         fullScanIntervalMs: 5_000,
         rpcRateLimitPerSecond: 200,
-        workerConcurrency: 8,
+        workerConcurrency: 32,
       },
     });
     const logPath = join(dir, "orchestrator.log");

@@ -15,11 +15,11 @@ const all = (sol: number, btc: number, eth: number) => ({ "SOL-PERP": sol, "BTC-
 
 export const PATH: Tick[] = [
   ...Array.from({ length: 4 }, (_, i): Tick => ({ phase: "calm", moves: all(i % 2 ? 0.002 : -0.002, 0.001, -0.001), holdMs: 400 })),
-  { phase: "crash", moves: all(-0.03, -0.02, -0.03), holdMs: 600 },
-  { phase: "crash", moves: all(-0.05, -0.03, -0.04), holdMs: 600 },
-  { phase: "crash", moves: all(-0.09, -0.05, -0.1), holdMs: 800 },
-  { phase: "crash", moves: all(-0.04, -0.03, -0.05), holdMs: 800 },
-  { phase: "crash", moves: all(-0.06, -0.04, -0.04), holdMs: 1000 },
+  { phase: "crash", moves: all(-0.03, -0.02, -0.03), holdMs: 1000 },
+  { phase: "crash", moves: all(-0.04, -0.03, -0.04), holdMs: 1000 },
+  { phase: "crash", moves: all(-0.07, -0.04, -0.08), holdMs: 1500 },
+  { phase: "crash", moves: all(-0.04, -0.03, -0.05), holdMs: 1500 },
+  { phase: "crash", moves: all(-0.05, -0.03, -0.04), holdMs: 1500 },
   ...Array.from({ length: 4 }, (): Tick => ({ phase: "bottom", moves: all(0, 0, 0), holdMs: 800 })),
   ...Array.from({ length: 5 }, (): Tick => ({ phase: "rebound", moves: all(0.035, 0.02, 0.04), holdMs: 600 })),
 ];

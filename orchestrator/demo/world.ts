@@ -201,9 +201,10 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
   for (let i = 0; i < opts.traders; i++) {
     const owner = Keypair.generate();
     fund(owner.publicKey, 1_000_000_000n);
-    // Leverage from 1.5x to 9.8x (initial margin allows 10x), mostly long, one or two markets.
+    // Leverage mostly 2x–5x with a tail up to 9.5x (initial margin allows 10x); mostly long.
     const depositUsd = BigInt(1_000 + Math.floor(random() * 19) * 1_000);
-    const leverage = 1.5 + random() * 8.3;
+    const u = random();
+    const leverage = u < 0.75 ? 2 + u * 4 : 5 + (u - 0.75) * 18;
     const two = random() < 0.3;
     const picks = two ? [markets[i % markets.length], markets[(i + 1) % markets.length]] : [markets[i % markets.length]];
     const positions: Record<string, bigint> = {};

@@ -136,7 +136,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       operator: operator.publicKey,
       liquidatorToken,
       marginCallBandPpm: c.marginCallBandPpm,
-      marketAddresses: () => [...this.feed.markets.keys()],
+      knownMarkets: () => new Map([...this.feed.markets.values()].map((m) => [m.address, m.oracle])),
       isPaused: (market) => this.control.isPaused(ALL_MARKETS) || (market !== null && this.control.isPaused(market)),
       pauseRecheckMs: 2_000,
       onSent: (job, id, prepared, ev) => {

@@ -17,7 +17,7 @@ afterEach(async () => {
 
 /** Every account read fresh from the chain and judged with the program's math. */
 async function chainVerdicts(world: Harness["world"]) {
-  const markets = world.markets.map((m) => m.address.toBase58());
+  const markets = new Map(world.markets.map((m) => [m.address.toBase58(), m.oracle.toBase58()]));
   const out = [];
   for (const t of world.traders) {
     const snap = await readSnapshot(world.connection, t.account.toBase58(), markets);

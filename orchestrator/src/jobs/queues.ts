@@ -36,7 +36,18 @@ export class StepQueues {
     const q = this.queues[job.kind];
     // BullMQ ignores an add whose id exists (atomically, across processes); the lookup only tells
     // the caller which happened, for logs and metrics.
-    if (await q.getJob(id)) return { id, added: false };
+    const existing = await q.getJob(id);
+    if (existing) {
+      // Asked again for a finished step (the actor only asks again when the chain has not moved):
+      // run it again. The worker re-checks the step against the chain, so a step whose transaction
+      // did land ends as not needed; another orchestrator may have retried it first.
+      const state = await existing.getState();
+      if (state === "failed" || state === "completed") {
+        const retried = await existing.retry(state).then(() => true, () => false);
+        return { id, added: retried };
+      }
+      return { id, added: false };
+    }
     await q.add(job.kind, job, {
       jobId: id,
       priority: priorityFor(BigInt(job.shortfall)),

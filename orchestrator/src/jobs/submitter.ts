@@ -68,6 +68,14 @@ export class Submitter {
     private readonly opts: SubmitOptions,
   ) {}
 
+  /**
+   * A fresh blockhash per transaction: two steps on one account can build the same instruction, and
+   * the same bytes under the same blockhash are one transaction to the cluster.
+   */
+  private blockhash(): Promise<{ blockhash: string; lastValidBlockHeight: number }> {
+    return this.connection.getLatestBlockhash("confirmed");
+  }
+
   private async priorityFee(writable: PublicKey[]): Promise<number> {
     const fees = await this.connection.getRecentPrioritizationFees({ lockedWritableAccounts: writable });
     return Math.min(this.opts.priorityFeeCapMicroLamports, percentile(fees.map((f) => f.prioritizationFee), this.opts.priorityFeePercentile));
@@ -80,7 +88,8 @@ export class Submitter {
 
   /** Simulates, sizes, prices and signs; nothing is sent. A program error throws ProgramFailure. */
   async prepare(ix: TransactionInstruction): Promise<Prepared> {
-    const latest = await this.connection.getLatestBlockhash("confirmed");
+    const writable = ix.keys.filter((k) => k.isWritable).map((k) => k.pubkey);
+    const [latest, fee] = await Promise.all([this.blockhash(), this.priorityFee(writable)]);
     const probe = this.build([ComputeBudgetProgram.setComputeUnitLimit({ units: this.opts.computeUnitCeiling }), ix], latest.blockhash);
     const sim = await this.connection.simulateTransaction(probe, { sigVerify: false, commitment: "confirmed" });
     if (sim.value.err) {
@@ -88,8 +97,6 @@ export class Submitter {
     }
     const used = sim.value.unitsConsumed ?? 0;
     const units = Math.min(this.opts.computeUnitCeiling, Math.max(this.opts.computeUnitFloor, Math.ceil(used * (1 + this.opts.computeUnitMarginPercent / 100))));
-    const writable = ix.keys.filter((k) => k.isWritable).map((k) => k.pubkey);
-    const fee = await this.priorityFee(writable);
     const tx = this.build(
       [ComputeBudgetProgram.setComputeUnitLimit({ units }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: fee }), ix],
       latest.blockhash,
@@ -105,17 +112,28 @@ export class Submitter {
     };
   }
 
-  /** Sends the signed bytes (resending the same bytes can never execute twice) and confirms. */
+  /**
+   * Sends the signed bytes (resending the same bytes can never execute twice) and confirms by
+   * polling the signature's status until it is confirmed, fails, or its blockhash expires.
+   */
   async send(p: Prepared): Promise<Submitted> {
-    const signature = await this.connection.sendRawTransaction(Buffer.from(p.raw, "base64"), { skipPreflight: true, maxRetries: 3 });
-    const confirmation = await Promise.race([
-      this.connection.confirmTransaction({ signature, blockhash: p.blockhash, lastValidBlockHeight: p.lastValidBlockHeight }, "confirmed"),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`confirmation of ${signature} timed out`)), this.opts.confirmTimeoutMs).unref()),
-    ]);
-    if (confirmation.value.err) {
-      throw new ProgramFailure(customCode(confirmation.value.err), [], `transaction ${signature} failed: ${JSON.stringify(confirmation.value.err)}`);
+    const raw = Buffer.from(p.raw, "base64");
+    const signature = await this.connection.sendRawTransaction(raw, { skipPreflight: true, maxRetries: 3 });
+    const deadline = Date.now() + this.opts.confirmTimeoutMs;
+    for (let polls = 0; ; polls++) {
+      const { value } = await this.connection.getSignatureStatuses([signature]);
+      const status = value[0];
+      if (status?.err) throw new ProgramFailure(customCode(status.err), [], `transaction ${signature} failed: ${JSON.stringify(status.err)}`);
+      if (status && (status.confirmationStatus === "confirmed" || status.confirmationStatus === "finalized")) {
+        return { signature, slot: status.slot, computeUnitLimit: p.computeUnitLimit, priorityFeeMicroLamports: p.priorityFeeMicroLamports };
+      }
+      if (Date.now() > deadline) throw new Error(`confirmation of ${signature} timed out after ${this.opts.confirmTimeoutMs} ms`);
+      if (polls % 10 === 9) {
+        if ((await this.connection.getBlockHeight("confirmed")) > p.lastValidBlockHeight) throw new Error(`transaction ${signature} expired unconfirmed`);
+        await this.connection.sendRawTransaction(raw, { skipPreflight: true, maxRetries: 0 }).catch(() => {});
+      }
+      await new Promise((r) => setTimeout(r, Math.min(50 * (polls + 1), 400)));
     }
-    return { signature, slot: confirmation.context.slot, computeUnitLimit: p.computeUnitLimit, priorityFeeMicroLamports: p.priorityFeeMicroLamports };
   }
 
   /**

@@ -4,7 +4,7 @@
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import type { Program } from "@coral-xyz/anchor";
 import { Connection, PublicKey } from "@solana/web3.js";
-import type { ExchangeState } from "../chain/accounts.js";
+import { decodeMarginAccount, type ExchangeState } from "../chain/accounts.js";
 import type { Margin } from "../chain/idl.js";
 import { flagInstruction, liquidateInstruction, resolveInstruction } from "../chain/instructions.js";
 import { readSnapshot, type Snapshot } from "../chain/snapshot.js";
@@ -27,8 +27,8 @@ export interface StepContext {
   operator: PublicKey;
   liquidatorToken: PublicKey;
   marginCallBandPpm: bigint;
-  /** Known markets of the exchange (a bankruptcy is paid from the one with the most insurance). */
-  marketAddresses(): string[];
+  /** Known markets of the exchange → their oracles (a bankruptcy is paid from the one with the most insurance). */
+  knownMarkets(): ReadonlyMap<string, string>;
   isPaused(market: string | null): boolean;
   pauseRecheckMs: number;
   /** Audit, log, metrics; the account as re-read after the step. */
@@ -79,10 +79,12 @@ function classify(e: unknown): never {
   throw e;
 }
 
+/** Re-reads the account the step changed and reports it back before the job completes. */
 async function settle(ctx: StepContext, job: Job<StepJob, StepResult>, signature: string, slot: number): Promise<StepResult> {
-  const after = await readSnapshot(ctx.connection, job.data.account);
-  const result: StepResult = { outcome: "confirmed", signature, slot, statusAfter: after.account.status, stepKeyAfter: stepKey(after.account) };
-  ctx.onSettled(job.data, job.id!, result, after.account);
+  const { context, value } = await ctx.connection.getAccountInfoAndContext(new PublicKey(job.data.account), "confirmed");
+  const after = value ? decodeMarginAccount(job.data.account, value.data, context.slot) : null;
+  const result: StepResult = { outcome: "confirmed", signature, slot, statusAfter: after?.status, stepKeyAfter: after ? stepKey(after) : undefined };
+  ctx.onSettled(job.data, job.id!, result, after);
   return result;
 }
 
@@ -101,12 +103,15 @@ export async function processStep(ctx: StepContext, job: Job<StepJob, StepResult
       const sent = await ctx.submitter.send(earlier).catch(classify);
       return settle(ctx, job, sent.signature, sent.slot);
     }
-    if (fate.kind === "failed") classify(new ProgramFailure(fate.code, [], `earlier transaction ${earlier.signature} failed`));
-    await job.updateData({ ...job.data, prepared: undefined });
+    // Failed or expired: it can never land now, so a fresh transaction cannot be a second one.
+    if (fate.kind === "failed" && fate.code !== null && !RETRYABLE_CODES.has(fate.code)) {
+      classify(new ProgramFailure(fate.code, [], `earlier transaction ${earlier.signature} failed`));
+    }
+    job.data.prepared = undefined;
+    await job.updateData(job.data);
   }
 
-  const extra = job.data.kind === "resolve" ? ctx.marketAddresses() : [];
-  const snap = await readSnapshot(ctx.connection, job.data.account, extra);
+  const snap = await readSnapshot(ctx.connection, job.data.account, ctx.knownMarkets());
   const ev = evaluate(snap.account, snap.markets, snap.prices, { currentSlot: snap.slot, nowS: Math.floor(Date.now() / 1000), maxAccountAgeSlots: 0, maxOracleAgeSlots: 0 }, ctx.marginCallBandPpm);
   if (snap.oracleErrors.size > 0 && !ev.waitReason) ev.waitReason = [...snap.oracleErrors.values()].join("; ");
   judge(job.data.kind, job.data, snap, ev);

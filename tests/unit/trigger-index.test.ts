@@ -1,0 +1,337 @@
+// The trigger index may only ever over-report: an account the exact evaluation puts below its
+// margin-call level must be at risk already or surface from `crossed` on the tick that moved it.
+import { describe, expect, it } from "vitest";
+import { BASE_PRECISION } from "../../orchestrator/src/math/constants.js";
+import type { Tier } from "../../orchestrator/src/math/margin.js";
+import { baseValue } from "../../orchestrator/src/math/position.js";
+import { NO_LOWER, NO_UPPER, bandsFor, type Band } from "../../orchestrator/src/risk/bands.js";
+import { evaluate, type Freshness } from "../../orchestrator/src/risk/evaluate.js";
+import { fullScan, missedBy } from "../../orchestrator/src/risk/full-scan.js";
+import { accountHealth } from "../../orchestrator/src/risk/health.js";
+import { TriggerIndex } from "../../orchestrator/src/risk/trigger-index.js";
+import { ChainStatus, OracleLayout, type AccountState, type MarketState, type PositionState, type PriceState } from "../../orchestrator/src/risk/types.js";
+
+const USD = 1_000_000n;
+const UNBOUNDED = (1n << 127n) - 1n;
+const CALL_BAND = 100_000n;
+const FRESH: Freshness = { currentSlot: 100, nowS: 1_000, maxAccountAgeSlots: 1_000, maxOracleAgeSlots: 1_000 };
+
+const tier = (upperUsd: bigint | null, initialRatio: bigint, maintenanceRatio: bigint): Tier => ({
+  notionalUpper: upperUsd === null ? UNBOUNDED : upperUsd * USD,
+  initialRatio,
+  maintenanceRatio,
+});
+const TWO_TIERS = [tier(100_000n, 100_000n, 50_000n), tier(null, 200_000n, 100_000n)];
+const THREE_TIERS = [tier(20_000n, 60_000n, 30_000n), tier(1_000_000n, 150_000n, 80_000n), tier(null, 300_000n, 200_000n)];
+const FOUR_TIERS = [tier(5_000n, 50_000n, 25_000n), tier(50_000n, 100_000n, 50_000n), tier(2_000_000n, 200_000n, 120_000n), tier(null, 400_000n, 250_000n)];
+// Above $1M a long's requirement grows faster than its value.
+const STEEP_TIERS = [tier(1_000_000n, 100_000n, 50_000n), tier(null, 600_000n, 500_000n)];
+
+function market(address: string, tiers: Tier[], addonRatio: bigint): MarketState {
+  return {
+    address,
+    exchange: "exchange",
+    index: 0,
+    oracle: `${address}-oracle`,
+    oracleOwner: "pyth",
+    oracleLayout: OracleLayout.PriceUpdateV2,
+    feedId: Buffer.alloc(32),
+    tiers,
+    addonRatio,
+    bufferRatio: 10_000n,
+    liquidatorFeeRatio: 5_000n,
+    insuranceFeeRatio: 2_000n,
+    maxLiquidationNotional: 1_000_000n * USD,
+    minRemainderNotional: 0n,
+    baseImpactRatio: 0n,
+    impactRatioPerMillion: 0n,
+    maxImpactRatio: 0n,
+    maxOracleAgeLiquidateS: 60,
+    maxConfRatioLiquidate: 20_000n,
+    paused: false,
+    poolBalance: 0n,
+    insuranceBalance: 0n,
+    totalLiquidations: 0n,
+    totalLiquidatedNotional: 0n,
+    totalLiquidationFees: 0n,
+    totalInsurancePaid: 0n,
+    totalSocializedLoss: 0n,
+    slot: 100,
+  };
+}
+
+const reading = (m: MarketState, price: bigint, conf: bigint): PriceState => ({ oracle: m.oracle, price, conf, publishTime: FRESH.nowS, slot: FRESH.currentSlot });
+/** The widest confidence the program still accepts for a liquidation at this price. */
+const worstConf = (m: MarketState, price: bigint) => (price * m.maxConfRatioLiquidate) / 1_000_000n;
+
+function mulberry32(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class World {
+  readonly markets = new Map<string, MarketState>();
+  readonly prices = new Map<string, PriceState>();
+  constructor(list: [MarketState, bigint][]) {
+    for (const [m, p] of list) {
+      this.markets.set(m.address, m);
+      this.prices.set(m.oracle, reading(m, p, 0n));
+    }
+  }
+  price(market: string): bigint {
+    return this.prices.get(this.markets.get(market)!.oracle)!.price;
+  }
+  set(market: string, price: bigint, conf: bigint): void {
+    const m = this.markets.get(market)!;
+    this.prices.set(m.oracle, reading(m, price, conf));
+  }
+  bands(a: AccountState): Band[] | null {
+    return bandsFor(a, this.markets, this.prices, CALL_BAND);
+  }
+  state(a: AccountState) {
+    return evaluate(a, this.markets, this.prices, FRESH, CALL_BAND).state;
+  }
+}
+
+function account(address: string, collateral: bigint, positions: PositionState[]): AccountState {
+  return { address, owner: "owner", exchange: "exchange", collateral, lastActiveSlot: 0n, liquidationId: 0n, status: ChainStatus.Healthy, positions, slot: FRESH.currentSlot };
+}
+
+/** A position of `usd` notional opened at `entry`. */
+function position(market: string, usd: number, price: bigint, long: boolean, entry: bigint): PositionState {
+  const size = (BigInt(Math.round(usd * 1e6)) * BASE_PRECISION) / price;
+  const base = long ? size : -size;
+  return { market, base, quoteEntry: -baseValue(base, entry) };
+}
+
+/** Collateral that puts the account at `factor` × its maintenance requirement, valued at the worst accepted confidence. */
+function withHealth(w: World, address: string, positions: PositionState[], factor: number): AccountState {
+  const priced = positions.map((p) => {
+    const m = w.markets.get(p.market)!;
+    const price = w.price(p.market);
+    return { base: p.base, quoteEntry: p.quoteEntry, price, conf: worstConf(m, price) + 1n, risk: m };
+  });
+  const h = accountHealth(0n, priced);
+  const collateral = (h.maintenance * BigInt(Math.round(factor * 1e6))) / 1_000_000n - h.equity;
+  return account(address, collateral, positions);
+}
+
+function randomAccounts(w: World, n: number, rnd: () => number): AccountState[] {
+  const names = [...w.markets.keys()];
+  const out: AccountState[] = [];
+  for (let i = 0; i < n; i++) {
+    const picked = names.filter(() => rnd() < 0.6);
+    if (picked.length === 0) picked.push(names[Math.floor(rnd() * names.length)]);
+    const positions = picked.map((m) => {
+      const price = w.price(m);
+      const entry = (price * BigInt(Math.round((0.95 + rnd() * 0.1) * 1e6))) / 1_000_000n;
+      return position(m, Math.exp(Math.log(20) + rnd() * Math.log(5e6 / 20)), price, rnd() < 0.5, entry);
+    });
+    out.push(withHealth(w, `acct${i}`, positions, 0.97 + 2.5 * rnd() ** 2));
+  }
+  return out;
+}
+
+const world = () =>
+  new World([
+    [market("SOL", TWO_TIERS, 30_000n), 150n * USD],
+    [market("ETH", THREE_TIERS, 80_000n), 2_500n * USD],
+    [market("BTC", FOUR_TIERS, 150_000n), 60_000n * USD],
+  ]);
+
+describe("trigger index", () => {
+  it("never misses an account the full scan finds crossing", () => {
+    const rnd = mulberry32(7);
+    const w = world();
+    const accounts = randomAccounts(w, 400, rnd);
+    const byAddress = new Map(accounts.map((a) => [a.address, a]));
+    const index = new TriggerIndex({ bucketBps: 10 });
+    const atRisk = new Set<string>();
+    const place = (a: AccountState) => {
+      const bands = w.bands(a);
+      if (bands) {
+        index.upsert(a.address, bands);
+        atRisk.delete(a.address);
+      } else {
+        index.remove(a.address);
+        atRisk.add(a.address);
+      }
+    };
+    accounts.forEach(place);
+    expect(index.size).toBeGreaterThan(200);
+    expect(atRisk.size).toBeGreaterThan(0);
+
+    const shocks = new Map<number, [string, number]>([
+      [150, ["SOL", 0.65]],
+      [250, ["ETH", 1.3]],
+      [320, ["BTC", 0.8]],
+      [380, ["SOL", 1.4]],
+    ]);
+    const missed: string[] = [];
+    let caughtByCrossing = 0;
+    for (let t = 0; t < 420; t++) {
+      const names = [...w.markets.keys()];
+      const [name, factor] = shocks.get(t) ?? [names[Math.floor(rnd() * names.length)], rnd() < 0.92 ? 1 + (rnd() - 0.5) * 0.004 : 1 + (rnd() - 0.5) * 0.06];
+      const old = w.price(name);
+      const next = BigInt(Math.max(1, Math.round(Number(old) * factor)));
+      const m = w.markets.get(name)!;
+      w.set(name, next, rnd() < 0.3 ? worstConf(m, next) : BigInt(Math.floor(rnd() * Number(worstConf(m, next)))));
+      const crossed = new Set(index.crossed(name, old, next));
+      for (const a of accounts) {
+        const state = w.state(a);
+        if (state === null || state === "healthy") continue;
+        if (crossed.has(a.address)) {
+          if (!atRisk.has(a.address)) caughtByCrossing++;
+        } else if (!atRisk.has(a.address)) missed.push(`${a.address} at tick ${t} (${name} ${old} -> ${next})`);
+      }
+      for (const address of [...crossed, ...atRisk]) place(byAddress.get(address)!);
+    }
+    expect(missed).toEqual([]);
+    expect(caughtByCrossing).toBeGreaterThan(0);
+
+    const scan = fullScan(accounts, w.markets, w.prices, FRESH, CALL_BAND);
+    expect(scan.some((ev) => ev.state !== "healthy")).toBe(true);
+    expect(missedBy(scan, (a) => atRisk.has(a))).toEqual([]);
+  });
+
+  it("keeps every account priced anywhere inside its bands at or above its call level", () => {
+    const rnd = mulberry32(11);
+    const w = world();
+    const pick = (b: Band, p0: bigint): bigint => {
+      const lo = b.lo === NO_LOWER ? 1n : b.lo;
+      const hi = b.hi === NO_UPPER ? p0 * 200n : b.hi;
+      const r = rnd();
+      if (r < 0.3) return lo;
+      if (r < 0.6) return hi;
+      return lo + BigInt(Math.floor(rnd() * Number(hi - lo + 1n)));
+    };
+    let checked = 0;
+    for (const a of randomAccounts(w, 400, rnd)) {
+      const bands = w.bands(a);
+      if (!bands) continue;
+      const p0 = new Map(bands.map((b) => [b.market, w.price(b.market)]));
+      const moved = new World([...w.markets.values()].map((m) => [m, w.price(m.address)] as [MarketState, bigint]));
+      for (let s = 0; s < 25; s++) {
+        for (const b of bands) {
+          const p = pick(b, p0.get(b.market)!);
+          moved.set(b.market, p, worstConf(moved.markets.get(b.market)!, p));
+        }
+        expect(moved.state(a), `${a.address} inside ${JSON.stringify(bands, (_, v) => (typeof v === "bigint" ? v.toString() : v))}`).toBe("healthy");
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(5_000);
+  });
+
+  it("rounds band edges against the account, and not by much", () => {
+    const w = world();
+    const rnd = mulberry32(3);
+    // Around one unit of base, valuation and requirement round by about as much as a price step
+    // moves them: the contribution is not monotone there.
+    const sizes: [string, number][] = [
+      ["SOL", 99_000],
+      ["ETH", 19_990],
+      ["ETH", 3_000_000],
+      ["BTC", 4_999],
+      ["BTC", 45_000],
+      ["BTC", 1.5],
+    ];
+    for (let i = 0; i < 12; i++) sizes.push(["SOL", 10 + rnd() * 300], ["ETH", 100 + rnd() * 5_000], ["BTC", 2_000 + rnd() * 100_000]);
+    let cases = 0;
+    for (const [name, usd] of sizes) {
+      for (const long of [true, false]) {
+        for (const factor of [1.12 + rnd() * 0.05, 1.3, 2.5]) {
+          const p0 = w.price(name);
+          const a = withHealth(w, `${name}-${usd}-${long}-${factor}`, [position(name, usd, p0, long, p0)], factor);
+          const [band] = w.bands(a)!;
+          const edge = long ? band.lo : band.hi;
+          const inward = long ? 1n : -1n;
+          const m = w.markets.get(name)!;
+          const at = (p: bigint) => {
+            const moved = new World([...w.markets.values()].map((x) => [x, w.price(x.address)] as [MarketState, bigint]));
+            moved.set(name, p, worstConf(m, p));
+            return moved.state(a);
+          };
+          expect(edge).not.toBe(long ? NO_LOWER : NO_UPPER);
+          for (let k = 0n; k < 300n; k++) expect(at(edge + inward * k), `${a.address} at ${edge + inward * k}`).toBe("healthy");
+          const slack = p0 / 10_000n > 100n ? p0 / 10_000n : 100n;
+          expect(at(edge - inward * slack)).toBe("margin-call");
+          cases++;
+        }
+      }
+    }
+    expect(cases).toBe(sizes.length * 6);
+  });
+
+  it("gives a long an upper edge where its requirement outgrows its value", () => {
+    const w = new World([[market("STEEP", STEEP_TIERS, 450_000n), 100n * USD]]);
+    const p0 = w.price("STEEP");
+    const a = withHealth(w, "steep", [position("STEEP", 500_000, p0, true, p0)], 1.5);
+    const [band] = w.bands(a)!;
+    expect(band.lo).toBeLessThan(p0);
+    expect(band.hi).toBeLessThan(NO_UPPER);
+    const m = w.markets.get("STEEP")!;
+    const at = (p: bigint) => {
+      w.set("STEEP", p, worstConf(m, p));
+      return w.state(a);
+    };
+    const tierEdge = (1_000_000n * USD * BASE_PRECISION) / a.positions[0].base;
+    for (const p of [band.lo, p0, tierEdge - 1n, tierEdge, tierEdge + 1n, band.hi]) if (p <= band.hi) expect(at(p)).toBe("healthy");
+    expect(at(band.hi + band.hi / 1_000n)).toBe("margin-call");
+  });
+
+  it("leaves accounts at or below their call level, or not healthy on chain, to the caller", () => {
+    const w = world();
+    const p0 = w.price("ETH");
+    const pos = [position("ETH", 10_000, p0, true, p0)];
+    expect(w.bands(withHealth(w, "below", pos, 1.05))).toBeNull();
+    expect(w.bands({ ...withHealth(w, "liquidating", pos, 3), status: ChainStatus.BeingLiquidated })).toBeNull();
+    expect(w.bands(account("flat", 5n * USD, []))).toEqual([]);
+    expect(w.bands(account("owes", -5n, []))).toBeNull();
+  });
+
+  it("returns nothing for a tick that touches no band, and the account whose edge it passes", () => {
+    const w = world();
+    const p0 = w.price("SOL");
+    const long = withHealth(w, "long", [position("SOL", 10_000, p0, true, p0)], 2);
+    const short = withHealth(w, "short", [position("SOL", 10_000, p0, false, p0)], 2);
+    const index = new TriggerIndex();
+    const [lb] = w.bands(long)!;
+    const [sb] = w.bands(short)!;
+    index.upsert(long.address, [lb]);
+    index.upsert(short.address, [sb]);
+    expect(lb.hi).toBe(NO_UPPER);
+    expect(sb.lo).toBe(NO_LOWER);
+    expect(index.crossed("SOL", p0, p0 + p0 / 1_000n)).toEqual([]);
+    expect(index.crossed("SOL", p0, p0 - p0 / 1_000n)).toEqual([]);
+    expect(index.crossed("SOL", p0, lb.lo)).toEqual([]);
+    expect(index.crossed("SOL", p0, sb.hi)).toEqual([]);
+    expect(index.crossed("ETH", w.price("ETH"), 1n)).toEqual([]);
+    expect(index.crossed("SOL", p0, lb.lo - 1n)).toEqual(["long"]);
+    expect(index.crossed("SOL", p0, sb.hi + 1n)).toEqual(["short"]);
+    expect(index.crossed("SOL", p0, 1n)).toEqual(["long"]);
+  });
+
+  it("replaces an account's bands on upsert and forgets it on remove", () => {
+    const index = new TriggerIndex({ bucketBps: 25 });
+    index.upsert("a", [{ market: "M", lo: 90n * USD, hi: NO_UPPER }, { market: "N", lo: NO_LOWER, hi: 50n * USD }]);
+    index.upsert("b", [{ market: "M", lo: NO_LOWER, hi: 120n * USD }]);
+    expect(index.size).toBe(2);
+    expect(index.accountsOn("M").sort()).toEqual(["a", "b"]);
+    expect(index.crossed("M", 100n * USD, 80n * USD)).toEqual(["a"]);
+    index.upsert("a", [{ market: "M", lo: 70n * USD, hi: NO_UPPER }]);
+    expect(index.crossed("M", 100n * USD, 80n * USD)).toEqual([]);
+    expect(index.crossed("N", 40n * USD, 60n * USD)).toEqual([]);
+    expect(index.accountsOn("N")).toEqual([]);
+    expect(index.remove("b")).toBe(true);
+    expect(index.crossed("M", 100n * USD, 130n * USD)).toEqual([]);
+    expect(index.size).toBe(1);
+    index.upsert("c", [{ market: "M", lo: 99n * USD, hi: 101n * USD }]);
+    expect(index.crossed("M", 100n * USD, 200n * USD)).toEqual(["c"]);
+    expect(() => index.upsert("d", [{ market: "M", lo: 2n, hi: 1n }])).toThrow(RangeError);
+  });
+});
