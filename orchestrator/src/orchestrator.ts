@@ -139,6 +139,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       knownMarkets: () => new Map([...this.feed.markets.values()].map((m) => [m.address, m.oracle])),
       isPaused: (market) => this.control.isPaused(ALL_MARKETS) || (market !== null && this.control.isPaused(market)),
       pauseRecheckMs: 2_000,
+      lockMs: c.jobLockMs,
       onSent: (job, id, prepared, ev) => {
         this.metrics.txSent.inc({ kind: job.kind });
         this.audit.append({ event: "sent", kind: job.kind, account: job.account, jobId: id, liquidationId: job.liquidationId, signature: prepared.signature, computeUnitLimit: prepared.computeUnitLimit, priorityFeeMicroLamports: prepared.priorityFeeMicroLamports, health: ev.health, prices: ev.prices, instance: this.instanceId });

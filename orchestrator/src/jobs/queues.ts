@@ -1,5 +1,6 @@
 // BullMQ plumbing: one queue per step kind under the deployment's prefix, idempotent adds, and
 // workers limited to a rate the RPC can take.
+import { randomUUID } from "node:crypto";
 import { Queue, Worker, type ConnectionOptions, type Job } from "bullmq";
 import { STEP_KINDS, jobId, priorityFor, queueName, type StepJob, type StepKind, type StepResult } from "./steps.js";
 
@@ -34,21 +35,25 @@ export class StepQueues {
   async add(job: StepJob): Promise<{ id: string; added: boolean }> {
     const id = jobId(job);
     const q = this.queues[job.kind];
-    // BullMQ ignores an add whose id exists (atomically, across processes); the lookup only tells
-    // the caller which happened, for logs and metrics.
     const existing = await q.getJob(id);
     if (existing) {
       // Asked again for a finished step (the actor only asks again when the chain has not moved):
-      // run it again. The worker re-checks the step against the chain, so a step whose transaction
-      // did land ends as not needed; another orchestrator may have retried it first.
+      // run it again and let the worker re-judge it against the chain. A completed job's
+      // transaction landed, so it is forgotten and the re-run ends as not needed if the step was
+      // taken; a failed job keeps its signed transaction, which may still land and must not be
+      // doubled. Another orchestrator may have retried it first.
       const state = await existing.getState();
+      if (state === "completed") await existing.updateData({ ...existing.data, prepared: undefined });
       if (state === "failed" || state === "completed") {
         const retried = await existing.retry(state).then(() => true, () => false);
         return { id, added: retried };
       }
       return { id, added: false };
     }
-    await q.add(job.kind, job, {
+    // BullMQ ignores an add whose id exists, atomically across processes; the nonce tells whether
+    // this call's job is the one stored.
+    const nonce = randomUUID();
+    await q.add(job.kind, { ...job, nonce }, {
       jobId: id,
       priority: priorityFor(BigInt(job.shortfall)),
       attempts: this.opts.attempts,
@@ -56,7 +61,8 @@ export class StepQueues {
       removeOnComplete: { age: KEEP_S },
       removeOnFail: { age: KEEP_S },
     });
-    return { id, added: true };
+    const stored = await q.getJob(id);
+    return { id, added: stored?.data.nonce === nonce };
   }
 
   async counts(): Promise<Record<StepKind, Record<string, number>>> {
@@ -79,7 +85,8 @@ export class StepQueues {
           connection,
           prefix: this.opts.prefix,
           concurrency: w.concurrency,
-          limiter: { max: w.rateLimitPerSecond, duration: 1000 },
+          // BullMQ limits per queue: the RPC budget is shared by the three step queues.
+          limiter: { max: Math.max(1, Math.floor(w.rateLimitPerSecond / STEP_KINDS.length)), duration: 1000 },
           // A worker that dies mid-job leaves it stalled; another takes it over and the job's stored
           // signed transaction keeps that from sending a second one.
           lockDuration: w.lockMs,

@@ -20,6 +20,8 @@ export interface StepJob {
   decidedOn: Record<string, unknown>;
   /** A transaction signed for this job before an interruption: resend or check it, never re-sign blindly. */
   prepared?: import("./submitter.js").Prepared;
+  /** Set by the queue on add, to tell a fresh add from a duplicate. */
+  nonce?: string;
 }
 
 export interface StepResult {

@@ -55,6 +55,13 @@ function customCode(err: unknown): number | null {
   return typeof custom === "number" ? custom : null;
 }
 
+/** 0..996 from the tag: a few compute units of headroom that differ from job to job. */
+export function tagOffset(tag: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < tag.length; i++) h = Math.imul(h ^ tag.charCodeAt(i), 16777619) >>> 0;
+  return h % 997;
+}
+
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
@@ -87,7 +94,12 @@ export class Submitter {
   }
 
   /** Simulates, sizes, prices and signs; nothing is sent. A program error throws ProgramFailure. */
-  async prepare(ix: TransactionInstruction): Promise<Prepared> {
+  /**
+   * `tag` (the job id) makes the transaction's bytes the job's own: consecutive steps on one account
+   * can build the same instruction under the same blockhash, and identical bytes are one
+   * transaction to the cluster, so a second step would be mistaken for the first one landing.
+   */
+  async prepare(ix: TransactionInstruction, tag: string): Promise<Prepared> {
     const writable = ix.keys.filter((k) => k.isWritable).map((k) => k.pubkey);
     const [latest, fee] = await Promise.all([this.blockhash(), this.priorityFee(writable)]);
     const probe = this.build([ComputeBudgetProgram.setComputeUnitLimit({ units: this.opts.computeUnitCeiling }), ix], latest.blockhash);
@@ -96,7 +108,8 @@ export class Submitter {
       throw new ProgramFailure(customCode(sim.value.err), sim.value.logs ?? [], `simulation failed: ${JSON.stringify(sim.value.err)}`);
     }
     const used = sim.value.unitsConsumed ?? 0;
-    const units = Math.min(this.opts.computeUnitCeiling, Math.max(this.opts.computeUnitFloor, Math.ceil(used * (1 + this.opts.computeUnitMarginPercent / 100))));
+    const sized = Math.max(this.opts.computeUnitFloor, Math.ceil(used * (1 + this.opts.computeUnitMarginPercent / 100)));
+    const units = Math.min(this.opts.computeUnitCeiling, sized + tagOffset(tag));
     const tx = this.build(
       [ComputeBudgetProgram.setComputeUnitLimit({ units }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: fee }), ix],
       latest.blockhash,

@@ -31,12 +31,21 @@ export interface StepContext {
   knownMarkets(): ReadonlyMap<string, string>;
   isPaused(market: string | null): boolean;
   pauseRecheckMs: number;
+  /** The workers' job lock; renewed before anything is signed or sent. */
+  lockMs: number;
   /** Audit, log, metrics; the account as re-read after the step. */
   onSent(job: StepJob, jobId: string, prepared: Prepared, evaluation: Evaluation): void;
   onSettled(job: StepJob, jobId: string, result: StepResult, account: AccountState | null): void;
 }
 
 export class NotNeeded extends UnrecoverableError {}
+
+/** This worker no longer holds the job (it stalled and another worker took it over): stop, send nothing. */
+export class LockLost extends Error {}
+
+async function holdLock(ctx: StepContext, job: Job<StepJob, StepResult>, token: string | undefined): Promise<void> {
+  if (token && !(await job.extendLock(token, ctx.lockMs))) throw new LockLost(`lost the lock on job ${job.id}; another worker owns it`);
+}
 
 function judge(kind: StepJob["kind"], job: StepJob, snap: Snapshot, ev: Evaluation): void {
   const a = snap.account;
@@ -100,6 +109,7 @@ export async function processStep(ctx: StepContext, job: Job<StepJob, StepResult
     const fate = await ctx.submitter.fate(earlier);
     if (fate.kind === "landed") return settle(ctx, job, earlier.signature, fate.slot);
     if (fate.kind === "pending") {
+      await holdLock(ctx, job, token);
       const sent = await ctx.submitter.send(earlier).catch(classify);
       return settle(ctx, job, sent.signature, sent.slot);
     }
@@ -116,8 +126,12 @@ export async function processStep(ctx: StepContext, job: Job<StepJob, StepResult
   if (snap.oracleErrors.size > 0 && !ev.waitReason) ev.waitReason = [...snap.oracleErrors.values()].join("; ");
   judge(job.data.kind, job.data, snap, ev);
   const ix = await instructionFor(ctx, job.data, snap, ev);
-  const prepared = await ctx.submitter.prepare(ix).catch(classify);
+  const prepared = await ctx.submitter.prepare(ix, job.id!).catch(classify);
+  // Only the lock holder may record and send a transaction: a worker that stalled past its lock
+  // must not race the one that took the job over.
+  await holdLock(ctx, job, token);
   await job.updateData({ ...job.data, prepared });
+  await holdLock(ctx, job, token);
   ctx.onSent(job.data, job.id!, prepared, ev);
   const sent = await ctx.submitter.send(prepared).catch(classify);
   return settle(ctx, job, sent.signature, sent.slot);

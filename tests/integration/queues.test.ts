@@ -1,0 +1,230 @@
+// Step queues against a real Redis: one job per step, retries only where a retry can help, the
+// largest shortfall first, and a shutdown that loses nothing. Every test has its own BullMQ prefix.
+import type { Job, Worker } from "bullmq";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
+import { StepQueues } from "../../orchestrator/src/jobs/queues.js";
+import { jobId, priorityFor, type StepJob, type StepKind, type StepResult } from "../../orchestrator/src/jobs/steps.js";
+import { NotNeeded } from "../../orchestrator/src/jobs/worker.js";
+import { startTestRedis, type TestRedis } from "./redis-setup.js";
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+afterAll(() => redis?.stop());
+
+type Processor = (job: Job<StepJob, StepResult>, token?: string) => Promise<StepResult>;
+
+const ACCOUNT = "7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU";
+const MARKET = "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM";
+const USD = 1_000_000n;
+
+const step = (over: Partial<StepJob> = {}): StepJob => ({
+  kind: "liquidate",
+  account: ACCOUNT,
+  liquidationId: "3",
+  stepKey: "5f1c0e9a7b2d4c68",
+  market: MARKET,
+  shortfall: (250n * USD).toString(),
+  detectedAtMs: 1_700_000_000_000,
+  decidedOn: {},
+  ...over,
+});
+
+const CONFIRMED: StepResult = { outcome: "confirmed", signature: "sig" };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** StepQueues under a fresh prefix on an ioredis connection, as the orchestrator builds them; torn down after the test. */
+function openQueues(name: string, attempts = 3) {
+  const connection = redis.connect();
+  const prefix = redis.prefix(name);
+  const queues = new StepQueues({ connection, prefix, attempts, backoffMs: 10 });
+  const workers: Worker<StepJob, StepResult>[] = [];
+  const startWorkers = (process: Processor) => {
+    const started = queues.workers(process, connection, { concurrency: 1, rateLimitPerSecond: 1_000, lockMs: 10_000 });
+    workers.push(...started);
+    return started;
+  };
+  onTestFinished(async () => {
+    await Promise.all(workers.map((w) => w.close(true)));
+    await Promise.all(Object.values(queues.queues).map((q) => q.obliterate({ force: true })));
+    await queues.close();
+  });
+  return { queues, prefix, startWorkers };
+}
+
+async function jobsIn(queues: StepQueues, kind: StepKind): Promise<number> {
+  const counts = (await queues.counts())[kind];
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+async function settledJob(queues: StepQueues, kind: StepKind, id: string, state: "completed" | "failed"): Promise<Job<StepJob, StepResult>> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const now = await queues.queues[kind].getJobState(id);
+    // Read after the state, so attempts and return value are those of the settled job.
+    const job = now === state ? await queues.queues[kind].getJob(id) : undefined;
+    if (job) return job;
+    if (Date.now() > deadline) throw new Error(`job ${id} is ${now}, expected ${state}`);
+    await sleep(20);
+  }
+}
+
+describe("adding steps", () => {
+  it("keeps one job for a step asked for twice and reports the second add as not added", async () => {
+    const { queues } = openQueues("dedup");
+    const first = await queues.add(step());
+    const second = await queues.add(step({ detectedAtMs: 1_700_000_005_000 }));
+
+    expect(first).toEqual({ id: jobId(step()), added: true });
+    expect(second).toEqual({ id: first.id, added: false });
+    expect(await jobsIn(queues, "liquidate")).toBe(1);
+    // The job keeps the data of the first request.
+    expect((await queues.queues.liquidate.getJob(first.id))?.data.detectedAtMs).toBe(1_700_000_000_000);
+  });
+
+  it("treats a step decided on a changed account (new stepKey) as a different job", async () => {
+    const { queues } = openQueues("new-step");
+    const first = await queues.add(step());
+    const next = await queues.add(step({ stepKey: "0b7e3d21c9a84f56" }));
+
+    expect(next.added).toBe(true);
+    expect(next.id).not.toBe(first.id);
+    expect(await jobsIn(queues, "liquidate")).toBe(2);
+  });
+
+  it("names a step the same way in every orchestrator sharing the Redis, so a second one adds nothing", async () => {
+    const mine = openQueues("two-orchestrators");
+    const theirs = new StepQueues({ connection: redis.connect(), prefix: mine.prefix, attempts: 3, backoffMs: 10 });
+    onTestFinished(() => theirs.close());
+
+    await mine.queues.add(step());
+    expect(await theirs.add(step())).toEqual({ id: jobId(step()), added: false });
+    // Both at the same moment: Redis still keeps a single job.
+    const flag = step({ kind: "flag", market: null });
+    await Promise.all([mine.queues.add(flag), theirs.add(flag)]);
+    expect(await jobsIn(mine.queues, "flag")).toBe(1);
+  });
+});
+
+describe("step workers", () => {
+  it("retries a step that failed for a reason a retry can change, up to the configured attempts", async () => {
+    const { queues, startWorkers } = openQueues("retry", 3);
+    let calls = 0;
+    startWorkers(async () => {
+      calls++;
+      throw new Error("RPC unavailable");
+    });
+    const { id } = await queues.add(step());
+
+    const job = await settledJob(queues, "liquidate", id, "failed");
+    expect(job.attemptsMade).toBe(3);
+    expect(calls).toBe(3);
+    expect(job.failedReason).toBe("RPC unavailable");
+  });
+
+  it("fails a step that is no longer needed after one attempt, without retrying", async () => {
+    const { queues, startWorkers } = openQueues("not-needed", 3);
+    let calls = 0;
+    startWorkers(async () => {
+      calls++;
+      throw new NotNeeded("account healthy at the current price");
+    });
+    const { id } = await queues.add(step({ kind: "flag", market: null }));
+
+    const job = await settledJob(queues, "flag", id, "failed");
+    expect(job.attemptsMade).toBe(1);
+    expect(calls).toBe(1);
+    expect(job.failedReason).toBe("account healthy at the current price");
+  });
+
+  it("serves the step with the larger shortfall first", async () => {
+    const { queues, startWorkers } = openQueues("priority");
+    const shortfalls = [3n * USD, 40_000n * USD, 0n, 700n * USD];
+    // Distinct priorities, so the order below is decided by priority alone, not by insertion.
+    expect(new Set(shortfalls.map(priorityFor)).size).toBe(shortfalls.length);
+    for (const [i, s] of shortfalls.entries()) await queues.add(step({ stepKey: `step-${i}`, shortfall: s.toString() }));
+
+    const served: string[] = [];
+    startWorkers(async (job) => {
+      served.push(job.data.shortfall);
+      return CONFIRMED;
+    });
+    const ids = shortfalls.map((_, i) => jobId(step({ stepKey: `step-${i}` })));
+    for (const id of ids) await settledJob(queues, "liquidate", id, "completed");
+
+    expect(served).toEqual([40_000n * USD, 700n * USD, 3n * USD, 0n].map(String));
+  });
+
+  it("runs a step again when it is asked for after its job gave up", async () => {
+    const { queues, startWorkers } = openQueues("ask-again-failed", 1);
+    let calls = 0;
+    startWorkers(async () => {
+      if (++calls === 1) throw new NotNeeded("account healthy at the current price");
+      return CONFIRMED;
+    });
+    const { id } = await queues.add(step({ kind: "flag", market: null }));
+    await settledJob(queues, "flag", id, "failed");
+
+    // The price fell back with the account unchanged: same step, same id, due again.
+    expect(await queues.add(step({ kind: "flag", market: null }))).toEqual({ id, added: true });
+    const job = await settledJob(queues, "flag", id, "completed");
+    expect(calls).toBe(2);
+    expect(job.returnvalue).toEqual(CONFIRMED);
+  });
+
+  it("runs a completed step again when it is asked for again, leaving the worker to re-check it", async () => {
+    const { queues, startWorkers } = openQueues("ask-again-completed", 1);
+    let calls = 0;
+    startWorkers(async () => {
+      calls++;
+      return CONFIRMED;
+    });
+    const { id } = await queues.add(step());
+    await settledJob(queues, "liquidate", id, "completed");
+
+    expect(await queues.add(step())).toEqual({ id, added: true });
+    await settledJob(queues, "liquidate", id, "completed");
+    expect(calls).toBe(2);
+    expect(await jobsIn(queues, "liquidate")).toBe(1);
+  });
+
+  it("lets the active step finish when its worker closes, and leaves the waiting step for the next worker", async () => {
+    const { queues, startWorkers } = openQueues("shutdown", 1);
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const slowStarted = new Promise<void>((r) => (started = r));
+    const slow = await queues.add(step({ stepKey: "slow", shortfall: (900n * USD).toString() }));
+    const waiting = await queues.add(step({ stepKey: "waiting", shortfall: (1n * USD).toString() }));
+
+    const served: string[] = [];
+    const workers = startWorkers(async (job) => {
+      served.push(job.data.stepKey);
+      started();
+      await released;
+      return CONFIRMED;
+    });
+    await slowStarted;
+    let closed = false;
+    const closing = Promise.all(workers.map((w) => w.close())).then(() => (closed = true));
+    await sleep(100);
+    expect(closed).toBe(false);
+    release();
+    await closing;
+
+    const done = await queues.queues.liquidate.getJob(slow.id);
+    expect(await done?.getState()).toBe("completed");
+    expect(done?.returnvalue).toEqual(CONFIRMED);
+    expect(served).toEqual(["slow"]);
+    // Waiting (prioritized, as every step has a priority), not taken by the closing worker.
+    expect(await (await queues.queues.liquidate.getJob(waiting.id))?.getState()).toBe("prioritized");
+
+    startWorkers(async (job) => {
+      served.push(job.data.stepKey);
+      return CONFIRMED;
+    });
+    await settledJob(queues, "liquidate", waiting.id, "completed");
+    expect(served).toEqual(["slow", "waiting"]);
+  });
+});
