@@ -2,13 +2,12 @@
 // oracle account is rewritten, the orchestrator's websocket sees it, the account is re-evaluated,
 // flagged and liquidated through BullMQ jobs. Per liquidated account, the time and the slots from
 // the oracle write to its first liquidation step confirmed.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { Keypair, SystemProgram } from "@solana/web3.js";
-import { loadConfig } from "../src/config.js";
 import { Orchestrator } from "../src/orchestrator.js";
 import { createLogger } from "../src/ops/log.js";
+import { localConfig, operatorKeypair } from "../demo/operator.js";
 import { startRedis } from "../demo/redis.js";
 import { buildWorld } from "../demo/world.js";
 import { percentile } from "../demo/report.js";
@@ -21,23 +20,11 @@ async function main() {
   const redis = await startRedis();
   const world = await buildWorld({ traders: TRADERS, seed: 5, slotMs: SLOT_MS });
   const dir = mkdtempSync(join(tmpdir(), "margin-warden-bench-"));
-  const operator = Keypair.generate();
-  world.localnet.ledger.setAccount(operator.publicKey.toBase58(), { lamports: 100_000_000_000n, owner: SystemProgram.programId.toBase58(), data: Buffer.alloc(0), executable: false, rentEpoch: 0n });
-  writeFileSync(join(dir, "operator.json"), JSON.stringify([...operator.secretKey]));
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      rpcUrl: world.localnet.rpcUrl,
-      wsUrl: world.localnet.wsUrl,
-      redisUrl: redis.url,
-      exchange: world.exchange.toBase58(),
-      operatorKeypairPath: join(dir, "operator.json"),
-      queuePrefix: "bench",
-      auditLogPath: join(dir, "audit.jsonl"),
-      httpPort: 0,
-      rpcRateLimitPerSecond: 1_000,
-      workerConcurrency: 8,
-    },
+  const config = localConfig(world, redis.url, operatorKeypair(world, dir), {
+    queuePrefix: "bench",
+    auditLogPath: join(dir, "audit.jsonl"),
+    rpcRateLimitPerSecond: 1_000,
+    workerConcurrency: 8,
   });
   const o = new Orchestrator(config, { log: createLogger({ level: "error" }) });
   await o.start();

@@ -1,15 +1,14 @@
 // `npm run demo`: the whole system on an embedded default. A native localnet and a private Redis,
 // an exchange with three markets and a few hundred leveraged traders, the orchestrator watching
 // them, and a price path with a crash and a rebound. Ends with a report and stops everything.
-import { createWriteStream, mkdtempSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Keypair, SystemProgram } from "@solana/web3.js";
-import { loadConfig } from "../src/config.js";
 import { Orchestrator } from "../src/orchestrator.js";
 import { createLogger } from "../src/ops/log.js";
+import { localConfig, operatorKeypair } from "./operator.js";
 import { startRedis, type RedisHandle } from "./redis.js";
-import { buildWorld, USD, type World } from "./world.js";
+import { buildWorld, type World } from "./world.js";
 import { PATH, runPath } from "./scenario.js";
 import { report } from "./report.js";
 
@@ -36,26 +35,13 @@ async function main(): Promise<number> {
     world = await buildWorld({ traders: TRADERS, seed: 42, slotMs: 100, onProgress: say });
     say(`localnet at ${world.localnet.rpcUrl}, exchange ${world.exchange.toBase58()}`);
 
-    const operator = Keypair.generate();
-    world.localnet.ledger.setAccount(operator.publicKey.toBase58(), { lamports: 100_000_000_000n, owner: SystemProgram.programId.toBase58(), data: Buffer.alloc(0), executable: false, rentEpoch: 0n });
-    const keypairPath = join(dir, "operator.json");
-    writeFileSync(keypairPath, JSON.stringify([...operator.secretKey]));
-    const config = loadConfig({
-      env: {},
-      overrides: {
-        rpcUrl: world.localnet.rpcUrl,
-        wsUrl: world.localnet.wsUrl,
-        redisUrl: redis.url,
-        exchange: world.exchange.toBase58(),
-        operatorKeypairPath: keypairPath,
-        queuePrefix: `demo-${process.pid}`,
-        auditLogPath: join(dir, "audit.jsonl"),
-        httpPort: 0,
-        confirmTimeoutMs: 5_000,
-        fullScanIntervalMs: 5_000,
-        rpcRateLimitPerSecond: 200,
-        workerConcurrency: 32,
-      },
+    const config = localConfig(world, redis.url, operatorKeypair(world, dir), {
+      queuePrefix: `demo-${process.pid}`,
+      auditLogPath: join(dir, "audit.jsonl"),
+      confirmTimeoutMs: 5_000,
+      fullScanIntervalMs: 5_000,
+      rpcRateLimitPerSecond: 200,
+      workerConcurrency: 32,
     });
     const logPath = join(dir, "orchestrator.log");
     const log = createLogger({ level: "info", stream: createWriteStream(logPath) });
@@ -81,4 +67,3 @@ main().then(
     process.exit(1);
   },
 );
-void USD;

@@ -1,13 +1,13 @@
 // End-to-end fixtures: a world on the native localnet, a private Redis, and orchestrators started
 // against them with fast timings. Everything started here is stopped by `close()`.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Keypair, SystemProgram } from "@solana/web3.js";
-import { loadConfig, type Config } from "../../orchestrator/src/config.js";
+import type { Config } from "../../orchestrator/src/config.js";
 import { Orchestrator } from "../../orchestrator/src/orchestrator.js";
 import { createLogger } from "../../orchestrator/src/ops/log.js";
 import { readAudit, type AuditEntry } from "../../orchestrator/src/ops/audit.js";
+import { localConfig, operatorKeypair } from "../../orchestrator/demo/operator.js";
 import { startRedis, type RedisHandle } from "../../orchestrator/demo/redis.js";
 import { buildWorld, type World } from "../../orchestrator/demo/world.js";
 
@@ -25,10 +25,7 @@ export async function harness(traders: number, seed: number): Promise<Harness> {
   const redis = await startRedis();
   const world = await buildWorld({ traders, seed, slotMs: 50 });
   const dir = mkdtempSync(join(tmpdir(), "margin-warden-e2e-"));
-  const operator = Keypair.generate();
-  world.localnet.ledger.setAccount(operator.publicKey.toBase58(), { lamports: 100_000_000_000n, owner: SystemProgram.programId.toBase58(), data: Buffer.alloc(0), executable: false, rentEpoch: 0n });
-  const keypairPath = join(dir, "operator.json");
-  writeFileSync(keypairPath, JSON.stringify([...operator.secretKey]));
+  const keypairPath = operatorKeypair(world, dir);
   const prefix = `e2e-${process.pid}-${seed}`;
   const running: Orchestrator[] = [];
   return {
@@ -37,25 +34,16 @@ export async function harness(traders: number, seed: number): Promise<Harness> {
     dir,
     prefix,
     async start(name, overrides = {}) {
-      const config = loadConfig({
-        env: {},
-        overrides: {
-          rpcUrl: world.localnet.rpcUrl,
-          wsUrl: world.localnet.wsUrl,
-          redisUrl: redis.url,
-          exchange: world.exchange.toBase58(),
-          operatorKeypairPath: keypairPath,
-          queuePrefix: prefix,
-          auditLogPath: join(dir, `${name}.audit.jsonl`),
-          httpPort: 0,
-          confirmTimeoutMs: 3_000,
-          jobBackoffMs: 100,
-          jobLockMs: 2_000,
-          fullScanIntervalMs: 2_000,
-          rpcRateLimitPerSecond: 500,
-          workerConcurrency: 4,
-          ...overrides,
-        },
+      const config = localConfig(world, redis.url, keypairPath, {
+        queuePrefix: prefix,
+        auditLogPath: join(dir, `${name}.audit.jsonl`),
+        confirmTimeoutMs: 3_000,
+        jobBackoffMs: 100,
+        jobLockMs: 2_000,
+        fullScanIntervalMs: 2_000,
+        rpcRateLimitPerSecond: 500,
+        workerConcurrency: 4,
+        ...overrides,
       });
       const o = new Orchestrator(config, { log: createLogger({ level: "warn", stream: { write: () => true } }) });
       running.push(o);
