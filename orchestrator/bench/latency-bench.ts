@@ -10,7 +10,7 @@ import { createLogger } from "../src/ops/log.js";
 import { localConfig, operatorKeypair } from "../demo/operator.js";
 import { startRedis } from "../demo/redis.js";
 import { buildWorld } from "../demo/world.js";
-import { percentile } from "../demo/report.js";
+import { percentile } from "../src/ops/stats.js";
 
 const TRADERS = Number(process.env.BENCH_TRADERS ?? 200);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);

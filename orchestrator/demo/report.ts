@@ -3,6 +3,7 @@
 // every account touched was unhealthy at the moment the program executed the step.
 import * as anchor from "@coral-xyz/anchor";
 import { readAudit } from "../src/ops/audit.js";
+import { percentile } from "../src/ops/stats.js";
 import type { Orchestrator } from "../src/orchestrator.js";
 import type { Sample } from "./scenario.js";
 import type { World } from "./world.js";
@@ -12,11 +13,6 @@ type MarketRows = Awaited<ReturnType<World["program"]["account"]["market"]["all"
 const usd = (v: bigint) => `$${(Number(v) / 1e6).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const big = (v: { toString(): string }) => BigInt(v.toString());
 
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 function totals(rows: MarketRows) {
   const t = { liquidations: 0n, notional: 0n, fees: 0n, insurancePaid: 0n, socialized: 0n, insurance: 0n };

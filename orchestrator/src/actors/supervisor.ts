@@ -48,7 +48,6 @@ export class Supervisor {
   private readonly byMarket = new Map<string, Set<string>>();
   private readonly episodeStart = new Map<string, number>();
   private readonly marketRisk = new Map<string, string>();
-  readonly evaluations = { total: 0 };
   private stopped = false;
 
   constructor(
@@ -93,7 +92,6 @@ export class Supervisor {
     this.actors.set(account, actor);
     this.unindexed.add(account);
     this.index.remove(account);
-    let last = actor.getSnapshot().value;
     actor.subscribe((s) => {
       if (s.status === "done") {
         this.actors.delete(account);
@@ -103,7 +101,6 @@ export class Supervisor {
       }
       // A stopped actor (shutdown) keeps its last active snapshot, so the next run resumes it.
       if (s.status === "active") this.effects.persist(account, actor.getPersistedSnapshot());
-      if (JSON.stringify(s.value) !== JSON.stringify(last)) last = s.value;
     });
     actor.start();
     return actor;
@@ -122,7 +119,6 @@ export class Supervisor {
     const a = this.world.accounts.get(address);
     if (!a || this.stopped) return null;
     this.track(a);
-    this.evaluations.total++;
     const ev = evaluate(a, this.world.markets, this.world.prices, this.world.freshness(), this.opts.marginCallBandPpm);
     const previous = this.lastEvaluation.get(address)?.state ?? "healthy";
     const actor = this.actors.get(address);

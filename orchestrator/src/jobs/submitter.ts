@@ -11,6 +11,7 @@ import {
   type TransactionInstruction,
 } from "@solana/web3.js";
 import bs58 from "bs58";
+import { percentile } from "../ops/stats.js";
 
 export interface SubmitOptions {
   computeUnitMarginPercent: number;
@@ -62,11 +63,6 @@ export function tagOffset(tag: string): number {
   return h % 997;
 }
 
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 export class Submitter {
   constructor(
@@ -85,7 +81,9 @@ export class Submitter {
 
   private async priorityFee(writable: PublicKey[]): Promise<number> {
     const fees = await this.connection.getRecentPrioritizationFees({ lockedWritableAccounts: writable });
-    return Math.min(this.opts.priorityFeeCapMicroLamports, percentile(fees.map((f) => f.prioritizationFee), this.opts.priorityFeePercentile));
+    const recent = percentile(fees.map((f) => f.prioritizationFee), this.opts.priorityFeePercentile);
+    // No recent fees: nothing to outbid.
+    return Math.min(this.opts.priorityFeeCapMicroLamports, Number.isNaN(recent) ? 0 : recent);
   }
 
   private build(ixs: TransactionInstruction[], blockhash: string): VersionedTransaction {
