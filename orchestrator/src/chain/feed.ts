@@ -32,7 +32,8 @@ export class ChainFeed extends EventEmitter<Listener> {
   currentSlot = 0;
   /** The copy is known current up to this slot (live subscriptions or the last complete resync). */
   verifiedSlot = 0;
-  private subscriptions: number[] = [];
+  /** How to remove each live subscription. */
+  private subscriptions: (() => Promise<void>)[] = [];
   private lastNotificationMs = Date.now();
   private lastResubscribeMs = 0;
   private lastPollMs = 0;
@@ -185,42 +186,43 @@ export class ChainFeed extends EventEmitter<Listener> {
 
   private subscribe(): void {
     const c = this.connection;
-    this.subscriptions.push(
-      c.onSlotChange((s) => {
+    const slotId = c.onSlotChange((s) => {
+      this.heard();
+      this.currentSlot = Math.max(this.currentSlot, s.slot);
+      if (this.live) this.verifiedSlot = Math.max(this.verifiedSlot, s.slot - 1);
+    });
+    const programId = c.onProgramAccountChange(
+      this.programId,
+      (k, ctx) => {
         this.heard();
-        this.currentSlot = Math.max(this.currentSlot, s.slot);
-        if (this.live) this.verifiedSlot = Math.max(this.verifiedSlot, s.slot - 1);
-      }),
-      c.onProgramAccountChange(
-        this.programId,
-        (k, ctx) => {
-          this.heard();
-          this.applyProgramAccount(k.accountId.toBase58(), k.accountInfo, ctx.slot);
-        },
-        { commitment: "confirmed" },
-      ),
+        this.applyProgramAccount(k.accountId.toBase58(), k.accountInfo, ctx.slot);
+      },
+      { commitment: "confirmed" },
+    );
+    this.subscriptions.push(
+      () => c.removeSlotChangeListener(slotId),
+      () => c.removeProgramAccountChangeListener(programId),
     );
     for (const oracle of new Set([...this.markets.values()].map((m) => m.oracle))) this.subscribeOracle(oracle);
     this.heard();
   }
 
   private subscribeOracle(oracle: string): void {
-    this.subscriptions.push(
-      this.connection.onAccountChange(
-        new PublicKey(oracle),
-        (info, ctx) => {
-          this.heard();
-          this.applyOracle(oracle, info, ctx.slot);
-        },
-        { commitment: "confirmed" },
-      ),
+    const id = this.connection.onAccountChange(
+      new PublicKey(oracle),
+      (info, ctx) => {
+        this.heard();
+        this.applyOracle(oracle, info, ctx.slot);
+      },
+      { commitment: "confirmed" },
     );
+    this.subscriptions.push(() => this.connection.removeAccountChangeListener(id));
   }
 
   private async unsubscribe(): Promise<void> {
-    const ids = this.subscriptions.splice(0);
+    const removals = this.subscriptions.splice(0);
     this.live = false;
-    await Promise.allSettled(ids.map((id) => this.connection.removeAccountChangeListener(id).catch(() => this.connection.removeSlotChangeListener(id))));
+    await Promise.allSettled(removals.map((remove) => remove()));
   }
 
   /** Slot notifications arrive every slot; silence means the websocket is gone. */

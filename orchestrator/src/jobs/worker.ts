@@ -47,7 +47,8 @@ async function holdLock(ctx: StepContext, job: Job<StepJob, StepResult>, token: 
   if (token && !(await job.extendLock(token, ctx.lockMs))) throw new LockLost(`lost the lock on job ${job.id}; another worker owns it`);
 }
 
-function judge(kind: StepJob["kind"], job: StepJob, snap: Snapshot, ev: Evaluation): void {
+function judge(job: StepJob, snap: Snapshot, ev: Evaluation): void {
+  const { kind } = job;
   const a = snap.account;
   if (ev.waitReason) throw new Error(`waiting: ${ev.waitReason}`);
   if (kind === "resolve") {
@@ -124,7 +125,7 @@ export async function processStep(ctx: StepContext, job: Job<StepJob, StepResult
   const snap = await readSnapshot(ctx.connection, job.data.account, ctx.knownMarkets());
   const ev = evaluate(snap.account, snap.markets, snap.prices, { currentSlot: snap.slot, nowS: Math.floor(Date.now() / 1000), maxAccountAgeSlots: 0, maxOracleAgeSlots: 0 }, ctx.marginCallBandPpm);
   if (snap.oracleErrors.size > 0 && !ev.waitReason) ev.waitReason = [...snap.oracleErrors.values()].join("; ");
-  judge(job.data.kind, job.data, snap, ev);
+  judge(job.data, snap, ev);
   const ix = await instructionFor(ctx, job.data, snap, ev);
   const prepared = await ctx.submitter.prepare(ix, job.id!).catch(classify);
   // Only the lock holder may record and send a transaction: a worker that stalled past its lock
