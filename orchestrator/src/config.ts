@@ -27,6 +27,10 @@ export interface Config {
   rpcRateLimitPerSecond: number;
   workerConcurrency: number;
   confirmTimeoutMs: number;
+  confirmPollAfterMs: number;
+  simulateEveryStep: boolean;
+  blockhashMaxAgeMs: number;
+  priorityFeeMaxAgeMs: number;
   computeUnitMarginPercent: number;
   computeUnitFloor: number;
   computeUnitCeiling: number;
@@ -69,6 +73,12 @@ function integer(min: number, max: number): Parse<number> {
 const positive = (def: number): Field<number> => ({ expected: "a positive integer", parse: integer(1, Number.MAX_SAFE_INTEGER), default: def });
 const nonNegative = (def: number): Field<number> => ({ expected: "a non-negative integer", parse: integer(0, Number.MAX_SAFE_INTEGER), default: def });
 const range = (min: number, max: number, def: number): Field<number> => ({ expected: `an integer in ${min}..${max}`, parse: integer(min, max), default: def });
+
+const bool = (def: boolean): Field<boolean> => ({
+  expected: "true or false",
+  parse: (raw) => (raw === true || raw === "true" ? true : raw === false || raw === "false" ? false : fail()),
+  default: def,
+});
 
 const text: Parse<string> = (raw) => (typeof raw === "string" && raw.trim() !== "" ? raw.trim() : fail());
 function url(protocols: string[]): Parse<string> {
@@ -126,9 +136,20 @@ const schema: Schema = {
   jobBackoffMs: nonNegative(500),
   // How long a job stays locked to a worker that stopped answering before another takes it over.
   jobLockMs: positive(30_000),
-  rpcRateLimitPerSecond: positive(20),
-  workerConcurrency: positive(4),
+  // RPC calls per second this process may make for steps (a step costs about two: a snapshot and
+  // a send); size it to the RPC plan. Feed subscriptions and resyncs are not counted.
+  rpcRateLimitPerSecond: positive(100),
+  // Steps in flight per queue. They wait on the network, not the CPU, so a wave needs many.
+  workerConcurrency: positive(32),
   confirmTimeoutMs: positive(30_000),
+  // Confirmation comes from the signature's websocket notification; polling starts only if none
+  // has arrived after this long.
+  confirmPollAfterMs: positive(1_000),
+  // false: simulate a step only when no earlier step of its shape sized the compute budget.
+  simulateEveryStep: bool(false),
+  // A blockhash is valid for 150 blocks (about a minute); steps share one for this long.
+  blockhashMaxAgeMs: positive(1_000),
+  priorityFeeMaxAgeMs: positive(2_000),
   computeUnitMarginPercent: range(0, 1_000, 20),
   // 1.4M is the runtime's per-transaction compute limit.
   computeUnitFloor: range(1, 1_400_000, 200_000),

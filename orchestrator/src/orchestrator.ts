@@ -10,12 +10,12 @@ import { Connection, Keypair, PublicKey } from "@solana/web3.js";
 import { getOrCreateAssociatedTokenAccount } from "@solana/spl-token";
 import { decodeExchange, type ExchangeState } from "./chain/accounts.js";
 import { ChainFeed } from "./chain/feed.js";
-import { marginProgram } from "./chain/instructions.js";
 import { Supervisor, type Effects } from "./actors/supervisor.js";
 import type { AccountContext } from "./actors/account-machine.js";
 import { requireKeys, type Config } from "./config.js";
 import { StepQueues } from "./jobs/queues.js";
 import { jobId, type StepJob, type StepKind, type StepResult } from "./jobs/steps.js";
+import { RpcBudget } from "./jobs/rpc-budget.js";
 import { Submitter } from "./jobs/submitter.js";
 import { processStep, type StepContext } from "./jobs/worker.js";
 import type { Evaluation } from "./risk/evaluate.js";
@@ -32,6 +32,9 @@ export interface OrchestratorEvents {
 }
 
 export class StartupError extends Error {}
+
+/** How long a confirmed step waits for the account's notification before reading it itself. */
+const SETTLED_NOTIFICATION_GRACE_MS = 500;
 
 function loadKeypair(path: string): Keypair {
   try {
@@ -62,6 +65,8 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   control!: Control;
   http: HttpServer | undefined;
   exchange!: ExchangeState;
+  /** RPC calls the steps of this process made (and may make): see jobs/rpc-budget.ts. */
+  budget!: RpcBudget;
   private redis!: Redis;
   private workers: Worker<StepJob, StepResult>[] = [];
   private audit!: AuditLog;
@@ -128,11 +133,14 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       { marginCallBandPpm: c.marginCallBandPpm, confirmTimeoutMs: c.confirmTimeoutMs },
     );
 
+    const budget = new RpcBudget(c.rpcRateLimitPerSecond);
+    this.budget = budget;
     const stepCtx: StepContext = {
       connection: this.connection,
-      program: marginProgram(this.connection, programId),
+      programId,
+      budget,
       exchange: this.exchange,
-      submitter: new Submitter(this.connection, operator, c),
+      submitter: new Submitter(this.connection, operator, c, budget),
       operator: operator.publicKey,
       liquidatorToken,
       marginCallBandPpm: c.marginCallBandPpm,
@@ -144,16 +152,15 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
         this.metrics.txSent.inc({ kind: job.kind });
         this.audit.append({ event: "sent", kind: job.kind, account: job.account, jobId: id, liquidationId: job.liquidationId, signature: prepared.signature, computeUnitLimit: prepared.computeUnitLimit, priorityFeeMicroLamports: prepared.priorityFeeMicroLamports, health: ev.health, prices: ev.prices, instance: this.instanceId });
       },
-      onSettled: (job, id, result, account) => {
-        if (account) this.feed.offer(account);
+      onSettled: (job, id, result) => {
         if (result.outcome === "confirmed") {
           this.metrics.detectionToConfirmation.observe({ kind: job.kind }, (Date.now() - job.detectedAtMs) / 1000);
-          this.audit.append({ event: "confirmed", kind: job.kind, account: job.account, jobId: id, signature: result.signature, slot: result.slot, statusAfter: result.statusAfter, detectedAtMs: job.detectedAtMs, latencyMs: Date.now() - job.detectedAtMs, instance: this.instanceId });
+          this.audit.append({ event: "confirmed", kind: job.kind, account: job.account, jobId: id, signature: result.signature, slot: result.slot, detectedAtMs: job.detectedAtMs, latencyMs: Date.now() - job.detectedAtMs, instance: this.instanceId });
         } else {
           this.audit.append({ event: "not-needed", kind: job.kind, account: job.account, jobId: id, reason: result.reason, instance: this.instanceId });
         }
         this.log.decision(result.outcome === "confirmed" ? "step confirmed" : "step not needed", { account: job.account, jobId: id, state: job.kind, signature: result.signature, reason: result.reason });
-        this.supervisor.settled(job.account, job.stepKey, result.outcome);
+        this.supervisor.settled(job.account, job.stepKey, result.outcome, result.slot);
         this.emit("settled", job, id, result);
       },
     };
@@ -168,7 +175,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     this.supervisor.restore(await this.control.loadActorSnapshots());
     this.supervisor.fullScan();
 
-    this.workers = this.queues.workers((job, token) => this.process(stepCtx, job, token), this.redis, { concurrency: c.workerConcurrency, rateLimitPerSecond: c.rpcRateLimitPerSecond, lockMs: c.jobLockMs });
+    this.workers = this.queues.workers((job, token) => this.process(stepCtx, job, token), this.redis, { concurrency: c.workerConcurrency, lockMs: c.jobLockMs });
     for (const w of this.workers) w.on("error", (e) => this.log.warn("worker error", { error: e.message }));
     this.timers.push(setInterval(() => void this.publishStatus(), 1_000));
     this.timers.push(
@@ -198,7 +205,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
         attempt: job.attemptsMade + 1,
         error: (e as Error).message,
       });
-      if (unrecoverable) ctx.onSettled(job.data, job.id!, { outcome: "not-needed", reason: (e as Error).message }, null);
+      if (unrecoverable) ctx.onSettled(job.data, job.id!, { outcome: "not-needed", reason: (e as Error).message });
       throw e;
     }
   }
@@ -242,7 +249,14 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
           );
         }
       },
-      reread: (account) => void this.feed.fetchBatched([account]).catch((e: Error) => this.log.warn("re-read failed", { account, error: e.message })),
+      reread: (account, afterSlot) => {
+        const fetch = () => void this.feed.fetchBatched([account]).catch((e: Error) => this.log.warn("re-read failed", { account, error: e.message }));
+        const current = () => (this.feed.accounts.get(account)?.slot ?? -1) >= (afterSlot ?? Infinity);
+        if (afterSlot === undefined) return fetch();
+        // After a confirmed step the feed's notification usually has the account already; read it
+        // only if that notification is late.
+        if (!current()) setTimeout(() => !current() && fetch(), SETTLED_NOTIFICATION_GRACE_MS).unref();
+      },
       recordWait: (account, reason) => {
         this.metrics.staleWaits.inc({ reason: reason.split(" ")[0] });
         this.log.debug("waiting: data not fit for a decision", { account, reason });

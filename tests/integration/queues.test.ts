@@ -41,7 +41,7 @@ function openQueues(name: string, attempts = 3) {
   const queues = new StepQueues({ connection, prefix, attempts, backoffMs: 10 });
   const workers: Worker<StepJob, StepResult>[] = [];
   const startWorkers = (process: Processor) => {
-    const started = queues.workers(process, connection, { concurrency: 1, rateLimitPerSecond: 1_000, lockMs: 10_000 });
+    const started = queues.workers(process, connection, { concurrency: 1, lockMs: 10_000 });
     workers.push(...started);
     return started;
   };
@@ -101,9 +101,9 @@ describe("adding steps", () => {
     await mine.queues.add(step());
     expect(await theirs.add(step())).toEqual({ id: jobId(step()), added: false });
     // Both at the same moment: Redis still keeps a single job.
-    const flag = step({ kind: "flag", market: null });
-    await Promise.all([mine.queues.add(flag), theirs.add(flag)]);
-    expect(await jobsIn(mine.queues, "flag")).toBe(1);
+    const resolve = step({ kind: "resolve", market: null });
+    await Promise.all([mine.queues.add(resolve), theirs.add(resolve)]);
+    expect(await jobsIn(mine.queues, "resolve")).toBe(1);
   });
 });
 
@@ -130,9 +130,9 @@ describe("step workers", () => {
       calls++;
       throw new NotNeeded("account healthy at the current price");
     });
-    const { id } = await queues.add(step({ kind: "flag", market: null }));
+    const { id } = await queues.add(step({ kind: "resolve", market: null }));
 
-    const job = await settledJob(queues, "flag", id, "failed");
+    const job = await settledJob(queues, "resolve", id, "failed");
     expect(job.attemptsMade).toBe(1);
     expect(calls).toBe(1);
     expect(job.failedReason).toBe("account healthy at the current price");
@@ -163,12 +163,12 @@ describe("step workers", () => {
       if (++calls === 1) throw new NotNeeded("account healthy at the current price");
       return CONFIRMED;
     });
-    const { id } = await queues.add(step({ kind: "flag", market: null }));
-    await settledJob(queues, "flag", id, "failed");
+    const { id } = await queues.add(step({ kind: "resolve", market: null }));
+    await settledJob(queues, "resolve", id, "failed");
 
     // The price fell back with the account unchanged: same step, same id, due again.
-    expect(await queues.add(step({ kind: "flag", market: null }))).toEqual({ id, added: true });
-    const job = await settledJob(queues, "flag", id, "completed");
+    expect(await queues.add(step({ kind: "resolve", market: null }))).toEqual({ id, added: true });
+    const job = await settledJob(queues, "resolve", id, "completed");
     expect(calls).toBe(2);
     expect(job.returnvalue).toEqual(CONFIRMED);
   });

@@ -45,14 +45,14 @@ describe("deciding from an observation", () => {
     expect(effectsOf(actions)).toEqual([]);
   });
 
-  it("asks to flag an account below maintenance that the chain still shows healthy", () => {
+  it("asks to liquidate an account below maintenance that the chain still shows healthy, in one step that also flags it", () => {
     const [snapshot, effects] = after(belowMaintenance());
-    expect(effects).toEqual(["enqueueFlag"]);
+    expect(effects).toEqual(["enqueueLiquidation"]);
     expect(snapshot.value).toEqual({ partialLiquidation: "awaitingChain" });
     expect(snapshot.context).toMatchObject({ requestedStep: BELOW_MAINTENANCE, requests: 1, shortfall: "250000000" });
   });
 
-  it("asks to liquidate once the chain shows the account flagged", () => {
+  it("asks for the next liquidation step once the chain shows the account flagged", () => {
     expect(after(belowMaintenance(), flagged())[1]).toEqual(["enqueueLiquidation"]);
     // Flagged by someone else before this orchestrator saw it: straight to liquidation.
     expect(after(flagged())[1]).toEqual(["enqueueLiquidation"]);
@@ -124,7 +124,6 @@ describe("timers and restarts", () => {
       };
     return accountMachine.provide({
       actions: {
-        enqueueFlag: record("enqueueFlag"),
         enqueueLiquidation: record("enqueueLiquidation"),
         enqueueResolution: record("enqueueResolution"),
         notifyMarginCall: record("notifyMarginCall"),
@@ -178,7 +177,7 @@ describe("timers and restarts", () => {
     actor.send(belowMaintenance());
     actor.send(observed("healthy"));
     clock.increment(CONFIRM_MS * 3);
-    expect(calls).toEqual([`enqueueFlag ${BELOW_MAINTENANCE}`]);
+    expect(calls).toEqual([`enqueueLiquidation ${BELOW_MAINTENANCE}`]);
     expect(actor.getSnapshot().status).toBe("done");
   });
 

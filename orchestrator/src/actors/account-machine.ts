@@ -28,7 +28,8 @@ export interface AccountContext extends Observation {
 
 export type AccountEvent =
   | { type: "OBSERVED"; observation: Observation }
-  | { type: "STEP_SETTLED"; stepKey: string; outcome: "confirmed" | "not-needed" | "failed" }
+  /** `slot`: where a confirmed step landed. */
+  | { type: "STEP_SETTLED"; stepKey: string; outcome: "confirmed" | "not-needed" | "failed"; slot?: number }
   /** Sent to an actor restored from a snapshot: its timers did not survive, so ask again. */
   | { type: "RESUMED" };
 
@@ -51,7 +52,6 @@ export const accountMachine = setup({
   actions: {
     observe: assign(({ event }) => (event.type === "OBSERVED" ? { ...event.observation } : {})),
     markRequested: assign(({ context }) => ({ requestedStep: context.stepKey, requests: context.requests + 1 })),
-    enqueueFlag: () => {},
     enqueueLiquidation: () => {},
     enqueueResolution: () => {},
     notifyMarginCall: () => {},
@@ -62,7 +62,6 @@ export const accountMachine = setup({
     stale: ({ event }) => event.type === "OBSERVED" && event.observation.state === null,
     is: ({ event }, state: RiskState) => event.type === "OBSERVED" && event.observation.state === state,
     newStep: ({ context, event }) => event.type === "OBSERVED" && event.observation.stepKey !== context.requestedStep,
-    flaggedOnChain: ({ context }) => context.chainStatus === 1,
   },
   delays: {
     confirmTimeout: 30_000,
@@ -93,10 +92,9 @@ export const accountMachine = setup({
       on: { OBSERVED: { guard: { type: "is", params: "partial-liquidation" }, actions: "observe" } },
       states: {
         requesting: {
-          always: [
-            { guard: "flaggedOnChain", target: "awaitingChain", actions: ["markRequested", "enqueueLiquidation"] },
-            { target: "awaitingChain", actions: ["markRequested", "enqueueFlag"] },
-          ],
+          // One transaction starts a liquidation: the program's `liquidate` flags an unflagged
+          // account below maintenance itself, so there is no separate flag step to wait for.
+          always: { target: "awaitingChain", actions: ["markRequested", "enqueueLiquidation"] },
         },
         awaitingChain: {
           on: {

@@ -1,5 +1,5 @@
 // Actor snapshots change on every transition; Redis gets the latest per account, written in order
-// and coalesced, so a burst of ticks costs one write per account.
+// and coalesced, so a burst of ticks costs one write per account and one round trip per batch.
 import type { Control } from "../ops/control.js";
 
 export class SnapshotWriter {
@@ -21,13 +21,10 @@ export class SnapshotWriter {
     while (this.pending.size > 0) {
       const batch = [...this.pending];
       this.pending.clear();
-      for (const [account, snapshot] of batch) {
-        try {
-          if (snapshot === null) await this.control.deleteActorSnapshot(account);
-          else await this.control.saveActorSnapshot(account, snapshot);
-        } catch (e) {
-          this.onError(e as Error);
-        }
+      try {
+        await this.control.writeActorSnapshots(batch);
+      } catch (e) {
+        this.onError(e as Error);
       }
     }
     this.running = null;

@@ -10,9 +10,10 @@ import type { AccountState, MarketState, PriceState, RiskState } from "../risk/t
 import { accountMachine, type AccountContext, type Observation } from "./account-machine.js";
 
 export interface Effects {
-  enqueue(kind: "flag" | "liquidate" | "resolve", ctx: AccountContext, evaluation: Evaluation | undefined, detectedAtMs: number): void;
+  enqueue(kind: "liquidate" | "resolve", ctx: AccountContext, evaluation: Evaluation | undefined, detectedAtMs: number): void;
   notifyMarginCall(ctx: AccountContext, evaluation: Evaluation | undefined): void;
-  reread(account: string): void;
+  /** `afterSlot`: a step landed in that slot; nothing to read if the feed already has the account at or after it. */
+  reread(account: string, afterSlot?: number): void;
   recordWait(account: string, reason: string): void;
   persist(account: string, snapshot: unknown | null): void;
   transition(account: string, from: RiskState | null, to: RiskState): void;
@@ -60,11 +61,10 @@ export class Supervisor {
     const self = this;
     return accountMachine.provide({
       actions: {
-        enqueueFlag: ({ context }) => self.effects.enqueue("flag", context, self.lastEvaluation.get(context.account), self.detected(context.account)),
         enqueueLiquidation: ({ context }) => self.effects.enqueue("liquidate", context, self.lastEvaluation.get(context.account), self.detected(context.account)),
         enqueueResolution: ({ context }) => self.effects.enqueue("resolve", context, self.lastEvaluation.get(context.account), self.detected(context.account)),
         notifyMarginCall: ({ context }) => self.effects.notifyMarginCall(context, self.lastEvaluation.get(context.account)),
-        rereadAccount: ({ context }) => self.effects.reread(context.account),
+        rereadAccount: ({ context, event }) => self.effects.reread(context.account, event.type === "STEP_SETTLED" ? event.slot : undefined),
         recordWait: ({ context, event }) => event.type === "OBSERVED" && self.effects.recordWait(context.account, event.observation.waitReason ?? "unknown"),
       },
       delays: { confirmTimeout: this.opts.confirmTimeoutMs },
@@ -168,9 +168,9 @@ export class Supervisor {
     for (const a of this.byMarket.get(m.address) ?? []) this.observe(a);
   }
 
-  settled(account: string, stepKey: string, outcome: "confirmed" | "not-needed" | "failed"): void {
+  settled(account: string, stepKey: string, outcome: "confirmed" | "not-needed" | "failed", slot?: number): void {
     if (this.stopped) return;
-    this.actors.get(account)?.send({ type: "STEP_SETTLED", stepKey, outcome });
+    this.actors.get(account)?.send({ type: "STEP_SETTLED", stepKey, outcome, slot });
   }
 
   /** The baseline: evaluate everything. Returns accounts the index had not surfaced (should be none). */

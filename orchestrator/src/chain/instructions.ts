@@ -1,19 +1,37 @@
-// The three instructions the orchestrator sends, built from the IDL. Remaining accounts are the
-// `[market, oracle]` pairs of the account's other open positions, in position order, as the
-// program requires.
-import { AnchorProvider, Program, type Wallet } from "@coral-xyz/anchor";
-import { Connection, PublicKey, type AccountMeta, type TransactionInstruction } from "@solana/web3.js";
-import BN from "bn.js";
+// The two instructions the orchestrator sends, encoded straight from the IDL's discriminators and
+// account order: they are built once per step in the hot path, and Anchor's method builder resolves
+// accounts asynchronously at a cost of milliseconds. A test pins them to Anchor's own encoding.
+// Remaining accounts are the `[market, oracle]` pairs of the account's other open positions, in
+// position order, as the program requires.
+import { PublicKey, TransactionInstruction, type AccountMeta } from "@solana/web3.js";
+import { TOKEN_PROGRAM_ID } from "@solana/spl-token";
 import type { AccountState, MarketState } from "../risk/types.js";
 import type { ExchangeState } from "./accounts.js";
-import { IDL, type Margin } from "./idl.js";
-
-export function marginProgram(connection: Connection, programId: PublicKey): Program<Margin> {
-  const readOnly = { publicKey: PublicKey.default } as unknown as Wallet;
-  return new Program<Margin>({ ...IDL, address: programId.toBase58() }, new AnchorProvider(connection, readOnly, {}));
-}
+import { IDL } from "./idl.js";
 
 export class MissingMarketError extends Error {}
+
+function discriminator(name: string): Buffer {
+  const ix = IDL.instructions.find((i) => i.name === name);
+  if (!ix) throw new Error(`instruction ${name} is not in the IDL`);
+  return Buffer.from(ix.discriminator);
+}
+
+const LIQUIDATE = discriminator("liquidate");
+const RESOLVE_BANKRUPTCY = discriminator("resolve_bankruptcy");
+
+/** base58 → PublicKey, decoded once per address: the same few market, oracle and vault keys recur in every step. */
+const keys = new Map<string, PublicKey>();
+function key(address: string): PublicKey {
+  let k = keys.get(address);
+  if (!k) {
+    if (keys.size > 100_000) keys.clear();
+    keys.set(address, (k = new PublicKey(address)));
+  }
+  return k;
+}
+
+const meta = (pubkey: PublicKey, isWritable: boolean, isSigner = false): AccountMeta => ({ pubkey, isSigner, isWritable });
 
 function positionPairs(account: AccountState, markets: ReadonlyMap<string, MarketState>, skip: string | null): AccountMeta[] {
   const metas: AccountMeta[] = [];
@@ -21,55 +39,58 @@ function positionPairs(account: AccountState, markets: ReadonlyMap<string, Marke
     if (p.market === skip) continue;
     const m = markets.get(p.market);
     if (!m) throw new MissingMarketError(`market ${p.market} of ${account.address} is not loaded`);
-    metas.push({ pubkey: new PublicKey(m.address), isSigner: false, isWritable: false }, { pubkey: new PublicKey(m.oracle), isSigner: false, isWritable: false });
+    metas.push(meta(key(m.address), false), meta(key(m.oracle), false));
   }
   return metas;
 }
 
-export function flagInstruction(program: Program<Margin>, exchange: ExchangeState, account: AccountState, markets: ReadonlyMap<string, MarketState>): Promise<TransactionInstruction> {
-  return program.methods
-    .flagAccount()
-    .accountsPartial({ exchange: new PublicKey(exchange.address), marginAccount: new PublicKey(account.address) })
-    .remainingAccounts(positionPairs(account, markets, null))
-    .instruction();
+export interface Liquidator {
+  authority: PublicKey;
+  token: PublicKey;
 }
 
 export function liquidateInstruction(
-  program: Program<Margin>,
-  liquidator: PublicKey,
-  liquidatorToken: PublicKey,
+  programId: PublicKey,
+  liquidator: Liquidator,
   exchange: ExchangeState,
   account: AccountState,
   market: MarketState,
   markets: ReadonlyMap<string, MarketState>,
   limitPrice: bigint,
-): Promise<TransactionInstruction> {
-  return program.methods
-    .liquidate(new BN(limitPrice.toString()))
-    .accountsPartial({
-      liquidator,
-      exchange: new PublicKey(exchange.address),
-      marginAccount: new PublicKey(account.address),
-      market: new PublicKey(market.address),
-      oracle: new PublicKey(market.oracle),
-      liquidatorToken,
-      quoteVault: new PublicKey(exchange.quoteVault),
-      insuranceVault: new PublicKey(exchange.insuranceVault),
-    })
-    .remainingAccounts(positionPairs(account, markets, market.address))
-    .instruction();
+): TransactionInstruction {
+  const data = Buffer.alloc(16);
+  LIQUIDATE.copy(data, 0);
+  data.writeBigUInt64LE(limitPrice, 8);
+  return new TransactionInstruction({
+    programId,
+    keys: [
+      meta(liquidator.authority, false, true),
+      meta(key(exchange.address), true),
+      meta(key(account.address), true),
+      meta(key(market.address), true),
+      meta(key(market.oracle), false),
+      meta(liquidator.token, true),
+      meta(key(exchange.quoteVault), true),
+      meta(key(exchange.insuranceVault), true),
+      meta(TOKEN_PROGRAM_ID, false),
+      ...positionPairs(account, markets, market.address),
+    ],
+    data,
+  });
 }
 
-export function resolveInstruction(program: Program<Margin>, caller: PublicKey, exchange: ExchangeState, account: AccountState, market: MarketState): Promise<TransactionInstruction> {
-  return program.methods
-    .resolveBankruptcy()
-    .accountsPartial({
-      caller,
-      exchange: new PublicKey(exchange.address),
-      marginAccount: new PublicKey(account.address),
-      market: new PublicKey(market.address),
-      quoteVault: new PublicKey(exchange.quoteVault),
-      insuranceVault: new PublicKey(exchange.insuranceVault),
-    })
-    .instruction();
+export function resolveInstruction(programId: PublicKey, caller: PublicKey, exchange: ExchangeState, account: AccountState, market: MarketState): TransactionInstruction {
+  return new TransactionInstruction({
+    programId,
+    keys: [
+      meta(caller, false, true),
+      meta(key(exchange.address), false),
+      meta(key(account.address), true),
+      meta(key(market.address), true),
+      meta(key(exchange.quoteVault), true),
+      meta(key(exchange.insuranceVault), true),
+      meta(TOKEN_PROGRAM_ID, false),
+    ],
+    data: Buffer.from(RESOLVE_BANKRUPTCY),
+  });
 }

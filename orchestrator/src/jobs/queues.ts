@@ -1,5 +1,5 @@
 // BullMQ plumbing: one queue per step kind under the deployment's prefix, idempotent adds, and
-// workers limited to a rate the RPC can take.
+// workers (the RPC rate is shared by all of a process's steps: jobs/rpc-budget.ts).
 import { randomUUID } from "node:crypto";
 import { Queue, Worker, type ConnectionOptions, type Job } from "bullmq";
 import { STEP_KINDS, jobId, priorityFor, queueName, type StepJob, type StepKind, type StepResult } from "./steps.js";
@@ -13,7 +13,6 @@ export interface QueueOptions {
 
 export interface WorkerOptions {
   concurrency: number;
-  rateLimitPerSecond: number;
   lockMs: number;
 }
 
@@ -85,8 +84,6 @@ export class StepQueues {
           connection,
           prefix: this.opts.prefix,
           concurrency: w.concurrency,
-          // BullMQ limits per queue: the RPC budget is shared by the three step queues.
-          limiter: { max: Math.max(1, Math.floor(w.rateLimitPerSecond / STEP_KINDS.length)), duration: 1000 },
           // A worker that dies mid-job leaves it stalled; another takes it over and the job's stored
           // signed transaction keeps that from sending a second one.
           lockDuration: w.lockMs,

@@ -1,8 +1,9 @@
-// The three kinds of job, one idempotent effect each. A job's id is derived from what it acts on
+// The two kinds of job, one idempotent effect each (a liquidation's first step flags the account
+// on chain in the same instruction). A job's id is derived from what it acts on
 // (kind, account, liquidation id, the account's state digest), so every orchestrator sharing a Redis
 // names the same step the same way and BullMQ keeps only one.
-export type StepKind = "flag" | "liquidate" | "resolve";
-export const STEP_KINDS: StepKind[] = ["flag", "liquidate", "resolve"];
+export type StepKind = "liquidate" | "resolve";
+export const STEP_KINDS: StepKind[] = ["liquidate", "resolve"];
 
 export interface StepJob {
   kind: StepKind;
@@ -29,8 +30,6 @@ export interface StepResult {
   reason?: string;
   signature?: string;
   slot?: number;
-  statusAfter?: number;
-  stepKeyAfter?: string;
 }
 
 /** BullMQ ids may not contain ':'. */

@@ -1,6 +1,8 @@
-// Sending one instruction the careful way: simulate first (a program error there is the answer,
-// nothing is sent), size the compute budget from the simulation, price it from recent fees under a
-// cap, sign with the operator key, send, and confirm against the blockhash's validity window.
+// Sending one step's instruction: size the compute budget from a simulation (once per shape of
+// step unless `simulateEveryStep`; a program error there is the answer and nothing is sent), price
+// it from recent fees under a cap, sign with the operator key, send, and confirm from the
+// signature's notification, polling only when none comes. Blockhash and fees are shared between
+// steps for a short while: a wave of liquidations costs about two RPC calls per step, not eight.
 import {
   ComputeBudgetProgram,
   Connection,
@@ -12,6 +14,7 @@ import {
 } from "@solana/web3.js";
 import bs58 from "bs58";
 import { percentile } from "../ops/stats.js";
+import type { RpcBudget } from "./rpc-budget.js";
 
 export interface SubmitOptions {
   computeUnitMarginPercent: number;
@@ -20,6 +23,10 @@ export interface SubmitOptions {
   priorityFeeCapMicroLamports: number;
   priorityFeePercentile: number;
   confirmTimeoutMs: number;
+  confirmPollAfterMs: number;
+  simulateEveryStep: boolean;
+  blockhashMaxAgeMs: number;
+  priorityFeeMaxAgeMs: number;
 }
 
 /** A program error from simulation or execution: `code` is the program's custom error number. */
@@ -64,26 +71,67 @@ export function tagOffset(tag: string): number {
 }
 
 
+/** Bounded memo: long-running processes see every account of an exchange eventually. */
+class Memo<V> extends Map<string, V> {
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override set(key: string, value: V): this {
+    if (this.size >= this.limit && !this.has(key)) this.delete(this.keys().next().value!);
+    return super.set(key, value);
+  }
+}
+
+interface Step {
+  /** The job id: a few compute units that differ from job to job. */
+  tag: string;
+  /** Instruction kind × account count: steps of one shape cost the same compute. */
+  shape: string;
+  /** The margin account acted on: its own key is no fee-market hot spot, and two of its steps must not share bytes. */
+  account: string;
+}
+
 export class Submitter {
+  private latest: { value: { blockhash: string; lastValidBlockHeight: number }; atMs: number } | null = null;
+  private fetchingBlockhash: Promise<{ blockhash: string; lastValidBlockHeight: number }> | null = null;
+  private readonly fees = new Memo<{ fee: number; atMs: number }>(1_000);
+  private readonly units = new Memo<number>(1_000);
+  private readonly lastMessage = new Memo<string>(100_000);
+
   constructor(
     private readonly connection: Connection,
     private readonly payer: Keypair,
     private readonly opts: SubmitOptions,
+    private readonly budget: RpcBudget,
   ) {}
 
-  /**
-   * A fresh blockhash per transaction: two steps on one account can build the same instruction, and
-   * the same bytes under the same blockhash are one transaction to the cluster.
-   */
-  private blockhash(): Promise<{ blockhash: string; lastValidBlockHeight: number }> {
-    return this.connection.getLatestBlockhash("confirmed");
+  /** One blockhash for every step within `blockhashMaxAgeMs`, fetched once however many steps ask. */
+  private async blockhash(): Promise<{ blockhash: string; lastValidBlockHeight: number }> {
+    if (this.latest && Date.now() - this.latest.atMs < this.opts.blockhashMaxAgeMs) return this.latest.value;
+    this.fetchingBlockhash ??= (async () => {
+      try {
+        await this.budget.take();
+        const value = await this.connection.getLatestBlockhash("confirmed");
+        this.latest = { value, atMs: Date.now() };
+        return value;
+      } finally {
+        this.fetchingBlockhash = null;
+      }
+    })();
+    return this.fetchingBlockhash;
   }
 
   private async priorityFee(writable: PublicKey[]): Promise<number> {
+    const key = writable.map((k) => k.toBase58()).sort().join(",");
+    const cached = this.fees.get(key);
+    if (cached && Date.now() - cached.atMs < this.opts.priorityFeeMaxAgeMs) return cached.fee;
+    await this.budget.take();
     const fees = await this.connection.getRecentPrioritizationFees({ lockedWritableAccounts: writable });
     const recent = percentile(fees.map((f) => f.prioritizationFee), this.opts.priorityFeePercentile);
     // No recent fees: nothing to outbid.
-    return Math.min(this.opts.priorityFeeCapMicroLamports, Number.isNaN(recent) ? 0 : recent);
+    const fee = Math.min(this.opts.priorityFeeCapMicroLamports, Number.isNaN(recent) ? 0 : recent);
+    this.fees.set(key, { fee, atMs: Date.now() });
+    return fee;
   }
 
   private build(ixs: TransactionInstruction[], blockhash: string): VersionedTransaction {
@@ -91,60 +139,118 @@ export class Submitter {
     return new VersionedTransaction(message);
   }
 
-  /** Simulates, sizes, prices and signs; nothing is sent. A program error throws ProgramFailure. */
-  /**
-   * `tag` (the job id) makes the transaction's bytes the job's own: consecutive steps on one account
-   * can build the same instruction under the same blockhash, and identical bytes are one
-   * transaction to the cluster, so a second step would be mistaken for the first one landing.
-   */
-  async prepare(ix: TransactionInstruction, tag: string): Promise<Prepared> {
-    const writable = ix.keys.filter((k) => k.isWritable).map((k) => k.pubkey);
-    const [latest, fee] = await Promise.all([this.blockhash(), this.priorityFee(writable)]);
-    const probe = this.build([ComputeBudgetProgram.setComputeUnitLimit({ units: this.opts.computeUnitCeiling }), ix], latest.blockhash);
+  /** Compute units for the step: from a simulation (which also answers program errors before anything is sent) or the figure its shape already earned. */
+  private async computeUnits(ix: TransactionInstruction, step: Step, blockhash: string): Promise<number> {
+    const known = this.units.get(step.shape);
+    if (known !== undefined && !this.opts.simulateEveryStep) return known;
+    const probe = this.build([ComputeBudgetProgram.setComputeUnitLimit({ units: this.opts.computeUnitCeiling }), ix], blockhash);
+    await this.budget.take();
     const sim = await this.connection.simulateTransaction(probe, { sigVerify: false, commitment: "confirmed" });
     if (sim.value.err) {
       throw new ProgramFailure(customCode(sim.value.err), sim.value.logs ?? [], `simulation failed: ${JSON.stringify(sim.value.err)}`);
     }
     const used = sim.value.unitsConsumed ?? 0;
     const sized = Math.max(this.opts.computeUnitFloor, Math.ceil(used * (1 + this.opts.computeUnitMarginPercent / 100)));
-    const units = Math.min(this.opts.computeUnitCeiling, sized + tagOffset(tag));
-    const tx = this.build(
-      [ComputeBudgetProgram.setComputeUnitLimit({ units }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: fee }), ix],
-      latest.blockhash,
-    );
-    tx.sign([this.payer]);
-    return {
-      signature: bs58.encode(tx.signatures[0]),
-      raw: Buffer.from(tx.serialize()).toString("base64"),
-      blockhash: latest.blockhash,
-      lastValidBlockHeight: latest.lastValidBlockHeight,
-      computeUnitLimit: units,
-      priorityFeeMicroLamports: fee,
-    };
+    this.units.set(step.shape, sized);
+    return sized;
   }
 
   /**
-   * Sends the signed bytes (resending the same bytes can never execute twice) and confirms by
-   * polling the signature's status until it is confirmed, fails, or its blockhash expires.
+   * Sizes, prices and signs; nothing is sent. A program error found by simulation throws
+   * ProgramFailure. The transaction's bytes are the step's own: consecutive steps on one account
+   * can build the same instruction under the same blockhash, and identical bytes are one
+   * transaction to the cluster, so a second step would be mistaken for the first one landing.
+   */
+  async prepare(ix: TransactionInstruction, step: Step): Promise<Prepared> {
+    const writable = ix.keys.filter((k) => k.isWritable && !k.isSigner && k.pubkey.toBase58() !== step.account).map((k) => k.pubkey);
+    const [latest, fee] = await Promise.all([this.blockhash(), this.priorityFee(writable)]);
+    const sized = await this.computeUnits(ix, step, latest.blockhash);
+    let units = Math.min(this.opts.computeUnitCeiling, sized + tagOffset(step.tag));
+    for (;;) {
+      const tx = this.build([ComputeBudgetProgram.setComputeUnitLimit({ units }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: fee }), ix], latest.blockhash);
+      const message = Buffer.from(tx.message.serialize()).toString("base64");
+      if (this.lastMessage.get(step.account) === message) {
+        units = units > this.opts.computeUnitFloor ? units - 1 : units + 1;
+        continue;
+      }
+      this.lastMessage.set(step.account, message);
+      tx.sign([this.payer]);
+      return {
+        signature: bs58.encode(tx.signatures[0]),
+        raw: Buffer.from(tx.serialize()).toString("base64"),
+        blockhash: latest.blockhash,
+        lastValidBlockHeight: latest.lastValidBlockHeight,
+        computeUnitLimit: units,
+        priorityFeeMicroLamports: fee,
+      };
+    }
+  }
+
+  /**
+   * Sends the signed bytes (resending the same bytes can never execute twice) and waits for the
+   * signature's confirmation notification, subscribed before sending. Without one after
+   * `confirmPollAfterMs` (socket down, notification lost) it polls, resending now and then, until the
+   * transaction is confirmed, fails, or its blockhash expires.
    */
   async send(p: Prepared): Promise<Submitted> {
     const raw = Buffer.from(p.raw, "base64");
-    const signature = await this.connection.sendRawTransaction(raw, { skipPreflight: true, maxRetries: 3 });
-    const deadline = Date.now() + this.opts.confirmTimeoutMs;
-    for (let polls = 0; ; polls++) {
-      const { value } = await this.connection.getSignatureStatuses([signature]);
-      const status = value[0];
-      if (status?.err) throw new ProgramFailure(customCode(status.err), [], `transaction ${signature} failed: ${JSON.stringify(status.err)}`);
-      if (status && (status.confirmationStatus === "confirmed" || status.confirmationStatus === "finalized")) {
-        return { signature, slot: status.slot, computeUnitLimit: p.computeUnitLimit, priorityFeeMicroLamports: p.priorityFeeMicroLamports };
-      }
-      if (Date.now() > deadline) throw new Error(`confirmation of ${signature} timed out after ${this.opts.confirmTimeoutMs} ms`);
-      if (polls % 10 === 9) {
-        if ((await this.connection.getBlockHeight("confirmed")) > p.lastValidBlockHeight) throw new Error(`transaction ${signature} expired unconfirmed`);
-        await this.connection.sendRawTransaction(raw, { skipPreflight: true, maxRetries: 0 }).catch(() => {});
-      }
-      await new Promise((r) => setTimeout(r, Math.min(50 * (polls + 1), 400)));
+    const confirmation = this.confirm(p, raw);
+    try {
+      await this.budget.take();
+      await this.connection.sendRawTransaction(raw, { skipPreflight: true, maxRetries: 3 });
+    } catch (e) {
+      confirmation.cancel();
+      throw e;
     }
+    return confirmation.done;
+  }
+
+  private confirm(p: Prepared, raw: Buffer): { done: Promise<Submitted>; cancel(): void } {
+    const { signature } = p;
+    let finished = false;
+    let timer: NodeJS.Timeout | undefined;
+    let subscription: number | undefined;
+    let resolve!: (s: Submitted) => void;
+    let reject!: (e: Error) => void;
+    const done = new Promise<Submitted>((res, rej) => ([resolve, reject] = [res, rej]));
+    const finish = (fromNotification: boolean, outcome: () => void) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      // A notified signature subscription is already gone on the client.
+      if (!fromNotification && subscription !== undefined) void this.connection.removeSignatureListener(subscription).catch(() => {});
+      outcome();
+    };
+    const landed = (slot: number) => () => resolve({ signature, slot, computeUnitLimit: p.computeUnitLimit, priorityFeeMicroLamports: p.priorityFeeMicroLamports });
+    const failed = (err: unknown) => () => reject(new ProgramFailure(customCode(err), [], `transaction ${signature} failed: ${JSON.stringify(err)}`));
+    try {
+      subscription = this.connection.onSignature(signature, (result, context) => finish(true, result.err ? failed(result.err) : landed(context.slot)), "confirmed");
+    } catch {
+      // No websocket: polling alone confirms.
+    }
+    const deadline = Date.now() + this.opts.confirmTimeoutMs;
+    let polls = 0;
+    const poll = async () => {
+      if (finished) return;
+      try {
+        await this.budget.take();
+        const status = (await this.connection.getSignatureStatuses([signature])).value[0];
+        if (status?.err) return finish(false, failed(status.err));
+        if (status && (status.confirmationStatus === "confirmed" || status.confirmationStatus === "finalized")) return finish(false, landed(status.slot));
+        if (Date.now() > deadline) return finish(false, () => reject(new Error(`confirmation of ${signature} timed out after ${this.opts.confirmTimeoutMs} ms`)));
+        if (++polls % 5 === 0) {
+          await this.budget.take(2);
+          if ((await this.connection.getBlockHeight("confirmed")) > p.lastValidBlockHeight) return finish(false, () => reject(new Error(`transaction ${signature} expired unconfirmed`)));
+          await this.connection.sendRawTransaction(raw, { skipPreflight: true, maxRetries: 0 }).catch(() => {});
+        }
+      } catch {
+        // The RPC hiccuped: keep trying until the deadline.
+        if (Date.now() > deadline) return finish(false, () => reject(new Error(`confirmation of ${signature} timed out after ${this.opts.confirmTimeoutMs} ms`)));
+      }
+      if (!finished) timer = setTimeout(() => void poll(), 400);
+    };
+    timer = setTimeout(() => void poll(), this.opts.confirmPollAfterMs);
+    return { done, cancel: () => finish(false, () => {}) };
   }
 
   /**
@@ -153,9 +259,11 @@ export class Submitter {
    * "pending" (resend the same bytes).
    */
   async fate(p: Prepared): Promise<{ kind: "landed"; slot: number } | { kind: "failed"; code: number | null } | { kind: "expired" } | { kind: "pending" }> {
+    await this.budget.take();
     const { value } = await this.connection.getSignatureStatuses([p.signature], { searchTransactionHistory: true });
     const status = value[0];
     if (status) return status.err ? { kind: "failed", code: customCode(status.err) } : { kind: "landed", slot: status.slot };
+    await this.budget.take();
     const height = await this.connection.getBlockHeight("confirmed");
     return height > p.lastValidBlockHeight ? { kind: "expired" } : { kind: "pending" };
   }

@@ -1,27 +1,31 @@
 // Processing one step job: obey the kill switch, finish a transaction signed before an
 // interruption, re-read the chain, check the step is still due (else UnrecoverableError: no retry
-// can change it), then simulate, sign, send, confirm, and re-read the account to report back.
+// can change it), then sign, send and confirm. The account after the step reaches the actor through
+// the feed's notification, not through another read.
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
-import type { Program } from "@coral-xyz/anchor";
 import { Connection, PublicKey } from "@solana/web3.js";
-import { decodeMarginAccount, type ExchangeState } from "../chain/accounts.js";
-import type { Margin } from "../chain/idl.js";
-import { flagInstruction, liquidateInstruction, resolveInstruction } from "../chain/instructions.js";
+import type { ExchangeState } from "../chain/accounts.js";
+import { liquidateInstruction, resolveInstruction } from "../chain/instructions.js";
 import { readSnapshot, type Snapshot } from "../chain/snapshot.js";
 import { executionPrice } from "../math/oracle_price.js";
 import { evaluate, isEmptyAndNegative, stepKey, type Evaluation } from "../risk/evaluate.js";
 import { belowLiquidationEnd } from "../risk/health.js";
 import { ChainStatus, type AccountState, type MarketState } from "../risk/types.js";
+import type { RpcBudget } from "./rpc-budget.js";
 import type { StepJob, StepResult } from "./steps.js";
 import { ProgramFailure, type Prepared, type Submitter } from "./submitter.js";
 
 /** Program errors a retry may change (prices move, blockhashes refresh); any other code is final. */
 const RETRYABLE_CODES = new Set([6013, 6014, 6015, 6018, 6028]);
+/** LimitPriceExceeded: the price moved since the snapshot; a limit from a fresh one succeeds at once. */
+const LIMIT_PRICE_EXCEEDED = 6018;
+const IMMEDIATE_RETRIES = 3;
 const NAMES: Record<number, string> = { 6021: "no position", 6022: "account healthy", 6023: "already being liquidated", 6024: "account in liquidation", 6025: "not bankrupt" };
 
 export interface StepContext {
   connection: Connection;
-  program: Program<Margin>;
+  programId: PublicKey;
+  budget: RpcBudget;
   exchange: ExchangeState;
   submitter: Submitter;
   operator: PublicKey;
@@ -33,9 +37,9 @@ export interface StepContext {
   pauseRecheckMs: number;
   /** The workers' job lock; renewed before anything is signed or sent. */
   lockMs: number;
-  /** Audit, log, metrics; the account as re-read after the step. */
+  /** Audit, log, metrics. */
   onSent(job: StepJob, jobId: string, prepared: Prepared, evaluation: Evaluation): void;
-  onSettled(job: StepJob, jobId: string, result: StepResult, account: AccountState | null): void;
+  onSettled(job: StepJob, jobId: string, result: StepResult): void;
 }
 
 export class NotNeeded extends UnrecoverableError {}
@@ -56,10 +60,11 @@ function judge(job: StepJob, snap: Snapshot, ev: Evaluation): void {
     return;
   }
   if (a.status === ChainStatus.Bankrupt || isEmptyAndNegative(a)) throw new NotNeeded("account is bankrupt; resolution follows");
-  if (kind === "flag" && a.status !== ChainStatus.Healthy) throw new NotNeeded("already being liquidated (flagged by someone else)");
-  if (kind === "liquidate" && stepKey(a) !== job.stepKey) throw new NotNeeded("step already taken: the account changed since it was decided");
+  if (stepKey(a) !== job.stepKey) throw new NotNeeded("step already taken: the account changed since it was decided");
+  // The program's rule: below maintenance (it flags the account itself), or flagged and still
+  // below the liquidation-end level.
   const h = ev.health!;
-  const due = kind === "flag" ? h.equity < h.maintenance : h.equity < h.maintenance || (a.status === ChainStatus.BeingLiquidated && belowLiquidationEnd(h));
+  const due = h.equity < h.maintenance || (a.status === ChainStatus.BeingLiquidated && belowLiquidationEnd(h));
   if (!due) throw new NotNeeded("account healthy at the current price");
 }
 
@@ -69,17 +74,17 @@ function limitPrice(a: AccountState, market: MarketState, price: bigint): bigint
   return executionPrice(base > 0n ? -1n : 1n, price, market.maxImpactRatio);
 }
 
-async function instructionFor(ctx: StepContext, job: StepJob, snap: Snapshot, ev: Evaluation) {
+function instructionFor(ctx: StepContext, job: StepJob, snap: Snapshot, ev: Evaluation) {
   const a = snap.account;
-  if (job.kind === "flag") return flagInstruction(ctx.program, ctx.exchange, a, snap.markets);
   if (job.kind === "liquidate") {
     const market = snap.markets.get(ev.liquidationMarket!)!;
-    return liquidateInstruction(ctx.program, ctx.operator, ctx.liquidatorToken, ctx.exchange, a, market, snap.markets, limitPrice(a, market, snap.prices.get(market.oracle)!.price));
+    const liquidator = { authority: ctx.operator, token: ctx.liquidatorToken };
+    return liquidateInstruction(ctx.programId, liquidator, ctx.exchange, a, market, snap.markets, limitPrice(a, market, snap.prices.get(market.oracle)!.price));
   }
   const richest = [...snap.markets.values()].sort((x, y) => (y.insuranceBalance > x.insuranceBalance ? 1 : y.insuranceBalance < x.insuranceBalance ? -1 : 0))[0];
   if (!richest) throw new Error("no market known to pay the bankruptcy from");
   job.market = richest.address;
-  return resolveInstruction(ctx.program, ctx.operator, ctx.exchange, a, richest);
+  return resolveInstruction(ctx.programId, ctx.operator, ctx.exchange, a, richest);
 }
 
 function classify(e: unknown): never {
@@ -89,14 +94,13 @@ function classify(e: unknown): never {
   throw e;
 }
 
-/** Re-reads the account the step changed and reports it back before the job completes. */
-async function settle(ctx: StepContext, job: Job<StepJob, StepResult>, signature: string, slot: number): Promise<StepResult> {
-  const { context, value } = await ctx.connection.getAccountInfoAndContext(new PublicKey(job.data.account), "confirmed");
-  const after = value ? decodeMarginAccount(job.data.account, value.data, context.slot) : null;
-  const result: StepResult = { outcome: "confirmed", signature, slot, statusAfter: after?.status, stepKeyAfter: after ? stepKey(after) : undefined };
-  ctx.onSettled(job.data, job.id!, result, after);
+function settle(ctx: StepContext, job: Job<StepJob, StepResult>, signature: string, slot: number): StepResult {
+  const result: StepResult = { outcome: "confirmed", signature, slot };
+  ctx.onSettled(job.data, job.id!, result);
   return result;
 }
+
+const isLimitPriceMiss = (e: unknown) => e instanceof ProgramFailure && e.code === LIMIT_PRICE_EXCEEDED;
 
 export async function processStep(ctx: StepContext, job: Job<StepJob, StepResult>, token?: string): Promise<StepResult> {
   if (ctx.isPaused(job.data.market)) {
@@ -118,22 +122,39 @@ export async function processStep(ctx: StepContext, job: Job<StepJob, StepResult
     if (fate.kind === "failed" && fate.code !== null && !RETRYABLE_CODES.has(fate.code)) {
       classify(new ProgramFailure(fate.code, [], `earlier transaction ${earlier.signature} failed`));
     }
-    job.data.prepared = undefined;
-    await job.updateData(job.data);
+    await forget(job);
   }
 
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await attemptStep(ctx, job, token);
+    } catch (e) {
+      if (!isLimitPriceMiss(e) || attempt >= IMMEDIATE_RETRIES) classify(e);
+      // A failed transaction never lands: the next attempt signs a new one from a fresh snapshot.
+      if (job.data.prepared) await forget(job);
+    }
+  }
+}
+
+async function forget(job: Job<StepJob, StepResult>): Promise<void> {
+  job.data.prepared = undefined;
+  await job.updateData(job.data);
+}
+
+async function attemptStep(ctx: StepContext, job: Job<StepJob, StepResult>, token?: string): Promise<StepResult> {
+  await ctx.budget.take();
   const snap = await readSnapshot(ctx.connection, job.data.account, ctx.knownMarkets());
   const ev = evaluate(snap.account, snap.markets, snap.prices, { currentSlot: snap.slot, nowS: Math.floor(Date.now() / 1000), maxAccountAgeSlots: 0, maxOracleAgeSlots: 0 }, ctx.marginCallBandPpm);
   if (snap.oracleErrors.size > 0 && !ev.waitReason) ev.waitReason = [...snap.oracleErrors.values()].join("; ");
   judge(job.data, snap, ev);
-  const ix = await instructionFor(ctx, job.data, snap, ev);
-  const prepared = await ctx.submitter.prepare(ix, job.id!).catch(classify);
+  const ix = instructionFor(ctx, job.data, snap, ev);
+  const prepared = await ctx.submitter.prepare(ix, { tag: job.id!, shape: `${job.data.kind}:${ix.keys.length}`, account: job.data.account });
   // Only the lock holder may record and send a transaction: a worker that stalled past its lock
   // must not race the one that took the job over.
   await holdLock(ctx, job, token);
   await job.updateData({ ...job.data, prepared });
   await holdLock(ctx, job, token);
   ctx.onSent(job.data, job.id!, prepared, ev);
-  const sent = await ctx.submitter.send(prepared).catch(classify);
+  const sent = await ctx.submitter.send(prepared);
   return settle(ctx, job, sent.signature, sent.slot);
 }

@@ -111,8 +111,14 @@ export class Control {
     return live;
   }
 
-  async saveActorSnapshot(account: string, snapshot: unknown): Promise<void> {
-    await this.redis.hset(this.key("actors"), account, JSON.stringify(snapshot, jsonReplacer));
+  /** One round trip for a whole batch: `null` deletes the account's snapshot. */
+  async writeActorSnapshots(batch: [string, unknown | null][]): Promise<void> {
+    const saved = batch.filter(([, s]) => s !== null).map(([account, s]) => [account, JSON.stringify(s, jsonReplacer)] as const);
+    const deleted = batch.filter(([, s]) => s === null).map(([account]) => account);
+    const tx = this.redis.multi();
+    if (saved.length > 0) tx.hset(this.key("actors"), Object.fromEntries(saved));
+    if (deleted.length > 0) tx.hdel(this.key("actors"), ...deleted);
+    await tx.exec();
   }
 
   /** Unreadable snapshots are left out: their actors start fresh from chain state. */
@@ -124,10 +130,6 @@ export class Control {
       if (v !== null) out.set(account, v);
     }
     return out;
-  }
-
-  async deleteActorSnapshot(account: string): Promise<void> {
-    await this.redis.hdel(this.key("actors"), account);
   }
 
   private key(name: string): string {
