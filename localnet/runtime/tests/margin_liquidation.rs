@@ -5,18 +5,22 @@ mod harness;
 use anchor_lang::{AnchorDeserialize, Discriminator};
 use harness::*;
 use localnet_runtime::Executed;
-use margin::events::LiquidationRecord;
+use margin::events::{AccountFlagged, LiquidationRecord};
 use margin::state::AccountStatus;
 
-fn record(exec: &Executed) -> LiquidationRecord {
+fn events<E: AnchorDeserialize + Discriminator>(exec: &Executed) -> Vec<E> {
     use base64::Engine;
     exec.logs
         .iter()
         .filter_map(|l| l.strip_prefix("Program data: "))
         .map(|b| base64::engine::general_purpose::STANDARD.decode(b).unwrap())
-        .find(|d| d[..8] == *LiquidationRecord::DISCRIMINATOR)
-        .map(|d| LiquidationRecord::deserialize(&mut &d[8..]).unwrap())
-        .expect("a LiquidationRecord event")
+        .filter(|d| d[..8] == *E::DISCRIMINATOR)
+        .map(|d| E::deserialize(&mut &d[8..]).unwrap())
+        .collect()
+}
+
+fn record(exec: &Executed) -> LiquidationRecord {
+    events::<LiquidationRecord>(exec).pop().expect("a LiquidationRecord event")
 }
 
 /// A trader 9× long 90 SOL at $100 with $1,000, and a liquidator.
@@ -73,6 +77,32 @@ fn liquidates_just_enough_to_restore_the_liquidation_end_level() {
     ex.assert_conserved();
     // Healthy again: another liquidation is refused.
     assert_eq!(code(&ex.liquidate(&liquidator, &trader.account, m, 0)), Some(6022));
+}
+
+#[test]
+fn the_first_step_flags_an_unflagged_account_with_the_flag_record_and_later_steps_do_not() {
+    let (mut ex, m, trader, liquidator) = leveraged();
+    ex.set_oracle(m, 92 * USD, USD / 100, 0);
+    let before = ex.health(&trader.account);
+    assert!(before.below_maintenance());
+    assert_eq!(ex.margin_account(&trader.account).status(), AccountStatus::Healthy);
+    let exec = ex.liquidate(&liquidator, &trader.account, m, 85 * USD as u64);
+    ok(&exec);
+    let flags = events::<AccountFlagged>(&exec);
+    assert_eq!(flags.len(), 1);
+    let (flag, r) = (&flags[0], record(&exec));
+    assert_eq!((flag.margin_account, flag.liquidation_id), (trader.account, r.liquidation_id));
+    assert_eq!((flag.equity, flag.maintenance_requirement), (r.equity_before, r.maintenance_before));
+    assert!(flag.equity < flag.maintenance_requirement);
+    assert_eq!(r.liquidation_id, 1);
+    // One slice did not restore the account: it stays flagged and the next step records no new flag.
+    if r.status_after == AccountStatus::BeingLiquidated as u8 {
+        let next = ex.liquidate(&liquidator, &trader.account, m, 85 * USD as u64);
+        ok(&next);
+        assert!(events::<AccountFlagged>(&next).is_empty());
+        assert_eq!(record(&next).liquidation_id, r.liquidation_id);
+    }
+    ex.assert_conserved();
 }
 
 #[test]

@@ -4,7 +4,7 @@ use anchor_spl::token::{Token, TokenAccount};
 use crate::controller::health::account_health;
 use crate::controller::liquidation::{plan_liquidation, LiquidationParams};
 use crate::errors::MarginError;
-use crate::events::{emit_event, LiquidationRecord};
+use crate::events::{emit_event, AccountFlagged, LiquidationRecord};
 use crate::math::liquidation::shrink_fees;
 use crate::math::position::apply_trade;
 use crate::math::checked::{to_i64, to_u64};
@@ -43,7 +43,8 @@ struct Outcome {
 /// Permissionless: closes part of the account's position in `market`, just enough to bring the
 /// account back to its liquidation-end level (capped per step, small remainders closed in full),
 /// against the pool at the oracle price with impact, no worse than `limit_price`. Allowed below
-/// maintenance, or while flagged and below the liquidation-end level. Remaining accounts:
+/// maintenance (an unflagged account is flagged by this step, with the same `AccountFlagged`
+/// record), or while flagged and below the liquidation-end level. Remaining accounts:
 /// `[market, oracle]` of every other open position.
 pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>, limit_price: u64) -> Result<()> {
     let clock = Clock::get()?;
@@ -97,6 +98,14 @@ fn liquidate_account<'info>(ctx: &Context<'_, '_, 'info, 'info, Liquidate<'info>
         let id = ctx.accounts.exchange.liquidation_count.checked_add(1).ok_or(MarginError::MathOverflow)?;
         account.liquidation_id = id;
         account.set_status(AccountStatus::BeingLiquidated);
+        // The same record `flag_account` leaves, so a liquidation started in one transaction reads
+        // like one started by a flag.
+        emit_event(&AccountFlagged {
+            margin_account: ctx.accounts.margin_account.key(),
+            liquidation_id: id,
+            equity: to_i64(before.equity)?,
+            maintenance_requirement: to_i64(before.maintenance)?,
+        });
         Some(id)
     };
     let liquidation_id = account.liquidation_id;
