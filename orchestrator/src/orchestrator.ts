@@ -16,7 +16,9 @@ import { requireKeys, type Config } from "./config.js";
 import { StepQueues } from "./jobs/queues.js";
 import { jobId, type StepJob, type StepKind, type StepResult } from "./jobs/steps.js";
 import { RpcBudget } from "./jobs/rpc-budget.js";
+import { Signer } from "./jobs/signer.js";
 import { Submitter } from "./jobs/submitter.js";
+import { StepRpc } from "./chain/rpc.js";
 import { processStep, type StepContext } from "./jobs/worker.js";
 import type { Evaluation } from "./risk/evaluate.js";
 import { AuditLog } from "./ops/audit.js";
@@ -67,6 +69,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   exchange!: ExchangeState;
   /** RPC calls the steps of this process made (and may make): see jobs/rpc-budget.ts. */
   budget!: RpcBudget;
+  private stepRpc: StepRpc | undefined;
   private redis!: Redis;
   private workers: Worker<StepJob, StepResult>[] = [];
   private audit!: AuditLog;
@@ -135,12 +138,13 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
 
     const budget = new RpcBudget(c.rpcRateLimitPerSecond);
     this.budget = budget;
+    this.stepRpc = new StepRpc(c.rpcUrl);
     const stepCtx: StepContext = {
-      connection: this.connection,
+      rpc: this.stepRpc,
       programId,
       budget,
       exchange: this.exchange,
-      submitter: new Submitter(this.connection, operator, c, budget),
+      submitter: new Submitter(this.connection, this.stepRpc, new Signer(operator), c, budget),
       operator: operator.publicKey,
       liquidatorToken,
       marginCallBandPpm: c.marginCallBandPpm,
@@ -311,6 +315,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
         socket.close();
       }
       await this.redis?.quit().catch(() => this.redis.disconnect());
+      this.stepRpc?.close();
       this.log.info("stopped", { reason });
     })();
     return this.stopping;

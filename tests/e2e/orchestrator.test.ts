@@ -2,6 +2,7 @@
 // only unhealthy accounts are touched; a killed orchestrator's successor finishes the work without
 // sending any step twice; two orchestrators sharing a Redis never send a step twice.
 import { afterEach, describe, expect, it } from "vitest";
+import { connectionReader } from "../../orchestrator/src/chain/rpc.js";
 import { readSnapshot } from "../../orchestrator/src/chain/snapshot.js";
 import { killOrchestrator, type Orchestrator } from "../../orchestrator/src/orchestrator.js";
 import { evaluate } from "../../orchestrator/src/risk/evaluate.js";
@@ -20,7 +21,7 @@ async function chainVerdicts(world: Harness["world"]) {
   const markets = new Map(world.markets.map((m) => [m.address.toBase58(), m.oracle.toBase58()]));
   const out = [];
   for (const t of world.traders) {
-    const snap = await readSnapshot(world.connection, t.account.toBase58(), markets);
+    const snap = await readSnapshot(connectionReader(world.connection), t.account.toBase58(), markets);
     const ev = evaluate(snap.account, snap.markets, snap.prices, { currentSlot: snap.slot, nowS: Math.floor(Date.now() / 1000), maxAccountAgeSlots: 0, maxOracleAgeSlots: 0 }, 0n);
     out.push({ account: snap.account, ev });
   }

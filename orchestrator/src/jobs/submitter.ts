@@ -6,15 +6,15 @@
 import {
   ComputeBudgetProgram,
   Connection,
-  Keypair,
   PublicKey,
   TransactionMessage,
   VersionedTransaction,
   type TransactionInstruction,
 } from "@solana/web3.js";
-import bs58 from "bs58";
+import type { StepRpc } from "../chain/rpc.js";
 import { percentile } from "../ops/stats.js";
 import type { RpcBudget } from "./rpc-budget.js";
+import type { Signer } from "./signer.js";
 
 export interface SubmitOptions {
   computeUnitMarginPercent: number;
@@ -95,12 +95,14 @@ export class Submitter {
   private latest: { value: { blockhash: string; lastValidBlockHeight: number }; atMs: number } | null = null;
   private fetchingBlockhash: Promise<{ blockhash: string; lastValidBlockHeight: number }> | null = null;
   private readonly fees = new Memo<{ fee: number; atMs: number }>(1_000);
+  private readonly fetchingFees = new Map<string, Promise<number>>();
   private readonly units = new Memo<number>(1_000);
-  private readonly lastMessage = new Memo<string>(100_000);
+  private readonly lastMessage = new Memo<Buffer>(100_000);
 
   constructor(
     private readonly connection: Connection,
-    private readonly payer: Keypair,
+    private readonly rpc: StepRpc,
+    private readonly signer: Signer,
     private readonly opts: SubmitOptions,
     private readonly budget: RpcBudget,
   ) {}
@@ -121,29 +123,40 @@ export class Submitter {
     return this.fetchingBlockhash;
   }
 
+  /** Recent fees on the accounts the step locks, fetched once per set of accounts however many steps ask. */
   private async priorityFee(writable: PublicKey[]): Promise<number> {
     const key = writable.map((k) => k.toBase58()).sort().join(",");
     const cached = this.fees.get(key);
     if (cached && Date.now() - cached.atMs < this.opts.priorityFeeMaxAgeMs) return cached.fee;
-    await this.budget.take();
-    const fees = await this.connection.getRecentPrioritizationFees({ lockedWritableAccounts: writable });
-    const recent = percentile(fees.map((f) => f.prioritizationFee), this.opts.priorityFeePercentile);
-    // No recent fees: nothing to outbid.
-    const fee = Math.min(this.opts.priorityFeeCapMicroLamports, Number.isNaN(recent) ? 0 : recent);
-    this.fees.set(key, { fee, atMs: Date.now() });
-    return fee;
+    let fetching = this.fetchingFees.get(key);
+    if (!fetching) {
+      fetching = (async () => {
+        try {
+          await this.budget.take();
+          const fees = await this.connection.getRecentPrioritizationFees({ lockedWritableAccounts: writable });
+          const recent = percentile(fees.map((f) => f.prioritizationFee), this.opts.priorityFeePercentile);
+          // No recent fees: nothing to outbid.
+          const fee = Math.min(this.opts.priorityFeeCapMicroLamports, Number.isNaN(recent) ? 0 : recent);
+          this.fees.set(key, { fee, atMs: Date.now() });
+          return fee;
+        } finally {
+          this.fetchingFees.delete(key);
+        }
+      })();
+      this.fetchingFees.set(key, fetching);
+    }
+    return fetching;
   }
 
-  private build(ixs: TransactionInstruction[], blockhash: string): VersionedTransaction {
-    const message = new TransactionMessage({ payerKey: this.payer.publicKey, recentBlockhash: blockhash, instructions: ixs }).compileToV0Message();
-    return new VersionedTransaction(message);
+  private message(ixs: TransactionInstruction[], blockhash: string) {
+    return new TransactionMessage({ payerKey: this.signer.publicKey, recentBlockhash: blockhash, instructions: ixs }).compileToV0Message();
   }
 
   /** Compute units for the step: from a simulation (which also answers program errors before anything is sent) or the figure its shape already earned. */
   private async computeUnits(ix: TransactionInstruction, step: Step, blockhash: string): Promise<number> {
     const known = this.units.get(step.shape);
     if (known !== undefined && !this.opts.simulateEveryStep) return known;
-    const probe = this.build([ComputeBudgetProgram.setComputeUnitLimit({ units: this.opts.computeUnitCeiling }), ix], blockhash);
+    const probe = new VersionedTransaction(this.message([ComputeBudgetProgram.setComputeUnitLimit({ units: this.opts.computeUnitCeiling }), ix], blockhash));
     await this.budget.take();
     const sim = await this.connection.simulateTransaction(probe, { sigVerify: false, commitment: "confirmed" });
     if (sim.value.err) {
@@ -167,17 +180,16 @@ export class Submitter {
     const sized = await this.computeUnits(ix, step, latest.blockhash);
     let units = Math.min(this.opts.computeUnitCeiling, sized + tagOffset(step.tag));
     for (;;) {
-      const tx = this.build([ComputeBudgetProgram.setComputeUnitLimit({ units }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: fee }), ix], latest.blockhash);
-      const message = Buffer.from(tx.message.serialize()).toString("base64");
-      if (this.lastMessage.get(step.account) === message) {
+      const message = Buffer.from(this.message([ComputeBudgetProgram.setComputeUnitLimit({ units }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: fee }), ix], latest.blockhash).serialize());
+      if (this.lastMessage.get(step.account)?.equals(message)) {
         units = units > this.opts.computeUnitFloor ? units - 1 : units + 1;
         continue;
       }
       this.lastMessage.set(step.account, message);
-      tx.sign([this.payer]);
+      const tx = this.signer.transaction(message);
       return {
-        signature: bs58.encode(tx.signatures[0]),
-        raw: Buffer.from(tx.serialize()).toString("base64"),
+        signature: tx.signature,
+        raw: tx.raw.toString("base64"),
         blockhash: latest.blockhash,
         lastValidBlockHeight: latest.lastValidBlockHeight,
         computeUnitLimit: units,
@@ -197,7 +209,7 @@ export class Submitter {
     const confirmation = this.confirm(p, raw);
     try {
       await this.budget.take();
-      await this.connection.sendRawTransaction(raw, { skipPreflight: true, maxRetries: 3 });
+      await this.rpc.sendTransaction(raw, 3);
     } catch (e) {
       confirmation.cancel();
       throw e;
@@ -241,7 +253,7 @@ export class Submitter {
         if (++polls % 5 === 0) {
           await this.budget.take(2);
           if ((await this.connection.getBlockHeight("confirmed")) > p.lastValidBlockHeight) return finish(false, () => reject(new Error(`transaction ${signature} expired unconfirmed`)));
-          await this.connection.sendRawTransaction(raw, { skipPreflight: true, maxRetries: 0 }).catch(() => {});
+          await this.rpc.sendTransaction(raw, 0).catch(() => {});
         }
       } catch {
         // The RPC hiccuped: keep trying until the deadline.

@@ -3,9 +3,10 @@
 // can change it), then sign, send and confirm. The account after the step reaches the actor through
 // the feed's notification, not through another read.
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
-import { Connection, PublicKey } from "@solana/web3.js";
+import type { PublicKey } from "@solana/web3.js";
 import type { ExchangeState } from "../chain/accounts.js";
 import { liquidateInstruction, resolveInstruction } from "../chain/instructions.js";
+import type { AccountReader } from "../chain/rpc.js";
 import { readSnapshot, type Snapshot } from "../chain/snapshot.js";
 import { executionPrice } from "../math/oracle_price.js";
 import { evaluate, isEmptyAndNegative, stepKey, type Evaluation } from "../risk/evaluate.js";
@@ -23,7 +24,7 @@ const IMMEDIATE_RETRIES = 3;
 const NAMES: Record<number, string> = { 6021: "no position", 6022: "account healthy", 6023: "already being liquidated", 6024: "account in liquidation", 6025: "not bankrupt" };
 
 export interface StepContext {
-  connection: Connection;
+  rpc: AccountReader;
   programId: PublicKey;
   budget: RpcBudget;
   exchange: ExchangeState;
@@ -143,7 +144,7 @@ async function forget(job: Job<StepJob, StepResult>): Promise<void> {
 
 async function attemptStep(ctx: StepContext, job: Job<StepJob, StepResult>, token?: string): Promise<StepResult> {
   await ctx.budget.take();
-  const snap = await readSnapshot(ctx.connection, job.data.account, ctx.knownMarkets());
+  const snap = await readSnapshot(ctx.rpc, job.data.account, ctx.knownMarkets());
   const ev = evaluate(snap.account, snap.markets, snap.prices, { currentSlot: snap.slot, nowS: Math.floor(Date.now() / 1000), maxAccountAgeSlots: 0, maxOracleAgeSlots: 0 }, ctx.marginCallBandPpm);
   if (snap.oracleErrors.size > 0 && !ev.waitReason) ev.waitReason = [...snap.oracleErrors.values()].join("; ");
   judge(job.data, snap, ev);
