@@ -24,3 +24,32 @@ describe("step signer", () => {
     }
   });
 });
+
+describe("step message", () => {
+  it("serializes a step's instructions exactly as web3.js compileToV0Message does", async () => {
+    const { ComputeBudgetProgram } = await import("@solana/web3.js");
+    const { compileV0Message } = await import("../../orchestrator/src/jobs/message.js");
+    const { liquidateInstruction } = await import("../../orchestrator/src/chain/instructions.js");
+    const k = () => Keypair.generate().publicKey.toBase58();
+    for (let i = 0; i < 20; i++) {
+      const payer = Keypair.generate().publicKey;
+      const markets = new Map(Array.from({ length: 1 + (i % 3) }, () => ({ address: k(), oracle: k() })).map((m) => [m.address, m as never]));
+      const [first] = [...markets.values()] as { address: string; oracle: string }[];
+      const account = { address: k(), positions: [...markets.keys()].map((market) => ({ market, base: 1n, quoteEntry: 0n })) };
+      const ix = liquidateInstruction(
+        Keypair.generate().publicKey,
+        // The payer liquidates: its key appears again, as a signer.
+        { authority: payer, token: Keypair.generate().publicKey },
+        { address: k(), quoteVault: k(), insuranceVault: k() } as never,
+        account as never,
+        first as never,
+        markets,
+        BigInt(1_000_000 + i),
+      );
+      const ixs = [ComputeBudgetProgram.setComputeUnitLimit({ units: 200_000 + i }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: i }), ix];
+      const blockhash = bs58.encode(Keypair.generate().publicKey.toBytes());
+      const theirs = new TransactionMessage({ payerKey: payer, recentBlockhash: blockhash, instructions: ixs }).compileToV0Message().serialize();
+      expect(compileV0Message(payer, blockhash, ixs).toString("hex")).toBe(Buffer.from(theirs).toString("hex"));
+    }
+  });
+});

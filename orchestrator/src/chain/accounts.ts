@@ -1,4 +1,6 @@
 // Decoding the program's accounts into the risk engine's plain structs (risk/types.ts).
+// Markets and the exchange go through Anchor's coder; margin accounts, decoded on every
+// notification, are read at fixed offsets.
 import { Program, type BorshAccountsCoder } from "@coral-xyz/anchor";
 import { PublicKey } from "@solana/web3.js";
 import type BN from "bn.js";
@@ -19,6 +21,10 @@ export const EXCHANGE_OFFSET = { marginAccount: 8 + 32, market: 8 } as const;
 
 export class DecodeError extends Error {}
 
+const MARGIN_ACCOUNT_DISCRIMINATOR = discriminator("marginAccount");
+
+export const accountsCoder = coder;
+
 function decode(name: "marginAccount" | "market", data: Buffer, address: string) {
   const disc = discriminator(name);
   if (data.length < disc.length || !data.subarray(0, disc.length).equals(disc)) {
@@ -27,20 +33,47 @@ function decode(name: "marginAccount" | "market", data: Buffer, address: string)
   return coder.decode(IDL_NAME[name], data);
 }
 
+/**
+ * base58 of the 32-byte keys inside accounts: the same market, exchange and owner keys recur in
+ * every notification and read, and base58 is the costliest part of decoding them.
+ */
+const base58s = new Map<string, string>();
+function base58At(data: Buffer, offset: number): string {
+  const hex = data.toString("hex", offset, offset + 32);
+  let b58 = base58s.get(hex);
+  if (b58 === undefined) {
+    if (base58s.size >= 200_000) base58s.clear();
+    base58s.set(hex, (b58 = new PublicKey(data.subarray(offset, offset + 32)).toBase58()));
+  }
+  return b58;
+}
+
+// MarginAccount (state/margin_account.rs, zero-copy #[repr(C)], layout version 1): after the
+// 8-byte discriminator, owner, exchange, collateral i64, last_active_slot u64, liquidation_id u64,
+// 8 positions of { market, base i64, quote_entry i64 }, version, bump, status. Read at fixed
+// offsets: it is decoded on every notification; a test pins this to Anchor's decoding.
+const MA = { owner: 8, exchange: 40, collateral: 72, lastActiveSlot: 80, liquidationId: 88, positions: 96, positionSize: 48, maxPositions: 8, status: 482 } as const;
+
 export function decodeMarginAccount(address: string, data: Buffer, slot: number): AccountState {
-  const a = decode("marginAccount", data, address);
-  if (a.status > ChainStatus.Bankrupt) throw new DecodeError(`${address}: unknown status ${a.status}`);
+  if (data.length < MARGIN_ACCOUNT_SIZE || !data.subarray(0, 8).equals(MARGIN_ACCOUNT_DISCRIMINATOR)) throw new DecodeError(`${address} is not a marginAccount account`);
+  const status = data[MA.status];
+  if (status > ChainStatus.Bankrupt) throw new DecodeError(`${address}: unknown status ${status}`);
+  const positions: AccountState["positions"] = [];
+  for (let i = 0; i < MA.maxPositions; i++) {
+    const at = MA.positions + i * MA.positionSize;
+    const base = data.readBigInt64LE(at + 32);
+    const quoteEntry = data.readBigInt64LE(at + 40);
+    if (base !== 0n || quoteEntry !== 0n) positions.push({ market: base58At(data, at), base, quoteEntry });
+  }
   return {
     address,
-    owner: (a.owner as PublicKey).toBase58(),
-    exchange: (a.exchange as PublicKey).toBase58(),
-    collateral: big(a.collateral),
-    lastActiveSlot: big(a.lastActiveSlot),
-    liquidationId: big(a.liquidationId),
-    status: a.status as ChainStatus,
-    positions: (a.positions as { market: PublicKey; base: BN; quoteEntry: BN }[])
-      .filter((p) => !p.base.isZero() || !p.quoteEntry.isZero())
-      .map((p) => ({ market: p.market.toBase58(), base: big(p.base), quoteEntry: big(p.quoteEntry) })),
+    owner: base58At(data, MA.owner),
+    exchange: base58At(data, MA.exchange),
+    collateral: data.readBigInt64LE(MA.collateral),
+    lastActiveSlot: data.readBigUInt64LE(MA.lastActiveSlot),
+    liquidationId: data.readBigUInt64LE(MA.liquidationId),
+    status: status as ChainStatus,
+    positions,
     slot,
   };
 }

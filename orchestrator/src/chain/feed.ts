@@ -41,6 +41,7 @@ export class ChainFeed extends EventEmitter<Listener> {
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   private resyncing: Promise<void> | null = null;
+  private readonly exchangeAddress: string;
 
   constructor(
     readonly connection: Connection,
@@ -50,6 +51,7 @@ export class ChainFeed extends EventEmitter<Listener> {
     private readonly hooks: FeedHooks = {},
   ) {
     super();
+    this.exchangeAddress = exchange.toBase58();
   }
 
   private filters(kind: "marginAccount" | "market", size: number): GetProgramAccountsFilter[] {
@@ -143,14 +145,14 @@ export class ChainFeed extends EventEmitter<Listener> {
         const prev = this.accounts.get(key);
         if (prev && prev.slot > slot) return;
         const a = decodeMarginAccount(key, info.data, slot);
-        if (a.exchange !== this.exchange.toBase58()) return;
+        if (a.exchange !== this.exchangeAddress) return;
         this.accounts.set(key, a);
         this.emit("account", a);
       } else if (info.data.length === MARKET_SIZE) {
         const prev = this.markets.get(key);
         if (prev && prev.slot > slot) return;
         const m = decodeMarket(key, info.data, slot);
-        if (m.exchange !== this.exchange.toBase58()) return;
+        if (m.exchange !== this.exchangeAddress) return;
         const isNew = !prev || prev.oracle !== m.oracle;
         this.markets.set(key, m);
         this.emit("market", m);

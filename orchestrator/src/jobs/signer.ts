@@ -23,6 +23,11 @@ export class Signer {
    * A transaction with this key as its only signer, as wire bytes: the signature count, the
    * signature, the message (what VersionedTransaction.serialize writes), serialized once.
    */
+  /** The same wire layout with a zero signature, for simulation without signature checks. */
+  unsigned(message: Uint8Array): Buffer {
+    return Buffer.concat([Buffer.from([1]), Buffer.alloc(64), message]);
+  }
+
   transaction(message: VersionedMessage | Uint8Array): { signature: string; raw: Buffer; message: Buffer } {
     const bytes = Buffer.from(message instanceof Uint8Array ? message : message.serialize());
     if (bytes.length === 0) throw new Error("empty message");

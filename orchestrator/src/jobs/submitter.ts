@@ -7,13 +7,13 @@ import {
   ComputeBudgetProgram,
   Connection,
   PublicKey,
-  TransactionMessage,
   VersionedTransaction,
   type TransactionInstruction,
 } from "@solana/web3.js";
 import type { StepRpc } from "../chain/rpc.js";
 import { percentile } from "../ops/stats.js";
 import type { RpcBudget } from "./rpc-budget.js";
+import { compileV0Message } from "./message.js";
 import type { Signer } from "./signer.js";
 
 export interface SubmitOptions {
@@ -148,15 +148,12 @@ export class Submitter {
     return fetching;
   }
 
-  private message(ixs: TransactionInstruction[], blockhash: string) {
-    return new TransactionMessage({ payerKey: this.signer.publicKey, recentBlockhash: blockhash, instructions: ixs }).compileToV0Message();
-  }
 
   /** Compute units for the step: from a simulation (which also answers program errors before anything is sent) or the figure its shape already earned. */
   private async computeUnits(ix: TransactionInstruction, step: Step, blockhash: string): Promise<number> {
     const known = this.units.get(step.shape);
     if (known !== undefined && !this.opts.simulateEveryStep) return known;
-    const probe = new VersionedTransaction(this.message([ComputeBudgetProgram.setComputeUnitLimit({ units: this.opts.computeUnitCeiling }), ix], blockhash));
+    const probe = VersionedTransaction.deserialize(this.signer.unsigned(compileV0Message(this.signer.publicKey, blockhash, [ComputeBudgetProgram.setComputeUnitLimit({ units: this.opts.computeUnitCeiling }), ix])));
     await this.budget.take();
     const sim = await this.connection.simulateTransaction(probe, { sigVerify: false, commitment: "confirmed" });
     if (sim.value.err) {
@@ -180,7 +177,7 @@ export class Submitter {
     const sized = await this.computeUnits(ix, step, latest.blockhash);
     let units = Math.min(this.opts.computeUnitCeiling, sized + tagOffset(step.tag));
     for (;;) {
-      const message = Buffer.from(this.message([ComputeBudgetProgram.setComputeUnitLimit({ units }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: fee }), ix], latest.blockhash).serialize());
+      const message = compileV0Message(this.signer.publicKey, latest.blockhash, [ComputeBudgetProgram.setComputeUnitLimit({ units }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: fee }), ix]);
       if (this.lastMessage.get(step.account)?.equals(message)) {
         units = units > this.opts.computeUnitFloor ? units - 1 : units + 1;
         continue;
