@@ -1,15 +1,19 @@
 // `npm run bench:localnet`: throughput of margin program calls (a deposit: native program + SPL Token
 // CPI) directly through the binding and through the JSON-RPC server, and sendTransaction → confirmed
-// latency. Baseline in the same run: a plain system transfer through the binding.
+// latency. Baseline in the same run: a plain system transfer through the binding. The concurrent
+// JSON-RPC row drives the server from a separate process (bench/clients.ts).
 //
 // Native execution meters no compute units, so no CU figure is printed.
 import * as anchor from "@coral-xyz/anchor";
 import BN from "bn.js";
 import { Keypair, PublicKey, SystemProgram, Transaction, type TransactionInstruction } from "@solana/web3.js";
+import { fork } from "node:child_process";
 import { createAccount, createMint, mintTo } from "@solana/spl-token";
 import { airdrop, pda, startEnv } from "../../tests/localnet/helpers.js";
+import type { ClientsJob, ClientsResult } from "./clients.js";
 
 const N = Number(process.env.BENCH_TXS ?? 2000);
+const CONCURRENCY = 32;
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 300);
 
 const env = await startEnv(400);
@@ -57,13 +61,29 @@ async function prepare<T>(n: number, make: (i: number) => T | Promise<T>): Promi
   return out;
 }
 
-function measure(label: string, wires: Buffer[], send: (w: Buffer) => void): number {
+function report(label: string, count: number, seconds: number): void {
+  console.log(`${label.padEnd(66)} ${(count / seconds).toFixed(0).padStart(7)} tx/s  (${count} tx in ${seconds.toFixed(2)} s)`);
+}
+
+function measure(label: string, wires: Buffer[], send: (w: Buffer) => void): void {
   const start = process.hrtime.bigint();
   for (const w of wires) send(w);
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const tps = wires.length / seconds;
-  console.log(`${label.padEnd(58)} ${tps.toFixed(0).padStart(7)} tx/s  (${wires.length} tx in ${seconds.toFixed(2)} s)`);
-  return tps;
+  report(label, wires.length, Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+/** Seconds the forked clients take to send every transaction. */
+function sendFromClients(wires: Buffer[]): Promise<number> {
+  const job: ClientsJob = {
+    rpcUrl: env.localnet!.rpcUrl,
+    concurrency: CONCURRENCY,
+    transactions: wires.map((w) => w.toString("base64")),
+  };
+  const child = fork(new URL("./clients.ts", import.meta.url));
+  return new Promise((resolve, reject) => {
+    child.once("message", (result: ClientsResult) => ("error" in result ? reject(new Error(result.error)) : resolve(result.seconds)));
+    child.once("exit", (code) => reject(new Error(`bench clients exited with code ${code}`)));
+    child.send(job);
+  });
 }
 
 ledger.stop(); // keep every prepared blockhash valid while measuring throughput
@@ -84,9 +104,11 @@ const viaRpc = await prepare(N, depositTx);
 {
   const start = process.hrtime.bigint();
   for (const w of viaRpc) await env.connection.sendRawTransaction(w, { skipPreflight: false });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  console.log(`${"margin deposit, JSON-RPC sendTransaction (sequential)".padEnd(58)} ${(N / seconds).toFixed(0).padStart(7)} tx/s  (${N} tx in ${seconds.toFixed(2)} s)`);
+  report("margin deposit, JSON-RPC sendTransaction (sequential)", N, Number(process.hrtime.bigint() - start) / 1e9);
 }
+
+const concurrent = await prepare(N, depositTx);
+report(`margin deposit, JSON-RPC sendTransaction, ${CONCURRENCY} concurrent clients`, N, await sendFromClients(concurrent));
 
 ledger.start();
 const ms: number[] = [];

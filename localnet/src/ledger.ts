@@ -62,9 +62,17 @@ export class Ledger extends EventEmitter {
   readonly faucet = Keypair.generate();
   slot = 0;
   blockHeight = 0;
+  /** Transactions executed into the history (failed ones sent with skipPreflight included). */
+  transactionCount = 0;
+  /** JSON-RPC requests served per method, for `localnet_stats`. */
+  readonly rpcRequests = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private readonly blockhashes = new Map<string, number>();
   private readonly transactions = new Map<string, TxRecord>();
+  /** Signatures queued on the runtime and not yet recorded. */
+  private readonly pending = new Set<string>();
+  /** Settles once every queued transaction is recorded: outcomes are recorded in queue order. */
+  private recorded: Promise<unknown> = Promise.resolve();
   /** Per slot: the priority fees (micro-lamports per CU) paid, with the writable accounts locked. */
   private readonly feesBySlot = new Map<number, { fee: number; writable: string[] }[]>();
 
@@ -146,7 +154,7 @@ export class Ledger extends EventEmitter {
   }
 
   /** Sends lamports from the faucet in a real, recorded transfer. */
-  requestAirdrop(to: PublicKey, lamports: number): SendOutcome {
+  requestAirdrop(to: PublicKey, lamports: number): Promise<SendOutcome> {
     const tx = new Transaction({ ...this.latestBlockhash(), feePayer: this.faucet.publicKey }).add(
       SystemProgram.transfer({ fromPubkey: this.faucet.publicKey, toPubkey: to, lamports }),
     );
@@ -156,38 +164,59 @@ export class Ledger extends EventEmitter {
 
   /**
    * Executes a wire transaction. With preflight, a failing transaction is rejected and nothing is
-   * recorded; without it, the failure lands in the history like on a validator.
+   * recorded; without it, the failure lands in the history like on a validator. The transaction
+   * executes on the runtime's thread meanwhile, in the order of the calls.
    */
-  sendTransaction(wire: Buffer, opts: { skipPreflight: boolean }): SendOutcome {
-    const tx = VersionedTransaction.deserialize(wire);
+  async sendTransaction(
+    wire: Buffer,
+    opts: { skipPreflight: boolean },
+    tx: VersionedTransaction = VersionedTransaction.deserialize(wire),
+  ): Promise<SendOutcome> {
     const signature = bs58.encode(tx.signatures[0]);
-    if (this.transactions.has(signature)) {
+    if (this.transactions.has(signature) || this.pending.has(signature)) {
       return { kind: "rejected", err: "AlreadyProcessed", errMessage: "This transaction has already been processed", logs: [] };
     }
     if (!this.isBlockhashValid(tx.message.recentBlockhash)) {
       return { kind: "rejected", err: "BlockhashNotFound", errMessage: "Blockhash not found", logs: [] };
     }
-    const accountKeys = tx.message.staticAccountKeys.map((k) => k.toBase58());
-    const preBalances = accountKeys.map((k) => Number(this.runtime.getAccount(k)?.lamports ?? 0n));
-    const outcome = this.runtime.sendTransaction(wire);
+    const slot = this.slot;
+    const blockTime = nowSeconds();
+    const executed = this.runtime.sendTransactionAsync(wire);
+    this.pending.add(signature);
+    const done = Promise.all([executed, this.recorded])
+      .then(([outcome]) => this.record(wire, tx, signature, slot, blockTime, outcome, opts))
+      .finally(() => this.pending.delete(signature));
+    this.recorded = done.catch(() => undefined);
+    return done;
+  }
+
+  private record(
+    wire: Buffer,
+    tx: VersionedTransaction,
+    signature: string,
+    slot: number,
+    blockTime: number,
+    outcome: TxOutcome,
+    opts: { skipPreflight: boolean },
+  ): SendOutcome {
     const err = outcome.errJson ? JSON.parse(outcome.errJson) : null;
     if (err !== null && !opts.skipPreflight) {
       return { kind: "rejected", err, errMessage: outcome.errMessage ?? String(err), logs: outcome.logs };
     }
-    const postBalances = accountKeys.map((k) => Number(this.runtime.getAccount(k)?.lamports ?? 0n));
     const record: TxRecord = {
       signature,
-      slot: this.slot,
-      blockTime: nowSeconds(),
+      slot,
+      blockTime,
       wire,
       err,
       errMessage: outcome.errMessage ?? null,
       logs: outcome.logs,
       fee: transactionFee(tx),
-      preBalances,
-      postBalances,
-      accountKeys,
+      preBalances: outcome.preBalances,
+      postBalances: outcome.postBalances,
+      accountKeys: outcome.accountKeys,
     };
+    this.transactionCount += 1;
     this.remember(record, tx);
     this.emitChanges(outcome.accounts.map((a) => ({ pubkey: a.pubkey, account: a.account.lamports > 0n ? a.account : null })));
     this.emit("transaction", record);
@@ -230,9 +259,7 @@ export class Ledger extends EventEmitter {
     if (this.transactions.size > HISTORY_LIMIT) {
       this.transactions.delete(this.transactions.keys().next().value!);
     }
-    const writable = tx.message.staticAccountKeys
-      .filter((_, i) => tx.message.isAccountWritable(i))
-      .map((k) => k.toBase58());
+    const writable = record.accountKeys.filter((_, i) => tx.message.isAccountWritable(i));
     const slotFees = this.feesBySlot.get(record.slot) ?? [];
     slotFees.push({ fee: computeUnitPrice(tx), writable });
     this.feesBySlot.set(record.slot, slotFees);
@@ -245,13 +272,13 @@ export class Ledger extends EventEmitter {
   }
 }
 
-const COMPUTE_BUDGET = ComputeBudgetProgram.programId.toBase58();
+const COMPUTE_BUDGET = ComputeBudgetProgram.programId;
 
 /** Micro-lamports per compute unit requested by a SetComputeUnitPrice instruction, else 0. */
 export function computeUnitPrice(tx: VersionedTransaction): number {
   const keys = tx.message.staticAccountKeys;
   for (const ix of tx.message.compiledInstructions) {
-    if (keys[ix.programIdIndex]?.toBase58() !== COMPUTE_BUDGET) continue;
+    if (!keys[ix.programIdIndex]?.equals(COMPUTE_BUDGET)) continue;
     const data = Buffer.from(ix.data);
     if (data[0] === 3 && data.length >= 9) return Number(data.readBigUInt64LE(1));
   }
@@ -261,7 +288,7 @@ export function computeUnitPrice(tx: VersionedTransaction): number {
 function computeUnitLimit(tx: VersionedTransaction): number | undefined {
   const keys = tx.message.staticAccountKeys;
   for (const ix of tx.message.compiledInstructions) {
-    if (keys[ix.programIdIndex]?.toBase58() !== COMPUTE_BUDGET) continue;
+    if (!keys[ix.programIdIndex]?.equals(COMPUTE_BUDGET)) continue;
     const data = Buffer.from(ix.data);
     if (data[0] === 2 && data.length >= 5) return data.readUInt32LE(1);
   }

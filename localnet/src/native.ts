@@ -24,6 +24,10 @@ export interface TxOutcome {
   errMessage?: string | null;
   logs: string[];
   accounts: KeyedNativeAccount[];
+  /** A send's static account keys and their lamports before and after it; empty for simulations. */
+  accountKeys: string[];
+  preBalances: number[];
+  postBalances: number[];
 }
 
 export interface NativeRuntime {
@@ -37,6 +41,8 @@ export interface NativeRuntime {
   setAccount(address: string, account: NativeAccount): void;
   programAccounts(owner: string): KeyedNativeAccount[];
   sendTransaction(wire: Buffer): TxOutcome;
+  /** Queues the transaction at once (it runs after every earlier call) and resolves when it has run. */
+  sendTransactionAsync(wire: Buffer): Promise<TxOutcome>;
   simulateTransaction(wire: Buffer, sigVerify: boolean): TxOutcome;
 }
 

@@ -133,7 +133,13 @@ export class PubSub {
   }
 
   private notify(client: Client, id: number, kind: Subscription["kind"], result: unknown): void {
-    this.send(client, { jsonrpc: "2.0", method: NOTIFICATION[kind], params: { result, subscription: id } });
+    this.notifyJson(client, id, kind, JSON.stringify(result));
+  }
+
+  /** `resultJson` is shared by every subscriber it goes to: encoded once, not once per subscriber. */
+  private notifyJson(client: Client, id: number, kind: Subscription["kind"], resultJson: string): void {
+    if (client.socket.readyState !== client.socket.OPEN) return;
+    client.socket.send(`{"jsonrpc":"2.0","method":"${NOTIFICATION[kind]}","params":{"result":${resultJson},"subscription":${id}}}`);
   }
 
   private notifySignature(client: Client, id: number, record: TxRecord): void {
@@ -143,45 +149,56 @@ export class PubSub {
 
   private onAccount(change: AccountChange): void {
     const context = { slot: change.slot };
+    const results = new Map<string, string>();
+    const encoded = (key: string, make: () => unknown) => {
+      let json = results.get(key);
+      if (json === undefined) results.set(key, (json = JSON.stringify(make())));
+      return json;
+    };
+    const account = change.account;
     for (const client of this.clients) {
       for (const [id, sub] of client.subscriptions) {
         if (sub.kind === "account" && sub.pubkey === change.pubkey) {
-          const value = change.account
-            ? encodeAccount(change.account, sub.encoding)
-            : { data: sub.encoding === "binary" ? "" : ["", sub.encoding], executable: false, lamports: 0, owner: "11111111111111111111111111111111", rentEpoch: 0, space: 0 };
-          this.notify(client, id, "account", { context, value });
-        } else if (
-          sub.kind === "program" &&
-          change.account &&
-          change.account.owner === sub.owner &&
-          sub.filters.every((f) => f(change.account!.data))
-        ) {
-          this.notify(client, id, "program", {
+          const json = encoded(`account:${sub.encoding}`, () => ({
             context,
-            value: { pubkey: change.pubkey, account: encodeAccount(change.account, sub.encoding) },
-          });
+            value: account
+              ? encodeAccount(account, sub.encoding)
+              : { data: sub.encoding === "binary" ? "" : ["", sub.encoding], executable: false, lamports: 0, owner: "11111111111111111111111111111111", rentEpoch: 0, space: 0 },
+          }));
+          this.notifyJson(client, id, "account", json);
+        } else if (sub.kind === "program" && account && account.owner === sub.owner && sub.filters.every((f) => f(account.data))) {
+          const json = encoded(`program:${sub.encoding}`, () => ({
+            context,
+            value: { pubkey: change.pubkey, account: encodeAccount(account, sub.encoding) },
+          }));
+          this.notifyJson(client, id, "program", json);
         }
       }
     }
   }
 
   private onSlot(slot: number): void {
+    let json: string | undefined;
     for (const client of this.clients) {
       for (const [id, sub] of client.subscriptions) {
-        if (sub.kind === "slot") this.notify(client, id, "slot", { parent: slot - 1, root: Math.max(0, slot - 32), slot });
+        if (sub.kind !== "slot") continue;
+        json ??= JSON.stringify({ parent: slot - 1, root: Math.max(0, slot - 32), slot });
+        this.notifyJson(client, id, "slot", json);
       }
     }
   }
 
   private onTransaction(record: TxRecord): void {
+    let logs: string | undefined;
     for (const client of this.clients) {
       for (const [id, sub] of client.subscriptions) {
         if (sub.kind === "signature" && sub.signature === record.signature) this.notifySignature(client, id, record);
         else if (sub.kind === "logs" && (sub.mentions === null || record.accountKeys.includes(sub.mentions))) {
-          this.notify(client, id, "logs", {
+          logs ??= JSON.stringify({
             context: { slot: record.slot },
             value: { signature: record.signature, err: record.err, logs: record.logs },
           });
+          this.notifyJson(client, id, "logs", logs);
         }
       }
     }

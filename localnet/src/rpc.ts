@@ -17,7 +17,7 @@ import { LAMPORTS_PER_SIGNATURE, type Ledger, type TxRecord } from "./ledger.js"
 import type { NativeAccount } from "./native.js";
 
 type Params = unknown[];
-type Handler = (params: Params, ledger: Ledger) => unknown;
+type Handler = (params: Params, ledger: Ledger) => unknown | Promise<unknown>;
 
 /** Methods beyond the standard set, for tests and the demo, all under this prefix. */
 export const LOCALNET_PREFIX = "localnet_";
@@ -219,19 +219,18 @@ const methods: Record<string, Handler> = {
     if (keys.length > 128) throw invalidParams("Too many inputs provided; max 128");
     return l.recentPrioritizationFees(keys.map((k) => parsePubkey(k)));
   },
-  requestAirdrop: (p, l) => {
+  requestAirdrop: async (p, l) => {
     const to = new PublicKey(parsePubkey(p[0]));
     const lamports = nonNegativeInteger(p[1], "lamports");
     if (lamports === 0) throw invalidParams("Invalid param: lamports must be positive");
-    const outcome = l.requestAirdrop(to, lamports);
+    const outcome = await l.requestAirdrop(to, lamports);
     if (outcome.kind === "rejected") throw new RpcError(INTERNAL_ERROR, `airdrop failed: ${outcome.errMessage}`);
     return outcome.record.signature;
   },
-  sendTransaction: (p, l) => {
+  sendTransaction: async (p, l) => {
     const cfg = config(p, 1);
     const wire = decodeWire(p[0], cfg.encoding);
-    parseTransaction(wire);
-    const outcome = l.sendTransaction(wire, { skipPreflight: cfg.skipPreflight === true });
+    const outcome = await l.sendTransaction(wire, { skipPreflight: cfg.skipPreflight === true }, parseTransaction(wire));
     if (outcome.kind === "rejected") {
       if (outcome.errMessage.includes("signature")) {
         throw new RpcError(TRANSACTION_SIGNATURE_VERIFICATION_FAILURE, "Transaction signature verification failure");
@@ -304,6 +303,7 @@ const methods: Record<string, Handler> = {
     l.advanceSlots(count);
     return l.slot;
   },
+  [`${LOCALNET_PREFIX}stats`]: (_p, l) => ({ requests: Object.fromEntries(l.rpcRequests), transactions: l.transactionCount }),
 };
 
 export const RPC_METHODS = Object.keys(methods);
@@ -315,7 +315,7 @@ interface Request {
   params?: unknown;
 }
 
-function respondOne(request: Request, ledger: Ledger): object {
+async function respondOne(request: Request, ledger: Ledger): Promise<object> {
   const id = request && (typeof request.id === "number" || typeof request.id === "string") ? request.id : null;
   try {
     if (!request || typeof request !== "object" || request.jsonrpc !== "2.0" || typeof request.method !== "string") {
@@ -323,9 +323,10 @@ function respondOne(request: Request, ledger: Ledger): object {
     }
     const handler = Object.hasOwn(methods, request.method) ? methods[request.method] : undefined;
     if (!handler) throw new RpcError(METHOD_NOT_FOUND, "Method not found");
+    ledger.rpcRequests.set(request.method, (ledger.rpcRequests.get(request.method) ?? 0) + 1);
     const params = request.params === undefined ? [] : request.params;
     if (!Array.isArray(params)) throw new RpcError(INVALID_PARAMS, "Invalid params: expected an array");
-    return { jsonrpc: "2.0", result: handler(params, ledger), id };
+    return { jsonrpc: "2.0", result: await handler(params, ledger), id };
   } catch (e) {
     if (e instanceof RpcError) {
       return { jsonrpc: "2.0", error: { code: e.code, message: e.message, ...(e.data === undefined ? {} : { data: e.data }) }, id };
@@ -334,8 +335,8 @@ function respondOne(request: Request, ledger: Ledger): object {
   }
 }
 
-/** Answers one HTTP body: a request or a batch. Never throws. */
-export function handleRpcBody(body: string, ledger: Ledger): string {
+/** Answers one HTTP body: a request or a batch (its requests start in order). Never rejects. */
+export async function handleRpcBody(body: string, ledger: Ledger): Promise<string> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -344,7 +345,7 @@ export function handleRpcBody(body: string, ledger: Ledger): string {
   }
   if (Array.isArray(parsed)) {
     if (parsed.length === 0) return JSON.stringify({ jsonrpc: "2.0", error: { code: INVALID_REQUEST, message: "Invalid request" }, id: null });
-    return JSON.stringify(parsed.map((r) => respondOne(r as Request, ledger)));
+    return JSON.stringify(await Promise.all(parsed.map((r) => respondOne(r as Request, ledger))));
   }
-  return JSON.stringify(respondOne(parsed as Request, ledger));
+  return JSON.stringify(await respondOne(parsed as Request, ledger));
 }

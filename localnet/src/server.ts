@@ -57,8 +57,9 @@ function rpcServer(ledger: Ledger): http.Server {
     });
     req.on("end", () => {
       if (res.writableEnded) return;
-      const body = handleRpcBody(Buffer.concat(chunks).toString("utf8"), ledger);
-      res.writeHead(200, { "content-type": "application/json" }).end(body);
+      void handleRpcBody(Buffer.concat(chunks).toString("utf8"), ledger).then((body) => {
+        res.writeHead(200, { "content-type": "application/json" }).end(body);
+      });
     });
     req.on("error", () => res.destroy());
   });

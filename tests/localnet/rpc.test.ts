@@ -145,3 +145,23 @@ describe("accounts and fees", () => {
     expect(await env.connection.getMinimumBalanceForRentExemption(0)).toBe(890880);
   });
 });
+
+describe("localnet_stats", () => {
+  it("counts requests per method, each element of a batch, and executed transactions", async () => {
+    const before = (await req("localnet_stats")).result;
+    await req("getSlot");
+    await rpc(env.localnet!.rpcUrl, [
+      { jsonrpc: "2.0", id: 1, method: "getSlot" },
+      { jsonrpc: "2.0", id: 2, method: "getHealth" },
+    ]);
+    expect((await req("requestAirdrop", [Keypair.generate().publicKey.toBase58(), 1_000_000])).error).toBeUndefined();
+    const after = (await req("localnet_stats")).result;
+    expect(Object.keys(after).sort()).toEqual(["requests", "transactions"]);
+    const delta = (method: string) => (after.requests[method] ?? 0) - (before.requests[method] ?? 0);
+    expect(delta("getSlot")).toBe(2);
+    expect(delta("getHealth")).toBe(1);
+    expect(delta("requestAirdrop")).toBe(1);
+    expect(delta("localnet_stats")).toBe(1);
+    expect(after.transactions - before.transactions).toBe(1);
+  });
+});

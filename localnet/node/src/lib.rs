@@ -7,9 +7,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::str::FromStr;
 use std::sync::mpsc;
 
-use localnet_runtime::{decode_transaction, error_json, Executed, Pubkey, Runtime};
-use napi::bindgen_prelude::{BigInt, Buffer};
-use napi::{Error, Result};
+use localnet_runtime::{decode_transaction, error_json, Executed, Pubkey, Runtime, VersionedTransaction};
+use napi::bindgen_prelude::{AsyncTask, BigInt, Buffer};
+use napi::{Env, Error, Result, Task};
 use napi_derive::napi;
 use solana_account::Account;
 
@@ -38,6 +38,11 @@ pub struct TxOutcome {
     pub logs: Vec<String>,
     /// Accounts the transaction changed (committed sends) or every account it names (simulations).
     pub accounts: Vec<KeyedAccount>,
+    /// The static account keys of a send (empty for simulations), and their lamports before and
+    /// after it, as numbers: the RPC reports balances as JSON numbers anyway.
+    pub account_keys: Vec<String>,
+    pub pre_balances: Vec<f64>,
+    pub post_balances: Vec<f64>,
 }
 
 fn to_js(account: Account) -> JsAccount {
@@ -68,13 +73,50 @@ fn u64_of(value: &BigInt, what: &str) -> Result<u64> {
     Ok(v)
 }
 
-fn outcome(exec: Executed) -> TxOutcome {
+fn outcome((exec, keys, pre_balances, post_balances): Sent) -> TxOutcome {
     TxOutcome {
         signature: exec.signature.to_string(),
         err_json: exec.result.as_ref().err().map(error_json),
         err_message: exec.result.as_ref().err().map(ToString::to_string),
         logs: exec.logs,
         accounts: keyed(exec.changed),
+        account_keys: keys.iter().map(ToString::to_string).collect(),
+        pre_balances,
+        post_balances,
+    }
+}
+
+fn balances(rt: &Runtime, keys: &[Pubkey]) -> Vec<f64> {
+    keys.iter().map(|k| rt.lamports(k) as f64).collect()
+}
+
+/// An execution with the transaction's static account keys and their balances before and after.
+type Sent = (Executed, Vec<Pubkey>, Vec<f64>, Vec<f64>);
+
+fn send_with_balances(rt: &mut Runtime, tx: VersionedTransaction) -> Sent {
+    let keys = tx.message.static_account_keys().to_vec();
+    let pre = balances(rt, &keys);
+    let exec = rt.send(tx);
+    let post = balances(rt, &keys);
+    (exec, keys, pre, post)
+}
+
+/// A send already queued on the runtime thread; a libuv worker waits for its outcome, so the
+/// JavaScript thread keeps serving while the transaction executes.
+pub struct PendingSend {
+    answer: Answer<Sent>,
+}
+
+impl Task for PendingSend {
+    type Output = Sent;
+    type JsValue = TxOutcome;
+
+    fn compute(&mut self) -> Result<Sent> {
+        self.answer.wait("sendTransaction")
+    }
+
+    fn resolve(&mut self, _env: Env, sent: Sent) -> Result<TxOutcome> {
+        Ok(outcome(sent))
     }
 }
 
@@ -104,13 +146,27 @@ impl RuntimeThread {
         Self { jobs }
     }
 
-    fn run<R: Send + 'static>(&self, what: &str, f: impl FnOnce(&mut Runtime) -> R + Send + 'static) -> Result<R> {
+    /// Queues `f`; jobs run in the order they are queued.
+    fn queue<R: Send + 'static>(&self, what: &str, f: impl FnOnce(&mut Runtime) -> R + Send + 'static) -> Result<Answer<R>> {
         let (reply, answer) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |rt| {
             let _ = reply.send(catch_unwind(AssertUnwindSafe(|| f(rt))).ok());
         });
         self.jobs.send(job).map_err(|_| Error::from_reason(format!("{what}: runtime thread stopped")))?;
-        answer
+        Ok(Answer(answer))
+    }
+
+    fn run<R: Send + 'static>(&self, what: &str, f: impl FnOnce(&mut Runtime) -> R + Send + 'static) -> Result<R> {
+        self.queue(what, f)?.wait(what)
+    }
+}
+
+/// The result of a queued job; `None` when it panicked.
+struct Answer<R>(mpsc::Receiver<Option<R>>);
+
+impl<R> Answer<R> {
+    fn wait(&self, what: &str) -> Result<R> {
+        self.0
             .recv()
             .ok()
             .flatten()
@@ -198,7 +254,16 @@ impl NativeRuntime {
     #[napi]
     pub fn send_transaction(&self, wire: Buffer) -> Result<TxOutcome> {
         let tx = decode_transaction(&wire).map_err(Error::from_reason)?;
-        Ok(outcome(self.inner.run("sendTransaction", move |rt| rt.send(tx))?))
+        Ok(outcome(self.inner.run("sendTransaction", move |rt| send_with_balances(rt, tx))?))
+    }
+
+    /// `sendTransaction` without blocking JavaScript. The transaction is queued at once, so it
+    /// executes after every call made before and before every call made after.
+    #[napi(ts_return_type = "Promise<TxOutcome>")]
+    pub fn send_transaction_async(&self, wire: Buffer) -> Result<AsyncTask<PendingSend>> {
+        let tx = decode_transaction(&wire).map_err(Error::from_reason)?;
+        let answer = self.inner.queue("sendTransaction", move |rt| send_with_balances(rt, tx))?;
+        Ok(AsyncTask::new(PendingSend { answer }))
     }
 
     /// Executes a wire-format transaction without committing anything. `sigVerify = false`
@@ -214,6 +279,9 @@ impl NativeRuntime {
             err_message: sim.result.as_ref().err().map(ToString::to_string),
             logs: sim.logs,
             accounts: keyed(sim.accounts),
+            account_keys: Vec::new(),
+            pre_balances: Vec::new(),
+            post_balances: Vec::new(),
         })
     }
 }

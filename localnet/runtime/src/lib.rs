@@ -17,13 +17,13 @@ use solana_clock::Clock;
 use solana_hash::Hash;
 use solana_message::VersionedMessage;
 use solana_signature::Signature;
-use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction_error::TransactionError;
 
 pub use litesvm;
 pub use solana_account_info::AccountInfo;
 pub use solana_program_entrypoint::ProgramResult;
 pub use solana_pubkey::Pubkey;
+pub use solana_transaction::versioned::VersionedTransaction;
 
 pub use native::ProgramEntry;
 
@@ -97,6 +97,11 @@ impl Runtime {
 
     pub fn get_account(&self, pubkey: &Pubkey) -> Option<Account> {
         self.svm.get_account(pubkey).filter(|a| a.lamports > 0)
+    }
+
+    /// An account's balance without copying its data; 0 for a missing account.
+    pub fn lamports(&self, pubkey: &Pubkey) -> u64 {
+        self.svm.accounts_db().inner.get(pubkey).map_or(0, ReadableAccount::lamports)
     }
 
     /// Every account owned by `owner`, in no particular order.
