@@ -1,18 +1,32 @@
 // An orchestrator configuration for a world on the native localnet: a funded operator keypair
 // written to `dir`, and the world's RPC, PubSub and exchange. Shared by the demo, the end-to-end
-// tests and the latency benchmark.
+// tests and the benchmarks.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Keypair, SystemProgram } from "@solana/web3.js";
+import { Keypair } from "@solana/web3.js";
 import { loadConfig, type Config } from "../src/config.js";
-import type { World } from "./world.js";
+import { systemAccount, type AccountWriter } from "./exchange.js";
+import { writeLedgerAccount, type World } from "./world.js";
+
+const OPERATOR_LAMPORTS = 100_000_000_000n;
+
+function writeKeypair(dir: string, name: string, keypair: Keypair): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify([...keypair.secretKey]));
+  return path;
+}
 
 export function operatorKeypair(world: World, dir: string): string {
   const operator = Keypair.generate();
-  world.localnet.ledger.setAccount(operator.publicKey.toBase58(), { lamports: 100_000_000_000n, owner: SystemProgram.programId.toBase58(), data: Buffer.alloc(0), executable: false, rentEpoch: 0n });
-  const path = join(dir, "operator.json");
-  writeFileSync(path, JSON.stringify([...operator.secretKey]));
-  return path;
+  writeLedgerAccount(world.localnet.ledger, operator.publicKey, systemAccount(OPERATOR_LAMPORTS));
+  return writeKeypair(dir, "operator.json", operator);
+}
+
+/** The same for a localnet in another process: funded through `write`, saved as `dir/name`. */
+export async function fundedKeypairFile(write: AccountWriter, dir: string, name = "operator.json"): Promise<{ keypair: Keypair; path: string }> {
+  const keypair = Keypair.generate();
+  await write(keypair.publicKey, systemAccount(OPERATOR_LAMPORTS));
+  return { keypair, path: writeKeypair(dir, name, keypair) };
 }
 
 export function localConfig(world: World, redisUrl: string, operatorKeypairPath: string, overrides: Partial<Config>): Config {

@@ -1,42 +1,16 @@
-// A complete exchange on the native localnet for the demo and the end-to-end tests: quote mint,
-// exchange, markets with realistic parameters (two PriceUpdateV2 oracles, one legacy push), pools,
-// insurance funds and traders with varied leverage. Oracle prices are written straight into the
-// ledger, as a Pyth publisher would update them.
+// A complete exchange on a native localnet in this process, for the demo and the end-to-end tests:
+// the exchange of exchange.ts and traders with varied leverage. Oracle prices are written straight
+// into the ledger, as a Pyth publisher would update them.
 import * as anchor from "@coral-xyz/anchor";
 import BN from "bn.js";
-import { ComputeBudgetProgram, Connection, Keypair, PublicKey, SystemProgram, Transaction, type TransactionInstruction } from "@solana/web3.js";
-import { createAssociatedTokenAccountIdempotentInstruction, createMintToInstruction, getAssociatedTokenAddressSync, createMint, createAccount, mintTo } from "@solana/spl-token";
+import { ComputeBudgetProgram, Connection, Keypair, PublicKey } from "@solana/web3.js";
+import { createAssociatedTokenAccountIdempotentInstruction, createMintToInstruction, getAssociatedTokenAddressSync } from "@solana/spl-token";
+import type { Ledger } from "../../localnet/src/ledger.js";
 import { startLocalnet, type Localnet } from "../../localnet/src/server.js";
-import { PYTH_LEGACY_PROGRAM, PYTH_RECEIVER_PROGRAM, encodeLegacyPush, encodePriceUpdateV2 } from "../../localnet/src/pyth.js";
 import { IDL, type Margin } from "../src/chain/idl.js";
+import { USD, createExchange, oracleAccount, pda, rng, send, systemAccount, type AccountBody, type AccountWriter, type MarketSpec, type WorldMarket } from "./exchange.js";
 
-export const USD = 1_000_000n;
-export const ONE = 1_000_000_000n;
-const UNBOUNDED = new BN(0);
-
-export interface MarketSpec {
-  symbol: string;
-  layout: "v2" | "legacy";
-  priceUsd: bigint;
-  poolUsd: bigint;
-  insuranceUsd: bigint;
-}
-
-export const DEFAULT_MARKETS: MarketSpec[] = [
-  { symbol: "SOL-PERP", layout: "v2", priceUsd: 150n, poolUsd: 5_000_000n, insuranceUsd: 20_000n },
-  { symbol: "BTC-PERP", layout: "v2", priceUsd: 60_000n, poolUsd: 10_000_000n, insuranceUsd: 40_000n },
-  { symbol: "ETH-PERP", layout: "legacy", priceUsd: 3_000n, poolUsd: 5_000_000n, insuranceUsd: 20_000n },
-];
-
-export interface WorldMarket {
-  symbol: string;
-  layout: "v2" | "legacy";
-  address: PublicKey;
-  oracle: PublicKey;
-  feedId: Buffer;
-  /** Current oracle price, 1e6. */
-  price: bigint;
-}
+export { DEFAULT_MARKETS, ONE, USD, rng, type MarketSpec, type WorldMarket } from "./exchange.js";
 
 export interface Trader {
   owner: Keypair;
@@ -62,62 +36,14 @@ export interface World {
   close(): Promise<void>;
 }
 
-const pda = (programId: PublicKey, ...seeds: (Buffer | PublicKey)[]) =>
-  PublicKey.findProgramAddressSync(seeds.map((s) => (s instanceof PublicKey ? s.toBuffer() : s)), programId)[0];
-
-/** A small deterministic PRNG so every run builds the same book. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+export function writeLedgerAccount(ledger: Ledger, key: PublicKey, body: AccountBody): void {
+  ledger.setAccount(key.toBase58(), { lamports: body.lamports, owner: body.owner.toBase58(), data: body.data, executable: false, rentEpoch: 0n });
 }
 
-function marketParams(oracleOwner: PublicKey, layout: "v2" | "legacy", feedId: Buffer) {
-  return {
-    oracleLayout: layout === "v2" ? { priceUpdateV2: {} } : { legacyPush: {} },
-    oracleOwner,
-    feedId: [...feedId],
-    maxOracleAgeOpenS: 60,
-    maxOracleAgeLiquidateS: 120,
-    maxConfRatioOpen: 10_000,
-    maxConfRatioLiquidate: 20_000,
-    // Initial/maintenance: 10%/5% up to $100k notional, 20%/10% up to $1M, 40%/20% beyond.
-    tiers: [
-      { notionalUpper: new BN((100_000n * USD).toString()), initialRatio: 100_000, maintenanceRatio: 50_000 },
-      { notionalUpper: new BN((1_000_000n * USD).toString()), initialRatio: 200_000, maintenanceRatio: 100_000 },
-      { notionalUpper: UNBOUNDED, initialRatio: 400_000, maintenanceRatio: 200_000 },
-    ],
-    liquidationBufferRatio: 10_000,
-    liquidatorFeeRatio: 5_000,
-    insuranceFeeRatio: 2_500,
-    maxLiquidationNotional: new BN((25_000n * USD).toString()),
-    minRemainderNotional: new BN((50n * USD).toString()),
-    baseImpactRatio: 500,
-    impactRatioPerMillion: 1_000,
-    maxImpactRatio: 10_000,
-    maxOpenInterestBase: new BN("1000000000000000000"),
-    ewmaLambda: 940_000,
-    volMultiplier: 1_000_000,
-    volAddonCap: 50_000,
-  };
-}
-
-async function send(connection: Connection, ixs: TransactionInstruction[], signers: Keypair[]): Promise<string> {
-  const tx = new Transaction().add(...ixs);
-  const latest = await connection.getLatestBlockhash("confirmed");
-  tx.recentBlockhash = latest.blockhash;
-  tx.feePayer = signers[0].publicKey;
-  tx.sign(...signers);
-  const signature = await connection.sendRawTransaction(tx.serialize(), { skipPreflight: false, preflightCommitment: "confirmed" });
-  const res = await connection.confirmTransaction({ signature, ...latest }, "confirmed");
-  if (res.value.err) throw new Error(`transaction ${signature} failed: ${JSON.stringify(res.value.err)}`);
-  return signature;
-}
+export const ledgerAccountWriter =
+  (ledger: Ledger): AccountWriter =>
+  async (key, body) =>
+    writeLedgerAccount(ledger, key, body);
 
 export interface WorldOptions {
   traders: number;
@@ -130,21 +56,8 @@ export interface WorldOptions {
 export async function buildWorld(opts: WorldOptions): Promise<World> {
   const localnet = await startLocalnet({ port: 0, slotMs: opts.slotMs ?? 100 });
   const connection = new Connection(localnet.rpcUrl, { commitment: "confirmed", wsEndpoint: localnet.wsUrl });
-  const admin = Keypair.generate();
-  const fund = (key: PublicKey, lamports: bigint) =>
-    localnet.ledger.setAccount(key.toBase58(), { lamports, owner: SystemProgram.programId.toBase58(), data: Buffer.alloc(0), executable: false, rentEpoch: 0n });
-  fund(admin.publicKey, 1_000_000_000_000n);
-  const program = new anchor.Program<Margin>(IDL, new anchor.AnchorProvider(connection, new anchor.Wallet(admin), { commitment: "confirmed" }));
-  const programId = program.programId;
-  const mint = await createMint(connection, admin, admin.publicKey, null, 6);
-  const adminToken = await createAccount(connection, admin, mint, admin.publicKey);
-  await mintTo(connection, admin, mint, adminToken, admin, 1_000_000_000n * USD);
-  const exchange = pda(programId, Buffer.from("exchange"), mint);
-  const quoteVault = pda(programId, Buffer.from("quote_vault"), exchange);
-  const insuranceVault = pda(programId, Buffer.from("insurance_vault"), exchange);
-  await program.methods.initializeExchange().accounts({ quoteMint: mint }).rpc();
-
-  const markets: WorldMarket[] = [];
+  const ex = await createExchange(connection, ledgerAccountWriter(localnet.ledger), { markets: opts.markets, onProgress: opts.onProgress });
+  const { admin, program, mint, exchange, quoteVault, markets } = ex;
   const world: World = {
     localnet,
     connection,
@@ -153,16 +66,13 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
     mint,
     exchange,
     quoteVault,
-    insuranceVault,
+    insuranceVault: ex.insuranceVault,
     markets,
     traders: [],
     setPrice(symbol, price, ageS = 0) {
       const m = markets.find((x) => x.symbol === symbol)!;
       m.price = price;
-      const p = { price, conf: price / 2_000n, exponent: -6, publishTime: Math.floor(Date.now() / 1000) - ageS };
-      const data = m.layout === "v2" ? encodePriceUpdateV2(m.feedId, p) : encodeLegacyPush(p);
-      const owner = m.layout === "v2" ? PYTH_RECEIVER_PROGRAM : PYTH_LEGACY_PROGRAM;
-      localnet.ledger.setAccount(m.oracle.toBase58(), { lamports: 10_000_000n, owner: owner.toBase58(), data, executable: false, rentEpoch: 0n });
+      writeLedgerAccount(localnet.ledger, m.oracle, oracleAccount(m, price, ageS));
     },
     async refresh(symbol) {
       const m = markets.find((x) => x.symbol === symbol)!;
@@ -176,31 +86,11 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
     },
   };
 
-  for (const [i, spec] of (opts.markets ?? DEFAULT_MARKETS).entries()) {
-    const index = Buffer.alloc(2);
-    index.writeUInt16LE(i);
-    const m: WorldMarket = {
-      symbol: spec.symbol,
-      layout: spec.layout,
-      address: pda(programId, Buffer.from("market"), exchange, index),
-      oracle: Keypair.generate().publicKey,
-      feedId: Buffer.alloc(32, i + 1),
-      price: spec.priceUsd * USD,
-    };
-    markets.push(m);
-    world.setPrice(spec.symbol, m.price);
-    const owner = spec.layout === "v2" ? PYTH_RECEIVER_PROGRAM : PYTH_LEGACY_PROGRAM;
-    await program.methods.createMarket(marketParams(owner, spec.layout, m.feedId)).accounts({ exchange, oracle: m.oracle }).rpc();
-    await program.methods.poolLiquidity(new BN((spec.poolUsd * USD).toString())).accounts({ exchange, market: m.address, adminToken, quoteVault }).rpc();
-    await program.methods.fundInsurance(new BN((spec.insuranceUsd * USD).toString())).accounts({ exchange, market: m.address, funderToken: adminToken, insuranceVault }).rpc();
-    opts.onProgress?.(`market ${spec.symbol} at $${spec.priceUsd} (${spec.layout === "v2" ? "PriceUpdateV2" : "legacy push"} oracle), pool $${spec.poolUsd}, insurance $${spec.insuranceUsd}`);
-  }
-
   const random = rng(opts.seed ?? 7);
   const traders: Trader[] = [];
   for (let i = 0; i < opts.traders; i++) {
     const owner = Keypair.generate();
-    fund(owner.publicKey, 1_000_000_000n);
+    writeLedgerAccount(localnet.ledger, owner.publicKey, systemAccount(1_000_000_000n));
     // Leverage mostly 2x–5x with a tail up to 9.5x (initial margin allows 10x); mostly long.
     const depositUsd = BigInt(1_000 + Math.floor(random() * 19) * 1_000);
     const u = random();
@@ -214,7 +104,7 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
       const base = BigInt(Math.floor((notionalUsd / (Number(m.price) / 1e6)) * 1e9));
       positions[m.symbol] = long ? base : -base;
     }
-    traders.push({ owner, account: pda(programId, Buffer.from("margin"), exchange, owner.publicKey), depositUsd, positions });
+    traders.push({ owner, account: pda(program.programId, Buffer.from("margin"), exchange, owner.publicKey), depositUsd, positions });
   }
 
   const userProgram = (kp: Keypair) => new anchor.Program<Margin>(IDL, new anchor.AnchorProvider(connection, new anchor.Wallet(kp), { commitment: "confirmed" }));

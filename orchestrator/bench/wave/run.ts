@@ -1,0 +1,220 @@
+// One wave: a fresh localnet process, the world built over JSON-RPC, the liquidator under test
+// started as a process of its own, one crash of market A's oracle, and the chain watched until
+// every account is cured or the time allowed is up. Everything started here is stopped here.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config.js";
+import { fundedKeypairFile } from "../../demo/operator.js";
+import { startRedis, type RedisHandle } from "../../demo/redis.js";
+import { closeConnection, startLocalnetProcess, type RemoteLocalnet } from "./localnet.js";
+import { WaveObserver, localnetStats, marketTotals, requestDelta } from "./measure.js";
+import { cpuMs, freePort, sleep, spawnNode, stopWithChildren, waitFor, type Child } from "./processes.js";
+import { buildWaveWorld, evaluateBook, isDue, readBook, type WaveWorld } from "./world.js";
+
+export type Mode = "ours" | "reference";
+
+/** Our orchestrator's settings for the wave (the rest are its defaults). */
+export const OURS_TUNING = { rpcRateLimitPerSecond: 2_000, workerConcurrency: 32 } as const;
+
+export interface RunOptions {
+  n: number;
+  mode: Mode;
+  seed: number;
+  slotMs: number;
+  clockTicks: number;
+  dir: string;
+  say(msg: string): void;
+}
+
+export interface Mark {
+  ms: number;
+  slots: number;
+}
+
+export interface RunResult {
+  n: number;
+  mode: Mode;
+  /** Accounts below maintenance at the crash price (read before the crash). */
+  expected: number;
+  bankruptAtCrash: number;
+  firsts: Mark[];
+  allCured: Mark | undefined;
+  notCured: number;
+  liquidations: number;
+  resolutions: number;
+  flags: number;
+  flagOnlyTransactions: number;
+  failedTransactions: number;
+  waveMs: number;
+  rpcCalls: { total: number; byMethod: Record<string, number> } | null;
+  cpuMs: number | null;
+  /** The localnet process's CPU during the wave: the RPC node's share of the work. */
+  localnetCpuMs: number | null;
+  badDebt: bigint;
+  insurancePaid: bigint;
+  check: { ok: boolean; touchedWhileHealthy: string[]; duplicateSteps: number; eventsBeforeCrash: number; leftBelowMaintenance: number };
+  buildMs: number;
+  logDir: string;
+}
+
+/** BENCH_WAVE_CPU_PROF=<dir>: the liquidator process (ours or the reference) writes a V8 CPU profile there on exit. */
+const profileArgs = () => (process.env.BENCH_WAVE_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_WAVE_CPU_PROF}`] : []);
+const childEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MARGIN_WARDEN_")));
+
+async function startOurs(local: RemoteLocalnet, w: WaveWorld, redisUrl: string, keypairPath: string, dir: string, n: number): Promise<Child> {
+  const httpPort = await freePort();
+  const file = join(dir, "orchestrator.json");
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        rpcUrl: local.rpcUrl,
+        wsUrl: local.wsUrl,
+        redisUrl,
+        exchange: w.ex.exchange.toBase58(),
+        operatorKeypairPath: keypairPath,
+        httpHost: "127.0.0.1",
+        httpPort,
+        queuePrefix: `wave-${n}`,
+        auditLogPath: join(dir, "audit.jsonl"),
+        logLevel: "warn",
+        ...OURS_TUNING,
+      },
+      null,
+      2,
+    ),
+  );
+  // The same validation the CLI applies, so a renamed key fails here with its message.
+  loadConfig({ file, env: {} });
+  const child = spawnNode("orchestrator", "orchestrator/src/cli.ts", ["run", "--config", file], dir, childEnv(), profileArgs());
+  await waitFor(`the orchestrator to load ${n} accounts`, 60_000 + n * 20, async () => {
+    const res = await fetch(`http://127.0.0.1:${httpPort}/status`);
+    const status = (await res.json()) as { accounts?: number };
+    return (status.accounts ?? 0) >= n ? true : undefined;
+  }, child);
+  return child;
+}
+
+async function startReference(local: RemoteLocalnet, w: WaveWorld, keypairPath: string, dir: string): Promise<Child> {
+  const args = ["--rpc", local.rpcUrl, "--ws", local.wsUrl, "--exchange", w.ex.exchange.toBase58(), "--keypair", keypairPath];
+  const child = spawnNode("reference-keeper", "orchestrator/bench/wave/reference-keeper.ts", args, dir, childEnv(), profileArgs());
+  await waitFor("the reference keeper to start", 60_000, async () => (child.tail(50).includes("reference keeper ready") ? true : undefined), child);
+  return child;
+}
+
+/** Time allowed for the wave: the reference keeper works through accounts one at a time. */
+const waveTimeoutMs = (mode: Mode, n: number) => (mode === "ours" ? 120_000 : 30_000 + n * 500);
+
+export async function runWave(o: RunOptions): Promise<RunResult> {
+  const dir = join(o.dir, `${o.mode}-${o.n}`);
+  mkdirSync(dir, { recursive: true });
+  let local: RemoteLocalnet | undefined;
+  let redis: RedisHandle | undefined;
+  let liquidator: Child | undefined;
+  let world: WaveWorld | undefined;
+  let observer: WaveObserver | undefined;
+  let unregisterRedis = () => {};
+  let unregisterConnection = () => {};
+  try {
+    local = await startLocalnetProcess(o.slotMs, dir);
+    const connection = local.connection;
+    unregisterConnection = stopWithChildren(async () => closeConnection(connection));
+    o.say(`localnet pid ${local.child.pid} at ${local.rpcUrl}`);
+    if (o.mode === "ours") {
+      redis = await startRedis();
+      unregisterRedis = stopWithChildren(redis.stop);
+      o.say(`redis at ${redis.url}`);
+    }
+    const buildStart = Date.now();
+    world = await buildWaveWorld(local, o.n, o.seed, o.say);
+    const buildMs = Date.now() - buildStart;
+
+    const crashOverride = new Map([[world.crashMarket.oracle.toBase58(), world.crashPrice]]);
+    const atCrash = evaluateBook(await readBook(local, world, crashOverride));
+    const expected = atCrash.filter(isDue).map((ev) => ev.account);
+    const bankruptAtCrash = atCrash.filter((ev) => (ev.health?.equity ?? 0n) < 0n).length;
+    o.say(`world built in ${(buildMs / 1000).toFixed(1)} s: ${atCrash.length} margin accounts, ${expected.length} below maintenance at the crash price ($${Number(world.crashPrice) / 1e6} on ${world.crashMarket.symbol}), ${bankruptAtCrash} of them with negative equity`);
+
+    const { path: keypairPath } = await fundedKeypairFile(local.write, dir);
+    liquidator = o.mode === "ours" ? await startOurs(local, world, redis!.url, keypairPath, dir, atCrash.length) : await startReference(local, world, keypairPath, dir);
+    o.say(`${liquidator.name} pid ${liquidator.pid} up (log ${liquidator.logPath})`);
+
+    observer = new WaveObserver(local.connection, world.ex.program);
+    observer.start();
+    // The subscription is acknowledged asynchronously; a few slots settle it before the crash.
+    await sleep(2_000);
+
+    const totalsBefore = await marketTotals(world.ex.program);
+    const statsBefore = await localnetStats(local);
+    const ownBefore = local.ownCalls();
+    const cpuBefore = cpuMs(liquidator.pid, o.clockTicks);
+    const localnetCpuBefore = cpuMs(local.child.pid, o.clockTicks);
+
+    const crash = await world.crash();
+    observer.crashed(crash.atMs, crash.slot);
+    o.say(`crash: ${world.crashMarket.symbol} oracle written at slot ${crash.slot}`);
+
+    const timeoutMs = waveTimeoutMs(o.mode, o.n);
+    let lastReport = Date.now();
+    while (!observer.allCured(expected) && Date.now() - crash.atMs < timeoutMs) {
+      if (!liquidator.isRunning()) throw new Error(`${liquidator.name} exited during the wave; its log (${liquidator.logPath}):\n${liquidator.tail()}`);
+      if (Date.now() - lastReport > 5_000) {
+        lastReport = Date.now();
+        o.say(`  ${((Date.now() - crash.atMs) / 1000).toFixed(0)} s: ${observer.cured(expected)}/${expected.length} cured, ${observer.liquidations} liquidation steps, ${observer.resolutions} resolutions`);
+      }
+      await sleep(50);
+    }
+    const allCured = observer.allCured(expected);
+    const waveMs = allCured?.ms ?? Date.now() - crash.atMs;
+
+    const cpuAfter = cpuMs(liquidator.pid, o.clockTicks);
+    const localnetCpuAfter = cpuMs(local.child.pid, o.clockTicks);
+    const statsAfter = await localnetStats(local);
+    const ownAfter = local.ownCalls();
+    // One localnet_stats call falls between the two readings whether or not a call counts itself.
+    const ownDuring = Object.fromEntries(Object.entries(ownAfter).map(([m, c]) => [m, c - (ownBefore[m] ?? 0)]));
+    const totalsAfter = await marketTotals(world.ex.program);
+    const leftBelowMaintenance = evaluateBook(await readBook(local, world)).filter(isDue).length;
+
+    const check = {
+      touchedWhileHealthy: observer.touchedWhileHealthy,
+      duplicateSteps: observer.duplicateSteps,
+      eventsBeforeCrash: observer.eventsBeforeCrash,
+      leftBelowMaintenance,
+    };
+    return {
+      n: o.n,
+      mode: o.mode,
+      expected: expected.length,
+      bankruptAtCrash,
+      firsts: observer.firsts(),
+      allCured,
+      notCured: expected.length - observer.cured(expected),
+      liquidations: observer.liquidations,
+      resolutions: observer.resolutions,
+      flags: observer.flags,
+      flagOnlyTransactions: observer.flagOnlyTransactions,
+      failedTransactions: observer.failedTransactions,
+      waveMs,
+      rpcCalls: requestDelta(statsBefore, statsAfter, ownDuring),
+      cpuMs: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null,
+      localnetCpuMs: localnetCpuBefore !== null && localnetCpuAfter !== null ? localnetCpuAfter - localnetCpuBefore : null,
+      badDebt: totalsAfter.socializedLoss - totalsBefore.socializedLoss,
+      insurancePaid: totalsAfter.insurancePaid - totalsBefore.insurancePaid,
+      check: { ...check, ok: check.touchedWhileHealthy.length === 0 && check.duplicateSteps === 0 && check.eventsBeforeCrash === 0 },
+      buildMs,
+      logDir: dir,
+    };
+  } finally {
+    await observer?.stop();
+    await world?.stopPublisher();
+    await liquidator?.stop();
+    await redis?.stop().catch(() => {});
+    unregisterRedis();
+    unregisterConnection();
+    if (local) {
+      closeConnection(local.connection);
+      await local.child.stop();
+    }
+  }
+}
