@@ -1,7 +1,8 @@
-// Oracle update → liquidation confirmed, end to end on the native localnet with a real Redis: the
-// oracle account is rewritten, the orchestrator's websocket sees it, the account is re-evaluated,
-// liquidated through BullMQ jobs (the first step flags the account in the same transaction). Per liquidated account, the time and the slots from
-// the oracle write to its first liquidation step confirmed.
+// Oracle update → liquidation confirmed, end to end on the native localnet (its own process) with a
+// real Redis and the orchestrator in this process: the oracle account is rewritten, the
+// orchestrator's websocket sees it, the account is re-evaluated and liquidated through BullMQ jobs
+// (the first step flags the account in the same transaction). Per liquidated account, the time and
+// the slots from the oracle write to its first liquidation step confirmed.
 import { mkdtempSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,17 +15,16 @@ import { percentile } from "../src/ops/stats.js";
 
 const TRADERS = Number(process.env.BENCH_TRADERS ?? 200);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
-const SLOT_MS = 100;
+const SLOT_MS = 400;
 
 async function main() {
   const redis = await startRedis();
-  const world = await buildWorld({ traders: TRADERS, seed: 5, slotMs: SLOT_MS });
   const dir = mkdtempSync(join(tmpdir(), "margin-warden-bench-"));
-  const config = localConfig(world, redis.url, operatorKeypair(world, dir), {
+  const world = await buildWorld({ traders: TRADERS, seed: 5, slotMs: SLOT_MS, processLogDir: dir });
+  const config = localConfig(world, redis.url, await operatorKeypair(world, dir), {
     queuePrefix: "bench",
     auditLogPath: join(dir, "audit.jsonl"),
-    rpcRateLimitPerSecond: 1_000,
-    workerConcurrency: 8,
+    rpcRateLimitPerSecond: 2_000,
   });
   const o = new Orchestrator(config, { log: createLogger({ level: "error" }) });
   await o.start();
@@ -37,9 +37,9 @@ async function main() {
     first.set(`${job.account}|${shockAtMs}`, { ms: Date.now() - shockAtMs, slots: (result.slot ?? shockSlot) - shockSlot });
   });
   for (let r = 0; r < ROUNDS; r++) {
-    shockSlot = world.localnet.ledger.slot;
+    shockSlot = await world.connection.getSlot("confirmed");
     shockAtMs = Date.now();
-    for (const m of world.markets) world.setPrice(m.symbol, (m.price * 96n) / 100n);
+    for (const m of world.markets) await world.setPrice(m.symbol, (m.price * 96n) / 100n);
     const deadline = Date.now() + 30_000;
     for (;;) {
       const c = await o.queues.counts();

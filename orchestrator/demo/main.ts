@@ -7,12 +7,15 @@ import { join } from "node:path";
 import { Orchestrator } from "../src/orchestrator.js";
 import { createLogger } from "../src/ops/log.js";
 import { localConfig, operatorKeypair } from "./operator.js";
+import { killAllNow } from "./processes.js";
 import { startRedis, type RedisHandle } from "./redis.js";
 import { buildWorld, type World } from "./world.js";
 import { PATH, runPath } from "./scenario.js";
 import { report } from "./report.js";
 
 const TRADERS = Number(process.env.DEMO_TRADERS ?? 300);
+/** As on mainnet: latencies read in slots mean what they would there. */
+const SLOT_MS = 400;
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -27,21 +30,23 @@ async function main(): Promise<number> {
     await redis?.stop().catch(() => {});
   };
   process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
+  // However this process ends, the localnet child does not outlive it.
+  process.once("exit", killAllNow);
   try {
     say("starting a private redis-server");
     redis = await startRedis();
     say(`redis at ${redis.url}`);
-    say(`starting the native localnet and building the exchange with ${TRADERS} traders`);
-    world = await buildWorld({ traders: TRADERS, seed: 42, slotMs: 100, onProgress: say });
-    say(`localnet at ${world.localnet.rpcUrl}, exchange ${world.exchange.toBase58()}`);
+    say(`starting the native localnet in its own process and building the exchange with ${TRADERS} traders`);
+    world = await buildWorld({ traders: TRADERS, seed: 42, slotMs: SLOT_MS, processLogDir: dir, onProgress: say });
+    say(`localnet (pid ${world.localnet.pid}, ${SLOT_MS} ms slots) at ${world.localnet.rpcUrl}, exchange ${world.exchange.toBase58()}`);
 
-    const config = localConfig(world, redis.url, operatorKeypair(world, dir), {
+    const config = localConfig(world, redis.url, await operatorKeypair(world, dir), {
       queuePrefix: `demo-${process.pid}`,
       auditLogPath: join(dir, "audit.jsonl"),
       confirmTimeoutMs: 5_000,
       fullScanIntervalMs: 5_000,
-      rpcRateLimitPerSecond: 200,
-      workerConcurrency: 32,
+      // A localnet has no RPC plan to respect.
+      rpcRateLimitPerSecond: 2_000,
     });
     const logPath = join(dir, "orchestrator.log");
     const log = createLogger({ level: "info", stream: createWriteStream(logPath) });

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Keypair } from "@solana/web3.js";
 import { loadConfig, type Config } from "../src/config.js";
 import { systemAccount, type AccountWriter } from "./exchange.js";
-import { writeLedgerAccount, type World } from "./world.js";
+import type { World } from "./world.js";
 
 const OPERATOR_LAMPORTS = 100_000_000_000n;
 
@@ -16,13 +16,11 @@ function writeKeypair(dir: string, name: string, keypair: Keypair): string {
   return path;
 }
 
-export function operatorKeypair(world: World, dir: string): string {
-  const operator = Keypair.generate();
-  writeLedgerAccount(world.localnet.ledger, operator.publicKey, systemAccount(OPERATOR_LAMPORTS));
-  return writeKeypair(dir, "operator.json", operator);
+export async function operatorKeypair(world: World, dir: string): Promise<string> {
+  return (await fundedKeypairFile(world.localnet.write, dir)).path;
 }
 
-/** The same for a localnet in another process: funded through `write`, saved as `dir/name`. */
+/** A keypair funded through `write`, saved as `dir/name`. */
 export async function fundedKeypairFile(write: AccountWriter, dir: string, name = "operator.json"): Promise<{ keypair: Keypair; path: string }> {
   const keypair = Keypair.generate();
   await write(keypair.publicKey, systemAccount(OPERATOR_LAMPORTS));

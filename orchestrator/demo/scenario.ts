@@ -52,7 +52,7 @@ export async function runPath(world: World, o: Orchestrator, path: Tick[], say: 
     for (const m of world.markets) {
       const move = t.moves[m.symbol] ?? 0;
       const next = (m.price * BigInt(Math.round((1 + move) * 1_000_000))) / 1_000_000n;
-      world.setPrice(m.symbol, next);
+      await world.setPrice(m.symbol, next);
     }
     // Keepers refresh the volatility estimate; requirements rise while the market is wild.
     await Promise.all(world.markets.map((m) => world.refresh(m.symbol).catch(() => {})));

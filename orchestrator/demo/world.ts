@@ -1,13 +1,15 @@
-// A complete exchange on a native localnet in this process, for the demo and the end-to-end tests:
-// the exchange of exchange.ts and traders with varied leverage. Oracle prices are written straight
-// into the ledger, as a Pyth publisher would update them.
+// A complete exchange on a native localnet, for the demo, the end-to-end tests and the latency
+// bench: the exchange of exchange.ts and traders with varied leverage. The localnet runs in this
+// process (tests) or in a process of its own, as an RPC node would (the demo, benchmarks); oracle
+// prices are written straight into its ledger either way, as a Pyth publisher would update them.
 import * as anchor from "@coral-xyz/anchor";
 import BN from "bn.js";
 import { ComputeBudgetProgram, Connection, Keypair, PublicKey } from "@solana/web3.js";
 import { createAssociatedTokenAccountIdempotentInstruction, createMintToInstruction, getAssociatedTokenAddressSync } from "@solana/spl-token";
 import type { Ledger } from "../../localnet/src/ledger.js";
-import { startLocalnet, type Localnet } from "../../localnet/src/server.js";
+import { startLocalnet } from "../../localnet/src/server.js";
 import { IDL, type Margin } from "../src/chain/idl.js";
+import { closeConnection, startLocalnetProcess } from "./localnet-process.js";
 import { USD, createExchange, oracleAccount, pda, rng, send, systemAccount, type AccountBody, type AccountWriter, type MarketSpec, type WorldMarket } from "./exchange.js";
 
 export { DEFAULT_MARKETS, ONE, USD, rng, type MarketSpec, type WorldMarket } from "./exchange.js";
@@ -20,8 +22,19 @@ export interface Trader {
   positions: Record<string, bigint>;
 }
 
+/** The localnet a world lives on, wherever it runs. */
+export interface WorldLocalnet {
+  rpcUrl: string;
+  wsUrl: string;
+  /** Overwrites an account (oracles, funded keys); subscribers are notified. */
+  write: AccountWriter;
+  /** The localnet's process when it runs in one of its own. */
+  pid?: number;
+  close(): Promise<void>;
+}
+
 export interface World {
-  localnet: Localnet;
+  localnet: WorldLocalnet;
   connection: Connection;
   admin: Keypair;
   program: anchor.Program<Margin>;
@@ -31,7 +44,7 @@ export interface World {
   insuranceVault: PublicKey;
   markets: WorldMarket[];
   traders: Trader[];
-  setPrice(symbol: string, price: bigint, ageS?: number): void;
+  setPrice(symbol: string, price: bigint, ageS?: number): Promise<void>;
   refresh(symbol: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -49,14 +62,27 @@ export interface WorldOptions {
   traders: number;
   seed?: number;
   slotMs?: number;
+  /** Run the localnet as a child process (its log under this directory) instead of in this process. */
+  processLogDir?: string;
   markets?: MarketSpec[];
   onProgress?(msg: string): void;
 }
 
+async function openLocalnet(opts: WorldOptions): Promise<WorldLocalnet> {
+  const slotMs = opts.slotMs ?? 100;
+  if (opts.processLogDir !== undefined) {
+    const remote = await startLocalnetProcess(slotMs, opts.processLogDir);
+    closeConnection(remote.connection);
+    return { rpcUrl: remote.rpcUrl, wsUrl: remote.wsUrl, write: remote.write, pid: remote.child.pid, close: () => remote.child.stop() };
+  }
+  const local = await startLocalnet({ port: 0, slotMs });
+  return { rpcUrl: local.rpcUrl, wsUrl: local.wsUrl, write: ledgerAccountWriter(local.ledger), close: () => local.close() };
+}
+
 export async function buildWorld(opts: WorldOptions): Promise<World> {
-  const localnet = await startLocalnet({ port: 0, slotMs: opts.slotMs ?? 100 });
+  const localnet = await openLocalnet(opts);
   const connection = new Connection(localnet.rpcUrl, { commitment: "confirmed", wsEndpoint: localnet.wsUrl });
-  const ex = await createExchange(connection, ledgerAccountWriter(localnet.ledger), { markets: opts.markets, onProgress: opts.onProgress });
+  const ex = await createExchange(connection, localnet.write, { markets: opts.markets, onProgress: opts.onProgress });
   const { admin, program, mint, exchange, quoteVault, markets } = ex;
   const world: World = {
     localnet,
@@ -69,19 +95,17 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
     insuranceVault: ex.insuranceVault,
     markets,
     traders: [],
-    setPrice(symbol, price, ageS = 0) {
+    async setPrice(symbol, price, ageS = 0) {
       const m = markets.find((x) => x.symbol === symbol)!;
       m.price = price;
-      writeLedgerAccount(localnet.ledger, m.oracle, oracleAccount(m, price, ageS));
+      await localnet.write(m.oracle, oracleAccount(m, price, ageS));
     },
     async refresh(symbol) {
       const m = markets.find((x) => x.symbol === symbol)!;
       await program.methods.refreshMarket().accounts({ market: m.address, oracle: m.oracle }).rpc();
     },
     async close() {
-      const socket = (connection as unknown as { _rpcWebSocket: { close(): void; reconnect?: boolean } })._rpcWebSocket;
-      socket.reconnect = false;
-      socket.close();
+      closeConnection(connection);
       await localnet.close();
     },
   };
@@ -90,7 +114,7 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
   const traders: Trader[] = [];
   for (let i = 0; i < opts.traders; i++) {
     const owner = Keypair.generate();
-    writeLedgerAccount(localnet.ledger, owner.publicKey, systemAccount(1_000_000_000n));
+    await localnet.write(owner.publicKey, systemAccount(1_000_000_000n));
     // Leverage mostly 2x–5x with a tail up to 9.5x (initial margin allows 10x); mostly long.
     const depositUsd = BigInt(1_000 + Math.floor(random() * 19) * 1_000);
     const u = random();
@@ -111,7 +135,7 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
   const CHUNK = 16;
   for (let i = 0; i < traders.length; i += CHUNK) {
     // Publishers keep prices fresh; opening positions needs a recent one.
-    for (const m of markets) world.setPrice(m.symbol, m.price);
+    for (const m of markets) await world.setPrice(m.symbol, m.price);
     await Promise.all(
       traders.slice(i, i + CHUNK).map(async (t) => {
         const p = userProgram(t.owner);

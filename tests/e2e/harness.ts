@@ -25,7 +25,7 @@ export async function harness(traders: number, seed: number): Promise<Harness> {
   const redis = await startRedis();
   const world = await buildWorld({ traders, seed, slotMs: 50 });
   const dir = mkdtempSync(join(tmpdir(), "margin-warden-e2e-"));
-  const keypairPath = operatorKeypair(world, dir);
+  const keypairPath = await operatorKeypair(world, dir);
   const prefix = `e2e-${process.pid}-${seed}`;
   const running: Orchestrator[] = [];
   return {
@@ -60,7 +60,7 @@ export async function harness(traders: number, seed: number): Promise<Harness> {
 
 /** Moves every market by `move` (e.g. -0.2) and refreshes the markets' volatility estimates. */
 export async function shock(world: World, move: number): Promise<void> {
-  for (const m of world.markets) world.setPrice(m.symbol, (m.price * BigInt(Math.round((1 + move) * 1e6))) / 1_000_000n);
+  for (const m of world.markets) await world.setPrice(m.symbol, (m.price * BigInt(Math.round((1 + move) * 1e6))) / 1_000_000n);
   await Promise.all(world.markets.map((m) => world.refresh(m.symbol).catch(() => {})));
 }
 

@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { killAllNow, stopAll } from "./processes.js";
+import { killAllNow, stopAll } from "../../demo/processes.js";
 import { runWave, OURS_TUNING, type Mode, type RunResult } from "./run.js";
 import { comparison, runReport } from "./table.js";
 

@@ -4,7 +4,7 @@
 import * as anchor from "@coral-xyz/anchor";
 import type { Connection, PublicKey } from "@solana/web3.js";
 import type { Margin } from "../../src/chain/idl.js";
-import { METHOD_NOT_FOUND, RpcError, type RemoteLocalnet } from "./localnet.js";
+import { METHOD_NOT_FOUND, RpcError, type RemoteLocalnet } from "../../demo/localnet-process.js";
 
 interface Mark {
   ms: number;

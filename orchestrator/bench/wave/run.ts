@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config.js";
 import { fundedKeypairFile } from "../../demo/operator.js";
 import { startRedis, type RedisHandle } from "../../demo/redis.js";
-import { closeConnection, startLocalnetProcess, type RemoteLocalnet } from "./localnet.js";
+import { closeConnection, startLocalnetProcess, type RemoteLocalnet } from "../../demo/localnet-process.js";
 import { WaveObserver, localnetStats, marketTotals, requestDelta } from "./measure.js";
-import { cpuMs, freePort, sleep, spawnNode, stopWithChildren, waitFor, type Child } from "./processes.js";
+import { cpuMs, freePort, sleep, spawnNode, stopWithChildren, waitFor, type Child } from "../../demo/processes.js";
 import { buildWaveWorld, evaluateBook, isDue, readBook, type WaveWorld } from "./world.js";
 
 export type Mode = "ours" | "reference";

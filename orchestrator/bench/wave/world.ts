@@ -13,8 +13,8 @@ import { readOracle } from "../../src/chain/oracle.js";
 import { evaluate, type Evaluation } from "../../src/risk/evaluate.js";
 import type { MarketState, PriceState } from "../../src/risk/types.js";
 import { USD, createExchange, oracleAccount, pda, rng, setAccountParam, systemAccount, type Exchange, type WorldMarket } from "../../demo/exchange.js";
-import type { RemoteLocalnet } from "./localnet.js";
-import { sleep } from "./processes.js";
+import type { RemoteLocalnet } from "../../demo/localnet-process.js";
+import { sleep } from "../../demo/processes.js";
 
 /** Market A's oracle moves by this much in one write. */
 export const CRASH = 0.2;

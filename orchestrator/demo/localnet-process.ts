@@ -2,7 +2,7 @@
 // reached only over JSON-RPC and PubSub. Calls this process makes are counted so they can be told
 // apart from the liquidator's in the localnet's own request counts.
 import { Connection } from "@solana/web3.js";
-import { rpcAccountWriter, type AccountWriter } from "../../demo/exchange.js";
+import { rpcAccountWriter, type AccountWriter } from "./exchange.js";
 import { freePortPair, spawnNode, waitFor, type Child } from "./processes.js";
 
 export class RpcError extends Error {

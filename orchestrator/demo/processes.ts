@@ -1,4 +1,4 @@
-// Child processes of the benchmark: the localnet, the liquidator under test. Each is a `node`
+// Child processes of the demo and the benchmarks: the localnet, the liquidator under test. Each is a `node`
 // process of its own (no wrapper), so its pid is the one whose CPU time is read, and each one's
 // output goes to a log file. Every child started is tracked so one call stops them all, on any exit.
 import { spawn, type ChildProcess } from "node:child_process";
