@@ -19,6 +19,7 @@ import { RpcBudget } from "./jobs/rpc-budget.js";
 import { Signer } from "./jobs/signer.js";
 import { Submitter } from "./jobs/submitter.js";
 import { StepRpc } from "./chain/rpc.js";
+import { PubSub, wsUrlFor } from "./chain/pubsub.js";
 import { processStep, type StepContext } from "./jobs/worker.js";
 import type { Evaluation } from "./risk/evaluate.js";
 import { AuditLog } from "./ops/audit.js";
@@ -70,6 +71,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   /** RPC calls the steps of this process made (and may make): see jobs/rpc-budget.ts. */
   budget!: RpcBudget;
   private stepRpc: StepRpc | undefined;
+  private pubsub: PubSub | undefined;
   private redis!: Redis;
   private workers: Worker<StepJob, StepResult>[] = [];
   private audit!: AuditLog;
@@ -114,7 +116,9 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       ? new PublicKey(c.liquidatorTokenAccount)
       : (await getOrCreateAssociatedTokenAccount(this.connection, operator, new PublicKey(this.exchange.quoteMint), operator.publicKey)).address;
 
-    this.feed = new ChainFeed(this.connection, programId, exchangeKey, c, {
+    this.stepRpc = new StepRpc(c.rpcUrl);
+    this.pubsub = new PubSub(c.wsUrl ?? wsUrlFor(c.rpcUrl), (msg, fields) => this.log.warn(msg, fields));
+    this.feed = new ChainFeed(this.connection, this.stepRpc, this.pubsub, programId, exchangeKey, c, {
       onWarning: (msg, fields) => this.log.warn(msg, fields),
       onResubscribe: () => this.metrics.feedResubscribes.inc(),
       onResync: () => this.metrics.feedResyncs.inc(),
@@ -138,13 +142,12 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
 
     const budget = new RpcBudget(c.rpcRateLimitPerSecond);
     this.budget = budget;
-    this.stepRpc = new StepRpc(c.rpcUrl);
     const stepCtx: StepContext = {
       rpc: this.stepRpc,
       programId,
       budget,
       exchange: this.exchange,
-      submitter: new Submitter(this.connection, this.stepRpc, new Signer(operator), c, budget),
+      submitter: new Submitter(this.connection, this.stepRpc, this.pubsub, new Signer(operator), c, budget),
       operator: operator.publicKey,
       liquidatorToken,
       marginCallBandPpm: c.marginCallBandPpm,
@@ -316,6 +319,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       }
       await this.redis?.quit().catch(() => this.redis.disconnect());
       this.stepRpc?.close();
+      this.pubsub?.close();
       this.log.info("stopped", { reason });
     })();
     return this.stopping;
@@ -327,7 +331,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
  * mid-flight, nothing is flushed. Another orchestrator must finish the work without repeating it.
  */
 export async function killOrchestrator(o: Orchestrator): Promise<void> {
-  const self = o as unknown as { workers: Worker[]; timers: NodeJS.Timeout[]; redis: Redis; feed: ChainFeed; http?: HttpServer; control: Control; stopping: Promise<void> | null };
+  const self = o as unknown as { workers: Worker[]; timers: NodeJS.Timeout[]; redis: Redis; feed: ChainFeed; http?: HttpServer; control: Control; stopping: Promise<void> | null; pubsub?: PubSub; stepRpc?: StepRpc };
   self.stopping = Promise.resolve();
   for (const t of self.timers) clearInterval(t);
   o.supervisor.stopAll();
@@ -335,6 +339,8 @@ export async function killOrchestrator(o: Orchestrator): Promise<void> {
   self.control.stop();
   await Promise.all(self.workers.map((w) => w.close(true)));
   self.redis.disconnect();
+  self.pubsub?.close();
+  self.stepRpc?.close();
   await self.http?.close();
   const socket = (o.connection as unknown as { _rpcWebSocket?: { close(): void; reconnect?: boolean } })._rpcWebSocket;
   if (socket) {

@@ -45,7 +45,7 @@ export async function harness(traders: number, seed: number): Promise<Harness> {
         workerConcurrency: 4,
         ...overrides,
       });
-      const o = new Orchestrator(config, { log: createLogger({ level: "warn", stream: { write: () => true } }) });
+      const o = new Orchestrator(config, { log: createLogger({ level: "warn", stream: process.env.E2E_LOG ? process.stderr : { write: () => true } }) });
       running.push(o);
       return o.start();
     },

@@ -13,8 +13,9 @@ import { buildWaveWorld, evaluateBook, isDue, readBook, type WaveWorld } from ".
 
 export type Mode = "ours" | "reference";
 
-/** Our orchestrator's settings for the wave (the rest are its defaults). */
-export const OURS_TUNING = { rpcRateLimitPerSecond: 2_000, workerConcurrency: 32 } as const;
+
+/** A localnet has no RPC plan to respect; BENCH_WAVE_WORKER_CONCURRENCY tries another concurrency. */
+export const OURS_TUNING = { rpcRateLimitPerSecond: 2_000, workerConcurrency: Number(process.env.BENCH_WAVE_WORKER_CONCURRENCY ?? 32) } as const;
 
 export interface RunOptions {
   n: number;

@@ -3,11 +3,13 @@
 // getMultipleAccounts batches, and polling when the websocket is down. Older data never
 // overwrites newer data, and `verifiedSlot` says up to which slot the copy is known current.
 import { EventEmitter } from "node:events";
-import { Connection, PublicKey, type AccountInfo, type GetProgramAccountsFilter } from "@solana/web3.js";
+import { Connection, PublicKey, type GetProgramAccountsFilter } from "@solana/web3.js";
 import bs58 from "bs58";
 import type { AccountState, MarketState, PriceState } from "../risk/types.js";
 import { DecodeError, EXCHANGE_OFFSET, MARGIN_ACCOUNT_SIZE, MARKET_SIZE, decodeMarginAccount, decodeMarket, discriminator } from "./accounts.js";
 import { OracleError, readOracle } from "./oracle.js";
+import { accountFromWire, type PubSub, type WireAccount } from "./pubsub.js";
+import type { AccountReader, RawAccount } from "./rpc.js";
 
 export interface FeedOptions {
   resubscribeAfterSilenceMs: number;
@@ -22,6 +24,8 @@ export interface FeedHooks {
   onResync?(): void;
 }
 
+const SUBSCRIBE_TIMEOUT_MS = 5_000;
+
 type Listener = { account: [AccountState]; market: [MarketState]; price: [string, PriceState | undefined, PriceState] };
 
 export class ChainFeed extends EventEmitter<Listener> {
@@ -33,7 +37,7 @@ export class ChainFeed extends EventEmitter<Listener> {
   /** The copy is known current up to this slot (live subscriptions or the last complete resync). */
   verifiedSlot = 0;
   /** How to remove each live subscription. */
-  private subscriptions: (() => Promise<void>)[] = [];
+  private subscriptions: (() => void)[] = [];
   private lastNotificationMs = Date.now();
   private lastResubscribeMs = 0;
   private lastPollMs = 0;
@@ -42,9 +46,13 @@ export class ChainFeed extends EventEmitter<Listener> {
   private stopped = false;
   private resyncing: Promise<void> | null = null;
   private readonly exchangeAddress: string;
+  private readonly programAddress: string;
 
   constructor(
     readonly connection: Connection,
+    /** Batched reads (resyncs, re-reads) and the websocket: the lean clients of chain/rpc.ts and chain/pubsub.ts. */
+    private readonly rpc: AccountReader,
+    private readonly pubsub: PubSub,
     readonly programId: PublicKey,
     readonly exchange: PublicKey,
     private readonly opts: FeedOptions,
@@ -52,6 +60,7 @@ export class ChainFeed extends EventEmitter<Listener> {
   ) {
     super();
     this.exchangeAddress = exchange.toBase58();
+    this.programAddress = programId.toBase58();
   }
 
   private filters(kind: "marginAccount" | "market", size: number): GetProgramAccountsFilter[] {
@@ -62,10 +71,17 @@ export class ChainFeed extends EventEmitter<Listener> {
     ];
   }
 
-  /** Loads everything, then subscribes. Throws when the RPC cannot be reached. */
+  /**
+   * Loads everything, then subscribes, then reads the markets and oracles again: a change between
+   * the load and the subscriptions' acknowledgement would otherwise wait for the next resync. A
+   * full resync of the accounts follows in the background. Throws when the RPC cannot be reached.
+   */
   async start(): Promise<void> {
     await this.loadAll();
     this.subscribe();
+    if (!(await this.pubsub.acknowledged(SUBSCRIBE_TIMEOUT_MS))) this.hooks.onWarning?.("websocket subscriptions not acknowledged yet; polling covers until they are", { timeoutMs: SUBSCRIBE_TIMEOUT_MS });
+    await this.fetchBatched([...this.markets.keys(), ...[...this.markets.values()].map((m) => m.oracle)]);
+    void this.resync();
     this.timers.push(setInterval(() => this.watchdog(), Math.max(100, Math.min(1000, this.opts.resubscribeAfterSilenceMs / 4))));
     this.timers.push(setInterval(() => void this.resync(), this.opts.resyncIntervalMs));
   }
@@ -73,7 +89,7 @@ export class ChainFeed extends EventEmitter<Listener> {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    await this.unsubscribe();
+    this.unsubscribe();
     await this.resyncing;
   }
 
@@ -83,8 +99,9 @@ export class ChainFeed extends EventEmitter<Listener> {
       this.connection.getProgramAccounts(this.programId, { filters: this.filters("market", MARKET_SIZE), withContext: true }),
       this.connection.getProgramAccounts(this.programId, { filters: this.filters("marginAccount", MARGIN_ACCOUNT_SIZE), withContext: true }),
     ]);
-    for (const { pubkey, account } of markets.value) this.applyProgramAccount(pubkey.toBase58(), account, markets.context.slot);
-    for (const { pubkey, account } of accounts.value) this.applyProgramAccount(pubkey.toBase58(), account, accounts.context.slot);
+    const raw = (a: { owner: PublicKey; lamports: number; data: Buffer }): RawAccount => ({ owner: a.owner.toBase58(), lamports: a.lamports, data: a.data });
+    for (const { pubkey, account } of markets.value) this.applyProgramAccount(pubkey.toBase58(), raw(account), markets.context.slot);
+    for (const { pubkey, account } of accounts.value) this.applyProgramAccount(pubkey.toBase58(), raw(account), accounts.context.slot);
     await this.fetchBatched([...this.markets.values()].map((m) => m.oracle));
     this.verifiedSlot = Math.max(this.verifiedSlot, Math.min(markets.context.slot, accounts.context.slot));
     this.currentSlot = Math.max(this.currentSlot, this.verifiedSlot);
@@ -113,10 +130,10 @@ export class ChainFeed extends EventEmitter<Listener> {
     let minSlot = Number.MAX_SAFE_INTEGER;
     for (let i = 0; i < keys.length; i += this.opts.resyncBatchSize) {
       const batch = keys.slice(i, i + this.opts.resyncBatchSize);
-      const { context, value } = await this.connection.getMultipleAccountsInfoAndContext(batch.map((k) => new PublicKey(k)), "confirmed");
-      minSlot = Math.min(minSlot, context.slot);
-      this.currentSlot = Math.max(this.currentSlot, context.slot);
-      value.forEach((info, j) => info && this.applyAny(batch[j], info, context.slot));
+      const { slot, value } = await this.rpc.getMultipleAccounts(batch);
+      minSlot = Math.min(minSlot, slot);
+      this.currentSlot = Math.max(this.currentSlot, slot);
+      value.forEach((info, j) => info && this.applyAny(batch[j], info, slot));
     }
     return minSlot === Number.MAX_SAFE_INTEGER ? this.currentSlot : minSlot;
   }
@@ -134,12 +151,12 @@ export class ChainFeed extends EventEmitter<Listener> {
     return Date.now() - this.lastNotificationMs;
   }
 
-  private applyAny(key: string, info: AccountInfo<Buffer>, slot: number): void {
-    if (info.owner.equals(this.programId)) this.applyProgramAccount(key, info, slot);
+  private applyAny(key: string, info: RawAccount, slot: number): void {
+    if (info.owner === this.programAddress) this.applyProgramAccount(key, info, slot);
     else this.applyOracle(key, info, slot);
   }
 
-  private applyProgramAccount(key: string, info: AccountInfo<Buffer>, slot: number): void {
+  private applyProgramAccount(key: string, info: RawAccount, slot: number): void {
     try {
       if (info.data.length === MARGIN_ACCOUNT_SIZE) {
         const prev = this.accounts.get(key);
@@ -163,13 +180,13 @@ export class ChainFeed extends EventEmitter<Listener> {
     }
   }
 
-  private applyOracle(oracle: string, info: AccountInfo<Buffer>, slot: number): void {
+  private applyOracle(oracle: string, info: RawAccount, slot: number): void {
     const prev = this.prices.get(oracle);
     if (prev && prev.slot > slot) return;
     for (const m of this.markets.values()) {
       if (m.oracle !== oracle) continue;
       try {
-        const next: PriceState = { ...readOracle(m, info.owner.toBase58(), info.data), oracle, slot };
+        const next: PriceState = { ...readOracle(m, info.owner, info.data), oracle, slot };
         this.prices.set(oracle, next);
         this.emit("price", m.address, prev, next);
       } catch (e) {
@@ -187,44 +204,35 @@ export class ChainFeed extends EventEmitter<Listener> {
   }
 
   private subscribe(): void {
-    const c = this.connection;
-    const slotId = c.onSlotChange((s) => {
+    const slot = this.pubsub.subscribe("slotSubscribe", [], (r) => {
+      const s = r as { slot: number };
       this.heard();
       this.currentSlot = Math.max(this.currentSlot, s.slot);
       if (this.live) this.verifiedSlot = Math.max(this.verifiedSlot, s.slot - 1);
     });
-    const programId = c.onProgramAccountChange(
-      this.programId,
-      (k, ctx) => {
-        this.heard();
-        this.applyProgramAccount(k.accountId.toBase58(), k.accountInfo, ctx.slot);
-      },
-      { commitment: "confirmed" },
-    );
-    this.subscriptions.push(
-      () => c.removeSlotChangeListener(slotId),
-      () => c.removeProgramAccountChangeListener(programId),
-    );
+    const program = this.pubsub.subscribe("programSubscribe", [this.programAddress, { encoding: "base64", commitment: "confirmed" }], (r) => {
+      const { context, value } = r as { context: { slot: number }; value: { pubkey: string; account: WireAccount } };
+      this.heard();
+      this.applyProgramAccount(value.pubkey, accountFromWire(value.account), context.slot);
+    });
+    this.subscriptions.push(slot, program);
     for (const oracle of new Set([...this.markets.values()].map((m) => m.oracle))) this.subscribeOracle(oracle);
     this.heard();
   }
 
   private subscribeOracle(oracle: string): void {
-    const id = this.connection.onAccountChange(
-      new PublicKey(oracle),
-      (info, ctx) => {
-        this.heard();
-        this.applyOracle(oracle, info, ctx.slot);
-      },
-      { commitment: "confirmed" },
-    );
-    this.subscriptions.push(() => this.connection.removeAccountChangeListener(id));
+    const remove = this.pubsub.subscribe("accountSubscribe", [oracle, { encoding: "base64", commitment: "confirmed" }], (r) => {
+      const { context, value } = r as { context: { slot: number }; value: WireAccount | null };
+      this.heard();
+      if (value) this.applyOracle(oracle, accountFromWire(value), context.slot);
+    });
+    this.subscriptions.push(remove);
   }
 
-  private async unsubscribe(): Promise<void> {
+  private unsubscribe(): void {
     const removals = this.subscriptions.splice(0);
     this.live = false;
-    await Promise.allSettled(removals.map((remove) => remove()));
+    for (const remove of removals) remove();
   }
 
   /** Slot notifications arrive every slot; silence means the websocket is gone. */
@@ -238,7 +246,9 @@ export class ChainFeed extends EventEmitter<Listener> {
     if (now - this.lastResubscribeMs >= this.opts.resubscribeAfterSilenceMs) {
       this.lastResubscribeMs = now;
       this.hooks.onResubscribe?.();
-      void this.unsubscribe().then(() => !this.stopped && this.subscribe());
+      this.unsubscribe();
+      this.pubsub.reconnect();
+      if (!this.stopped) this.subscribe();
     }
     if (now - this.lastPollMs >= this.opts.pollIntervalMs) {
       this.lastPollMs = now;

@@ -41,7 +41,21 @@ export class StepRpc implements AccountReader {
     this.agent = new Agent({ keepAlive: true, maxSockets: 64 });
   }
 
-  call<T>(method: string, params: unknown[]): Promise<T> {
+  /**
+   * One retry when a kept-alive socket was closed by the server as the request went out: every
+   * call here is safe to repeat (reads, and resending the same signed bytes).
+   */
+  async call<T>(method: string, params: unknown[]): Promise<T> {
+    try {
+      return await this.once<T>(method, params);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ECONNRESET" && (e as Error).message !== "socket hang up") throw e;
+      return this.once<T>(method, params);
+    }
+  }
+
+  private once<T>(method: string, params: unknown[]): Promise<T> {
     const body = JSON.stringify({ jsonrpc: "2.0", id: this.nextId++, method, params });
     const request = this.url.protocol === "https:" ? https.request : http.request;
     return new Promise<T>((resolve, reject) => {

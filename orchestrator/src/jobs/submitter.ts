@@ -10,6 +10,7 @@ import {
   VersionedTransaction,
   type TransactionInstruction,
 } from "@solana/web3.js";
+import type { PubSub } from "../chain/pubsub.js";
 import type { StepRpc } from "../chain/rpc.js";
 import { percentile } from "../ops/stats.js";
 import type { RpcBudget } from "./rpc-budget.js";
@@ -71,6 +72,14 @@ export function tagOffset(tag: string): number {
 }
 
 
+/** The instruction builders hand out the same PublicKey objects step after step: encode each once. */
+const encoded = new WeakMap<PublicKey, string>();
+function base58(k: PublicKey): string {
+  let s = encoded.get(k);
+  if (s === undefined) encoded.set(k, (s = k.toBase58()));
+  return s;
+}
+
 /** Bounded memo: long-running processes see every account of an exchange eventually. */
 class Memo<V> extends Map<string, V> {
   constructor(private readonly limit: number) {
@@ -102,6 +111,7 @@ export class Submitter {
   constructor(
     private readonly connection: Connection,
     private readonly rpc: StepRpc,
+    private readonly pubsub: PubSub,
     private readonly signer: Signer,
     private readonly opts: SubmitOptions,
     private readonly budget: RpcBudget,
@@ -125,7 +135,7 @@ export class Submitter {
 
   /** Recent fees on the accounts the step locks, fetched once per set of accounts however many steps ask. */
   private async priorityFee(writable: PublicKey[]): Promise<number> {
-    const key = writable.map((k) => k.toBase58()).sort().join(",");
+    const key = writable.map(base58).sort().join(",");
     const cached = this.fees.get(key);
     if (cached && Date.now() - cached.atMs < this.opts.priorityFeeMaxAgeMs) return cached.fee;
     let fetching = this.fetchingFees.get(key);
@@ -172,7 +182,7 @@ export class Submitter {
    * transaction to the cluster, so a second step would be mistaken for the first one landing.
    */
   async prepare(ix: TransactionInstruction, step: Step): Promise<Prepared> {
-    const writable = ix.keys.filter((k) => k.isWritable && !k.isSigner && k.pubkey.toBase58() !== step.account).map((k) => k.pubkey);
+    const writable = ix.keys.filter((k) => k.isWritable && !k.isSigner && base58(k.pubkey) !== step.account).map((k) => k.pubkey);
     const [latest, fee] = await Promise.all([this.blockhash(), this.priorityFee(writable)]);
     const sized = await this.computeUnits(ix, step, latest.blockhash);
     let units = Math.min(this.opts.computeUnitCeiling, sized + tagOffset(step.tag));
@@ -218,7 +228,7 @@ export class Submitter {
     const { signature } = p;
     let finished = false;
     let timer: NodeJS.Timeout | undefined;
-    let subscription: number | undefined;
+    let unsubscribe: (() => void) | undefined;
     let resolve!: (s: Submitted) => void;
     let reject!: (e: Error) => void;
     const done = new Promise<Submitted>((res, rej) => ([resolve, reject] = [res, rej]));
@@ -226,17 +236,21 @@ export class Submitter {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
-      // A notified signature subscription is already gone on the client.
-      if (!fromNotification && subscription !== undefined) void this.connection.removeSignatureListener(subscription).catch(() => {});
+      // A notified signature subscription is already gone.
+      if (!fromNotification) unsubscribe?.();
       outcome();
     };
     const landed = (slot: number) => () => resolve({ signature, slot, computeUnitLimit: p.computeUnitLimit, priorityFeeMicroLamports: p.priorityFeeMicroLamports });
     const failed = (err: unknown) => () => reject(new ProgramFailure(customCode(err), [], `transaction ${signature} failed: ${JSON.stringify(err)}`));
-    try {
-      subscription = this.connection.onSignature(signature, (result, context) => finish(true, result.err ? failed(result.err) : landed(context.slot)), "confirmed");
-    } catch {
-      // No websocket: polling alone confirms.
-    }
+    unsubscribe = this.pubsub.subscribe(
+      "signatureSubscribe",
+      [signature, { commitment: "confirmed" }],
+      (r) => {
+        const { context, value } = r as { context: { slot: number }; value: { err: unknown } };
+        finish(true, value.err ? failed(value.err) : landed(context.slot));
+      },
+      true,
+    );
     const deadline = Date.now() + this.opts.confirmTimeoutMs;
     let polls = 0;
     const poll = async () => {
