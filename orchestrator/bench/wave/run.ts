@@ -87,7 +87,9 @@ async function startOurs(local: RemoteLocalnet, w: WaveWorld, redisUrl: string, 
   );
   // The same validation the CLI applies, so a renamed key fails here with its message.
   loadConfig({ file, env: {} });
-  const child = spawnNode("orchestrator", "orchestrator/src/cli.ts", ["run", "--config", file], dir, childEnv(), profileArgs());
+  // BENCH_WAVE_ORCHESTRATOR_CLI: another checkout's cli.ts, to measure a change against its parent.
+  const cli = process.env.BENCH_WAVE_ORCHESTRATOR_CLI ?? "orchestrator/src/cli.ts";
+  const child = spawnNode("orchestrator", cli, ["run", "--config", file], dir, childEnv(), profileArgs());
   await waitFor(`the orchestrator to load ${n} accounts`, 60_000 + n * 20, async () => {
     const res = await fetch(`http://127.0.0.1:${httpPort}/status`);
     const status = (await res.json()) as { accounts?: number };
