@@ -120,9 +120,8 @@ export async function processStep(ctx: StepContext, job: Job<StepJob, StepResult
       return settle(ctx, job, sent.signature, sent.slot);
     }
     // Failed or expired: it can never land now, so a fresh transaction cannot be a second one.
-    if (fate.kind === "failed" && fate.code !== null && !RETRYABLE_CODES.has(fate.code)) {
-      classify(new ProgramFailure(fate.code, [], `earlier transaction ${earlier.signature} failed`));
-    }
+    // Whether the step is still due is for the fresh snapshot to say, not the old failure: the
+    // same account state may be liquidatable again at a new price.
     await forget(job);
   }
 
