@@ -232,6 +232,9 @@ export class Submitter {
     let resolve!: (s: Submitted) => void;
     let reject!: (e: Error) => void;
     const done = new Promise<Submitted>((res, rej) => ([resolve, reject] = [res, rej]));
+    // The notification can beat the send's own answer: a failure settled before `send` awaits it
+    // is still handled there, not an unhandled rejection.
+    done.catch(() => {});
     const finish = (fromNotification: boolean, outcome: () => void) => {
       if (finished) return;
       finished = true;
