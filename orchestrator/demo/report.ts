@@ -6,6 +6,7 @@ import { readAudit } from "../src/ops/audit.js";
 import { percentile } from "../src/ops/stats.js";
 import type { Orchestrator } from "../src/orchestrator.js";
 import type { Sample } from "./scenario.js";
+import { RecordCheck, type EventData } from "./record-check.js";
 import type { World } from "./world.js";
 
 type MarketRows = Awaited<ReturnType<World["program"]["account"]["market"]["all"]>>;
@@ -39,27 +40,16 @@ export interface ChainCheck {
 /** Reads every transaction the orchestrator confirmed and checks the program's own records of it. */
 export async function checkTransactions(world: World, signatures: string[]): Promise<ChainCheck> {
   const parser = new anchor.EventParser(world.program.programId, new anchor.BorshCoder(world.program.idl));
-  const out: ChainCheck = { transactions: 0, flags: 0, liquidationSteps: 0, resolutions: 0, touchedWhileHealthy: [], duplicateSteps: 0 };
-  const steps = new Set<string>();
+  const records = new RecordCheck();
+  let transactions = 0;
   for (const signature of new Set(signatures)) {
     const tx = await world.connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
     if (!tx?.meta || tx.meta.err) continue;
-    out.transactions++;
-    for (const e of parser.parseLogs(tx.meta.logMessages ?? [])) {
-      const d = e.data as Record<string, { toString(): string }>;
-      if (e.name === "accountFlagged") {
-        out.flags++;
-        if (big(d.equity) >= big(d.maintenanceRequirement)) out.touchedWhileHealthy.push(`${d.marginAccount} (flag)`);
-      } else if (e.name === "liquidationRecord") {
-        out.liquidationSteps++;
-        // The program liquidates below maintenance, or a flagged account below liquidation-end.
-        if (big(d.equityBefore) >= big(d.liquidationEndBefore)) out.touchedWhileHealthy.push(`${d.marginAccount} (liquidation)`);
-        const key = `${d.marginAccount}|${d.liquidationId}|${d.equityBefore}|${d.closedBase}`;
-        if (steps.has(key)) out.duplicateSteps++;
-        steps.add(key);
-      } else if (e.name === "bankruptcyResolved") out.resolutions++;
-    }
+    transactions++;
+    for (const e of parser.parseLogs(tx.meta.logMessages ?? [])) records.add(e.name, e.data as EventData);
   }
+  const { flags, liquidationSteps, resolutions, touchedWhileHealthy, duplicateSteps } = records;
+  const out: ChainCheck = { transactions, flags, liquidationSteps, resolutions, touchedWhileHealthy, duplicateSteps };
   return out;
 }
 

@@ -68,8 +68,6 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   control!: Control;
   http: HttpServer | undefined;
   exchange!: ExchangeState;
-  /** RPC calls the steps of this process made (and may make): see jobs/rpc-budget.ts. */
-  budget!: RpcBudget;
   private stepRpc: StepRpc | undefined;
   private pubsub: PubSub | undefined;
   private redis!: Redis;
@@ -141,7 +139,6 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     );
 
     const budget = new RpcBudget(c.rpcRateLimitPerSecond);
-    this.budget = budget;
     const stepCtx: StepContext = {
       rpc: this.stepRpc,
       programId,

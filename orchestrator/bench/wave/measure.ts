@@ -5,6 +5,9 @@ import * as anchor from "@coral-xyz/anchor";
 import type { Connection, PublicKey } from "@solana/web3.js";
 import type { Margin } from "../../src/chain/idl.js";
 import { METHOD_NOT_FOUND, RpcError, type RemoteLocalnet } from "../../demo/localnet-process.js";
+import { RecordCheck, type EventData } from "../../demo/record-check.js";
+
+const big = (v: { toString(): string }) => BigInt(v.toString());
 
 interface Mark {
   ms: number;
@@ -17,24 +20,18 @@ interface AccountTrack {
   cured?: Mark;
 }
 
-const big = (v: { toString(): string }) => BigInt(v.toString());
-
 /** Program events of every transaction after the crash, with the checks of demo/report.ts. */
 export class WaveObserver {
   private readonly parser: anchor.EventParser;
   private readonly tracks = new Map<string, AccountTrack>();
-  private readonly stepKeys = new Set<string>();
+  /** The record check of demo/record-check.ts, over every event after the crash. */
+  readonly records = new RecordCheck();
   private subscription: number | undefined;
   private crash: { atMs: number; slot: number } | undefined;
-  liquidations = 0;
-  resolutions = 0;
-  flags = 0;
   /** Transactions that only flagged an account (no liquidation step in the same transaction). */
   flagOnlyTransactions = 0;
   failedTransactions = 0;
   eventsBeforeCrash = 0;
-  duplicateSteps = 0;
-  touchedWhileHealthy: string[] = [];
   lastStepMs = 0;
 
   private readonly programId: PublicKey;
@@ -75,28 +72,18 @@ export class WaveObserver {
         continue;
       }
       const mark = { ms: now - this.crash.atMs, slots: slot - this.crash.slot };
-      const d = e.data as Record<string, { toString(): string }>;
+      const d = e.data as EventData;
       const account = d.marginAccount.toString();
       const track = this.tracks.get(account) ?? {};
       this.tracks.set(account, track);
-      if (e.name === "accountFlagged") {
-        this.flags++;
-        if (big(d.equity) >= big(d.maintenanceRequirement)) this.touchedWhileHealthy.push(`${account} (flag)`);
-        continue;
-      }
+      this.records.add(e.name, d);
+      if (e.name === "accountFlagged") continue;
       this.lastStepMs = mark.ms;
       if (e.name === "bankruptcyResolved") {
-        this.resolutions++;
         track.cured = mark;
         continue;
       }
-      this.liquidations++;
       track.first ??= mark;
-      // The program liquidates below maintenance, or a flagged account below liquidation-end.
-      if (big(d.equityBefore) >= big(d.liquidationEndBefore)) this.touchedWhileHealthy.push(`${account} (liquidation)`);
-      const key = `${account}|${d.liquidationId}|${d.equityBefore}|${d.closedBase}`;
-      if (this.stepKeys.has(key)) this.duplicateSteps++;
-      this.stepKeys.add(key);
       track.cured = Number(d.statusAfter.toString()) === 0 ? mark : undefined;
     }
   }

@@ -163,7 +163,7 @@ export async function runWave(o: RunOptions): Promise<RunResult> {
       if (!liquidator.isRunning()) throw new Error(`${liquidator.name} exited during the wave; its log (${liquidator.logPath}):\n${liquidator.tail()}`);
       if (Date.now() - lastReport > 5_000) {
         lastReport = Date.now();
-        o.say(`  ${((Date.now() - crash.atMs) / 1000).toFixed(0)} s: ${observer.cured(expected)}/${expected.length} cured, ${observer.liquidations} liquidation steps, ${observer.resolutions} resolutions`);
+        o.say(`  ${((Date.now() - crash.atMs) / 1000).toFixed(0)} s: ${observer.cured(expected)}/${expected.length} cured, ${observer.records.liquidationSteps} liquidation steps, ${observer.records.resolutions} resolutions`);
       }
       await sleep(50);
     }
@@ -180,8 +180,8 @@ export async function runWave(o: RunOptions): Promise<RunResult> {
     const leftBelowMaintenance = evaluateBook(await readBook(local, world)).filter(isDue).length;
 
     const check = {
-      touchedWhileHealthy: observer.touchedWhileHealthy,
-      duplicateSteps: observer.duplicateSteps,
+      touchedWhileHealthy: observer.records.touchedWhileHealthy,
+      duplicateSteps: observer.records.duplicateSteps,
       eventsBeforeCrash: observer.eventsBeforeCrash,
       leftBelowMaintenance,
     };
@@ -193,9 +193,9 @@ export async function runWave(o: RunOptions): Promise<RunResult> {
       firsts: observer.firsts(),
       allCured,
       notCured: expected.length - observer.cured(expected),
-      liquidations: observer.liquidations,
-      resolutions: observer.resolutions,
-      flags: observer.flags,
+      liquidations: observer.records.liquidationSteps,
+      resolutions: observer.records.resolutions,
+      flags: observer.records.flags,
       flagOnlyTransactions: observer.flagOnlyTransactions,
       failedTransactions: observer.failedTransactions,
       waveMs,

@@ -138,14 +138,6 @@ export class ChainFeed extends EventEmitter<Listener> {
     return minSlot === Number.MAX_SAFE_INTEGER ? this.currentSlot : minSlot;
   }
 
-  /** Data read elsewhere (a worker's re-read after a confirmed step), applied if it is newer. */
-  offer(a: AccountState): void {
-    const prev = this.accounts.get(a.address);
-    if (prev && prev.slot > a.slot) return;
-    this.accounts.set(a.address, a);
-    this.emit("account", a);
-  }
-
   /** Seconds since the last websocket notification (slot notifications arrive every slot). */
   get silenceMs(): number {
     return Date.now() - this.lastNotificationMs;

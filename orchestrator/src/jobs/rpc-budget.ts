@@ -6,7 +6,7 @@ export class RpcBudget {
   private last = Date.now();
   private readonly waiting: { n: number; resolve: () => void }[] = [];
   private timer: NodeJS.Timeout | undefined;
-  /** Calls taken so far (metrics and benchmarks). */
+  /** Calls asked for so far. */
   taken = 0;
 
   constructor(private readonly perSecond: number) {
@@ -47,9 +47,5 @@ export class RpcBudget {
       }
       this.schedule();
     }, Math.max(1, Math.ceil((missing * 1000) / this.perSecond)));
-  }
-
-  get queued(): number {
-    return this.waiting.length;
   }
 }

@@ -19,19 +19,18 @@ export class Signer {
     return this.keypair.publicKey;
   }
 
-  /**
-   * A transaction with this key as its only signer, as wire bytes: the signature count, the
-   * signature, the message (what VersionedTransaction.serialize writes), serialized once.
-   */
-  /** The same wire layout with a zero signature, for simulation without signature checks. */
+  /** The wire layout of `transaction` with a zero signature, for simulation without signature checks. */
   unsigned(message: Uint8Array): Buffer {
     return Buffer.concat([Buffer.from([1]), Buffer.alloc(64), message]);
   }
 
-  transaction(message: VersionedMessage | Uint8Array): { signature: string; raw: Buffer; message: Buffer } {
+  /**
+   * A transaction with this key as its only signer, as wire bytes: the signature count, the
+   * signature, the message (what VersionedTransaction.serialize writes), serialized once.
+   */
+  transaction(message: VersionedMessage | Uint8Array): { signature: string; raw: Buffer } {
     const bytes = Buffer.from(message instanceof Uint8Array ? message : message.serialize());
-    if (bytes.length === 0) throw new Error("empty message");
     const signature = sign(null, bytes, this.key);
-    return { signature: bs58.encode(signature), raw: Buffer.concat([Buffer.from([1]), signature, bytes]), message: bytes };
+    return { signature: bs58.encode(signature), raw: Buffer.concat([Buffer.from([1]), signature, bytes]) };
   }
 }

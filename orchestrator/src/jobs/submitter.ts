@@ -71,7 +71,6 @@ export function tagOffset(tag: string): number {
   return h % 997;
 }
 
-
 /** The instruction builders hand out the same PublicKey objects step after step: encode each once. */
 const encoded = new WeakMap<PublicKey, string>();
 function base58(k: PublicKey): string {
@@ -100,11 +99,33 @@ interface Step {
   account: string;
 }
 
+/**
+ * Values every step may share for a while (a blockhash, recent fees), by key: fetched once however
+ * many steps ask at the same moment, kept for `maxAgeMs`.
+ */
+class Shared<V> {
+  private readonly values = new Memo<{ value: V; atMs: number }>(1_000);
+  private readonly fetching = new Map<string, Promise<V>>();
+
+  constructor(private readonly maxAgeMs: number) {}
+
+  get(key: string, fetch: () => Promise<V>): Promise<V> {
+    const cached = this.values.get(key);
+    if (cached && Date.now() - cached.atMs < this.maxAgeMs) return Promise.resolve(cached.value);
+    let pending = this.fetching.get(key);
+    if (!pending) {
+      pending = fetch()
+        .then((value) => (this.values.set(key, { value, atMs: Date.now() }), value))
+        .finally(() => this.fetching.delete(key));
+      this.fetching.set(key, pending);
+    }
+    return pending;
+  }
+}
+
 export class Submitter {
-  private latest: { value: { blockhash: string; lastValidBlockHeight: number }; atMs: number } | null = null;
-  private fetchingBlockhash: Promise<{ blockhash: string; lastValidBlockHeight: number }> | null = null;
-  private readonly fees = new Memo<{ fee: number; atMs: number }>(1_000);
-  private readonly fetchingFees = new Map<string, Promise<number>>();
+  private readonly blockhashes: Shared<{ blockhash: string; lastValidBlockHeight: number }>;
+  private readonly fees: Shared<number>;
   private readonly units = new Memo<number>(1_000);
   private readonly lastMessage = new Memo<Buffer>(100_000);
 
@@ -115,49 +136,28 @@ export class Submitter {
     private readonly signer: Signer,
     private readonly opts: SubmitOptions,
     private readonly budget: RpcBudget,
-  ) {}
-
-  /** One blockhash for every step within `blockhashMaxAgeMs`, fetched once however many steps ask. */
-  private async blockhash(): Promise<{ blockhash: string; lastValidBlockHeight: number }> {
-    if (this.latest && Date.now() - this.latest.atMs < this.opts.blockhashMaxAgeMs) return this.latest.value;
-    this.fetchingBlockhash ??= (async () => {
-      try {
-        await this.budget.take();
-        const value = await this.connection.getLatestBlockhash("confirmed");
-        this.latest = { value, atMs: Date.now() };
-        return value;
-      } finally {
-        this.fetchingBlockhash = null;
-      }
-    })();
-    return this.fetchingBlockhash;
+  ) {
+    this.blockhashes = new Shared(opts.blockhashMaxAgeMs);
+    this.fees = new Shared(opts.priorityFeeMaxAgeMs);
   }
 
-  /** Recent fees on the accounts the step locks, fetched once per set of accounts however many steps ask. */
-  private async priorityFee(writable: PublicKey[]): Promise<number> {
-    const key = writable.map(base58).sort().join(",");
-    const cached = this.fees.get(key);
-    if (cached && Date.now() - cached.atMs < this.opts.priorityFeeMaxAgeMs) return cached.fee;
-    let fetching = this.fetchingFees.get(key);
-    if (!fetching) {
-      fetching = (async () => {
-        try {
-          await this.budget.take();
-          const fees = await this.connection.getRecentPrioritizationFees({ lockedWritableAccounts: writable });
-          const recent = percentile(fees.map((f) => f.prioritizationFee), this.opts.priorityFeePercentile);
-          // No recent fees: nothing to outbid.
-          const fee = Math.min(this.opts.priorityFeeCapMicroLamports, Number.isNaN(recent) ? 0 : recent);
-          this.fees.set(key, { fee, atMs: Date.now() });
-          return fee;
-        } finally {
-          this.fetchingFees.delete(key);
-        }
-      })();
-      this.fetchingFees.set(key, fetching);
-    }
-    return fetching;
+  private blockhash(): Promise<{ blockhash: string; lastValidBlockHeight: number }> {
+    return this.blockhashes.get("latest", async () => {
+      await this.budget.take();
+      return this.connection.getLatestBlockhash("confirmed");
+    });
   }
 
+  /** Recent fees on the accounts the step locks. */
+  private priorityFee(writable: PublicKey[]): Promise<number> {
+    return this.fees.get(writable.map(base58).sort().join(","), async () => {
+      await this.budget.take();
+      const fees = await this.connection.getRecentPrioritizationFees({ lockedWritableAccounts: writable });
+      const recent = percentile(fees.map((f) => f.prioritizationFee), this.opts.priorityFeePercentile);
+      // No recent fees: nothing to outbid.
+      return Math.min(this.opts.priorityFeeCapMicroLamports, Number.isNaN(recent) ? 0 : recent);
+    });
+  }
 
   /** Compute units for the step: from a simulation (which also answers program errors before anything is sent) or the figure its shape already earned. */
   private async computeUnits(ix: TransactionInstruction, step: Step, blockhash: string): Promise<number> {
