@@ -14,6 +14,33 @@ export type Margin = {
   },
   "instructions": [
     {
+      "name": "acceptAdmin",
+      "docs": [
+        "The proposed admin takes over the exchange."
+      ],
+      "discriminator": [
+        112,
+        42,
+        45,
+        90,
+        116,
+        181,
+        13,
+        170
+      ],
+      "accounts": [
+        {
+          "name": "newAdmin",
+          "signer": true
+        },
+        {
+          "name": "exchange",
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "createMarginAccount",
       "docs": [
         "Creates the caller's margin account on an exchange."
@@ -147,7 +174,10 @@ export type Margin = {
     {
       "name": "deposit",
       "docs": [
-        "Moves `amount` quote tokens (native units) from the owner's token account into the vault."
+        "Moves `amount` quote tokens (native units) from the owner's token account into the vault.",
+        "A bankrupt account whose deficit this covers returns to healthy; a flagged one does when",
+        "the optional remaining accounts (`[market, oracle]` per open position) show it back at or",
+        "above its liquidation-end level."
       ],
       "discriminator": [
         242,
@@ -494,6 +524,38 @@ export type Margin = {
       ]
     },
     {
+      "name": "proposeAdmin",
+      "docs": [
+        "Proposes `new_admin`; the change takes effect when it signs `accept_admin`."
+      ],
+      "discriminator": [
+        121,
+        214,
+        199,
+        212,
+        87,
+        39,
+        117,
+        234
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true
+        },
+        {
+          "name": "exchange",
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "newAdmin",
+          "type": "pubkey"
+        }
+      ]
+    },
+    {
       "name": "refreshMarket",
       "docs": [
         "Folds the oracle's newest observation into the market's volatility estimate."
@@ -612,7 +674,8 @@ export type Margin = {
       "name": "trade",
       "docs": [
         "Trades `base_delta` (BASE_PRECISION, signed) in a market against the pool, no worse than",
-        "`limit_price` (PRICE_PRECISION). Remaining accounts: `[market, oracle]` per other position."
+        "`limit_price` (PRICE_PRECISION). Remaining accounts: `[market, oracle]` per other position",
+        "(optional for a reduction: given, a flagged account back at its liquidation-end level is unflagged)."
       ],
       "discriminator": [
         178,
@@ -654,6 +717,33 @@ export type Margin = {
           "type": "u64"
         }
       ]
+    },
+    {
+      "name": "unflagAccount",
+      "docs": [
+        "Returns a flagged account that is back at or above its liquidation-end level (or empty with",
+        "collateral ≥ 0) to healthy. Remaining accounts: `[market, oracle]` per open position."
+      ],
+      "discriminator": [
+        111,
+        180,
+        107,
+        58,
+        33,
+        67,
+        86,
+        177
+      ],
+      "accounts": [
+        {
+          "name": "exchange"
+        },
+        {
+          "name": "marginAccount",
+          "writable": true
+        }
+      ],
+      "args": []
     },
     {
       "name": "updateMarket",
@@ -797,6 +887,45 @@ export type Margin = {
         195,
         145,
         154
+      ]
+    },
+    {
+      "name": "accountUnflagged",
+      "discriminator": [
+        245,
+        172,
+        215,
+        169,
+        58,
+        255,
+        137,
+        11
+      ]
+    },
+    {
+      "name": "adminChanged",
+      "discriminator": [
+        232,
+        34,
+        31,
+        226,
+        62,
+        18,
+        19,
+        114
+      ]
+    },
+    {
+      "name": "adminProposed",
+      "discriminator": [
+        129,
+        249,
+        226,
+        227,
+        199,
+        82,
+        110,
+        243
       ]
     },
     {
@@ -1129,6 +1258,31 @@ export type Margin = {
       "code": 6031,
       "name": "wrongVault",
       "msg": "Vault account is not the exchange's vault"
+    },
+    {
+      "code": 6032,
+      "name": "notBeingLiquidated",
+      "msg": "Account is not being liquidated"
+    },
+    {
+      "code": 6033,
+      "name": "belowLiquidationEnd",
+      "msg": "Account is still below its liquidation-end level"
+    },
+    {
+      "code": 6034,
+      "name": "vaultNotAllowed",
+      "msg": "A program vault cannot be the destination of a payout"
+    },
+    {
+      "code": 6035,
+      "name": "oracleFromFuture",
+      "msg": "Oracle publish time is ahead of the cluster clock"
+    },
+    {
+      "code": 6036,
+      "name": "notPendingAdmin",
+      "msg": "Signer is not the proposed admin"
     }
   ],
   "types": [
@@ -1152,6 +1306,81 @@ export type Margin = {
           {
             "name": "maintenanceRequirement",
             "type": "i64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "accountUnflagged",
+      "docs": [
+        "A flagged or bankrupt account left liquidation without a liquidation step: its owner reduced",
+        "or deposited, or the price recovered (`unflag_account`)."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "marginAccount",
+            "type": "pubkey"
+          },
+          {
+            "name": "liquidationId",
+            "type": "u64"
+          },
+          {
+            "name": "statusBefore",
+            "docs": [
+              "`AccountStatus` before (1 being liquidated, 2 bankrupt)."
+            ],
+            "type": "u8"
+          },
+          {
+            "name": "equity",
+            "type": "i64"
+          },
+          {
+            "name": "liquidationEndRequirement",
+            "type": "i64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "adminChanged",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "exchange",
+            "type": "pubkey"
+          },
+          {
+            "name": "previousAdmin",
+            "type": "pubkey"
+          },
+          {
+            "name": "admin",
+            "type": "pubkey"
+          }
+        ]
+      }
+    },
+    {
+      "name": "adminProposed",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "exchange",
+            "type": "pubkey"
+          },
+          {
+            "name": "admin",
+            "type": "pubkey"
+          },
+          {
+            "name": "pendingAdmin",
+            "type": "pubkey"
           }
         ]
       }
@@ -1273,7 +1502,8 @@ export type Margin = {
           {
             "name": "version",
             "docs": [
-              "Layout version. History: 1 = initial layout."
+              "Layout version. History: 1 = initial layout; 2 = `pending_admin` taken from `reserved`",
+              "(same size and offsets; a version-1 account reads as no pending admin)."
             ],
             "type": "u8"
           },
@@ -1336,16 +1566,24 @@ export type Margin = {
           {
             "name": "totalCollateral",
             "docs": [
-              "Sum of all deposits minus withdrawals, quote native units."
+              "Deposits minus withdrawals, quote native units, floored at zero: informational only (once",
+              "traders as a group win from the pools, withdrawals exceed deposits). Nothing is gated on it."
             ],
             "type": "u64"
+          },
+          {
+            "name": "pendingAdmin",
+            "docs": [
+              "Proposed by `propose_admin`, takes over on `accept_admin`; `Pubkey::default()` when none."
+            ],
+            "type": "pubkey"
           },
           {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                128
+                96
               ]
             }
           }

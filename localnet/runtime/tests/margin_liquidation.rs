@@ -2,22 +2,10 @@
 
 mod harness;
 
-use anchor_lang::{AnchorDeserialize, Discriminator};
 use harness::*;
 use localnet_runtime::Executed;
 use margin::events::{AccountFlagged, LiquidationRecord};
 use margin::state::AccountStatus;
-
-fn events<E: AnchorDeserialize + Discriminator>(exec: &Executed) -> Vec<E> {
-    use base64::Engine;
-    exec.logs
-        .iter()
-        .filter_map(|l| l.strip_prefix("Program data: "))
-        .map(|b| base64::engine::general_purpose::STANDARD.decode(b).unwrap())
-        .filter(|d| d[..8] == *E::DISCRIMINATOR)
-        .map(|d| E::deserialize(&mut &d[8..]).unwrap())
-        .collect()
-}
 
 fn record(exec: &Executed) -> LiquidationRecord {
     events::<LiquidationRecord>(exec).pop().expect("a LiquidationRecord event")

@@ -1,6 +1,8 @@
-//! A randomized run: traders open and close positions, prices walk and jump, keepers flag,
-//! liquidate and resolve. After every step the vaults hold exactly what the accounts say, no
-//! healthy account is ever liquidated, and every account below maintenance can be liquidated.
+//! A randomized run: traders open and close positions and deposit (into healthy, flagged and
+//! bankrupt accounts alike), prices walk and jump, keepers liquidate, unflag and resolve. After
+//! every step the vaults hold exactly what the accounts say, no healthy account is ever liquidated,
+//! every account below maintenance can be liquidated, and after every keeper pass no account is
+//! left flagged at or above its liquidation-end level nor bankrupt without a deficit.
 //! `SEQUENCE_SEED` and `SEQUENCE_STEPS` override the defaults.
 
 mod harness;
@@ -44,6 +46,7 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
     let users: Vec<User> = (0..16).map(|i| ex.user((500 + 1_500 * (i % 6)) as u64 * USD as u64)).collect();
     let keeper = ex.user(0);
     let (mut trades, mut refused, mut liquidations, mut bankruptcies) = (0, 0, 0, 0);
+    let (mut deposits, mut flags, mut unflags, mut refused_unflags, mut owner_unflags) = (0, 0, 0, 0, 0usize);
 
     for step in 0..steps {
         match rng.below(100) {
@@ -66,14 +69,50 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                 if base == 0 {
                     continue;
                 }
+                let flagged = account.status() == AccountStatus::BeingLiquidated;
                 let exec = ex.market_order(u, markets[m], base);
                 match code(&exec) {
-                    None if exec.result.is_ok() => trades += 1,
+                    None if exec.result.is_ok() => {
+                        trades += 1;
+                        // A flagged owner's reduction carries the other positions: it unflags exactly
+                        // when the liquidation-end level is back.
+                        if flagged {
+                            let expected = if ex.health(&u.account).below_liquidation_end() { AccountStatus::BeingLiquidated } else { AccountStatus::Healthy };
+                            assert_eq!(ex.margin_account(&u.account).status(), expected, "step {step}: reduction by a flagged owner");
+                            owner_unflags += usize::from(expected == AccountStatus::Healthy);
+                        }
+                    }
                     Some(c) if TRADE_REFUSALS.contains(&c) => refused += 1,
                     _ => panic!("step {step}: unexpected trade outcome {:?}\n{}", exec.result, exec.logs.join("\n")),
                 }
             }
-            50..=74 => {
+            50..=59 => {
+                // A deposit, half the time carrying the position accounts that let it unflag.
+                let u = &users[rng.below(users.len() as u64) as usize];
+                let amount = (1 + rng.below(2_000)) * USD as u64;
+                ex.mint_to(&u.token, amount);
+                let before = ex.margin_account(&u.account);
+                let remaining = if rng.below(2) == 0 { ex.remaining(&u.account, None) } else { vec![] };
+                let carried = !remaining.is_empty() || before.open_positions().next().is_none();
+                ok(&ex.deposit_with(u, amount, remaining));
+                deposits += 1;
+                let after = ex.margin_account(&u.account);
+                let h = ex.health(&u.account);
+                match before.status() {
+                    AccountStatus::Bankrupt => {
+                        let expected = if after.collateral >= 0 { AccountStatus::Healthy } else { AccountStatus::Bankrupt };
+                        assert_eq!(after.status(), expected, "step {step}: deposit into a bankrupt account");
+                        owner_unflags += usize::from(expected == AccountStatus::Healthy);
+                    }
+                    AccountStatus::BeingLiquidated if carried => {
+                        let expected = if h.below_liquidation_end() { AccountStatus::BeingLiquidated } else { AccountStatus::Healthy };
+                        assert_eq!(after.status(), expected, "step {step}: deposit into a flagged account");
+                        owner_unflags += usize::from(expected == AccountStatus::Healthy);
+                    }
+                    s => assert_eq!(after.status(), s, "step {step}: a deposit changed the status"),
+                }
+            }
+            60..=79 => {
                 ex.advance(1 + rng.below(5) as i64);
                 for m in 0..2 {
                     let jump = rng.below(100);
@@ -82,6 +121,18 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                     ex.set_oracle(markets[m], prices[m], prices[m] / 2_000, 0);
                     let r = ex.refresh(markets[m]);
                     assert!(r.result.is_ok() || code(&r) == Some(6028), "refresh: {:?}", r.result);
+                }
+            }
+            80..=87 => {
+                // A keeper that only flags: the flagged accounts wait for the price, their owners or
+                // the next liquidating pass.
+                for account in ex.accounts.clone() {
+                    let a = ex.margin_account(&account);
+                    let h = ex.health(&account);
+                    if a.status() == AccountStatus::Healthy && h.below_maintenance() {
+                        ok(&ex.flag(&account));
+                        flags += 1;
+                    }
                 }
             }
             _ => {
@@ -109,10 +160,28 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                             break;
                         }
                     }
+                    if ex.margin_account(&account).status() == AccountStatus::BeingLiquidated {
+                        // Liquidation has nothing left to do here: the flag must be clearable.
+                        let exec = ex.unflag(&account);
+                        if ex.health(&account).below_liquidation_end() {
+                            assert_eq!(code(&exec), Some(6033), "step {step}: unflagged below the liquidation-end level");
+                            refused_unflags += 1;
+                        } else {
+                            ok(&exec);
+                            unflags += 1;
+                        }
+                    }
                     if ex.margin_account(&account).status() == AccountStatus::Bankrupt {
                         ok(&ex.resolve(&account, 0));
                         bankruptcies += 1;
                         assert_eq!(code(&ex.resolve(&account, 0)), Some(6025));
+                    }
+                    let a = ex.margin_account(&account);
+                    let h = ex.health(&account);
+                    match a.status() {
+                        AccountStatus::BeingLiquidated => assert!(h.below_liquidation_end(), "step {step}: stuck in liquidation: {h:?}"),
+                        AccountStatus::Bankrupt => panic!("step {step}: bankrupt after resolution"),
+                        AccountStatus::Healthy => {}
                     }
                 }
             }
@@ -120,7 +189,7 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
         ex.assert_conserved();
     }
     eprintln!(
-        "sequence seed {seed:#x}: {steps} steps, {trades} trades ({refused} refused), {liquidations} liquidation steps, {bankruptcies} bankruptcies"
+        "sequence seed {seed:#x}: {steps} steps, {trades} trades ({refused} refused), {deposits} deposits, {flags} flags, {liquidations} liquidation steps, {unflags} keeper unflags ({refused_unflags} refused), {owner_unflags} by owners' deposits and reductions, {bankruptcies} bankruptcies"
     );
     assert!(trades > steps / 5, "the run traded ({trades})");
     assert!(liquidations > 0, "the run liquidated");

@@ -69,6 +69,16 @@ pub enum MarginError {
     ZeroTrade, // 6030
     #[msg("Vault account is not the exchange's vault")]
     WrongVault, // 6031
+    #[msg("Account is not being liquidated")]
+    NotBeingLiquidated, // 6032
+    #[msg("Account is still below its liquidation-end level")]
+    BelowLiquidationEnd, // 6033
+    #[msg("A program vault cannot be the destination of a payout")]
+    VaultNotAllowed, // 6034
+    #[msg("Oracle publish time is ahead of the cluster clock")]
+    OracleFromFuture, // 6035
+    #[msg("Signer is not the proposed admin")]
+    NotPendingAdmin, // 6036
 }
 
 impl From<crate::math::MathError> for MarginError {

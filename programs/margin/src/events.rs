@@ -119,6 +119,18 @@ pub struct AccountFlagged {
     pub maintenance_requirement: i64,
 }
 
+/// A flagged or bankrupt account left liquidation without a liquidation step: its owner reduced
+/// or deposited, or the price recovered (`unflag_account`).
+#[event]
+pub struct AccountUnflagged {
+    pub margin_account: Pubkey,
+    pub liquidation_id: u64,
+    /// `AccountStatus` before (1 being liquidated, 2 bankrupt).
+    pub status_before: u8,
+    pub equity: i64,
+    pub liquidation_end_requirement: i64,
+}
+
 /// One liquidation step: what was closed, at what prices, with which fees, and the account's
 /// health before and after.
 #[event]
@@ -153,4 +165,18 @@ pub struct BankruptcyResolved {
     pub insurance_paid: u64,
     pub socialized_loss: u64,
     pub insurance_balance_after: i64,
+}
+
+#[event]
+pub struct AdminProposed {
+    pub exchange: Pubkey,
+    pub admin: Pubkey,
+    pub pending_admin: Pubkey,
+}
+
+#[event]
+pub struct AdminChanged {
+    pub exchange: Pubkey,
+    pub previous_admin: Pubkey,
+    pub admin: Pubkey,
 }

@@ -45,6 +45,16 @@ pub mod margin {
         instructions::set_paused::handler(ctx, paused)
     }
 
+    /// Proposes `new_admin`; the change takes effect when it signs `accept_admin`.
+    pub fn propose_admin(ctx: Context<ProposeAdmin>, new_admin: Pubkey) -> Result<()> {
+        instructions::transfer_admin::propose(ctx, new_admin)
+    }
+
+    /// The proposed admin takes over the exchange.
+    pub fn accept_admin(ctx: Context<AcceptAdmin>) -> Result<()> {
+        instructions::transfer_admin::accept(ctx)
+    }
+
     /// Adds (positive) or removes (negative) pool liquidity, quote native units.
     pub fn pool_liquidity(ctx: Context<PoolLiquidity>, amount: i64) -> Result<()> {
         instructions::pool_liquidity::handler(ctx, amount)
@@ -63,7 +73,10 @@ pub mod margin {
     }
 
     /// Moves `amount` quote tokens (native units) from the owner's token account into the vault.
-    pub fn deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+    /// A bankrupt account whose deficit this covers returns to healthy; a flagged one does when
+    /// the optional remaining accounts (`[market, oracle]` per open position) show it back at or
+    /// above its liquidation-end level.
+    pub fn deposit<'info>(ctx: Context<'_, '_, 'info, 'info, Deposit<'info>>, amount: u64) -> Result<()> {
         instructions::deposit::handler(ctx, amount)
     }
 
@@ -74,7 +87,8 @@ pub mod margin {
     }
 
     /// Trades `base_delta` (BASE_PRECISION, signed) in a market against the pool, no worse than
-    /// `limit_price` (PRICE_PRECISION). Remaining accounts: `[market, oracle]` per other position.
+    /// `limit_price` (PRICE_PRECISION). Remaining accounts: `[market, oracle]` per other position
+    /// (optional for a reduction: given, a flagged account back at its liquidation-end level is unflagged).
     pub fn trade<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_delta: i64, limit_price: u64) -> Result<()> {
         instructions::trade::handler(ctx, base_delta, limit_price)
     }
@@ -89,6 +103,12 @@ pub mod margin {
     /// Flags an account below maintenance as being liquidated.
     pub fn flag_account<'info>(ctx: Context<'_, '_, 'info, 'info, FlagAccount<'info>>) -> Result<()> {
         instructions::flag_account::handler(ctx)
+    }
+
+    /// Returns a flagged account that is back at or above its liquidation-end level (or empty with
+    /// collateral ≥ 0) to healthy. Remaining accounts: `[market, oracle]` per open position.
+    pub fn unflag_account<'info>(ctx: Context<'_, '_, 'info, 'info, UnflagAccount<'info>>) -> Result<()> {
+        instructions::unflag_account::handler(ctx)
     }
 
     /// Closes just enough of the account's position in `market` to restore the liquidation-end

@@ -57,6 +57,18 @@ pub fn code(e: &Executed) -> Option<u32> {
     }
 }
 
+/// The program events of type `E` a transaction logged, in order.
+pub fn events<E: anchor_lang::AnchorDeserialize + anchor_lang::Discriminator>(exec: &Executed) -> Vec<E> {
+    use base64::Engine;
+    exec.logs
+        .iter()
+        .filter_map(|l| l.strip_prefix("Program data: "))
+        .map(|b| base64::engine::general_purpose::STANDARD.decode(b).unwrap())
+        .filter(|d| d[..8] == *E::DISCRIMINATOR)
+        .map(|d| E::deserialize(&mut &d[8..]).unwrap())
+        .collect()
+}
+
 pub fn ok(e: &Executed) {
     assert!(e.result.is_ok(), "transaction failed: {:?}\n{}", e.result, e.logs.join("\n"));
 }
@@ -137,6 +149,13 @@ impl Exchange {
         }
         ok(&self.send(&[&account], &ixs));
         account.pubkey()
+    }
+
+    /// Mints `amount` more quote tokens into `token`.
+    pub fn mint_to(&mut self, token: &Pubkey, amount: u64) {
+        let admin = self.admin.pubkey();
+        let i = spl_token::instruction::mint_to(&spl_token::ID, &self.mint, token, &admin, &[], amount).unwrap();
+        ok(&self.send(&[], &[i]));
     }
 
     pub fn token_balance(&self, key: &Pubkey) -> u64 {
@@ -242,19 +261,29 @@ impl Exchange {
     }
 
     pub fn deposit(&mut self, u: &User, amount: u64) -> Executed {
+        self.deposit_with(u, amount, vec![])
+    }
+
+    /// A deposit carrying `remaining` (the `[market, oracle]` pairs that let it unflag the account).
+    pub fn deposit_with(&mut self, u: &User, amount: u64, remaining: Vec<AccountMeta>) -> Executed {
         let i = ix(
             margin::accounts::Deposit { owner: u.kp.pubkey(), exchange: self.exchange, margin_account: u.account, user_token: u.token, quote_vault: self.quote_vault, token_program: spl_token::ID },
             margin::instruction::Deposit { amount },
-            vec![],
+            remaining,
         );
         let kp = u.kp.insecure_clone();
         self.send(&[&kp], &[i])
     }
 
     pub fn withdraw(&mut self, u: &User, amount: u64) -> Executed {
+        let token = u.token;
+        self.withdraw_to(u, amount, token)
+    }
+
+    pub fn withdraw_to(&mut self, u: &User, amount: u64, user_token: Pubkey) -> Executed {
         let remaining = self.remaining(&u.account, None);
         let i = ix(
-            margin::accounts::Withdraw { owner: u.kp.pubkey(), exchange: self.exchange, margin_account: u.account, user_token: u.token, quote_vault: self.quote_vault, token_program: spl_token::ID },
+            margin::accounts::Withdraw { owner: u.kp.pubkey(), exchange: self.exchange, margin_account: u.account, user_token, quote_vault: self.quote_vault, token_program: spl_token::ID },
             margin::instruction::Withdraw { amount },
             remaining,
         );
@@ -294,7 +323,40 @@ impl Exchange {
         self.send(&[], &[i])
     }
 
+    pub fn unflag(&mut self, account: &Pubkey) -> Executed {
+        let remaining = self.remaining(account, None);
+        let i = ix(margin::accounts::UnflagAccount { exchange: self.exchange, margin_account: *account }, margin::instruction::UnflagAccount {}, remaining);
+        self.send(&[], &[i])
+    }
+
+    pub fn propose_admin(&mut self, admin: &Keypair, new_admin: Pubkey) -> Executed {
+        let i = ix(
+            margin::accounts::ProposeAdmin { admin: admin.pubkey(), exchange: self.exchange },
+            margin::instruction::ProposeAdmin { new_admin },
+            vec![],
+        );
+        let kp = admin.insecure_clone();
+        self.send(&[&kp], &[i])
+    }
+
+    pub fn accept_admin(&mut self, new_admin: &Keypair) -> Executed {
+        let i = ix(margin::accounts::AcceptAdmin { new_admin: new_admin.pubkey(), exchange: self.exchange }, margin::instruction::AcceptAdmin {}, vec![]);
+        let kp = new_admin.insecure_clone();
+        self.send(&[&kp], &[i])
+    }
+
+    pub fn exchange_state(&self) -> margin::state::Exchange {
+        use anchor_lang::AccountDeserialize;
+        let data = self.rt.get_account(&self.exchange).unwrap().data;
+        margin::state::Exchange::try_deserialize(&mut &data[..]).unwrap()
+    }
+
     pub fn liquidate(&mut self, liquidator: &User, account: &Pubkey, m: usize, limit_price: u64) -> Executed {
+        let token = liquidator.token;
+        self.liquidate_to(liquidator, account, m, limit_price, token)
+    }
+
+    pub fn liquidate_to(&mut self, liquidator: &User, account: &Pubkey, m: usize, limit_price: u64, liquidator_token: Pubkey) -> Executed {
         let market = self.markets[m].key;
         let remaining = self.remaining(account, Some(market));
         let i = ix(
@@ -304,7 +366,7 @@ impl Exchange {
                 margin_account: *account,
                 market,
                 oracle: self.markets[m].oracle,
-                liquidator_token: liquidator.token,
+                liquidator_token,
                 quote_vault: self.quote_vault,
                 insurance_vault: self.insurance_vault,
                 token_program: spl_token::ID,

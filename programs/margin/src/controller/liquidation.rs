@@ -1,4 +1,5 @@
-//! Planning one liquidation step on a position of an account below maintenance.
+//! When an account may be flagged, liquidated or unflagged, and planning one liquidation step on a
+//! position of an account below maintenance.
 
 use crate::controller::health::{Health, PricedPosition};
 use crate::errors::MarginError;
@@ -7,8 +8,37 @@ use crate::math::constants::BASE_TO_QUOTE;
 use crate::math::liquidation::{base_to_close, liquidation_fees, ClosingPosition};
 use crate::math::oracle_price::{execution_price, impact_ratio};
 use crate::math::position::notional;
+use crate::state::AccountStatus;
 
 use super::trade::ImpactParams;
+
+/// `flag_account` may flag a healthy-status account whose equity is below maintenance.
+pub fn flag_eligible(health: &Health, status: AccountStatus) -> bool {
+    status == AccountStatus::Healthy && health.below_maintenance()
+}
+
+/// `liquidate` may act below maintenance (an unflagged account is flagged by the same step), or on
+/// a flagged account still below its liquidation-end level. A bankrupt account awaits resolution.
+pub fn liquidation_eligible(health: &Health, status: AccountStatus) -> bool {
+    match status {
+        AccountStatus::Healthy => health.below_maintenance(),
+        AccountStatus::BeingLiquidated => health.below_liquidation_end(),
+        AccountStatus::Bankrupt => false,
+    }
+}
+
+/// A flagged account leaves liquidation once it is back at or above its liquidation-end level
+/// (its owner reduced, deposited, or the price recovered). With no positions left, that level is
+/// zero, so an empty account with collateral ≥ 0 qualifies too.
+pub fn unflag_eligible(health: &Health, status: AccountStatus) -> bool {
+    status == AccountStatus::BeingLiquidated && !health.below_liquidation_end()
+}
+
+/// A bankrupt account (no positions, negative collateral) whose owner deposited enough to cover the
+/// deficit has nothing left to resolve.
+pub fn bankruptcy_cleared(collateral: i128, status: AccountStatus, has_positions: bool) -> bool {
+    status == AccountStatus::Bankrupt && !has_positions && collateral >= 0
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LiquidationParams {
@@ -73,4 +103,34 @@ pub fn plan_liquidation(health: &Health, pos: &PricedPosition, p: &LiquidationPa
         liquidator_fee,
         insurance_fee,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn health(equity: i128) -> Health {
+        Health { equity, initial: 300, maintenance: 100, liquidation_end: 150 }
+    }
+
+    #[test]
+    fn flagging_and_liquidating_start_below_maintenance_and_continue_to_the_end_level() {
+        use AccountStatus::*;
+        assert!(flag_eligible(&health(99), Healthy) && !flag_eligible(&health(100), Healthy));
+        assert!(!flag_eligible(&health(0), BeingLiquidated) && !flag_eligible(&health(0), Bankrupt));
+        assert!(liquidation_eligible(&health(99), Healthy) && !liquidation_eligible(&health(100), Healthy));
+        assert!(liquidation_eligible(&health(149), BeingLiquidated) && !liquidation_eligible(&health(150), BeingLiquidated));
+        assert!(!liquidation_eligible(&health(-5), Bankrupt));
+    }
+
+    #[test]
+    fn a_flag_clears_at_the_end_level_and_a_covered_bankruptcy_clears() {
+        use AccountStatus::*;
+        assert!(!unflag_eligible(&health(149), BeingLiquidated) && unflag_eligible(&health(150), BeingLiquidated));
+        assert!(!unflag_eligible(&health(1_000), Healthy) && !unflag_eligible(&health(1_000), Bankrupt));
+        let empty = Health::default();
+        assert!(unflag_eligible(&empty, BeingLiquidated));
+        assert!(bankruptcy_cleared(0, Bankrupt, false) && !bankruptcy_cleared(-1, Bankrupt, false));
+        assert!(!bankruptcy_cleared(10, Bankrupt, true) && !bankruptcy_cleared(10, Healthy, false));
+    }
 }

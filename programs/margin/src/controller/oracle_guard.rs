@@ -12,7 +12,15 @@ pub struct OracleLimits {
     pub max_conf_ratio: i128,
 }
 
+/// How far a publish time may run ahead of the cluster clock (which lags wall time by up to a slot
+/// or two, and by a few seconds on a drifting cluster). Further ahead is refused: such a price would
+/// count as fresh for longer than it is, and once recorded it would block every later refresh.
+pub const MAX_PUBLISH_AHEAD_S: i64 = 5;
+
 pub fn check(reading: &OracleReading, now: i64, limits: OracleLimits) -> Result<(), MarginError> {
+    if reading.publish_time > now.saturating_add(MAX_PUBLISH_AHEAD_S) {
+        return Err(MarginError::OracleFromFuture);
+    }
     let age = now.saturating_sub(reading.publish_time);
     if age > limits.max_age_s {
         return Err(MarginError::StaleOracle);
@@ -38,7 +46,9 @@ mod tests {
         // 1% confidence is the limit; 1.000001% is not.
         let wide = OracleReading { conf: 1_000_001, ..r };
         assert_eq!(check(&wide, 1_000, LIMITS), Err(MarginError::OracleTooUncertain));
-        // A publish time in the future is not stale.
-        assert_eq!(check(&r, 900, LIMITS), Ok(()));
+        // A publish time a little ahead of the clock is accepted; further ahead is refused.
+        assert_eq!(check(&r, 995, LIMITS), Ok(()));
+        assert_eq!(check(&r, 994, LIMITS), Err(MarginError::OracleFromFuture));
+        assert_eq!(check(&r, 900, LIMITS), Err(MarginError::OracleFromFuture));
     }
 }

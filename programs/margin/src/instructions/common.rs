@@ -4,9 +4,12 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Transfer};
 
-use crate::controller::health::{MarketRisk, PricedPosition};
+use crate::controller::health::{account_health, MarketRisk, PricedPosition};
+use crate::controller::liquidation::{bankruptcy_cleared, unflag_eligible};
 use crate::controller::oracle_guard::{self, OracleLimits};
 use crate::errors::MarginError;
+use crate::events::{emit_event, AccountUnflagged};
+use crate::math::checked::to_i64;
 use crate::state::*;
 
 /// Which oracle limits apply: the strict ones for adding risk or withdrawing, the lenient ones
@@ -43,10 +46,15 @@ pub fn parse_oracle(market: &Market, oracle: &AccountInfo) -> Result<OracleReadi
     Ok(reading)
 }
 
-/// A fresh, certain-enough price for `purpose`.
+/// A fresh, certain-enough price for `purpose`. Adding risk also needs a price no older than the
+/// newest one the market has observed (`refresh_market`): an old price cannot open a position
+/// after a newer one is known.
 pub fn read_oracle(market: &Market, oracle: &AccountInfo, now: i64, purpose: Purpose) -> Result<OracleReading> {
     let reading = parse_oracle(market, oracle)?;
     oracle_guard::check(&reading, now, limits(market, purpose))?;
+    if purpose == Purpose::AddRisk {
+        require!(reading.publish_time >= market.last_oracle_publish_time, MarginError::StaleOracle);
+    }
     Ok(reading)
 }
 
@@ -90,6 +98,37 @@ pub fn other_positions<'info>(
         out.push(priced(position, &market, &reading));
     }
     Ok(out)
+}
+
+/// Returns a flagged account to healthy when `positions` (every open position, priced) put it at
+/// or above its liquidation-end level, and a bankrupt account whose deficit its owner covered.
+/// Returns whether the status changed (the `AccountUnflagged` record is emitted).
+pub fn clear_flag_if_eligible(account: &mut MarginAccount, key: Pubkey, positions: &[PricedPosition]) -> Result<bool> {
+    let status = account.status();
+    let health = account_health(i128::from(account.collateral), positions)?;
+    let has_positions = account.open_positions().next().is_some();
+    if !unflag_eligible(&health, status) && !bankruptcy_cleared(i128::from(account.collateral), status, has_positions) {
+        return Ok(false);
+    }
+    account.set_status(AccountStatus::Healthy);
+    emit_event(&AccountUnflagged {
+        margin_account: key,
+        liquidation_id: account.liquidation_id,
+        status_before: status as u8,
+        equity: to_i64(health.equity)?,
+        liquidation_end_requirement: to_i64(health.liquidation_end)?,
+    });
+    Ok(true)
+}
+
+/// Refuses the program's own vaults as the destination of a payout (a fee or withdrawal paid into
+/// a vault would sit there unaccounted).
+pub fn require_not_vault(exchange: &Exchange, destination: &Pubkey) -> Result<()> {
+    require!(
+        *destination != exchange.quote_vault && *destination != exchange.insurance_vault,
+        MarginError::VaultNotAllowed
+    );
+    Ok(())
 }
 
 /// Moves `amount` out of a vault owned by the exchange PDA.

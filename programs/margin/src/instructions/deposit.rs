@@ -5,6 +5,8 @@ use crate::errors::MarginError;
 use crate::events::{emit_event, CollateralDeposited};
 use crate::state::*;
 
+use super::common::{clear_flag_if_eligible, other_positions, Purpose};
+
 #[derive(Accounts)]
 pub struct Deposit<'info> {
     pub owner: Signer<'info>,
@@ -26,9 +28,14 @@ pub struct Deposit<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+/// A bankrupt account whose deficit the deposit covers returns to healthy (it has no positions;
+/// nothing is left to resolve). A flagged account returns to healthy when the remaining accounts
+/// (`[market, oracle]` of every open position, optional) show it at or above its liquidation-end
+/// level at liquidation-grade prices; without them the flag stays for `unflag_account` to clear.
+pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Deposit<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, MarginError::ZeroAmount);
-    let slot = Clock::get()?.slot;
+    let clock = Clock::get()?;
+    let slot = clock.slot;
 
     token::transfer(
         CpiContext::new(
@@ -49,6 +56,21 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
         .checked_add(signed_amount)
         .ok_or(MarginError::MathOverflow)?;
     account.last_active_slot = slot;
+    let key = ctx.accounts.margin_account.key();
+    match account.status() {
+        AccountStatus::Healthy => {}
+        AccountStatus::Bankrupt => {
+            clear_flag_if_eligible(&mut account, key, &[])?;
+        }
+        AccountStatus::BeingLiquidated => {
+            let exchange_key = ctx.accounts.exchange.key();
+            if let Ok(positions) =
+                other_positions(&account, &exchange_key, ctx.remaining_accounts, None, clock.unix_timestamp, Purpose::Liquidate)
+            {
+                clear_flag_if_eligible(&mut account, key, &positions)?;
+            }
+        }
+    }
 
     let exchange = &mut ctx.accounts.exchange;
     exchange.total_collateral = exchange

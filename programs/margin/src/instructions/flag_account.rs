@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::controller::health::account_health;
+use crate::controller::liquidation::flag_eligible;
 use crate::errors::MarginError;
 use crate::events::{emit_event, AccountFlagged};
 use crate::math::checked::to_i64;
@@ -29,7 +30,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, FlagAccount<'info>>) ->
     let positions =
         other_positions(&account, &ctx.accounts.exchange.key(), ctx.remaining_accounts, None, now, Purpose::Liquidate)?;
     let health = account_health(i128::from(account.collateral), &positions)?;
-    require!(health.below_maintenance(), MarginError::AccountHealthy);
+    require!(flag_eligible(&health, account.status()), MarginError::AccountHealthy);
 
     let exchange = &mut ctx.accounts.exchange;
     exchange.liquidation_count = exchange.liquidation_count.checked_add(1).ok_or(MarginError::MathOverflow)?;

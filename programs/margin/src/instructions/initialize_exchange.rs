@@ -55,7 +55,8 @@ pub fn handler(ctx: Context<InitializeExchange>) -> Result<()> {
         market_count: 0,
         liquidation_count: 0,
         total_collateral: 0,
-        reserved: [0; 128],
+        pending_admin: Pubkey::default(),
+        reserved: [0; 96],
     });
     msg!("exchange initialized for quote mint {}", exchange.quote_mint);
     emit_event(&ExchangeInitialized {

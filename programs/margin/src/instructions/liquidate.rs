@@ -2,7 +2,7 @@ use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
 use crate::controller::health::account_health;
-use crate::controller::liquidation::{plan_liquidation, LiquidationParams};
+use crate::controller::liquidation::{liquidation_eligible, plan_liquidation, LiquidationParams};
 use crate::errors::MarginError;
 use crate::events::{emit_event, AccountFlagged, LiquidationRecord};
 use crate::math::liquidation::shrink_fees;
@@ -10,7 +10,7 @@ use crate::math::position::apply_trade;
 use crate::math::checked::{to_i64, to_u64};
 use crate::state::*;
 
-use super::common::{other_positions, priced, read_oracle, vault_transfer, Purpose};
+use super::common::{other_positions, priced, read_oracle, require_not_vault, vault_transfer, Purpose};
 use super::trade::{impact_params, update_open_interest};
 
 #[derive(Accounts)]
@@ -48,6 +48,7 @@ struct Outcome {
 /// `[market, oracle]` of every other open position.
 pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>, limit_price: u64) -> Result<()> {
     let clock = Clock::get()?;
+    require_not_vault(&ctx.accounts.exchange, &ctx.accounts.liquidator_token.key())?;
     let outcome = liquidate_account(&ctx, limit_price, clock.unix_timestamp)?;
     if let Some(id) = outcome.new_liquidation_id {
         ctx.accounts.exchange.liquidation_count = id;
@@ -88,9 +89,7 @@ fn liquidate_account<'info>(ctx: &Context<'_, '_, 'info, 'info, Liquidate<'info>
     let target = priced(&account.positions[index], &market, &reading);
     positions.push(target.clone());
     let before = account_health(i128::from(account.collateral), &positions)?;
-    let eligible = before.below_maintenance()
-        || (account.status() == AccountStatus::BeingLiquidated && before.below_liquidation_end());
-    require!(eligible, MarginError::AccountHealthy);
+    require!(liquidation_eligible(&before, account.status()), MarginError::AccountHealthy);
 
     let new_liquidation_id = if account.status() == AccountStatus::BeingLiquidated {
         None

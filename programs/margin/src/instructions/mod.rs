@@ -11,6 +11,8 @@ pub mod refresh_market;
 pub mod resolve_bankruptcy;
 pub mod set_paused;
 pub mod trade;
+pub mod unflag_account;
+pub mod transfer_admin;
 pub mod update_market;
 pub mod withdraw;
 
@@ -29,5 +31,7 @@ pub use refresh_market::*;
 pub use resolve_bankruptcy::*;
 pub use set_paused::*;
 pub use trade::*;
+pub use unflag_account::*;
+pub use transfer_admin::*;
 pub use update_market::*;
 pub use withdraw::*;

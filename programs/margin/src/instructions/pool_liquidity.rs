@@ -24,6 +24,9 @@ pub struct PoolLiquidity<'info> {
 pub fn handler(ctx: Context<PoolLiquidity>, amount: i64) -> Result<()> {
     require!(amount != 0, MarginError::ZeroAmount);
     let a = &ctx.accounts;
+    if amount < 0 {
+        super::common::require_not_vault(&a.exchange, &a.admin_token.key())?;
+    }
     let pool_balance = {
         let mut market = a.market.load_mut()?;
         let after = market.pool_balance.checked_add(amount).ok_or(MarginError::MathOverflow)?;

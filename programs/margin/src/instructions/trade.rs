@@ -7,7 +7,7 @@ use crate::events::{emit_event, PositionChanged};
 use crate::math::checked::to_i64;
 use crate::state::*;
 
-use super::common::{other_positions, priced, read_oracle, Purpose};
+use super::common::{clear_flag_if_eligible, other_positions, priced, read_oracle, Purpose};
 
 #[derive(Accounts)]
 pub struct Trade<'info> {
@@ -97,6 +97,18 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_del
         positions.push(priced(&account.positions[slot], &market, &reading));
         let health = account_health(i128::from(account.collateral), &positions)?;
         require!(!health.below_initial(), MarginError::InsufficientMargin);
+    } else if account.status() == AccountStatus::BeingLiquidated {
+        // An owner answering a margin call: with every other position's accounts given, a reduction
+        // that restores the liquidation-end level ends the liquidation. Without them the flag stays
+        // for `unflag_account` (a reduction never needs them).
+        if let Ok(mut positions) =
+            other_positions(&account, &exchange.key(), ctx.remaining_accounts, Some(&market_key), now, Purpose::Liquidate)
+        {
+            if account.positions[slot].is_open() {
+                positions.push(priced(&account.positions[slot], &market, &reading));
+            }
+            clear_flag_if_eligible(&mut account, ctx.accounts.margin_account.key(), &positions)?;
+        }
     }
     account.last_active_slot = clock.slot;
 

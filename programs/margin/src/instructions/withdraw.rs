@@ -6,7 +6,7 @@ use crate::errors::MarginError;
 use crate::events::{emit_event, CollateralWithdrawn};
 use crate::state::*;
 
-use super::common::{other_positions, vault_transfer, Purpose};
+use super::common::{other_positions, require_not_vault, vault_transfer, Purpose};
 
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
@@ -34,6 +34,7 @@ pub struct Withdraw<'info> {
 pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Withdraw<'info>>, amount: u64) -> Result<()> {
     require!(amount > 0, MarginError::ZeroAmount);
     require!(!ctx.accounts.exchange.paused, MarginError::Paused);
+    require_not_vault(&ctx.accounts.exchange, &ctx.accounts.user_token.key())?;
     let clock = Clock::get()?;
     let signed_amount = i64::try_from(amount).map_err(|_| MarginError::MathOverflow)?;
 
@@ -66,7 +67,8 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Withdraw<'info>>, amoun
     )?;
 
     let exchange = &mut ctx.accounts.exchange;
-    exchange.total_collateral = exchange.total_collateral.checked_sub(amount).ok_or(MarginError::MathOverflow)?;
+    // Informational: winners withdraw more than they deposited, so this floors at zero.
+    exchange.total_collateral = exchange.total_collateral.saturating_sub(amount);
     emit_event(&CollateralWithdrawn {
         margin_account: ctx.accounts.margin_account.key(),
         owner: ctx.accounts.owner.key(),

@@ -1,4 +1,5 @@
-//! Test vectors for the TypeScript mirror of this module: `vectors/math.json` at the crate root,
+//! Test vectors for the TypeScript mirror of this module and of the controller's rules (account
+//! health, the oracle check, flag/liquidation/unflag eligibility): `vectors/math.json` at the crate root,
 //! generated here from the Rust functions. The test fails when the committed file is stale;
 //! `UPDATE_VECTORS=1 cargo test -p margin vectors` rewrites it.
 
@@ -9,6 +10,11 @@ use super::margin::{liquidation_end_requirement, tier_requirement, Requirement, 
 use super::oracle_price::{execution_price, scale_conf_ceil, scale_price_floor, valuation_price};
 use super::position::{apply_trade, base_value, notional};
 use super::volatility::{ewma_variance, return_ratio_abs, volatility_addon_ratio};
+use crate::controller::health::{account_health, Health, MarketRisk, PricedPosition};
+use crate::controller::liquidation::{bankruptcy_cleared, flag_eligible, liquidation_eligible, unflag_eligible};
+use crate::controller::oracle_guard::{self, OracleLimits};
+use crate::errors::MarginError;
+use crate::state::{AccountStatus, OracleReading};
 
 /// Deterministic xorshift64* so the vectors never change unless the math does.
 struct Rng(u64);
@@ -162,6 +168,76 @@ fn generate() -> Value {
             "expected": p.map(s).unwrap_or(Value::Null),
         }));
     }
+    let mut eligibility_cases = vec![];
+    for k in 0..60 {
+        let maintenance = rng.range(0, 1_000 * USD);
+        let end = maintenance + rng.range(0, 100 * USD);
+        // Equities clustered around the two levels, so every boundary is hit.
+        let equity = match k % 4 {
+            0 => maintenance + rng.range(-2, 3),
+            1 => end + rng.range(-2, 3),
+            _ => rng.range(-500 * USD, 1_500 * USD),
+        };
+        let health = Health { equity, initial: end * 2, maintenance, liquidation_end: end };
+        let status = [AccountStatus::Healthy, AccountStatus::BeingLiquidated, AccountStatus::Bankrupt][k % 3];
+        let collateral = rng.range(-100 * USD, 100 * USD);
+        let has_positions = rng.next() % 2 == 0;
+        eligibility_cases.push(json!({
+            "equity": s(equity), "maintenance": s(maintenance), "liquidationEnd": s(end), "status": status as u8,
+            "collateral": s(collateral), "hasPositions": has_positions,
+            "flag": flag_eligible(&health, status),
+            "liquidation": liquidation_eligible(&health, status),
+            "unflag": unflag_eligible(&health, status),
+            "bankruptcyCleared": bankruptcy_cleared(collateral, status, has_positions),
+        }));
+    }
+    let mut health_cases = vec![];
+    for _ in 0..30 {
+        let collateral = rng.range(-1_000 * USD, 50_000 * USD);
+        let positions: Vec<PricedPosition> = (0..rng.range(0, 4))
+            .map(|_| {
+                let price = rng.range(USD, 5_000 * USD);
+                let base = rng.range(-500 * ONE, 500 * ONE);
+                PricedPosition {
+                    base,
+                    quote_entry: apply_trade(0, 0, base, rng.range(USD, 5_000 * USD)).unwrap().quote_entry,
+                    price,
+                    conf: rng.range(0, price / 100 + 1),
+                    risk: MarketRisk { tiers: TIERS.to_vec(), addon_ratio: rng.range(0, 50_000), buffer_ratio: rng.range(0, 20_000) },
+                }
+            })
+            .collect();
+        let h = account_health(collateral, &positions).unwrap();
+        health_cases.push(json!({
+            "collateral": s(collateral),
+            "positions": positions.iter().map(|p| json!({
+                "base": s(p.base), "quoteEntry": s(p.quote_entry), "price": s(p.price), "conf": s(p.conf),
+                "addonRatio": s(p.risk.addon_ratio), "bufferRatio": s(p.risk.buffer_ratio),
+            })).collect::<Vec<_>>(),
+            "expected": { "equity": s(h.equity), "initial": s(h.initial), "maintenance": s(h.maintenance), "liquidationEnd": s(h.liquidation_end) },
+        }));
+    }
+    let mut guard_cases = vec![];
+    for _ in 0..40 {
+        let price = rng.range(-5 * USD, 1_000 * USD);
+        let conf = rng.range(0, price.max(USD) / 40);
+        let now = 1_800_000_000i64;
+        let publish_time = now + rng.range(-130, 12) as i64;
+        let limits = OracleLimits { max_age_s: rng.range(1, 121) as i64, max_conf_ratio: rng.range(1, 30_000) };
+        let r = oracle_guard::check(&OracleReading { price, conf, publish_time }, now, limits);
+        guard_cases.push(json!({
+            "price": s(price), "conf": s(conf), "publishTime": publish_time, "now": now,
+            "maxAgeS": limits.max_age_s, "maxConfRatio": s(limits.max_conf_ratio),
+            "expected": match r {
+                Ok(()) => Value::Null,
+                Err(MarginError::OracleFromFuture) => json!("oracle-from-future"),
+                Err(MarginError::StaleOracle) => json!("stale-oracle"),
+                Err(MarginError::OracleTooUncertain) => json!("oracle-too-uncertain"),
+                Err(MarginError::InvalidOraclePrice) => json!("invalid-oracle-price"),
+                Err(e) => panic!("unexpected {e:?}"),
+            },
+        }));
+    }
     json!({
         "about": "Generated by programs/margin/src/math/vectors.rs; integers are decimal strings.",
         "tiers": tiers_json(&TIERS),
@@ -173,6 +249,9 @@ fn generate() -> Value {
         "baseToClose": liq_cases,
         "shrinkFees": fee_cases,
         "liquidationPrice": liq_price_cases,
+        "eligibility": eligibility_cases,
+        "accountHealth": health_cases,
+        "oracleGuard": guard_cases,
     })
 }
 

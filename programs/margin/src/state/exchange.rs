@@ -10,7 +10,8 @@ pub const INSURANCE_VAULT_SEED: &[u8] = b"insurance_vault";
 #[account]
 #[derive(InitSpace)]
 pub struct Exchange {
-    /// Layout version. History: 1 = initial layout.
+    /// Layout version. History: 1 = initial layout; 2 = `pending_admin` taken from `reserved`
+    /// (same size and offsets; a version-1 account reads as no pending admin).
     pub version: u8,
     pub bump: u8,
     pub quote_vault_bump: u8,
@@ -27,13 +28,16 @@ pub struct Exchange {
     pub market_count: u16,
     /// Last liquidation id handed out (ids start at 1).
     pub liquidation_count: u64,
-    /// Sum of all deposits minus withdrawals, quote native units.
+    /// Deposits minus withdrawals, quote native units, floored at zero: informational only (once
+    /// traders as a group win from the pools, withdrawals exceed deposits). Nothing is gated on it.
     pub total_collateral: u64,
-    pub reserved: [u8; 128],
+    /// Proposed by `propose_admin`, takes over on `accept_admin`; `Pubkey::default()` when none.
+    pub pending_admin: Pubkey,
+    pub reserved: [u8; 96],
 }
 
 impl Exchange {
-    pub const VERSION: u8 = 1;
+    pub const VERSION: u8 = 2;
 
     pub fn signer_seeds(&self) -> [&[u8]; 3] {
         [EXCHANGE_SEED, self.quote_mint.as_ref(), std::slice::from_ref(&self.bump)]
