@@ -1,6 +1,6 @@
 // The check the demo, the end-to-end tests and the wave bench apply to the program's own records of
-// each step: the account was below its threshold when the step executed, and no liquidation step
-// appears twice. Fed the events Anchor's EventParser reads from transaction logs.
+// each step: the account was below its threshold when the step executed (and back at its
+// liquidation-end level when unflagged), and no liquidation step appears twice. Fed the events Anchor's EventParser reads from transaction logs.
 const big = (v: { toString(): string }) => BigInt(v.toString());
 
 export type EventData = Record<string, { toString(): string }>;
@@ -9,6 +9,7 @@ export class RecordCheck {
   flags = 0;
   liquidationSteps = 0;
   resolutions = 0;
+  unflags = 0;
   duplicateSteps = 0;
   touchedWhileHealthy: string[] = [];
   private readonly steps = new Set<string>();
@@ -25,5 +26,9 @@ export class RecordCheck {
       if (this.steps.has(key)) this.duplicateSteps++;
       this.steps.add(key);
     } else if (name === "bankruptcyResolved") this.resolutions++;
+    else if (name === "accountUnflagged") {
+      this.unflags++;
+      if (big(d.equity) < big(d.liquidationEndRequirement)) this.touchedWhileHealthy.push(`${d.marginAccount} (unflagged below liquidation-end)`);
+    }
   }
 }

@@ -33,6 +33,8 @@ export interface ChainCheck {
   flags: number;
   liquidationSteps: number;
   resolutions: number;
+  /** Flags cleared by `unflag_account` (the account back at its liquidation-end level). */
+  unflags: number;
   touchedWhileHealthy: string[];
   duplicateSteps: number;
 }
@@ -48,8 +50,8 @@ export async function checkTransactions(world: World, signatures: string[]): Pro
     transactions++;
     for (const e of parser.parseLogs(tx.meta.logMessages ?? [])) records.add(e.name, e.data as EventData);
   }
-  const { flags, liquidationSteps, resolutions, touchedWhileHealthy, duplicateSteps } = records;
-  const out: ChainCheck = { transactions, flags, liquidationSteps, resolutions, touchedWhileHealthy, duplicateSteps };
+  const { flags, liquidationSteps, resolutions, unflags, touchedWhileHealthy, duplicateSteps } = records;
+  const out: ChainCheck = { transactions, flags, liquidationSteps, resolutions, unflags, touchedWhileHealthy, duplicateSteps };
   return out;
 }
 

@@ -1,6 +1,8 @@
 // The orchestrator against the native localnet and a real Redis: a crash is cured completely and
 // only unhealthy accounts are touched; a killed orchestrator's successor finishes the work without
-// sending any step twice; two orchestrators sharing a Redis never send a step twice.
+// sending any step twice; two orchestrators sharing a Redis never send a step twice; a flagged
+// account whose price recovered is unflagged, not liquidated.
+import { PublicKey } from "@solana/web3.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectionReader } from "../../orchestrator/src/chain/rpc.js";
 import { readSnapshot } from "../../orchestrator/src/chain/snapshot.js";
@@ -78,6 +80,46 @@ describe("orchestrator end to end", () => {
     for (const [jobId, signatures] of signaturesPerJob(entries)) expect([jobId, signatures.size]).toEqual([jobId, 1]);
     const check = await checkTransactions(h.world, entries.filter((e) => e.event === "confirmed").map((e) => e.signature as string));
     expect(check.duplicateSteps).toBe(0);
+    expect(check.touchedWhileHealthy).toEqual([]);
+  });
+
+  it("clears the flag of accounts whose price recovered, and liquidates none of them", async () => {
+    h = await harness(30, 14);
+    const world = h.world;
+    const move = async (ppm: bigint) => {
+      for (const m of world.markets) await world.setPrice(m.symbol, (m.price * ppm) / 1_000_000n);
+    };
+    const start = world.markets.map((m) => m.price);
+    await move(880_000n);
+    // A keeper that only flags: every account below maintenance is flagged, none liquidated.
+    const flagged: string[] = [];
+    for (const v of await chainVerdicts(world)) {
+      if (v.ev.state !== "partial-liquidation") continue;
+      const remaining = v.account.positions.flatMap((p) => {
+        const m = world.markets.find((x) => x.address.toBase58() === p.market)!;
+        return [m.address, m.oracle].map((pubkey) => ({ pubkey, isSigner: false, isWritable: false }));
+      });
+      await world.program.methods.flagAccount().accounts({ exchange: world.exchange, marginAccount: new PublicKey(v.account.address) }).remainingAccounts(remaining).rpc();
+      flagged.push(v.account.address);
+    }
+    expect(flagged.length).toBeGreaterThan(0);
+    // The prices come back before any liquidator acts.
+    for (const [i, m] of world.markets.entries()) await world.setPrice(m.symbol, start[i]);
+
+    const o = await h.start("a");
+    const deadline = Date.now() + 30_000;
+    let verdicts = await chainVerdicts(world);
+    while (verdicts.some((v) => v.account.status === ChainStatus.BeingLiquidated)) {
+      if (Date.now() > deadline) throw new Error("flags were not cleared in time");
+      await new Promise((r) => setTimeout(r, 250));
+      verdicts = await chainVerdicts(world);
+    }
+    await idle([o]);
+    const confirmed = h.audit("a").filter((e) => e.event === "confirmed");
+    expect(confirmed.filter((e) => e.kind === "unflag").map((e) => e.account).sort()).toEqual([...flagged].sort());
+    expect(confirmed.filter((e) => e.kind === "liquidate")).toEqual([]);
+    const check = await checkTransactions(world, confirmed.map((e) => e.signature as string));
+    expect(check.unflags).toBe(flagged.length);
     expect(check.touchedWhileHealthy).toEqual([]);
   });
 

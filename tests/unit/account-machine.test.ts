@@ -19,11 +19,13 @@ const BANKRUPT_CHANGED = "e5e5e5e5e5e5e5e5";
 
 const observed = (state: RiskState | null, over: Partial<Observation> = {}): AccountEvent => ({
   type: "OBSERVED",
-  observation: { state, waitReason: null, chainStatus: 0, liquidationId: "0", stepKey: BELOW_MAINTENANCE, shortfall: "0", liquidationMarket: MARKET, ...over },
+  observation: { state, waitReason: null, chainStatus: 0, liquidationId: "0", stepKey: BELOW_MAINTENANCE, shortfall: "0", liquidationMarket: MARKET, unflagDue: false, ...over },
 });
 const belowMaintenance = (shortfall = "250000000") => observed("partial-liquidation", { shortfall });
 const flagged = (stepKey = FLAGGED, shortfall = "250000000") => observed("partial-liquidation", { chainStatus: 1, liquidationId: "1", stepKey, shortfall });
 const bankrupt = (stepKey = BANKRUPT) => observed("bankrupt", { chainStatus: 2, liquidationId: "1", stepKey, liquidationMarket: null });
+/** Flagged on chain, yet back at or above the liquidation-end level. */
+const recovered = (stepKey = FLAGGED_AFTER_ONE_STEP) => observed("margin-call", { chainStatus: 1, liquidationId: "1", stepKey, unflagDue: true });
 const stale = observed(null, { waitReason: "oracle price older than 25 slots" });
 
 type Snap = SnapshotFrom<typeof accountMachine>;
@@ -102,7 +104,29 @@ describe("deciding from an observation", () => {
     expect(after(marginCall("0"), marginCall("0"))[1]).toEqual([]);
     const [snapshot, effects] = after(marginCall("0"), stale, marginCall("0"));
     expect(effects).toEqual([]);
-    expect(snapshot.value).toBe("marginCall");
+    expect(snapshot.value).toEqual({ marginCall: "watching" });
+  });
+
+  it("asks to unflag a flagged account back at its liquidation-end level, once per on-chain state", () => {
+    const [snapshot, effects] = after(belowMaintenance(), flagged(), recovered());
+    expect(effects).toEqual(["notifyMarginCall", "enqueueUnflag"]);
+    expect(snapshot.value).toEqual({ marginCall: { unflagging: "awaitingChain" } });
+    expect(snapshot.context).toMatchObject({ requestedStep: FLAGGED_AFTER_ONE_STEP, unflagDue: true });
+    expect(after(belowMaintenance(), flagged(), recovered(), recovered())[1]).toEqual([]);
+    // Changed on chain while still due (a deposit that did not carry the positions): ask again.
+    expect(after(recovered(), recovered("f6f6f6f6f6f6f6f6"))[1]).toEqual(["enqueueUnflag"]);
+  });
+
+  it("goes back to watching the margin call once the chain shows the flag cleared", () => {
+    const unflagged = observed("margin-call", { chainStatus: 0, liquidationId: "1", stepKey: "a7a7a7a7a7a7a7a7" });
+    const [snapshot, effects] = after(recovered(), unflagged);
+    expect(effects).toEqual([]);
+    expect(snapshot.value).toEqual({ marginCall: "watching" });
+    expect(snapshot.context.unflagDue).toBe(false);
+    // A margin call that is not flagged never asks for an unflag.
+    expect(after(observed("margin-call"))[1]).toEqual(["notifyMarginCall"]);
+    // A flagged account falling again goes back to liquidation.
+    expect(after(recovered(), flagged("f7f7f7f7f7f7f7f7"))[1]).toEqual(["enqueueLiquidation"]);
   });
 
   it("re-reads the account when a step settles, and leaves the next decision to that observation", () => {

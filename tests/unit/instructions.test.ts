@@ -5,7 +5,7 @@ import { Connection, Keypair, PublicKey, type TransactionInstruction } from "@so
 import BN from "bn.js";
 import { describe, expect, it } from "vitest";
 import { IDL, type Margin } from "../../orchestrator/src/chain/idl.js";
-import { liquidateInstruction, resolveInstruction } from "../../orchestrator/src/chain/instructions.js";
+import { liquidateInstruction, resolveInstruction, unflagInstruction } from "../../orchestrator/src/chain/instructions.js";
 import type { ExchangeState } from "../../orchestrator/src/chain/accounts.js";
 import type { AccountState, MarketState } from "../../orchestrator/src/risk/types.js";
 
@@ -68,6 +68,16 @@ describe("instruction encoding", () => {
         quoteVault: new PublicKey(exchange.quoteVault),
         insuranceVault: new PublicKey(exchange.insuranceVault),
       })
+      .instruction();
+    expect(plain(ours)).toEqual(plain(theirs));
+  });
+
+  it("encodes unflag_account as Anchor does, with every position's market and oracle pair", async () => {
+    const ours = unflagInstruction(programId, exchange, account, markets);
+    const theirs = await anchorProgram.methods
+      .unflagAccount()
+      .accountsPartial({ exchange: new PublicKey(exchange.address), marginAccount: new PublicKey(account.address) })
+      .remainingAccounts(pairs(btc, sol, eth))
       .instruction();
     expect(plain(ours)).toEqual(plain(theirs));
   });

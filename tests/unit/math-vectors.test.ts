@@ -1,4 +1,5 @@
-// The orchestrator's TypeScript mirror of the program's math must give exactly the Rust results
+// The orchestrator's TypeScript mirror of the program's math and of its controller rules (account
+// health, the oracle check, flag/liquidation/unflag eligibility) must give exactly the Rust results
 // on every vector the Rust tests export (programs/margin/vectors/math.json).
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -7,6 +8,9 @@ import { executionPrice, scaleConfCeil, scalePriceFloor, valuationPrice } from "
 import { applyTrade, baseValue, notional } from "../../orchestrator/src/math/position.js";
 import { ewmaVariance, returnRatioAbs, volatilityAddonRatio } from "../../orchestrator/src/math/volatility.js";
 import { baseToClose, liquidationPrice, shrinkFees } from "../../orchestrator/src/math/liquidation.js";
+import { accountHealth } from "../../orchestrator/src/risk/health.js";
+import { bankruptcyCleared, flagEligible, liquidationEligible, unflagEligible } from "../../orchestrator/src/risk/liquidation.js";
+import { check } from "../../orchestrator/src/risk/oracle_guard.js";
 
 type Row = Record<string, any>;
 const v = JSON.parse(readFileSync(new URL("../../programs/margin/vectors/math.json", import.meta.url), "utf8")) as Record<string, Row[]>;
@@ -78,6 +82,36 @@ describe("TypeScript math mirror against the Rust vectors", () => {
     for (const c of v.liquidationPrice) {
       const p = liquidationPrice(b(c.base), b(c.quoteEntry), b(c.confRatio), tiers, b(c.addonRatio), { equity: b(c.restEquity), maintenance: b(c.restMaintenance) }, b(c.maxPrice));
       expect(p === null ? null : p.toString()).toBe(c.expected);
+    }
+  });
+
+  it("flag, liquidation and unflag eligibility, and a covered bankruptcy", () => {
+    expect(v.eligibility.some((c) => c.unflag) && v.eligibility.some((c) => c.flag)).toBe(true);
+    for (const c of v.eligibility) {
+      const h = { equity: b(c.equity), initial: 0n, maintenance: b(c.maintenance), liquidationEnd: b(c.liquidationEnd) };
+      expect([flagEligible(h, c.status), liquidationEligible(h, c.status), unflagEligible(h, c.status)]).toEqual([c.flag, c.liquidation, c.unflag]);
+      expect(bankruptcyCleared(b(c.collateral), c.status, c.hasPositions)).toBe(c.bankruptcyCleared);
+    }
+  });
+
+  it("account health across positions", () => {
+    for (const c of v.accountHealth) {
+      const positions = c.positions.map((p: Row) => ({
+        base: b(p.base),
+        quoteEntry: b(p.quoteEntry),
+        price: b(p.price),
+        conf: b(p.conf),
+        risk: { tiers, addonRatio: b(p.addonRatio), bufferRatio: b(p.bufferRatio) },
+      }));
+      const h = accountHealth(b(c.collateral), positions);
+      expect([h.equity, h.initial, h.maintenance, h.liquidationEnd].map(String)).toEqual([c.expected.equity, c.expected.initial, c.expected.maintenance, c.expected.liquidationEnd]);
+    }
+  });
+
+  it("the oracle check", () => {
+    for (const c of v.oracleGuard) {
+      const refusal = check({ price: b(c.price), conf: b(c.conf), publishTime: c.publishTime }, c.now, { maxAgeS: c.maxAgeS, maxConfRatio: b(c.maxConfRatio) });
+      expect(refusal).toBe(c.expected);
     }
   });
 });

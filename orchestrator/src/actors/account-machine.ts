@@ -4,7 +4,7 @@
 // account's on-chain data, and a step is asked for again only when the chain shows it is still due.
 // Context is plain JSON (bigints as strings) so snapshots persist in Redis and a restored actor
 // repeats at most an idempotent enqueue.
-import { and, assign, setup } from "xstate";
+import { and, assign, not, setup } from "xstate";
 import type { RiskState } from "../risk/types.js";
 
 /** What the machine needs of one evaluation (risk/evaluate.ts), JSON-safe. */
@@ -17,6 +17,8 @@ export interface Observation {
   stepKey: string;
   shortfall: string;
   liquidationMarket: string | null;
+  /** Flagged on chain but back at or above the liquidation-end level. */
+  unflagDue: boolean;
 }
 
 export interface AccountContext extends Observation {
@@ -41,6 +43,7 @@ const initialObservation: Observation = {
   stepKey: "",
   shortfall: "0",
   liquidationMarket: null,
+  unflagDue: false,
 };
 
 export const accountMachine = setup({
@@ -54,6 +57,7 @@ export const accountMachine = setup({
     markRequested: assign(({ context }) => ({ requestedStep: context.stepKey, requests: context.requests + 1 })),
     enqueueLiquidation: () => {},
     enqueueResolution: () => {},
+    enqueueUnflag: () => {},
     notifyMarginCall: () => {},
     rereadAccount: () => {},
     recordWait: () => {},
@@ -62,6 +66,8 @@ export const accountMachine = setup({
     stale: ({ event }) => event.type === "OBSERVED" && event.observation.state === null,
     is: ({ event }, state: RiskState) => event.type === "OBSERVED" && event.observation.state === state,
     newStep: ({ context, event }) => event.type === "OBSERVED" && event.observation.stepKey !== context.requestedStep,
+    unflagDue: ({ context }) => context.unflagDue,
+    observedUnflagDue: ({ event }) => event.type === "OBSERVED" && event.observation.unflagDue,
   },
   delays: {
     confirmTimeout: 30_000,
@@ -84,7 +90,37 @@ export const accountMachine = setup({
     healthy: { type: "final" },
     marginCall: {
       entry: "notifyMarginCall",
+      initial: "watching",
       on: { OBSERVED: { guard: { type: "is", params: "margin-call" }, actions: "observe" } },
+      states: {
+        watching: {
+          // Flagged on chain yet back at the liquidation-end level (the price recovered, the owner
+          // reduced or deposited): clear the flag so the owner can trade and withdraw again.
+          always: { guard: "unflagDue", target: "unflagging" },
+        },
+        unflagging: {
+          initial: "requesting",
+          states: {
+            requesting: { always: { target: "awaitingChain", actions: ["markRequested", "enqueueUnflag"] } },
+            awaitingChain: {
+              on: {
+                OBSERVED: [
+                  {
+                    guard: and([{ type: "is", params: "margin-call" as const }, "observedUnflagDue", "newStep"]),
+                    target: "requesting",
+                    actions: "observe",
+                  },
+                  // Unflagged (or no longer due): back to watching the margin call.
+                  { guard: and([{ type: "is", params: "margin-call" as const }, not("observedUnflagDue")]), target: "#account.marginCall.watching", actions: "observe" },
+                ],
+                STEP_SETTLED: { actions: "rereadAccount" },
+                RESUMED: { target: "requesting", reenter: true },
+              },
+              after: { confirmTimeout: { target: "requesting", reenter: true, actions: "rereadAccount" } },
+            },
+          },
+        },
+      },
     },
     partialLiquidation: {
       initial: "requesting",

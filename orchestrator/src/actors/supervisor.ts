@@ -10,7 +10,7 @@ import type { AccountState, MarketState, PriceState, RiskState } from "../risk/t
 import { accountMachine, type AccountContext, type Observation } from "./account-machine.js";
 
 export interface Effects {
-  enqueue(kind: "liquidate" | "resolve", ctx: AccountContext, evaluation: Evaluation | undefined, detectedAtMs: number): void;
+  enqueue(kind: "liquidate" | "resolve" | "unflag", ctx: AccountContext, evaluation: Evaluation | undefined, detectedAtMs: number): void;
   notifyMarginCall(ctx: AccountContext, evaluation: Evaluation | undefined): void;
   /** `afterSlot`: a step landed in that slot; nothing to read if the feed already has the account at or after it. */
   reread(account: string, afterSlot?: number): void;
@@ -36,6 +36,7 @@ export const observation = (e: Evaluation, a: AccountState): Observation => ({
   stepKey: e.stepKey,
   shortfall: e.shortfall.toString(),
   liquidationMarket: e.liquidationMarket,
+  unflagDue: e.unflagDue,
 });
 
 const riskKey = (m: MarketState) => `${m.addonRatio}|${m.bufferRatio}|${m.maxConfRatioLiquidate}|${m.tiers.map((t) => `${t.notionalUpper}/${t.initialRatio}/${t.maintenanceRatio}`).join(",")}`;
@@ -63,6 +64,7 @@ export class Supervisor {
       actions: {
         enqueueLiquidation: ({ context }) => self.effects.enqueue("liquidate", context, self.lastEvaluation.get(context.account), self.detected(context.account)),
         enqueueResolution: ({ context }) => self.effects.enqueue("resolve", context, self.lastEvaluation.get(context.account), self.detected(context.account)),
+        enqueueUnflag: ({ context }) => self.effects.enqueue("unflag", context, self.lastEvaluation.get(context.account), self.detected(context.account)),
         notifyMarginCall: ({ context }) => self.effects.notifyMarginCall(context, self.lastEvaluation.get(context.account)),
         rereadAccount: ({ context, event }) => self.effects.reread(context.account, event.type === "STEP_SETTLED" ? event.slot : undefined),
         recordWait: ({ context, event }) => event.type === "OBSERVED" && self.effects.recordWait(context.account, event.observation.waitReason ?? "unknown"),

@@ -1,4 +1,4 @@
-// The two instructions the orchestrator sends, encoded straight from the IDL's discriminators and
+// The three instructions the orchestrator sends, encoded straight from the IDL's discriminators and
 // account order: they are built once per step in the hot path, and Anchor's method builder resolves
 // accounts asynchronously at a cost of milliseconds. A test pins them to Anchor's own encoding.
 // Remaining accounts are the `[market, oracle]` pairs of the account's other open positions, in
@@ -19,6 +19,7 @@ function discriminator(name: string): Buffer {
 
 const LIQUIDATE = discriminator("liquidate");
 const RESOLVE_BANKRUPTCY = discriminator("resolve_bankruptcy");
+const UNFLAG_ACCOUNT = discriminator("unflag_account");
 
 /** base58 → PublicKey, decoded once per address: the same few market, oracle and vault keys recur in every step. */
 const keys = new Map<string, PublicKey>();
@@ -92,5 +93,14 @@ export function resolveInstruction(programId: PublicKey, caller: PublicKey, exch
       meta(TOKEN_PROGRAM_ID, false),
     ],
     data: Buffer.from(RESOLVE_BANKRUPTCY),
+  });
+}
+
+/** Permissionless; remaining accounts: `[market, oracle]` of every open position. */
+export function unflagInstruction(programId: PublicKey, exchange: ExchangeState, account: AccountState, markets: ReadonlyMap<string, MarketState>): TransactionInstruction {
+  return new TransactionInstruction({
+    programId,
+    keys: [meta(key(exchange.address), false), meta(key(account.address), true), ...positionPairs(account, markets, null)],
+    data: Buffer.from(UNFLAG_ACCOUNT),
   });
 }

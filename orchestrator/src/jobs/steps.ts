@@ -1,9 +1,10 @@
-// The two kinds of job, one idempotent effect each (a liquidation's first step flags the account
-// on chain in the same instruction). A job's id is derived from what it acts on
+// The three kinds of job, one idempotent effect each (a liquidation's first step flags the account
+// on chain in the same instruction; an unflag clears the flag of an account back at its
+// liquidation-end level). A job's id is derived from what it acts on
 // (kind, account, liquidation id, the account's state digest), so every orchestrator sharing a Redis
 // names the same step the same way and BullMQ keeps only one.
-export type StepKind = "liquidate" | "resolve";
-export const STEP_KINDS: StepKind[] = ["liquidate", "resolve"];
+export type StepKind = "liquidate" | "resolve" | "unflag";
+export const STEP_KINDS: StepKind[] = ["liquidate", "resolve", "unflag"];
 
 export interface StepJob {
   kind: StepKind;

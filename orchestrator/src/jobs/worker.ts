@@ -5,12 +5,12 @@
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import type { PublicKey } from "@solana/web3.js";
 import type { ExchangeState } from "../chain/accounts.js";
-import { liquidateInstruction, resolveInstruction } from "../chain/instructions.js";
+import { liquidateInstruction, resolveInstruction, unflagInstruction } from "../chain/instructions.js";
 import type { AccountReader } from "../chain/rpc.js";
 import { readSnapshot, type Snapshot } from "../chain/snapshot.js";
 import { executionPrice } from "../math/oracle_price.js";
 import { evaluate, isEmptyAndNegative, stepKey, type Evaluation } from "../risk/evaluate.js";
-import { belowLiquidationEnd } from "../risk/health.js";
+import { liquidationEligible, unflagEligible } from "../risk/liquidation.js";
 import { ChainStatus, type AccountState, type MarketState } from "../risk/types.js";
 import type { RpcBudget } from "./rpc-budget.js";
 import type { StepJob, StepResult } from "./steps.js";
@@ -21,7 +21,15 @@ const RETRYABLE_CODES = new Set([6013, 6014, 6015, 6018, 6028]);
 /** LimitPriceExceeded: the price moved since the snapshot; a limit from a fresh one succeeds at once. */
 const LIMIT_PRICE_EXCEEDED = 6018;
 const IMMEDIATE_RETRIES = 3;
-const NAMES: Record<number, string> = { 6021: "no position", 6022: "account healthy", 6023: "already being liquidated", 6024: "account in liquidation", 6025: "not bankrupt" };
+const NAMES: Record<number, string> = {
+  6021: "no position",
+  6022: "account healthy",
+  6023: "already being liquidated",
+  6024: "account in liquidation",
+  6025: "not bankrupt",
+  6032: "not being liquidated",
+  6033: "below liquidation-end",
+};
 
 export interface StepContext {
   rpc: AccountReader;
@@ -62,11 +70,14 @@ function judge(job: StepJob, snap: Snapshot, ev: Evaluation): void {
   }
   if (a.status === ChainStatus.Bankrupt || isEmptyAndNegative(a)) throw new NotNeeded("account is bankrupt; resolution follows");
   if (stepKey(a) !== job.stepKey) throw new NotNeeded("step already taken: the account changed since it was decided");
+  const h = ev.health!;
+  if (kind === "unflag") {
+    if (!unflagEligible(h, a.status)) throw new NotNeeded(a.status === ChainStatus.BeingLiquidated ? "still below the liquidation-end level" : "not flagged");
+    return;
+  }
   // The program's rule: below maintenance (it flags the account itself), or flagged and still
   // below the liquidation-end level.
-  const h = ev.health!;
-  const due = h.equity < h.maintenance || (a.status === ChainStatus.BeingLiquidated && belowLiquidationEnd(h));
-  if (!due) throw new NotNeeded("account healthy at the current price");
+  if (!liquidationEligible(h, a.status)) throw new NotNeeded("account healthy at the current price");
 }
 
 /** The worst execution the liquidation accepts: the market's maximum impact from the fresh price. */
@@ -82,6 +93,7 @@ function instructionFor(ctx: StepContext, job: StepJob, snap: Snapshot, ev: Eval
     const liquidator = { authority: ctx.operator, token: ctx.liquidatorToken };
     return liquidateInstruction(ctx.programId, liquidator, ctx.exchange, a, market, snap.markets, limitPrice(a, market, snap.prices.get(market.oracle)!.price));
   }
+  if (job.kind === "unflag") return unflagInstruction(ctx.programId, ctx.exchange, a, snap.markets);
   const richest = [...snap.markets.values()].sort((x, y) => (y.insuranceBalance > x.insuranceBalance ? 1 : y.insuranceBalance < x.insuranceBalance ? -1 : 0))[0];
   if (!richest) throw new Error("no market known to pay the bankruptcy from");
   job.market = richest.address;

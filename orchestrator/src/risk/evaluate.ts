@@ -4,7 +4,8 @@
 import { createHash } from "node:crypto";
 import { ratioOf } from "../math/margin.js";
 import { notional } from "../math/position.js";
-import { accountHealth, belowLiquidationEnd, belowMaintenance, type Health, type MarketRisk, type PricedPosition } from "./health.js";
+import { accountHealth, type Health, type MarketRisk, type PricedPosition } from "./health.js";
+import { liquidationEligible, unflagEligible } from "./liquidation.js";
 import { check } from "./oracle_guard.js";
 import { ChainStatus, type AccountState, type MarketState, type PriceState, type RiskState } from "./types.js";
 
@@ -28,6 +29,8 @@ export interface Evaluation {
   waitReason: string | null;
   chainStatus: ChainStatus;
   health: Health | null;
+  /** Flagged on chain but back at or above the liquidation-end level: `unflag_account` is due. */
+  unflagDue: boolean;
   /** maintenance − equity, 0 when above maintenance: the priority of any job for this account. */
   shortfall: bigint;
   /** Market of the largest open position (by notional): the one a liquidation step closes first. */
@@ -54,10 +57,10 @@ export const marginCallLevel = (h: Health, bandPpm: bigint) => h.maintenance + r
 
 export function classify(h: Health, status: ChainStatus, bandPpm: bigint): RiskState {
   if (status === ChainStatus.Bankrupt) return "bankrupt";
-  if (belowMaintenance(h)) return "partial-liquidation";
-  // Flagged on chain: liquidation continues down to the liquidation-end level. A flagged account the
-  // price alone lifted above that level has nothing left to liquidate; it is watched, not acted on.
-  if (status === ChainStatus.BeingLiquidated) return belowLiquidationEnd(h) ? "partial-liquidation" : "margin-call";
+  if (liquidationEligible(h, status)) return "partial-liquidation";
+  // Flagged on chain but back at or above the liquidation-end level: nothing to liquidate, the flag
+  // is to be cleared (`unflagDue`); until then it is a margin call, never plainly healthy.
+  if (status === ChainStatus.BeingLiquidated) return "margin-call";
   return h.equity < marginCallLevel(h, bandPpm) ? "margin-call" : "healthy";
 }
 
@@ -74,6 +77,7 @@ export function evaluate(
     waitReason: null,
     chainStatus: a.status,
     health: null,
+    unflagDue: false,
     shortfall: 0n,
     liquidationMarket: null,
     stepKey: stepKey(a),
@@ -107,5 +111,5 @@ export function evaluate(
   }
   const health = accountHealth(a.collateral, priced);
   const shortfall = health.maintenance > health.equity ? health.maintenance - health.equity : 0n;
-  return { ...base, state: classify(health, a.status, marginCallBandPpm), health, shortfall };
+  return { ...base, state: classify(health, a.status, marginCallBandPpm), health, unflagDue: unflagEligible(health, a.status), shortfall };
 }

@@ -8,9 +8,13 @@ export interface OracleLimits {
   maxConfRatio: bigint;
 }
 
-export type OracleRefusal = "stale-oracle" | "oracle-too-uncertain" | "invalid-oracle-price";
+export type OracleRefusal = "oracle-from-future" | "stale-oracle" | "oracle-too-uncertain" | "invalid-oracle-price";
+
+/** How far a publish time may run ahead of the cluster clock before the program refuses it. */
+export const MAX_PUBLISH_AHEAD_S = 5;
 
 export function check(reading: OracleReading, nowS: number, limits: OracleLimits): OracleRefusal | null {
+  if (reading.publishTime > nowS + MAX_PUBLISH_AHEAD_S) return "oracle-from-future";
   if (nowS - reading.publishTime > limits.maxAgeS) return "stale-oracle";
   if (reading.price <= 0n) return "invalid-oracle-price";
   if (confidenceRatio(reading.price, reading.conf) > limits.maxConfRatio) return "oracle-too-uncertain";
