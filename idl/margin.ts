@@ -631,6 +631,42 @@ export type Margin = {
       "args": []
     },
     {
+      "name": "setMarketOracle",
+      "docs": [
+        "Moves a market to another oracle account (same layout, owner and feed as the market declares)."
+      ],
+      "discriminator": [
+        181,
+        227,
+        15,
+        65,
+        140,
+        150,
+        146,
+        2
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true
+        },
+        {
+          "name": "exchange"
+        },
+        {
+          "name": "market",
+          "writable": true
+        },
+        {
+          "name": "oracle",
+          "docs": [
+            "(set those first with `update_market` when they change too)."
+          ]
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "setPaused",
       "docs": [
         "Pauses or unpauses the exchange (no `market`) or one market."
@@ -1030,6 +1066,19 @@ export type Margin = {
         84,
         6,
         58
+      ]
+    },
+    {
+      "name": "marketOracleChanged",
+      "discriminator": [
+        18,
+        215,
+        178,
+        65,
+        128,
+        141,
+        149,
+        66
       ]
     },
     {
@@ -2114,6 +2163,37 @@ export type Margin = {
           {
             "name": "oracle",
             "type": "pubkey"
+          }
+        ]
+      }
+    },
+    {
+      "name": "marketOracleChanged",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "previousOracle",
+            "type": "pubkey"
+          },
+          {
+            "name": "oracle",
+            "type": "pubkey"
+          },
+          {
+            "name": "oraclePrice",
+            "docs": [
+              "The new oracle's price, now the market's last accepted one."
+            ],
+            "type": "i64"
+          },
+          {
+            "name": "publishTime",
+            "type": "i64"
           }
         ]
       }

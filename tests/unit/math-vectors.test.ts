@@ -8,7 +8,7 @@ import { executionPrice, scaleConfCeil, scalePriceFloor, valuationPrice } from "
 import { applyTrade, baseValue, notional } from "../../orchestrator/src/math/position.js";
 import { ewmaVariance, returnRatioAbs, volatilityAddonRatio } from "../../orchestrator/src/math/volatility.js";
 import { baseToClose, liquidationPrice, shrinkFees } from "../../orchestrator/src/math/liquidation.js";
-import { accountHealth } from "../../orchestrator/src/risk/health.js";
+import { accountHealth, unpricedPosition } from "../../orchestrator/src/risk/health.js";
 import { bankruptcyCleared, flagEligible, liquidationEligible, unflagEligible } from "../../orchestrator/src/risk/liquidation.js";
 import { check } from "../../orchestrator/src/risk/oracle_guard.js";
 
@@ -112,6 +112,20 @@ describe("TypeScript math mirror against the Rust vectors", () => {
     for (const c of v.oracleGuard) {
       const refusal = check({ price: b(c.price), conf: b(c.conf), publishTime: c.publishTime }, c.now, { maxAgeS: c.maxAgeS, maxConfRatio: b(c.maxConfRatio) });
       expect(refusal).toBe(c.expected);
+    }
+  });
+
+  it("a position without a usable oracle price", () => {
+    for (const c of v.unpricedPosition) {
+      const p = unpricedPosition(b(c.base), b(c.quoteEntry), b(c.lastPrice), b(c.confRatio));
+      if (c.expected === null) {
+        expect(p).toBeNull();
+        continue;
+      }
+      const h = accountHealth(b(c.collateral), [p!]);
+      expect([p!.price, p!.conf, h.equity, h.initial, h.maintenance, h.liquidationEnd].map(String)).toEqual(
+        [c.expected.price, c.expected.conf, c.expected.equity, c.expected.initial, c.expected.maintenance, c.expected.liquidationEnd],
+      );
     }
   });
 });

@@ -48,6 +48,7 @@ function market(address: string, tiers: Tier[], addonRatio: bigint): MarketState
     maxImpactRatio: 0n,
     maxOracleAgeLiquidateS: 60,
     maxConfRatioLiquidate: 20_000n,
+    lastOraclePrice: 0n,
     paused: false,
     poolBalance: 0n,
     insuranceBalance: 0n,

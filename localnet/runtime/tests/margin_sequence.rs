@@ -1,5 +1,6 @@
 //! A randomized run: traders open and close positions and deposit (into healthy, flagged and
-//! bankrupt accounts alike), prices walk and jump, keepers liquidate, unflag and resolve. After
+//! bankrupt accounts alike), prices walk and jump, oracles go dead and come back, keepers flag,
+//! liquidate (the markets with a live price), unflag and resolve. After
 //! every step the vaults hold exactly what the accounts say, no healthy account is ever liquidated,
 //! every account below maintenance can be liquidated, and after every keeper pass no account is
 //! left flagged at or above its liquidation-end level nor bankrupt without a deficit.
@@ -43,10 +44,15 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
     let mut ex = Exchange::new();
     let markets = [ex.add_market(100 * USD), ex.add_market(3_000 * USD)];
     let mut prices = [100 * USD, 3_000 * USD];
+    // A dead oracle keeps publishing nothing new: its account reads 200 s old at every step.
+    let mut dead = [false, false];
+    for m in markets {
+        ok(&ex.refresh(m));
+    }
     let users: Vec<User> = (0..16).map(|i| ex.user((500 + 1_500 * (i % 6)) as u64 * USD as u64)).collect();
     let keeper = ex.user(0);
     let (mut trades, mut refused, mut liquidations, mut bankruptcies) = (0, 0, 0, 0);
-    let (mut deposits, mut flags, mut unflags, mut refused_unflags, mut owner_unflags) = (0, 0, 0, 0, 0usize);
+    let (mut deposits, mut flags, mut unflags, mut refused_unflags, mut owner_unflags, mut outages) = (0, 0, 0, 0, 0usize, 0usize);
 
     for step in 0..steps {
         match rng.below(100) {
@@ -71,7 +77,9 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                 }
                 let flagged = account.status() == AccountStatus::BeingLiquidated;
                 let exec = ex.market_order(u, markets[m], base);
+                let dead_refusal = dead[m] && code(&exec) == Some(6014);
                 match code(&exec) {
+                    _ if dead_refusal => refused += 1,
                     None if exec.result.is_ok() => {
                         trades += 1;
                         // A flagged owner's reduction carries the other positions: it unflags exactly
@@ -114,10 +122,24 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
             }
             60..=79 => {
                 ex.advance(1 + rng.below(5) as i64);
+                // Outages are rare and short: one in 40 price steps kills a market's oracle, and a
+                // dead one comes back with odds of one in three per step.
+                for m in 0..2 {
+                    if dead[m] && rng.below(3) == 0 {
+                        dead[m] = false;
+                    } else if !dead[m] && rng.below(80) == 0 {
+                        dead[m] = true;
+                        outages += 1;
+                    }
+                }
                 for m in 0..2 {
                     let jump = rng.below(100);
                     let factor = if jump < 3 { -150_000 } else if jump < 5 { 100_000 } else { rng.signed(15_000) };
                     prices[m] = (prices[m] * (1_000_000 + factor) / 1_000_000).max(USD);
+                    if dead[m] {
+                        ex.set_oracle(markets[m], prices[m], prices[m] / 2_000, 200);
+                        continue;
+                    }
                     ex.set_oracle(markets[m], prices[m], prices[m] / 2_000, 0);
                     let r = ex.refresh(markets[m]);
                     assert!(r.result.is_ok() || code(&r) == Some(6028), "refresh: {:?}", r.result);
@@ -145,7 +167,9 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                         let a = ex.margin_account(&account);
                         let h = ex.health(&account);
                         let eligible = h.below_maintenance() || (a.status() == AccountStatus::BeingLiquidated && h.below_liquidation_end());
-                        let Some(position) = a.open_positions().next().copied() else { break };
+                        // Only a market with a live price can be liquidated; a dead one waits.
+                        let live = |p: &&margin::state::Position| !dead[ex.markets.iter().position(|mi| mi.key == p.market).unwrap()];
+                        let Some(position) = a.open_positions().find(live).copied() else { break };
                         let m = ex.markets.iter().position(|mi| mi.key == position.market).unwrap();
                         // Any price: closing a long sells (minimum 0), closing a short buys (no maximum).
                         let limit = if position.base > 0 { 0 } else { u64::MAX };
@@ -189,7 +213,7 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
         ex.assert_conserved();
     }
     eprintln!(
-        "sequence seed {seed:#x}: {steps} steps, {trades} trades ({refused} refused), {deposits} deposits, {flags} flags, {liquidations} liquidation steps, {unflags} keeper unflags ({refused_unflags} refused), {owner_unflags} by owners' deposits and reductions, {bankruptcies} bankruptcies"
+        "sequence seed {seed:#x}: {steps} steps, {trades} trades ({refused} refused), {deposits} deposits, {flags} flags, {liquidations} liquidation steps, {unflags} keeper unflags ({refused_unflags} refused), {owner_unflags} by owners' deposits and reductions, {bankruptcies} bankruptcies, {outages} oracle outages"
     );
     assert!(trades > steps / 5, "the run traded ({trades})");
     assert!(liquidations > 0, "the run liquidated");

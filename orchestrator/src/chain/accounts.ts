@@ -106,6 +106,7 @@ export function decodeMarket(address: string, data: Buffer, slot: number): Marke
     maxImpactRatio: BigInt(m.maxImpactRatio),
     maxOracleAgeLiquidateS: m.maxOracleAgeLiquidateS,
     maxConfRatioLiquidate: BigInt(m.maxConfRatioLiquidate),
+    lastOraclePrice: big(m.lastOraclePrice),
     paused: m.paused !== 0,
     poolBalance: big(m.poolBalance),
     insuranceBalance: big(m.insuranceBalance),

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { ratioOf } from "../math/margin.js";
 import { notional } from "../math/position.js";
-import { accountHealth, type Health, type MarketRisk, type PricedPosition } from "./health.js";
+import { accountHealth, unpricedPosition, type Health, type MarketRisk, type PricedPosition } from "./health.js";
 import { liquidationEligible, unflagEligible } from "./liquidation.js";
 import { check } from "./oracle_guard.js";
 import { ChainStatus, type AccountState, type MarketState, type PriceState, type RiskState } from "./types.js";
@@ -100,7 +100,14 @@ export function evaluate(
       return { ...base, waitReason: `price of ${m.oracle} is ${ageSlots(fresh, r.slot)} slots old` };
     }
     const refusal = check(r, fresh.nowS, { maxAgeS: m.maxOracleAgeLiquidateS, maxConfRatio: m.maxConfRatioLiquidate });
-    if (refusal) return { ...base, waitReason: `${refusal} on ${m.oracle}` };
+    if (refusal) {
+      // The program values such a position against its holder at the last accepted price and 100%
+      // margin, and liquidates the account's other markets; it cannot liquidate this one.
+      const fallback = unpricedPosition(p.base, p.quoteEntry, m.lastOraclePrice, m.maxConfRatioLiquidate);
+      if (!fallback) return { ...base, waitReason: `${refusal} on ${m.oracle}` };
+      priced.push(fallback);
+      continue;
+    }
     base.prices[p.market] = { price: r.price, conf: r.conf, publishTime: r.publishTime, slot: r.slot };
     priced.push({ base: p.base, quoteEntry: p.quoteEntry, price: r.price, conf: r.conf, risk: marketRisk(m) });
     const n = notional(p.base, r.price);
@@ -111,5 +118,9 @@ export function evaluate(
   }
   const health = accountHealth(a.collateral, priced);
   const shortfall = health.maintenance > health.equity ? health.maintenance - health.equity : 0n;
-  return { ...base, state: classify(health, a.status, marginCallBandPpm), health, unflagDue: unflagEligible(health, a.status), shortfall };
+  const state = classify(health, a.status, marginCallBandPpm);
+  if (state === "partial-liquidation" && base.liquidationMarket === null) {
+    return { ...base, health, shortfall, waitReason: "no position with a usable oracle price to liquidate" };
+  }
+  return { ...base, state, health, unflagDue: unflagEligible(health, a.status), shortfall };
 }

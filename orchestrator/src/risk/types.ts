@@ -55,6 +55,8 @@ export interface MarketState {
   maxImpactRatio: bigint;
   maxOracleAgeLiquidateS: number;
   maxConfRatioLiquidate: bigint;
+  /** The last price `refresh_market` accepted (0 when none): what a position with an unusable oracle is valued at. */
+  lastOraclePrice: bigint;
   paused: boolean;
   poolBalance: bigint;
   insuranceBalance: bigint;

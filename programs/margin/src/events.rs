@@ -66,6 +66,16 @@ pub struct MarketUpdated {
 }
 
 #[event]
+pub struct MarketOracleChanged {
+    pub market: Pubkey,
+    pub previous_oracle: Pubkey,
+    pub oracle: Pubkey,
+    /// The new oracle's price, now the market's last accepted one.
+    pub oracle_price: i64,
+    pub publish_time: i64,
+}
+
+#[event]
 pub struct PauseChanged {
     /// `Pubkey::default()` for the exchange-wide switch.
     pub market: Pubkey,

@@ -40,6 +40,11 @@ pub mod margin {
         instructions::update_market::handler(ctx, params)
     }
 
+    /// Moves a market to another oracle account (same layout, owner and feed as the market declares).
+    pub fn set_market_oracle(ctx: Context<SetMarketOracle>) -> Result<()> {
+        instructions::set_market_oracle::handler(ctx)
+    }
+
     /// Pauses or unpauses the exchange (no `market`) or one market.
     pub fn set_paused(ctx: Context<SetPaused>, paused: bool) -> Result<()> {
         instructions::set_paused::handler(ctx, paused)

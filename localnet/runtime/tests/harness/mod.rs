@@ -395,6 +395,40 @@ impl Exchange {
         self.send(&[], &[i])
     }
 
+    /// `update_market` with `params` (oracle owner and feed filled in), signed by the admin.
+    pub fn update_market(&mut self, m: usize, mut params: MarketParams) -> Executed {
+        params.oracle_owner = PYTH_RECEIVER;
+        params.feed_id = self.markets[m].feed;
+        let i = ix(
+            margin::accounts::UpdateMarket { admin: self.admin.pubkey(), exchange: self.exchange, market: self.markets[m].key },
+            margin::instruction::UpdateMarket { params },
+            vec![],
+        );
+        self.send(&[], &[i])
+    }
+
+    /// Moves market `m` to a new oracle account (signed by `admin`); the harness prices from it after
+    /// a success.
+    pub fn set_market_oracle(&mut self, admin: &Keypair, m: usize, oracle: Pubkey) -> Executed {
+        let i = ix(
+            margin::accounts::SetMarketOracle { admin: admin.pubkey(), exchange: self.exchange, market: self.markets[m].key, oracle },
+            margin::instruction::SetMarketOracle {},
+            vec![],
+        );
+        let kp = admin.insecure_clone();
+        let exec = self.send(&[&kp], &[i]);
+        if exec.result.is_ok() {
+            self.markets[m].oracle = oracle;
+        }
+        exec
+    }
+
+    /// Writes a PriceUpdateV2 for market `m`'s feed into `key` (any address).
+    pub fn write_oracle_at(&mut self, key: Pubkey, m: usize, price: i128, age_s: i64) {
+        let data = price_update_v2(self.markets[m].feed, (price * 100) as i64, (price / 2_000 * 100) as u64, -8, self.now - age_s, true);
+        self.set_raw_oracle(key, PYTH_RECEIVER, data);
+    }
+
     pub fn set_paused(&mut self, m: Option<usize>, paused: bool) -> Executed {
         let i = ix(
             margin::accounts::SetPaused { admin: self.admin.pubkey(), exchange: self.exchange, market: m.map(|m| self.markets[m].key) },
@@ -434,7 +468,8 @@ impl Exchange {
             .collect()
     }
 
-    /// The account's health as the program computes it, at the current oracle prices.
+    /// The account's health as the program computes it for a liquidation, at the current oracle
+    /// prices; a position whose oracle the liquidation limits refuse is valued at its fallback.
     pub fn health(&self, account: &Pubkey) -> Health {
         let a = self.margin_account(account);
         let positions: Vec<_> = a
@@ -444,7 +479,14 @@ impl Exchange {
                 let market = self.market(m);
                 let data = self.rt.get_account(&self.markets[m].oracle).unwrap().data;
                 let reading = parse_price_update_v2(&data, &self.markets[m].feed).unwrap();
-                priced(p, &market, &reading)
+                let limits = margin::instructions::common::limits(&market, margin::instructions::common::Purpose::Liquidate);
+                if margin::controller::oracle_guard::check(&reading, self.now, limits).is_ok() {
+                    return priced(p, &market, &reading);
+                }
+                let conf_ratio = i128::from(market.max_conf_ratio_liquidate);
+                margin::controller::health::unpriced_position(i128::from(p.base), i128::from(p.quote_entry), i128::from(market.last_oracle_price), conf_ratio)
+                    .unwrap()
+                    .expect("a market with an accepted price")
             })
             .collect();
         account_health(i128::from(a.collateral), &positions).unwrap()

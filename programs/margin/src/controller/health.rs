@@ -1,7 +1,8 @@
 //! An account's equity and requirements across all its positions (cross-margin).
 
 use crate::math::checked::{add, MathResult};
-use crate::math::margin::{liquidation_end_requirement, position_requirement, Requirement, Tier};
+use crate::math::constants::RATIO_PRECISION;
+use crate::math::margin::{liquidation_end_requirement, position_requirement, ratio_of, Requirement, Tier};
 use crate::math::oracle_price::valuation_price;
 use crate::math::position::{base_value, notional};
 
@@ -42,6 +43,28 @@ impl Health {
     pub fn below_liquidation_end(&self) -> bool {
         self.equity < self.liquidation_end
     }
+}
+
+/// A position whose oracle the action cannot use, valued against its holder: at the last price the
+/// market accepted (`refresh_market`), widened by the liquidation confidence limit, and margined at
+/// 100% of its notional for every level (no add-on, no buffer). It cannot be liquidated itself, but
+/// the account's other markets can be, and its owner can still deposit, reduce and be unflagged.
+/// `None` when the market never accepted a price.
+pub fn unpriced_position(base: i128, quote_entry: i128, last_price: i128, conf_ratio: i128) -> MathResult<Option<PricedPosition>> {
+    if last_price <= 0 {
+        return Ok(None);
+    }
+    Ok(Some(PricedPosition {
+        base,
+        quote_entry,
+        price: last_price,
+        conf: ratio_of(last_price, conf_ratio)?,
+        risk: MarketRisk {
+            tiers: vec![Tier { notional_upper: i128::MAX, initial_ratio: RATIO_PRECISION, maintenance_ratio: RATIO_PRECISION }],
+            addon_ratio: 0,
+            buffer_ratio: 0,
+        },
+    }))
 }
 
 /// Equity = collateral + Σ PnL at confidence-adjusted prices; requirements on notionals at the
@@ -93,6 +116,16 @@ mod tests {
         assert_eq!(h.maintenance, 3_006 * USD);
         assert_eq!(h.liquidation_end, 3_256_500_000);
         assert!(h.below_maintenance());
+    }
+
+    #[test]
+    fn a_position_without_a_usable_price_is_valued_against_its_holder_at_full_margin() {
+        assert_eq!(unpriced_position(ONE, -100 * USD, 0, 20_000).unwrap(), None);
+        // Long 1 SOL from $100, last accepted $90, 2% confidence limit: valued at 88.2; needs $90.
+        let p = unpriced_position(ONE, -100 * USD, 90 * USD, 20_000).unwrap().unwrap();
+        let h = account_health(50 * USD, &[p]).unwrap();
+        assert_eq!(h.equity, 50 * USD - 11_800_000);
+        assert_eq!((h.initial, h.maintenance, h.liquidation_end), (90 * USD, 90 * USD, 90 * USD));
     }
 
     #[test]

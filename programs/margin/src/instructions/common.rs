@@ -4,7 +4,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Transfer};
 
-use crate::controller::health::{account_health, MarketRisk, PricedPosition};
+use crate::controller::health::{account_health, unpriced_position, MarketRisk, PricedPosition};
 use crate::controller::liquidation::{bankruptcy_cleared, unflag_eligible};
 use crate::controller::oracle_guard::{self, OracleLimits};
 use crate::errors::MarginError;
@@ -36,26 +36,50 @@ pub fn limits(market: &Market, purpose: Purpose) -> OracleLimits {
 /// Parses the oracle account in the market's layout (checking its address and owner), without
 /// freshness checks.
 pub fn parse_oracle(market: &Market, oracle: &AccountInfo) -> Result<OracleReading> {
+    Ok(oracle_price(market, oracle, None)??)
+}
+
+/// The oracle's reading, checked for `purpose` when one is given. The outer error is a wrong
+/// account (address, owner, unreadable data); the inner one says why this price cannot be used.
+/// Adding risk also needs a price no older than the newest one the market has observed
+/// (`refresh_market`): an old price cannot open a position after a newer one is known.
+fn oracle_price(
+    market: &Market,
+    oracle: &AccountInfo,
+    check: Option<(i64, Purpose)>,
+) -> Result<core::result::Result<OracleReading, MarginError>> {
     require!(oracle.key() == market.oracle, MarginError::WrongOracleAccount);
     require!(*oracle.owner == market.oracle_owner, MarginError::WrongOracleOwner);
     let data = oracle.try_borrow_data()?;
     let reading = match market.oracle_layout() {
         OracleLayout::PriceUpdateV2 => parse_price_update_v2(&data, &market.feed_id),
         OracleLayout::LegacyPush => parse_legacy_push(&data),
-    }?;
-    Ok(reading)
+    };
+    Ok(reading.and_then(|r| {
+        let Some((now, purpose)) = check else { return Ok(r) };
+        oracle_guard::check(&r, now, limits(market, purpose))?;
+        if purpose == Purpose::AddRisk && r.publish_time < market.last_oracle_publish_time {
+            return Err(MarginError::StaleOracle);
+        }
+        Ok(r)
+    }))
 }
 
-/// A fresh, certain-enough price for `purpose`. Adding risk also needs a price no older than the
-/// newest one the market has observed (`refresh_market`): an old price cannot open a position
-/// after a newer one is known.
+/// A fresh, certain-enough price for `purpose`.
 pub fn read_oracle(market: &Market, oracle: &AccountInfo, now: i64, purpose: Purpose) -> Result<OracleReading> {
-    let reading = parse_oracle(market, oracle)?;
-    oracle_guard::check(&reading, now, limits(market, purpose))?;
-    if purpose == Purpose::AddRisk {
-        require!(reading.publish_time >= market.last_oracle_publish_time, MarginError::StaleOracle);
-    }
-    Ok(reading)
+    Ok(oracle_price(market, oracle, Some((now, purpose)))??)
+}
+
+/// Price refusals that value the position conservatively instead of failing the whole account.
+fn falls_back(refusal: MarginError) -> bool {
+    matches!(
+        refusal,
+        MarginError::StaleOracle
+            | MarginError::OracleTooUncertain
+            | MarginError::OracleFromFuture
+            | MarginError::OracleNotTrading
+            | MarginError::InvalidOraclePrice
+    )
 }
 
 pub fn market_risk(market: &Market) -> MarketRisk {
@@ -77,7 +101,11 @@ pub fn priced(position: &Position, market: &Market, reading: &OracleReading) -> 
 }
 
 /// Prices every open position except the one in `skip`, reading `[market, oracle]` pairs from
-/// `remaining` in the order of the account's positions.
+/// `remaining` in the order of the account's positions. A position whose oracle cannot be used for
+/// `purpose` (stale, too uncertain, ahead of the clock, not trading, not positive) is valued
+/// conservatively instead (`controller::health::unpriced_position`), so one dead or wild oracle
+/// does not freeze the rest of the account; without an accepted price to fall back on, the
+/// refusal stands.
 pub fn other_positions<'info>(
     account: &MarginAccount,
     exchange: &Pubkey,
@@ -94,8 +122,19 @@ pub fn other_positions<'info>(
         let loader = AccountLoader::<Market>::try_from(&pair[0])?;
         let market = loader.load()?;
         require!(market.exchange == *exchange, MarginError::WrongMarket);
-        let reading = read_oracle(&market, &pair[1], now, purpose)?;
-        out.push(priced(position, &market, &reading));
+        match oracle_price(&market, &pair[1], Some((now, purpose)))? {
+            Ok(reading) => out.push(priced(position, &market, &reading)),
+            Err(refusal) if falls_back(refusal) => {
+                let fallback = unpriced_position(
+                    i128::from(position.base),
+                    i128::from(position.quote_entry),
+                    i128::from(market.last_oracle_price),
+                    i128::from(market.max_conf_ratio_liquidate),
+                )?;
+                out.push(fallback.ok_or(refusal)?);
+            }
+            Err(refusal) => return Err(refusal.into()),
+        }
     }
     Ok(out)
 }

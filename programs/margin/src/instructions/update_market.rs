@@ -14,9 +14,13 @@ pub struct UpdateMarket<'info> {
     pub market: AccountLoader<'info, Market>,
 }
 
+/// Replaces the parameters. A lowered add-on cap applies at once: the stored add-on is clamped to it.
 pub fn handler(ctx: Context<UpdateMarket>, params: MarketParams) -> Result<()> {
     params::validate_or_error(&params)?;
-    ctx.accounts.market.load_mut()?.apply_params(&params);
+    let mut market = ctx.accounts.market.load_mut()?;
+    market.apply_params(&params);
+    market.vol_addon_ratio = market.vol_addon_ratio.min(market.vol_addon_cap);
+    drop(market);
     emit_event(&MarketUpdated { market: ctx.accounts.market.key() });
     Ok(())
 }

@@ -10,7 +10,7 @@ use super::margin::{liquidation_end_requirement, tier_requirement, Requirement, 
 use super::oracle_price::{execution_price, scale_conf_ceil, scale_price_floor, valuation_price};
 use super::position::{apply_trade, base_value, notional};
 use super::volatility::{ewma_variance, return_ratio_abs, volatility_addon_ratio};
-use crate::controller::health::{account_health, Health, MarketRisk, PricedPosition};
+use crate::controller::health::{account_health, unpriced_position, Health, MarketRisk, PricedPosition};
 use crate::controller::liquidation::{bankruptcy_cleared, flag_eligible, liquidation_eligible, unflag_eligible};
 use crate::controller::oracle_guard::{self, OracleLimits};
 use crate::errors::MarginError;
@@ -217,6 +217,22 @@ fn generate() -> Value {
             "expected": { "equity": s(h.equity), "initial": s(h.initial), "maintenance": s(h.maintenance), "liquidationEnd": s(h.liquidation_end) },
         }));
     }
+    let mut unpriced_cases = vec![];
+    for k in 0..20 {
+        let base = rng.range(-500 * ONE, 500 * ONE);
+        let quote_entry = apply_trade(0, 0, base, rng.range(USD, 5_000 * USD)).unwrap().quote_entry;
+        let last_price = if k % 5 == 0 { 0 } else { rng.range(USD, 5_000 * USD) };
+        let conf_ratio = rng.range(0, 30_000);
+        let collateral = rng.range(0, 100_000 * USD);
+        let expected = unpriced_position(base, quote_entry, last_price, conf_ratio).unwrap().map(|p| {
+            let h = account_health(collateral, &[p.clone()]).unwrap();
+            json!({ "price": s(p.price), "conf": s(p.conf), "equity": s(h.equity), "initial": s(h.initial), "maintenance": s(h.maintenance), "liquidationEnd": s(h.liquidation_end) })
+        });
+        unpriced_cases.push(json!({
+            "base": s(base), "quoteEntry": s(quote_entry), "lastPrice": s(last_price), "confRatio": s(conf_ratio), "collateral": s(collateral),
+            "expected": expected.unwrap_or(Value::Null),
+        }));
+    }
     let mut guard_cases = vec![];
     for _ in 0..40 {
         let price = rng.range(-5 * USD, 1_000 * USD);
@@ -252,6 +268,7 @@ fn generate() -> Value {
         "eligibility": eligibility_cases,
         "accountHealth": health_cases,
         "oracleGuard": guard_cases,
+        "unpricedPosition": unpriced_cases,
     })
 }
 

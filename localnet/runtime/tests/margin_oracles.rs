@@ -1,0 +1,118 @@
+//! One oracle must not freeze an account: a position whose oracle is stale or too uncertain is
+//! valued against its holder at the market's last accepted price with a 100% requirement, so the
+//! rest of the account can still be liquidated, unflagged and withdrawn from; the admin can move a
+//! market to a new oracle; a lowered add-on cap applies at once.
+
+mod harness;
+
+use harness::*;
+use margin::state::{AccountStatus, MarketParams};
+use solana_pubkey::Pubkey;
+
+/// A trader 9× long 90 SOL at $100 with $1,000, plus a $3 ETH position; ETH has an accepted price.
+fn with_small_eth() -> (Exchange, usize, usize, User, User) {
+    let mut ex = Exchange::new();
+    let sol = ex.add_market(100 * USD);
+    let eth = ex.add_market(3_000 * USD);
+    ok(&ex.refresh(eth));
+    let trader = ex.user(1_000 * USD as u64);
+    ok(&ex.market_order(&trader, eth, ONE / 1_000));
+    ok(&ex.market_order(&trader, sol, 90 * ONE));
+    let liquidator = ex.user(0);
+    (ex, sol, eth, trader, liquidator)
+}
+
+#[test]
+fn a_dead_oracle_on_a_small_position_does_not_block_liquidating_a_large_one() {
+    let (mut ex, sol, eth, trader, liquidator) = with_small_eth();
+    // ETH's oracle stops (200 s old: past the 120 s liquidation limit); SOL falls.
+    ex.advance(200);
+    ex.set_oracle(eth, 3_000 * USD, 3 * USD, 200);
+    ex.set_oracle(sol, 93_500_000, USD / 100, 0);
+    let exec = ex.liquidate(&liquidator, &trader.account, sol, 0);
+    ok(&exec);
+    let r = events::<margin::events::LiquidationRecord>(&exec).pop().unwrap();
+    assert!(r.closed_base < 0);
+    // The dead market itself cannot be liquidated: its own price is needed for that.
+    assert_eq!(code(&ex.liquidate(&liquidator, &trader.account, eth, 0)), Some(6014));
+    ex.assert_conserved();
+}
+
+#[test]
+fn the_fallback_values_against_the_holder_so_a_dead_oracle_can_only_tighten() {
+    let (mut ex, sol, eth, trader, _) = with_small_eth();
+    ex.advance(200);
+    // A dead ETH oracle that last read $3,000: ETH now needs 100% of its $3 notional, a little more
+    // than the 10% + add-on it needed live. A withdrawal within the rest of the margin still works.
+    ex.set_oracle(eth, 3_000 * USD, 3 * USD, 200);
+    ex.set_oracle(sol, 100 * USD, USD / 100, 0);
+    ok(&ex.withdraw(&trader, 5 * USD as u64));
+    ex.assert_conserved();
+}
+
+#[test]
+fn a_flagged_account_whose_other_oracle_died_is_unflagged_once_it_covers_the_full_requirement() {
+    let (mut ex, sol, eth, trader, _) = with_small_eth();
+    ex.set_oracle(sol, 93_500_000, USD / 100, 0);
+    ok(&ex.flag(&trader.account));
+    ex.advance(200);
+    ex.set_oracle(eth, 3_000 * USD, 3 * USD, 200);
+    ex.set_oracle(sol, 100 * USD, USD / 100, 0);
+    ok(&ex.unflag(&trader.account));
+    assert_eq!(ex.margin_account(&trader.account).status(), AccountStatus::Healthy);
+}
+
+#[test]
+fn without_an_accepted_price_the_refusal_stands() {
+    let mut ex = Exchange::new();
+    let sol = ex.add_market(100 * USD);
+    let eth = ex.add_market(3_000 * USD); // never refreshed: no accepted price to fall back on
+    let trader = ex.user(1_000 * USD as u64);
+    let liquidator = ex.user(0);
+    ok(&ex.market_order(&trader, eth, ONE / 1_000));
+    ok(&ex.market_order(&trader, sol, 90 * ONE));
+    ex.advance(200);
+    ex.set_oracle(eth, 3_000 * USD, 3 * USD, 200);
+    ex.set_oracle(sol, 93_500_000, USD / 100, 0);
+    assert_eq!(code(&ex.liquidate(&liquidator, &trader.account, sol, 0)), Some(6014));
+}
+
+#[test]
+fn the_admin_moves_a_market_to_a_new_oracle_account() {
+    let mut ex = Exchange::new();
+    let m = ex.add_market(100 * USD);
+    let trader = ex.user(1_000 * USD as u64);
+    let stranger = ex.user(0);
+    let (old, new) = (ex.markets[m].oracle, Pubkey::new_unique());
+    ex.advance(200);
+    ex.write_oracle_at(new, m, 101 * USD, 0);
+    let stranger_kp = stranger.kp.insecure_clone();
+    assert_eq!(code(&ex.set_market_oracle(&stranger_kp, m, new)), Some(6005));
+    // An account that is not a price in the market's layout is refused.
+    let admin = ex.admin.insecure_clone();
+    let junk = Pubkey::new_unique();
+    ex.set_raw_oracle(junk, PYTH_RECEIVER, vec![0; 10]);
+    assert_eq!(code(&ex.set_market_oracle(&admin, m, junk)), Some(6010));
+    ok(&ex.set_market_oracle(&admin, m, new));
+    let market = ex.market(m);
+    assert_eq!((market.oracle, market.last_oracle_price), (new, 101 * USD as i64));
+    ok(&ex.market_order(&trader, m, ONE));
+    // The old account is no longer the market's oracle.
+    ex.markets[m].oracle = old;
+    assert_eq!(code(&ex.market_order(&trader, m, ONE)), Some(6007));
+}
+
+#[test]
+fn a_lowered_add_on_cap_clamps_the_stored_add_on() {
+    let mut ex = Exchange::new();
+    let m = ex.add_market(100 * USD);
+    ok(&ex.refresh(m));
+    ex.advance(1);
+    ex.set_oracle(m, 110 * USD, USD / 100, 0);
+    ok(&ex.refresh(m));
+    assert_eq!(ex.market(m).vol_addon_ratio, 48_990);
+    let mut params = MarketParams::example(PYTH_RECEIVER, [0; 32]);
+    params.vol_addon_cap = 20_000;
+    ok(&ex.update_market(m, params));
+    assert_eq!(ex.market(m).vol_addon_ratio, 20_000);
+}

@@ -1,0 +1,93 @@
+// The evaluator decides as the program would: a position whose oracle the program refuses is valued
+// at the market's last accepted price with full margin, and the account's other markets are still
+// liquidated; without an accepted price, or with nothing liquidatable, it waits. A flagged account
+// back at its liquidation-end level is due an unflag.
+import { describe, expect, it } from "vitest";
+import { BASE_PRECISION } from "../../orchestrator/src/math/constants.js";
+import { baseValue } from "../../orchestrator/src/math/position.js";
+import { evaluate, type Freshness } from "../../orchestrator/src/risk/evaluate.js";
+import { ChainStatus, OracleLayout, type AccountState, type MarketState, type PriceState } from "../../orchestrator/src/risk/types.js";
+
+const USD = 1_000_000n;
+const FRESH: Freshness = { currentSlot: 100, nowS: 10_000, maxAccountAgeSlots: 1_000, maxOracleAgeSlots: 1_000 };
+
+function market(address: string, lastOraclePrice: bigint): MarketState {
+  return {
+    address,
+    oracle: `${address}-oracle`,
+    tiers: [{ notionalUpper: (1n << 127n) - 1n, initialRatio: 100_000n, maintenanceRatio: 50_000n }],
+    addonRatio: 0n,
+    bufferRatio: 10_000n,
+    maxOracleAgeLiquidateS: 120,
+    maxConfRatioLiquidate: 20_000n,
+    lastOraclePrice,
+  } as MarketState;
+}
+
+const price = (m: MarketState, p: bigint, ageS = 0): PriceState => ({ oracle: m.oracle, price: p, conf: p / 1_000n, publishTime: FRESH.nowS - ageS, slot: FRESH.currentSlot });
+const base = (usd: bigint, p: bigint) => (usd * BASE_PRECISION) / p;
+
+/** $1,000 of collateral, 9× long SOL bought at $100 and a $3 ETH long bought at $3,000. */
+function trader(status = ChainStatus.Healthy): AccountState {
+  const sol = base(9_000n * USD, 100n * USD);
+  const eth = base(3n * USD, 3_000n * USD);
+  return {
+    address: "trader",
+    owner: "o",
+    exchange: "e",
+    collateral: 1_000n * USD,
+    lastActiveSlot: 0n,
+    liquidationId: status === ChainStatus.Healthy ? 0n : 1n,
+    status,
+    positions: [
+      { market: "SOL", base: sol, quoteEntry: -baseValue(sol, 100n * USD) },
+      { market: "ETH", base: eth, quoteEntry: -baseValue(eth, 3_000n * USD) },
+    ],
+    slot: FRESH.currentSlot,
+  };
+}
+
+function world(ethLastPrice: bigint, solPrice: bigint, ethAgeS: number) {
+  const sol = market("SOL", 100n * USD);
+  const eth = market("ETH", ethLastPrice);
+  const markets = new Map([sol, eth].map((m) => [m.address, m]));
+  const prices = new Map([price(sol, solPrice), price(eth, 3_000n * USD, ethAgeS)].map((r) => [r.oracle, r]));
+  return { markets, prices };
+}
+
+describe("evaluating with an oracle the program refuses", () => {
+  it("values the dead market at its last accepted price with full margin and liquidates the live one", () => {
+    const { markets, prices } = world(3_000n * USD, 93_500_000n, 200);
+    const ev = evaluate(trader(), markets, prices, FRESH, 0n);
+    expect(ev.waitReason).toBeNull();
+    expect(ev.state).toBe("partial-liquidation");
+    expect(ev.liquidationMarket).toBe("SOL");
+    // ETH's $3 notional needs 100%, SOL's $8,415 needs 5%.
+    expect(ev.health!.maintenance).toBe(3n * USD + (base(9_000n * USD, 100n * USD) * 93_500_000n * 50_000n) / BASE_PRECISION / 1_000_000n);
+  });
+
+  it("waits when the dead market never had an accepted price", () => {
+    const { markets, prices } = world(0n, 93_500_000n, 200);
+    const ev = evaluate(trader(), markets, prices, FRESH, 0n);
+    expect([ev.state, ev.waitReason]).toEqual([null, "stale-oracle on ETH-oracle"]);
+  });
+
+  it("waits when the only positions below maintenance have no usable price", () => {
+    const { markets, prices } = world(3_000n * USD, 93_500_000n, 200);
+    const a = trader();
+    a.positions = a.positions.filter((p) => p.market === "ETH");
+    a.collateral = 1n * USD; // $1 against a $3 full-margin requirement
+    const ev = evaluate(a, markets, prices, FRESH, 0n);
+    expect([ev.state, ev.liquidationMarket, ev.waitReason]).toEqual([null, null, "no position with a usable oracle price to liquidate"]);
+  });
+
+  it("marks a flagged account back at its liquidation-end level as due an unflag, and only that one", () => {
+    const { markets, prices } = world(3_000n * USD, 100n * USD, 0);
+    const recovered = evaluate(trader(ChainStatus.BeingLiquidated), markets, prices, FRESH, 0n);
+    expect([recovered.state, recovered.unflagDue]).toEqual(["margin-call", true]);
+    expect(evaluate(trader(), markets, prices, FRESH, 0n).unflagDue).toBe(false);
+    const { markets: m2, prices: p2 } = world(3_000n * USD, 94_500_000n, 0);
+    const stillBelow = evaluate(trader(ChainStatus.BeingLiquidated), m2, p2, FRESH, 0n);
+    expect([stillBelow.state, stillBelow.unflagDue]).toEqual(["partial-liquidation", false]);
+  });
+});
