@@ -584,7 +584,9 @@ export type Margin = {
     {
       "name": "resolveBankruptcy",
       "docs": [
-        "Pays an empty account's negative collateral from the insurance fund, then the pool."
+        "Pays an empty account's negative collateral where it arose: the markets whose losses it",
+        "recorded, each from its insurance fund, then its pool down to zero, the rest recorded as bad",
+        "debt. Remaining accounts: the recorded markets after the first (writable)."
       ],
       "discriminator": [
         82,
@@ -611,7 +613,8 @@ export type Margin = {
         {
           "name": "market",
           "docs": [
-            "The market whose insurance fund pays and whose pool absorbs what it cannot."
+            "The first market of the account's shortfall record (any market of the exchange when the",
+            "account has no record)."
           ],
           "writable": true
         },
@@ -1121,6 +1124,19 @@ export type Margin = {
       ]
     },
     {
+      "name": "poolHaircut",
+      "discriminator": [
+        160,
+        105,
+        3,
+        241,
+        200,
+        213,
+        197,
+        1
+      ]
+    },
+    {
       "name": "poolLiquidityChanged",
       "discriminator": [
         230,
@@ -1466,6 +1482,14 @@ export type Margin = {
           {
             "name": "insuranceBalanceAfter",
             "type": "i64"
+          },
+          {
+            "name": "poolCredit",
+            "docs": [
+              "Paid into this market's pool: what the account had covered of its recorded shortfall here,",
+              "plus `insurance_paid`. `socialized_loss` is the gain the pool forgoes."
+            ],
+            "type": "u64"
           }
         ]
       }
@@ -1830,7 +1854,9 @@ export type Margin = {
           {
             "name": "version",
             "docs": [
-              "Layout version. History: 1 = initial layout."
+              "Layout version. History: 1 = initial layout; 2 = `shortfalls` and",
+              "`shortfall_market_indexes` taken from the front of `reserved` (size and every earlier offset",
+              "unchanged; a version-1 account reads as having no record)."
             ],
             "type": "u8"
           },
@@ -1855,11 +1881,36 @@ export type Margin = {
             }
           },
           {
+            "name": "shortfalls",
+            "docs": [
+              "Losses the collateral could not pay, quote native units, per market",
+              "(`shortfall_market_indexes`, the market's `index`): that market's pool was not credited them.",
+              "Σ shortfalls ≥ the deficit (−collateral when negative); the covered part is paid to the",
+              "markets' pools at their next fill for this account or at resolution, which charges the",
+              "deficit to these markets in proportion (`controller::bankruptcy`)."
+            ],
+            "type": {
+              "array": [
+                "u64",
+                8
+              ]
+            }
+          },
+          {
+            "name": "shortfallMarketIndexes",
+            "type": {
+              "array": [
+                "u16",
+                8
+              ]
+            }
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                128
+                48
               ]
             }
           }
@@ -2103,7 +2154,8 @@ export type Margin = {
           {
             "name": "version",
             "docs": [
-              "Layout version. History: 1 = initial layout."
+              "Layout version. History: 1 = initial layout; 2 = `total_haircut` and `quote_entry_sum` taken from",
+              "the front of `reserved` (size and every earlier offset unchanged)."
             ],
             "type": "u8"
           },
@@ -2136,11 +2188,26 @@ export type Margin = {
             }
           },
           {
+            "name": "totalHaircut",
+            "docs": [
+              "Winnings the pool could not pay at a close (the winner was paid what the pool held)."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "quoteEntrySum",
+            "docs": [
+              "Σ `quote_entry` of every open position in this market: with the open interest it gives the",
+              "traders' aggregate PnL, which the pool's balance backs."
+            ],
+            "type": "i64"
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                256
+                240
               ]
             }
           }
@@ -2398,6 +2465,40 @@ export type Margin = {
           {
             "name": "paused",
             "type": "bool"
+          }
+        ]
+      }
+    },
+    {
+      "name": "poolHaircut",
+      "docs": [
+        "A close whose winnings the pool could not pay in full: the winner got what the pool held."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "marginAccount",
+            "type": "pubkey"
+          },
+          {
+            "name": "owed",
+            "docs": [
+              "Realized PnL the close owed the account."
+            ],
+            "type": "u64"
+          },
+          {
+            "name": "paid",
+            "type": "u64"
+          },
+          {
+            "name": "haircut",
+            "type": "u64"
           }
         ]
       }

@@ -112,7 +112,7 @@ class Book {
     for (let p = this.start[i]; p < this.start[i + 1]; p++) {
       positions.push({ market: MARKETS[this.market[p]].address, base: this.base[p], quoteEntry: this.quoteEntry[p] });
     }
-    return { address: addressOf(i), owner: "OWNER", exchange: "EXCHANGE", collateral: this.collateral[i], lastActiveSlot: 0n, liquidationId: 0n, status: ChainStatus.Healthy, positions, slot: SLOT };
+    return { address: addressOf(i), owner: "OWNER", exchange: "EXCHANGE", collateral: this.collateral[i], lastActiveSlot: 0n, liquidationId: 0n, status: ChainStatus.Healthy, positions, shortfallMarkets: [], slot: SLOT };
   }
 
   *all(): Generator<AccountState> {

@@ -26,11 +26,13 @@ async function encoded(r: () => number, status: number) {
     lastActiveSlot: new BN(Math.floor(r() * 2 ** 40)),
     liquidationId: new BN(Math.floor(r() * 2 ** 30)),
     positions,
-    version: 1,
+    version: 2,
     bump: 254,
     status,
     padding: [0, 0, 0, 0, 0],
-    reserved: Array(128).fill(0),
+    shortfalls: Array.from({ length: 8 }, () => new BN(r() < 0.3 ? Math.floor(r() * 2 ** 40) : 0)),
+    shortfallMarketIndexes: Array.from({ length: 8 }, () => Math.floor(r() * 65_536)),
+    reserved: Array(48).fill(0),
   };
   return { fields, data: await accountsCoder.encode("marginAccount", fields) };
 }
@@ -53,6 +55,7 @@ describe("margin account decoding", () => {
         positions: fields.positions
           .filter((p) => !p.base.isZero() || !p.quoteEntry.isZero())
           .map((p) => ({ market: p.market.toBase58(), base: BigInt(p.base.toString()), quoteEntry: BigInt(p.quoteEntry.toString()) })),
+        shortfallMarkets: fields.shortfallMarketIndexes.filter((_, k) => !fields.shortfalls[k].isZero()),
         slot: 7,
       });
       const viaIdl = accountsCoder.decode("marginAccount", data);

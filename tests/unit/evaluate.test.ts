@@ -43,6 +43,7 @@ function trader(status = ChainStatus.Healthy): AccountState {
       { market: "SOL", base: sol, quoteEntry: -baseValue(sol, 100n * USD) },
       { market: "ETH", base: eth, quoteEntry: -baseValue(eth, 3_000n * USD) },
     ],
+    shortfallMarkets: [],
     slot: FRESH.currentSlot,
   };
 }

@@ -55,9 +55,9 @@ describe("instruction encoding", () => {
     expect(plain(ours)).toEqual(plain(theirs));
   });
 
-  it("encodes resolve_bankruptcy as Anchor does", async () => {
+  it("encodes resolve_bankruptcy as Anchor does, the other markets of the shortfall record writable after it", async () => {
     const caller = Keypair.generate().publicKey;
-    const ours = resolveInstruction(programId, caller, exchange, account, btc);
+    const ours = resolveInstruction(programId, caller, exchange, account, btc, [sol, eth]);
     const theirs = await anchorProgram.methods
       .resolveBankruptcy()
       .accountsPartial({
@@ -68,6 +68,7 @@ describe("instruction encoding", () => {
         quoteVault: new PublicKey(exchange.quoteVault),
         insuranceVault: new PublicKey(exchange.insuranceVault),
       })
+      .remainingAccounts([sol, eth].map((m) => ({ pubkey: new PublicKey(m.address), isSigner: false, isWritable: true })))
       .instruction();
     expect(plain(ours)).toEqual(plain(theirs));
   });

@@ -99,7 +99,7 @@ class World {
 }
 
 function account(address: string, collateral: bigint, positions: PositionState[]): AccountState {
-  return { address, owner: "owner", exchange: "exchange", collateral, lastActiveSlot: 0n, liquidationId: 0n, status: ChainStatus.Healthy, positions, slot: FRESH.currentSlot };
+  return { address, owner: "owner", exchange: "exchange", collateral, lastActiveSlot: 0n, liquidationId: 0n, status: ChainStatus.Healthy, positions, shortfallMarkets: [], slot: FRESH.currentSlot };
 }
 
 /** A position of `usd` notional opened at `entry`. */

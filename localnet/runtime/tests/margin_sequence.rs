@@ -9,7 +9,7 @@
 mod harness;
 
 use harness::*;
-use margin::state::AccountStatus;
+use margin::state::{AccountStatus, MarketParams};
 
 struct Rng(u64);
 
@@ -42,7 +42,9 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
     let steps = env_u64("SEQUENCE_STEPS", 400);
     let mut rng = Rng(seed);
     let mut ex = Exchange::new();
-    let markets = [ex.add_market(100 * USD), ex.add_market(3_000 * USD)];
+    // A deep SOL pool and a shallow ETH one, so winners are sometimes haircut.
+    let shallow = MarketParams::example(PYTH_RECEIVER, [0; 32]);
+    let markets = [ex.add_market(100 * USD), ex.add_market_with(shallow, 3_000 * USD, 20_000 * USD as i64, 100_000 * USD as u64)];
     let mut prices = [100 * USD, 3_000 * USD];
     // A dead oracle keeps publishing nothing new: its account reads 200 s old at every step.
     let mut dead = [false, false];
@@ -215,6 +217,28 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
     eprintln!(
         "sequence seed {seed:#x}: {steps} steps, {trades} trades ({refused} refused), {deposits} deposits, {flags} flags, {liquidations} liquidation steps, {unflags} keeper unflags ({refused_unflags} refused), {owner_unflags} by owners' deposits and reductions, {bankruptcies} bankruptcies, {outages} oracle outages"
     );
+    // Everything the accounts hold is backed: with live prices every owner closes out, every
+    // bankruptcy is resolved, and every owner withdraws all that is left.
+    for m in 0..2 {
+        ex.advance(1);
+        ex.set_oracle(markets[m], prices[m], prices[m] / 2_000, 0);
+    }
+    for u in &users {
+        while let Some(p) = ex.margin_account(&u.account).open_positions().next().copied() {
+            let m = ex.markets.iter().position(|mi| mi.key == p.market).unwrap();
+            ok(&ex.market_order(u, m, -p.base));
+        }
+        if ex.margin_account(&u.account).collateral < 0 {
+            ok(&ex.resolve(&u.account, 0));
+        }
+        let left = ex.margin_account(&u.account).collateral as u64;
+        if left > 0 {
+            ok(&ex.withdraw(u, left));
+        }
+        ex.assert_conserved();
+    }
+    let haircuts: u64 = (0..2).map(|m| ex.market(m).total_haircut).sum();
+    eprintln!("closed out: every owner withdrew in full; haircuts on winners ${}", haircuts / USD as u64);
     assert!(trades > steps / 5, "the run traded ({trades})");
     assert!(liquidations > 0, "the run liquidated");
 }

@@ -48,11 +48,24 @@ function base58At(data: Buffer, offset: number): string {
   return b58;
 }
 
-// MarginAccount (state/margin_account.rs, zero-copy #[repr(C)], layout version 1): after the
+// MarginAccount (state/margin_account.rs, zero-copy #[repr(C)], layout version 2): after the
 // 8-byte discriminator, owner, exchange, collateral i64, last_active_slot u64, liquidation_id u64,
-// 8 positions of { market, base i64, quote_entry i64 }, version, bump, status. Read at fixed
-// offsets: it is decoded on every notification; a test pins this to Anchor's decoding.
-const MA = { owner: 8, exchange: 40, collateral: 72, lastActiveSlot: 80, liquidationId: 88, positions: 96, positionSize: 48, maxPositions: 8, status: 482 } as const;
+// 8 positions of { market, base i64, quote_entry i64 }, version, bump, status, 5 bytes padding,
+// 8 shortfalls u64, their 8 market indexes u16. Read at fixed offsets: it is decoded on every
+// notification; a test pins this to Anchor's decoding.
+const MA = {
+  owner: 8,
+  exchange: 40,
+  collateral: 72,
+  lastActiveSlot: 80,
+  liquidationId: 88,
+  positions: 96,
+  positionSize: 48,
+  maxPositions: 8,
+  status: 482,
+  shortfalls: 488,
+  shortfallMarketIndexes: 552,
+} as const;
 
 export function decodeMarginAccount(address: string, data: Buffer, slot: number): AccountState {
   if (data.length < MARGIN_ACCOUNT_SIZE || !data.subarray(0, 8).equals(MARGIN_ACCOUNT_DISCRIMINATOR)) throw new DecodeError(`${address} is not a marginAccount account`);
@@ -65,6 +78,10 @@ export function decodeMarginAccount(address: string, data: Buffer, slot: number)
     const quoteEntry = data.readBigInt64LE(at + 40);
     if (base !== 0n || quoteEntry !== 0n) positions.push({ market: base58At(data, at), base, quoteEntry });
   }
+  const shortfallMarkets: number[] = [];
+  for (let i = 0; i < MA.maxPositions; i++) {
+    if (data.readBigUInt64LE(MA.shortfalls + 8 * i) > 0n) shortfallMarkets.push(data.readUInt16LE(MA.shortfallMarketIndexes + 2 * i));
+  }
   return {
     address,
     owner: base58At(data, MA.owner),
@@ -74,6 +91,7 @@ export function decodeMarginAccount(address: string, data: Buffer, slot: number)
     liquidationId: data.readBigUInt64LE(MA.liquidationId),
     status: status as ChainStatus,
     positions,
+    shortfallMarkets,
     slot,
   };
 }

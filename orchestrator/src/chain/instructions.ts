@@ -80,7 +80,18 @@ export function liquidateInstruction(
   });
 }
 
-export function resolveInstruction(programId: PublicKey, caller: PublicKey, exchange: ExchangeState, account: AccountState, market: MarketState): TransactionInstruction {
+/**
+ * `market` is the first market of the account's shortfall record; `others` the rest, in record
+ * order (writable remaining accounts). An account without a record names any market.
+ */
+export function resolveInstruction(
+  programId: PublicKey,
+  caller: PublicKey,
+  exchange: ExchangeState,
+  account: AccountState,
+  market: MarketState,
+  others: MarketState[] = [],
+): TransactionInstruction {
   return new TransactionInstruction({
     programId,
     keys: [
@@ -91,6 +102,7 @@ export function resolveInstruction(programId: PublicKey, caller: PublicKey, exch
       meta(key(exchange.quoteVault), true),
       meta(key(exchange.insuranceVault), true),
       meta(TOKEN_PROGRAM_ID, false),
+      ...others.map((m) => meta(key(m.address), true)),
     ],
     data: Buffer.from(RESOLVE_BANKRUPTCY),
   });

@@ -32,7 +32,7 @@ function market(address: string, data: Buffer, slot: number): MarketState {
   return m;
 }
 
-/** `known`: market → oracle pairs already known (a market's oracle never changes). */
+/** `known`: market → oracle pairs already known (an oracle changes only through `set_market_oracle`, which the feed follows). */
 export async function readSnapshot(rpc: AccountReader, account: string, known: ReadonlyMap<string, string> = new Map()): Promise<Snapshot> {
   for (let attempt = 0; ; attempt++) {
     const pairs = [...known];

@@ -94,6 +94,16 @@ function instructionFor(ctx: StepContext, job: StepJob, snap: Snapshot, ev: Eval
     return liquidateInstruction(ctx.programId, liquidator, ctx.exchange, a, market, snap.markets, limitPrice(a, market, snap.prices.get(market.oracle)!.price));
   }
   if (job.kind === "unflag") return unflagInstruction(ctx.programId, ctx.exchange, a, snap.markets);
+  // The program charges the deficit to the markets of the account's shortfall record, in record order.
+  if (a.shortfallMarkets.length > 0) {
+    const byIndex = new Map([...snap.markets.values()].map((m) => [m.index, m]));
+    const charged = a.shortfallMarkets.map((i) => byIndex.get(i));
+    if (charged.some((m) => !m)) throw new Error(`a market of ${a.address}'s shortfall record (indexes ${a.shortfallMarkets.join(", ")}) is not loaded`);
+    const [first, ...others] = charged as MarketState[];
+    job.market = first.address;
+    return resolveInstruction(ctx.programId, ctx.operator, ctx.exchange, a, first, others);
+  }
+  // A version-1 account without a record: any market pays; the one with the most insurance.
   const richest = [...snap.markets.values()].sort((x, y) => (y.insuranceBalance > x.insuranceBalance ? 1 : y.insuranceBalance < x.insuranceBalance ? -1 : 0))[0];
   if (!richest) throw new Error("no market known to pay the bankruptcy from");
   job.market = richest.address;

@@ -26,6 +26,8 @@ export interface AccountState {
   status: ChainStatus;
   /** Open positions only, in the account's slot order (the order remaining accounts must follow). */
   positions: PositionState[];
+  /** Indexes of the markets in the account's shortfall record, record order: a bankruptcy is charged to these. */
+  shortfallMarkets: number[];
   /** Slot at which this data was observed. */
   slot: number;
 }

@@ -175,6 +175,20 @@ pub struct BankruptcyResolved {
     pub insurance_paid: u64,
     pub socialized_loss: u64,
     pub insurance_balance_after: i64,
+    /// Paid into this market's pool: what the account had covered of its recorded shortfall here,
+    /// plus `insurance_paid`. `socialized_loss` is the gain the pool forgoes.
+    pub pool_credit: u64,
+}
+
+/// A close whose winnings the pool could not pay in full: the winner got what the pool held.
+#[event]
+pub struct PoolHaircut {
+    pub market: Pubkey,
+    pub margin_account: Pubkey,
+    /// Realized PnL the close owed the account.
+    pub owed: u64,
+    pub paid: u64,
+    pub haircut: u64,
 }
 
 #[event]

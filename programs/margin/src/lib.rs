@@ -122,8 +122,10 @@ pub mod margin {
         instructions::liquidate::handler(ctx, limit_price)
     }
 
-    /// Pays an empty account's negative collateral from the insurance fund, then the pool.
-    pub fn resolve_bankruptcy(ctx: Context<ResolveBankruptcy>) -> Result<()> {
+    /// Pays an empty account's negative collateral where it arose: the markets whose losses it
+    /// recorded, each from its insurance fund, then its pool down to zero, the rest recorded as bad
+    /// debt. Remaining accounts: the recorded markets after the first (writable).
+    pub fn resolve_bankruptcy<'info>(ctx: Context<'_, '_, 'info, 'info, ResolveBankruptcy<'info>>) -> Result<()> {
         instructions::resolve_bankruptcy::handler(ctx)
     }
 }

@@ -378,19 +378,29 @@ impl Exchange {
         self.send(&[&kp], &[i])
     }
 
+    /// `resolve_bankruptcy` with the markets the account's recorded losses charge (market `m` when
+    /// it has no record).
     pub fn resolve(&mut self, account: &Pubkey, m: usize) -> Executed {
+        let record = self.margin_account(account).deficit_record();
+        let charged: Vec<usize> = if record.is_empty() { vec![m] } else { record.iter().map(|(index, _)| usize::from(*index)).collect() };
+        self.resolve_with(account, &charged)
+    }
+
+    /// `resolve_bankruptcy` naming `markets` (first as `market`, the rest as remaining accounts).
+    pub fn resolve_with(&mut self, account: &Pubkey, markets: &[usize]) -> Executed {
+        let remaining = markets[1..].iter().map(|&k| AccountMeta::new(self.markets[k].key, false)).collect();
         let i = ix(
             margin::accounts::ResolveBankruptcy {
                 caller: self.admin.pubkey(),
                 exchange: self.exchange,
                 margin_account: *account,
-                market: self.markets[m].key,
+                market: self.markets[markets[0]].key,
                 quote_vault: self.quote_vault,
                 insurance_vault: self.insurance_vault,
                 token_program: spl_token::ID,
             },
             margin::instruction::ResolveBankruptcy {},
-            vec![],
+            remaining,
         );
         self.send(&[], &[i])
     }
@@ -492,12 +502,27 @@ impl Exchange {
         account_health(i128::from(a.collateral), &positions).unwrap()
     }
 
-    /// Quote vault = Σ collateral + Σ pool balances; insurance vault = Σ insurance balances.
+    /// Quote vault = Σ positive collateral + Σ pool balances + what accounts covered of their
+    /// recorded shortfalls (owed to those pools, paid at their next fill or resolution); every
+    /// deficit within its record; insurance vault = Σ insurance balances; nothing below zero.
     pub fn assert_conserved(&self) {
-        let collateral: i128 = self.accounts.iter().map(|k| i128::from(self.margin_account(k).collateral)).sum();
+        let mut collateral = 0i128;
+        let mut covered = 0i128;
+        for k in &self.accounts {
+            let a = self.margin_account(k);
+            let recorded: i128 = a.shortfall_amounts().iter().sum();
+            assert!(recorded >= a.deficit(), "{k}: deficit {} beyond its record {recorded}", a.deficit());
+            collateral += i128::from(a.collateral).max(0);
+            covered += recorded - a.deficit();
+        }
         let pools: i128 = (0..self.markets.len()).map(|m| i128::from(self.market(m).pool_balance)).sum();
         let insurance: i128 = (0..self.markets.len()).map(|m| i128::from(self.market(m).insurance_balance)).sum();
-        assert_eq!(i128::from(self.token_balance(&self.quote_vault)), collateral + pools, "quote vault vs collateral + pools");
+        for m in 0..self.markets.len() {
+            let market = self.market(m);
+            assert!(market.pool_balance >= 0, "market {m}: pool below zero: {}", market.pool_balance);
+            assert!(market.insurance_balance >= 0, "market {m}: insurance below zero: {}", market.insurance_balance);
+        }
+        assert_eq!(i128::from(self.token_balance(&self.quote_vault)), collateral + pools + covered, "quote vault vs positive collateral + pools + covered shortfalls");
         assert_eq!(i128::from(self.token_balance(&self.insurance_vault)), insurance, "insurance vault vs insurance funds");
     }
 }

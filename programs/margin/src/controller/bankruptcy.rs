@@ -1,18 +1,58 @@
-//! Paying an empty account's deficit: the insurance fund first, the pool for the rest.
+//! Deficits land where they arose. A loss an account's collateral cannot pay is never credited to
+//! the pool that won it: the account records it as a shortfall of that market. When the account
+//! later covers part of its deficit (deposits, winnings), the covered part goes to those markets'
+//! pools; at resolution each recorded market's insurance fund pays its share into its pool and the
+//! rest is socialised, that is, the pool forgoes that gain. A pool only ever holds real money.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Resolution {
-    pub deficit: i128,
-    pub insurance_paid: i128,
-    pub socialized_loss: i128,
+use crate::math::checked::{mul, mul_div_floor, MathResult};
+
+/// Splits `deficit` (at most the sum of `shortfalls`) over the recorded `shortfalls` in proportion,
+/// rounding down, then one unit each, in order, to entries whose exact share had a fraction: no
+/// entry is ever charged more than it recorded. `None` when nothing is recorded.
+pub fn allocate(deficit: i128, shortfalls: &[i128]) -> MathResult<Option<Vec<i128>>> {
+    let total: i128 = shortfalls.iter().sum();
+    if total <= 0 {
+        return Ok(None);
+    }
+    let deficit = deficit.clamp(0, total);
+    let mut shares = shortfalls.iter().map(|&s| mul_div_floor(deficit, s, total)).collect::<MathResult<Vec<_>>>()?;
+    let mut left = deficit - shares.iter().sum::<i128>();
+    for (k, &s) in shortfalls.iter().enumerate() {
+        if left == 0 {
+            break;
+        }
+        if mul(shares[k], total)? != mul(deficit, s)? {
+            shares[k] += 1;
+            left -= 1;
+        }
+    }
+    Ok(Some(shares))
 }
 
-/// `collateral` must be negative. The insurance fund pays what it can; the remainder is
-/// socialized on the pool; the account returns to zero.
-pub fn resolve(collateral: i128, insurance_balance: i128) -> Resolution {
-    let deficit = (-collateral).max(0);
-    let insurance_paid = deficit.min(insurance_balance.max(0));
-    Resolution { deficit, insurance_paid, socialized_loss: deficit - insurance_paid }
+/// Entry `k` of a record settled against the account's current `deficit`: (what the account has
+/// covered of it, for the market's pool; what stays recorded).
+pub fn settle_entry(deficit: i128, shortfalls: &[i128], k: usize) -> MathResult<(i128, i128)> {
+    let Some(shares) = allocate(deficit, shortfalls)? else { return Ok((0, 0)) };
+    Ok((shortfalls[k] - shares[k], shares[k]))
+}
+
+/// One market's part of a resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarketCharge {
+    /// The deficit charged to this market.
+    pub deficit: i128,
+    pub insurance_paid: i128,
+    /// The part of the charge the pool forgoes (no insurance left to pay it).
+    pub socialized_loss: i128,
+    /// Paid into the pool: what the account covered of its recorded shortfall, plus insurance.
+    pub pool_credit: i128,
+}
+
+/// Resolves a market's `recorded` shortfall of which `share` is still unpaid: insurance pays what
+/// it can into the pool, the account's covered part goes to the pool too.
+pub fn charge(recorded: i128, share: i128, insurance_balance: i128) -> MarketCharge {
+    let insurance_paid = share.min(insurance_balance.max(0));
+    MarketCharge { deficit: share, insurance_paid, socialized_loss: share - insurance_paid, pool_credit: recorded - share + insurance_paid }
 }
 
 #[cfg(test)]
@@ -20,9 +60,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn insurance_pays_first_and_the_pool_takes_the_rest() {
-        assert_eq!(resolve(-100, 1_000), Resolution { deficit: 100, insurance_paid: 100, socialized_loss: 0 });
-        assert_eq!(resolve(-100, 30), Resolution { deficit: 100, insurance_paid: 30, socialized_loss: 70 });
-        assert_eq!(resolve(-100, 0), Resolution { deficit: 100, insurance_paid: 0, socialized_loss: 100 });
+    fn a_deficit_is_split_in_proportion_never_above_what_an_entry_recorded() {
+        assert_eq!(allocate(100, &[]).unwrap(), None);
+        assert_eq!(allocate(100, &[0, 0]).unwrap(), None);
+        assert_eq!(allocate(100, &[300, 100]).unwrap(), Some(vec![75, 25]));
+        assert_eq!(allocate(100, &[50, 50, 50]).unwrap(), Some(vec![34, 33, 33]));
+        assert_eq!(allocate(2, &[1, 1, 1]).unwrap(), Some(vec![1, 1, 0]));
+        assert_eq!(allocate(0, &[5, 7]).unwrap(), Some(vec![0, 0]));
+        // More than recorded (a version-1 account): at most the record is allocated.
+        assert_eq!(allocate(50, &[10, 20]).unwrap(), Some(vec![10, 20]));
+    }
+
+    #[test]
+    fn settling_gives_the_pool_what_the_account_covered() {
+        // Recorded 500 in SOL and 300 in ETH, the account now owes 400: half of each is covered.
+        assert_eq!(settle_entry(400, &[500, 300], 0).unwrap(), (250, 250));
+        assert_eq!(settle_entry(400, &[500, 300], 1).unwrap(), (150, 150));
+        assert_eq!(settle_entry(0, &[500, 300], 1).unwrap(), (300, 0));
+        assert_eq!(settle_entry(10, &[0, 0], 1).unwrap(), (0, 0));
+    }
+
+    #[test]
+    fn insurance_pays_into_the_pool_and_the_pool_forgoes_the_rest() {
+        assert_eq!(charge(500, 300, 1_000), MarketCharge { deficit: 300, insurance_paid: 300, socialized_loss: 0, pool_credit: 500 });
+        assert_eq!(charge(500, 300, 100), MarketCharge { deficit: 300, insurance_paid: 100, socialized_loss: 200, pool_credit: 300 });
+        assert_eq!(charge(300, 300, 0), MarketCharge { deficit: 300, insurance_paid: 0, socialized_loss: 300, pool_credit: 0 });
     }
 }

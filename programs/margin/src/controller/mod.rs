@@ -6,5 +6,6 @@ pub mod health;
 pub mod liquidation;
 pub mod oracle_guard;
 pub mod params;
+pub mod pool;
 pub mod trade;
 pub mod volatility;

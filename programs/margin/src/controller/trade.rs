@@ -41,6 +41,33 @@ pub fn plan_trade(
     Ok(TradePlan { exec_price, notional: n, result: apply_trade(base, quote_entry, trade_base, exec_price)? })
 }
 
+/// How a fill's realized PnL moves between the trader and the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettlement {
+    /// Added to the trader's collateral (negative for a loss).
+    pub to_trader: i128,
+    /// Added to the pool's balance.
+    pub pool_delta: i128,
+    /// The part of a loss the collateral could not pay: not credited to the pool, recorded on the
+    /// account for this market.
+    pub shortfall: i128,
+    /// Winnings the pool could not pay.
+    pub haircut: i128,
+}
+
+/// The pool pays winnings down to a zero balance, never below: the rest is the winner's recorded
+/// haircut. A loss goes to the pool as far as the collateral held before the fill pays it; the rest
+/// is the account's shortfall, so a pool never holds money no one paid in.
+pub fn settle_with_pool(realized: i128, pool_balance: i128, collateral_before: i128) -> PoolSettlement {
+    if realized >= 0 {
+        let paid = realized.min(pool_balance.max(0));
+        return PoolSettlement { to_trader: paid, pool_delta: -paid, shortfall: 0, haircut: realized - paid };
+    }
+    let loss = -realized;
+    let paid = loss.min(collateral_before.max(0));
+    PoolSettlement { to_trader: realized, pool_delta: paid, shortfall: loss - paid, haircut: 0 }
+}
+
 /// A trade reduces risk when the position only shrinks towards zero (never grows or flips).
 pub fn reduces_risk(base_before: i128, base_after: i128) -> bool {
     base_after.abs() < base_before.abs() && (base_after == 0 || (base_after > 0) == (base_before > 0))
@@ -63,6 +90,16 @@ mod tests {
         assert_eq!(plan.result.quote_entry, -1_000_501_000);
         assert_eq!(plan_trade(0, 0, 10 * ONE, 100 * USD, IMPACT, 100 * USD), Err(MarginError::LimitPriceExceeded));
         assert_eq!(plan_trade(0, 0, 0, 100 * USD, IMPACT, 0), Err(MarginError::ZeroTrade));
+    }
+
+    #[test]
+    fn the_pool_pays_down_to_zero_and_receives_only_what_the_collateral_pays() {
+        assert_eq!(settle_with_pool(50, 100, 0), PoolSettlement { to_trader: 50, pool_delta: -50, shortfall: 0, haircut: 0 });
+        assert_eq!(settle_with_pool(150, 100, 0), PoolSettlement { to_trader: 100, pool_delta: -100, shortfall: 0, haircut: 50 });
+        assert_eq!(settle_with_pool(10, 0, -5), PoolSettlement { to_trader: 0, pool_delta: 0, shortfall: 0, haircut: 10 });
+        assert_eq!(settle_with_pool(-30, 0, 100), PoolSettlement { to_trader: -30, pool_delta: 30, shortfall: 0, haircut: 0 });
+        assert_eq!(settle_with_pool(-30, 0, 20), PoolSettlement { to_trader: -30, pool_delta: 20, shortfall: 10, haircut: 0 });
+        assert_eq!(settle_with_pool(-30, 0, -5), PoolSettlement { to_trader: -30, pool_delta: 0, shortfall: 30, haircut: 0 });
     }
 
     #[test]

@@ -10,8 +10,8 @@ use crate::math::position::apply_trade;
 use crate::math::checked::{to_i64, to_u64};
 use crate::state::*;
 
-use super::common::{other_positions, priced, read_oracle, require_not_vault, vault_transfer, Purpose};
-use super::trade::{impact_params, update_open_interest};
+use super::common::{apply_fill, other_positions, priced, read_oracle, require_not_vault, vault_transfer, Purpose};
+use super::trade::impact_params;
 
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
@@ -125,15 +125,8 @@ fn liquidate_account<'info>(ctx: &Context<'_, '_, 'info, 'info, Liquidate<'info>
     require!(!past_limit, MarginError::LimitPriceExceeded);
 
     let result = apply_trade(target.base, target.quote_entry, plan.trade_base, plan.exec_price)?;
-    account.positions[index] = if result.base == 0 && result.quote_entry == 0 {
-        Position::default()
-    } else {
-        Position { market: market_key, base: to_i64(result.base)?, quote_entry: to_i64(result.quote_entry)? }
-    };
-    let realized = to_i64(result.realized_pnl)?;
-    account.collateral = account.collateral.checked_add(realized).ok_or(MarginError::MathOverflow)?;
-    market.pool_balance = market.pool_balance.checked_sub(realized).ok_or(MarginError::MathOverflow)?;
-    update_open_interest(&mut market, target.base, result.base)?;
+    let account_key = ctx.accounts.margin_account.key();
+    apply_fill(&mut account, account_key, index, &mut market, market_key, target.base, &result)?;
 
     // Fees come out of what is left after the close, never more.
     let last = positions.len() - 1;
@@ -143,7 +136,9 @@ fn liquidate_account<'info>(ctx: &Context<'_, '_, 'info, 'info, Liquidate<'info>
         positions.pop();
     }
     let after_close = account_health(i128::from(account.collateral), &positions)?;
-    let (liquidator_fee, insurance_fee) = shrink_fees(plan.liquidator_fee, plan.insurance_fee, after_close.equity)?;
+    // Fees come out of money the account holds: never more than its equity, nor than its collateral.
+    let payable = after_close.equity.min(i128::from(account.collateral));
+    let (liquidator_fee, insurance_fee) = shrink_fees(plan.liquidator_fee, plan.insurance_fee, payable)?;
     let fees = to_i64(liquidator_fee + insurance_fee)?;
     account.collateral = account.collateral.checked_sub(fees).ok_or(MarginError::MathOverflow)?;
     market.insurance_balance = market.insurance_balance.checked_add(to_i64(insurance_fee)?).ok_or(MarginError::MathOverflow)?;

@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
+use crate::controller::pool::removal_allowed;
 use crate::errors::MarginError;
 use crate::events::{emit_event, PoolLiquidityChanged};
 use crate::state::*;
@@ -20,7 +21,9 @@ pub struct PoolLiquidity<'info> {
 }
 
 /// Adds (`amount > 0`) or removes (`amount < 0`) pool liquidity. The pool is the counterparty of
-/// every trade; removal cannot take its balance below zero.
+/// every trade: removal must leave it covering the traders' aggregate PnL (valued at the market's
+/// last accepted price moved against the pool by the liquidation confidence limit) with no bad
+/// debt outstanding (`controller::pool::removal_allowed`).
 pub fn handler(ctx: Context<PoolLiquidity>, amount: i64) -> Result<()> {
     require!(amount != 0, MarginError::ZeroAmount);
     let a = &ctx.accounts;
@@ -30,7 +33,17 @@ pub fn handler(ctx: Context<PoolLiquidity>, amount: i64) -> Result<()> {
     let pool_balance = {
         let mut market = a.market.load_mut()?;
         let after = market.pool_balance.checked_add(amount).ok_or(MarginError::MathOverflow)?;
-        require!(after >= 0, MarginError::InsufficientPoolBalance);
+        if amount < 0 {
+            let allowed = removal_allowed(
+                i128::from(market.pool_balance),
+                -i128::from(amount),
+                (i128::from(market.long_open_interest), i128::from(market.short_open_interest)),
+                i128::from(market.quote_entry_sum),
+                i128::from(market.last_oracle_price),
+                i128::from(market.max_conf_ratio_liquidate),
+            )?;
+            require!(allowed, MarginError::InsufficientPoolBalance);
+        }
         market.pool_balance = after;
         after
     };

@@ -7,7 +7,7 @@ use crate::events::{emit_event, PositionChanged};
 use crate::math::checked::to_i64;
 use crate::state::*;
 
-use super::common::{clear_flag_if_eligible, other_positions, priced, read_oracle, Purpose};
+use super::common::{apply_fill, clear_flag_if_eligible, other_positions, priced, read_oracle, Purpose};
 
 #[derive(Accounts)]
 pub struct Trade<'info> {
@@ -31,18 +31,6 @@ pub fn impact_params(market: &Market) -> ImpactParams {
         impact_ratio_per_million: i128::from(market.impact_ratio_per_million),
         max_impact_ratio: i128::from(market.max_impact_ratio),
     }
-}
-
-/// Moves `base` of the open interest from `before` to `after` (each side counted separately).
-pub fn update_open_interest(market: &mut Market, before: i128, after: i128) -> Result<()> {
-    let side = |b: i128| (b.max(0), (-b).max(0));
-    let (long_before, short_before) = side(before);
-    let (long_after, short_after) = side(after);
-    let long = i128::from(market.long_open_interest) - long_before + long_after;
-    let short = i128::from(market.short_open_interest) - short_before + short_after;
-    market.long_open_interest = u64::try_from(long).map_err(|_| MarginError::MathOverflow)?;
-    market.short_open_interest = u64::try_from(short).map_err(|_| MarginError::MathOverflow)?;
-    Ok(())
 }
 
 /// Opens, increases, reduces, closes or flips the position in `market` by `base_delta`
@@ -77,15 +65,8 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_del
         Some(i) => i,
         None => account.positions.iter().position(|p| !p.is_open()).ok_or(MarginError::TooManyPositions)?,
     };
-    account.positions[slot] = if plan.result.base == 0 && plan.result.quote_entry == 0 {
-        Position::default()
-    } else {
-        Position { market: market_key, base: to_i64(plan.result.base)?, quote_entry: to_i64(plan.result.quote_entry)? }
-    };
-    let realized = to_i64(plan.result.realized_pnl)?;
-    account.collateral = account.collateral.checked_add(realized).ok_or(MarginError::MathOverflow)?;
-    market.pool_balance = market.pool_balance.checked_sub(realized).ok_or(MarginError::MathOverflow)?;
-    update_open_interest(&mut market, base, plan.result.base)?;
+    let account_key = ctx.accounts.margin_account.key();
+    let fill = apply_fill(&mut account, account_key, slot, &mut market, market_key, base, &plan.result)?;
 
     if !reducing {
         require!(
@@ -120,7 +101,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_del
         exec_price: to_i64(plan.exec_price)?,
         base_after: account.positions[slot].base,
         quote_entry_after: account.positions[slot].quote_entry,
-        realized_pnl: realized,
+        realized_pnl: fill.credited,
         collateral_after: account.collateral,
     });
     Ok(())

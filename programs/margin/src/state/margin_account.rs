@@ -45,17 +45,26 @@ pub struct MarginAccount {
     /// The liquidation this account is in (0 when never flagged); unchanged when it ends.
     pub liquidation_id: u64,
     pub positions: [Position; MAX_POSITIONS],
-    /// Layout version. History: 1 = initial layout.
+    /// Layout version. History: 1 = initial layout; 2 = `shortfalls` and
+    /// `shortfall_market_indexes` taken from the front of `reserved` (size and every earlier offset
+    /// unchanged; a version-1 account reads as having no record).
     pub version: u8,
     pub bump: u8,
     /// `AccountStatus` as u8.
     pub status: u8,
     pub padding: [u8; 5],
-    pub reserved: [u8; 128],
+    /// Losses the collateral could not pay, quote native units, per market
+    /// (`shortfall_market_indexes`, the market's `index`): that market's pool was not credited them.
+    /// Σ shortfalls ≥ the deficit (−collateral when negative); the covered part is paid to the
+    /// markets' pools at their next fill for this account or at resolution, which charges the
+    /// deficit to these markets in proportion (`controller::bankruptcy`).
+    pub shortfalls: [u64; MAX_POSITIONS],
+    pub shortfall_market_indexes: [u16; MAX_POSITIONS],
+    pub reserved: [u8; 48],
 }
 
 impl MarginAccount {
-    pub const VERSION: u8 = 1;
+    pub const VERSION: u8 = 2;
     pub const SIZE: usize = 32 + 32 + 8 + 8 + 8 + MAX_POSITIONS * 48 + 8 + 128;
     pub const OWNER_OFFSET: usize = 8;
     /// Byte offset of `status` in the account data (after the discriminator).
@@ -79,6 +88,45 @@ impl MarginAccount {
 
     pub fn position_index(&self, market: &Pubkey) -> Option<usize> {
         self.positions.iter().position(|p| p.is_open() && p.market == *market)
+    }
+
+    /// The record slot of market `market_index`, if it has one.
+    pub fn shortfall_slot(&self, market_index: u16) -> Option<usize> {
+        (0..MAX_POSITIONS).find(|&i| self.shortfalls[i] > 0 && self.shortfall_market_indexes[i] == market_index)
+    }
+
+    /// Adds `amount` to market `market_index`'s shortfall. A market new to the record takes a free
+    /// slot; with all eight taken (more markets than positions in one episode) it joins the
+    /// smallest entry's slot, whose market is then charged for both.
+    pub fn record_shortfall(&mut self, market_index: u16, amount: u64) {
+        if amount == 0 {
+            return;
+        }
+        self.version = Self::VERSION;
+        let slot = self.shortfall_slot(market_index).unwrap_or_else(|| {
+            let free = (0..MAX_POSITIONS).find(|&i| self.shortfalls[i] == 0);
+            let slot = free.unwrap_or_else(|| (0..MAX_POSITIONS).min_by_key(|&i| self.shortfalls[i]).unwrap_or(0));
+            if free.is_some() {
+                self.shortfall_market_indexes[slot] = market_index;
+            }
+            slot
+        });
+        self.shortfalls[slot] = self.shortfalls[slot].saturating_add(amount);
+    }
+
+    /// Every record entry as i128, slot order (zeros included, so slots index it).
+    pub fn shortfall_amounts(&self) -> [i128; MAX_POSITIONS] {
+        self.shortfalls.map(i128::from)
+    }
+
+    /// `(market index, shortfall)` of every recorded entry, in slot order.
+    pub fn deficit_record(&self) -> Vec<(u16, u64)> {
+        (0..MAX_POSITIONS).filter(|&i| self.shortfalls[i] > 0).map(|i| (self.shortfall_market_indexes[i], self.shortfalls[i])).collect()
+    }
+
+    /// The deficit the record backs: −collateral when negative.
+    pub fn deficit(&self) -> i128 {
+        (-i128::from(self.collateral)).max(0)
     }
 }
 

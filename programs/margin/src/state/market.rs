@@ -127,7 +127,8 @@ pub struct Market {
     /// Current volatility add-on, RATIO_PRECISION (derived from `ewma_variance`).
     pub vol_addon_ratio: u32,
     pub index: u16,
-    /// Layout version. History: 1 = initial layout.
+    /// Layout version. History: 1 = initial layout; 2 = `total_haircut` and `quote_entry_sum` taken from
+    /// the front of `reserved` (size and every earlier offset unchanged).
     pub version: u8,
     pub bump: u8,
     /// `OracleLayout` as u8.
@@ -135,12 +136,17 @@ pub struct Market {
     pub paused: u8,
     pub tier_count: u8,
     pub padding: [u8; 1],
-    pub reserved: [u8; 256],
+    /// Winnings the pool could not pay at a close (the winner was paid what the pool held).
+    pub total_haircut: u64,
+    /// Σ `quote_entry` of every open position in this market: with the open interest it gives the
+    /// traders' aggregate PnL, which the pool's balance backs.
+    pub quote_entry_sum: i64,
+    pub reserved: [u8; 240],
 }
 
 impl Market {
-    pub const VERSION: u8 = 1;
-    pub const SIZE: usize = 128 + 16 * MAX_TIERS + 15 * 8 + 14 * 4 + 8 + 256;
+    pub const VERSION: u8 = 2;
+    pub const SIZE: usize = 128 + 16 * MAX_TIERS + 15 * 8 + 14 * 4 + 8 + 16 + 240;
 
     pub fn tiers(&self) -> Vec<Tier> {
         math_tiers(self.tiers[..usize::from(self.tier_count)].iter().map(|t| (t.notional_upper, t.initial_ratio, t.maintenance_ratio)))

@@ -1,0 +1,179 @@
+//! Money adds up: no pool below zero (a winner the pool cannot pay in full is haircut, on record),
+//! a loss the collateral cannot pay is never credited to a pool (so no winner is paid with it) but
+//! recorded as the account's shortfall in that market, deficits charged to the markets of that
+//! record, and pool liquidity kept while it backs traders' gains.
+
+mod harness;
+
+use harness::*;
+use margin::events::{BankruptcyResolved, PoolHaircut};
+use margin::state::MarginAccount;
+use margin::state::{AccountStatus, MarketParams};
+
+fn params() -> MarketParams {
+    MarketParams::example(PYTH_RECEIVER, [0; 32])
+}
+
+#[test]
+fn a_deficit_is_charged_to_the_market_whose_liquidation_produced_it_not_the_callers_choice() {
+    let mut ex = Exchange::new();
+    let sol = ex.add_market(100 * USD);
+    let eth = ex.add_market(3_000 * USD);
+    let trader = ex.user(1_000 * USD as u64);
+    let liquidator = ex.user(0);
+    ok(&ex.market_order(&trader, sol, 90 * ONE));
+    ex.set_oracle(sol, 85 * USD, USD / 100, 0);
+    ok(&ex.liquidate(&liquidator, &trader.account, sol, 0));
+    let deficit = -ex.margin_account(&trader.account).collateral;
+    assert!(deficit > 0);
+    let record = ex.margin_account(&trader.account).deficit_record();
+    assert_eq!(record.len(), 1);
+    assert_eq!(record[0].0, sol as u16);
+    assert!(record[0].1 as i64 >= deficit);
+    let (sol_before, eth_before) = (ex.market(sol).insurance_balance, ex.market(eth).insurance_balance);
+    // ETH never traded with this account: it cannot be made to pay.
+    assert_eq!(code(&ex.resolve_with(&trader.account, &[eth])), Some(6027));
+    let exec = ex.resolve(&trader.account, eth);
+    ok(&exec);
+    let resolved = events::<BankruptcyResolved>(&exec);
+    assert_eq!(resolved.len(), 1);
+    assert_eq!((resolved[0].market, resolved[0].deficit as i64), (ex.markets[sol].key, deficit));
+    assert_eq!(ex.market(sol).insurance_balance, sol_before - deficit);
+    assert_eq!(ex.market(eth).insurance_balance, eth_before);
+    assert!(ex.margin_account(&trader.account).deficit_record().is_empty());
+    ex.assert_conserved();
+}
+
+/// $1,000 on 45 SOL at $100 and 1.5 ETH at $3,000; SOL falls to $73 (−$1,215) and ETH to $2,600
+/// (−$600): both losses exceed what the collateral can pay when they close.
+fn two_market_crash() -> (Exchange, usize, usize, User, User) {
+    let mut ex = Exchange::new();
+    let sol = ex.add_market(100 * USD);
+    let eth = ex.add_market(3_000 * USD);
+    let trader = ex.user(1_000 * USD as u64);
+    let liquidator = ex.user(0);
+    ok(&ex.market_order(&trader, sol, 45 * ONE));
+    ok(&ex.market_order(&trader, eth, 3 * ONE / 2));
+    ex.set_oracle(sol, 73 * USD, USD / 100, 0);
+    ex.set_oracle(eth, 2_600 * USD, USD, 0);
+    (ex, sol, eth, trader, liquidator)
+}
+
+fn recorded(a: &MarginAccount) -> u64 {
+    a.deficit_record().iter().map(|(_, s)| s).sum()
+}
+
+#[test]
+fn a_deficit_from_losses_in_two_markets_is_split_between_them_in_proportion() {
+    let (mut ex, sol, eth, trader, liquidator) = two_market_crash();
+    while ex.margin_account(&trader.account).open_positions().next().is_some() {
+        let m = if ex.margin_account(&trader.account).position_index(&ex.markets[sol].key).is_some() { sol } else { eth };
+        ok(&ex.liquidate(&liquidator, &trader.account, m, 0));
+    }
+    let a = ex.margin_account(&trader.account);
+    assert_eq!(a.status(), AccountStatus::Bankrupt);
+    let record = a.deficit_record();
+    assert_eq!(record.len(), 2, "{record:?}");
+    let deficit = -a.collateral;
+    let total = recorded(&a);
+    let exec = ex.resolve(&trader.account, sol);
+    ok(&exec);
+    let resolved = events::<BankruptcyResolved>(&exec);
+    assert_eq!(resolved.iter().map(|r| r.deficit as i64).sum::<i64>(), deficit);
+    for (r, (index, loss)) in resolved.iter().zip(&record) {
+        assert_eq!(r.market, ex.markets[usize::from(*index)].key);
+        let proportional = i128::from(deficit) * i128::from(*loss) / i128::from(total);
+        assert!((i128::from(r.deficit) - proportional).abs() <= 1, "{} vs {proportional}", r.deficit);
+    }
+    ex.assert_conserved();
+}
+
+#[test]
+fn naming_fewer_markets_than_the_record_charges_is_refused() {
+    let (mut ex, sol, eth, trader, liquidator) = two_market_crash();
+    ok(&ex.liquidate(&liquidator, &trader.account, sol, 0));
+    ok(&ex.liquidate(&liquidator, &trader.account, eth, 0));
+    assert_eq!(ex.margin_account(&trader.account).deficit_record().len(), 2);
+    assert_eq!(code(&ex.resolve_with(&trader.account, &[sol])), Some(6026));
+    assert_eq!(code(&ex.resolve_with(&trader.account, &[eth, sol])), Some(6027), "out of record order");
+    ok(&ex.resolve_with(&trader.account, &[sol, eth]));
+}
+
+#[test]
+fn a_winner_the_pool_cannot_pay_in_full_is_haircut_and_the_pool_stays_at_zero() {
+    let mut ex = Exchange::new();
+    let m = ex.add_market_with(params(), 100 * USD, 100 * USD as i64, 0);
+    let trader = ex.user(1_000 * USD as u64);
+    ok(&ex.market_order(&trader, m, 50 * ONE));
+    ex.set_oracle(m, 120 * USD, USD / 100, 0);
+    let before = ex.margin_account(&trader.account).collateral;
+    let pool = ex.market(m).pool_balance;
+    let exec = ex.market_order(&trader, m, -50 * ONE);
+    ok(&exec);
+    let cut = events::<PoolHaircut>(&exec).pop().expect("a PoolHaircut record");
+    assert_eq!(cut.paid as i64, pool);
+    assert!(cut.owed > 900 * USD as u64 && cut.haircut == cut.owed - cut.paid);
+    assert_eq!(ex.market(m).pool_balance, 0);
+    assert_eq!(ex.market(m).total_haircut, cut.haircut);
+    assert_eq!(ex.margin_account(&trader.account).collateral, before + pool);
+    ex.assert_conserved();
+}
+
+#[test]
+fn a_winner_is_never_paid_with_a_bankrupt_accounts_unpaid_loss() {
+    let mut ex = Exchange::new();
+    let m = ex.add_market_with(params(), 100 * USD, 50 * USD as i64, USD as u64);
+    let loser = ex.user(1_000 * USD as u64);
+    let winner = ex.user(2_000 * USD as u64);
+    let liquidator = ex.user(0);
+    ok(&ex.market_order(&loser, m, 90 * ONE));
+    ok(&ex.market_order(&winner, m, -90 * ONE));
+    ex.set_oracle(m, 80 * USD, USD / 100, 0);
+    let pool_before = ex.market(m).pool_balance;
+    ok(&ex.liquidate(&liquidator, &loser.account, m, 0));
+    let a = ex.margin_account(&loser.account);
+    assert_eq!(a.status(), AccountStatus::Bankrupt);
+    // The ~$1,800 loss: only the $1,000 the collateral held reached the pool; the rest is recorded.
+    assert_eq!(ex.market(m).pool_balance, pool_before + 1_000 * USD as i64);
+    assert!(recorded(&a) as i64 >= -a.collateral && -a.collateral > 700 * USD as i64);
+    ex.assert_conserved();
+    // The short won ~$1,800 but the pool holds ~$1,050: it pays that and the rest is a haircut.
+    let exec = ex.market_order(&winner, m, 90 * ONE);
+    ok(&exec);
+    let cut = events::<PoolHaircut>(&exec).pop().expect("a haircut");
+    assert_eq!(cut.paid as i64, pool_before + 1_000 * USD as i64);
+    assert_eq!(ex.market(m).pool_balance, 0);
+    ex.assert_conserved();
+    // Resolution: the $1 of insurance goes to the pool, the rest of the deficit is forgone.
+    let deficit = -ex.margin_account(&loser.account).collateral;
+    let exec = ex.resolve(&loser.account, m);
+    ok(&exec);
+    let r = events::<BankruptcyResolved>(&exec).pop().unwrap();
+    assert_eq!((r.deficit as i64, r.insurance_paid, r.socialized_loss as i64), (deficit, USD as u64, deficit - USD as i64));
+    assert_eq!(ex.market(m).pool_balance, USD as i64 + (recorded_before(&r) as i64));
+    ex.assert_conserved();
+}
+
+fn recorded_before(r: &BankruptcyResolved) -> u64 {
+    r.pool_credit - r.insurance_paid
+}
+
+#[test]
+fn pool_liquidity_stays_while_it_backs_traders_gains_or_bad_debt() {
+    let mut ex = Exchange::new();
+    let m = ex.add_market_with(params(), 100 * USD, 10_000 * USD as i64, 0);
+    let trader = ex.user(1_000 * USD as u64);
+    ok(&ex.refresh(m));
+    ok(&ex.market_order(&trader, m, 50 * ONE));
+    ex.advance(1);
+    ex.set_oracle(m, 110 * USD, USD / 100, 0);
+    ok(&ex.refresh(m));
+    // The trader is up ~$500 at $110; at least that must stay.
+    let pool = ex.market(m).pool_balance;
+    assert_eq!(code(&ex.pool_liquidity(m, -pool)), Some(6029));
+    assert_eq!(code(&ex.pool_liquidity(m, -(pool - 500 * USD as i64))), Some(6029));
+    // Valued against the pool at $110 + 2% (the liquidation confidence limit): ~$608 stays.
+    assert_eq!(code(&ex.pool_liquidity(m, -(pool - 600 * USD as i64))), Some(6029));
+    ok(&ex.pool_liquidity(m, -(pool - 610 * USD as i64)));
+    ex.assert_conserved();
+}
