@@ -2015,7 +2015,7 @@ export type Margin = {
                     "name": "marginTierConfig"
                   }
                 },
-                4
+                16
               ]
             }
           },
@@ -2154,8 +2154,8 @@ export type Margin = {
           {
             "name": "version",
             "docs": [
-              "Layout version. History: 1 = initial layout; 2 = `total_haircut` and `quote_entry_sum` taken from",
-              "the front of `reserved` (size and every earlier offset unchanged)."
+              "Layout version. History: 1 = initial layout (4 tiers); 2 = 16 tiers, `total_haircut` and",
+              "`quote_entry_sum`, all taken from `reserved` (same size; every field after `tiers` moved)."
             ],
             "type": "u8"
           },
@@ -2207,7 +2207,7 @@ export type Margin = {
             "type": {
               "array": [
                 "u8",
-                240
+                48
               ]
             }
           }

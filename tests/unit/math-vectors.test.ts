@@ -25,6 +25,9 @@ describe("TypeScript math mirror against the Rust vectors", () => {
 
   it("tierRequirement and liquidationEndRequirement", () => {
     for (const c of v.tierRequirement) expect(tierRequirement(b(c.notional), tiers, c.kind).toString()).toBe(c.expected);
+    const tiers16: Tier[] = v.tiers16.map((t) => ({ notionalUpper: b(t.notionalUpper), initialRatio: b(t.initialRatio), maintenanceRatio: b(t.maintenanceRatio) }));
+    expect(tiers16.length).toBe(16);
+    for (const c of v.tierRequirement16) expect(tierRequirement(b(c.notional), tiers16, c.kind).toString()).toBe(c.expected);
     for (const c of v.liquidationEndRequirement) {
       expect(liquidationEndRequirement(b(c.notional), tiers, b(c.addonRatio), b(c.bufferRatio)).toString()).toBe(c.expected);
     }

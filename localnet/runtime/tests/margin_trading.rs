@@ -28,6 +28,29 @@ fn creates_a_market_with_its_pool_and_insurance_fund() {
 }
 
 #[test]
+fn a_market_holds_sixteen_brackets_and_margins_a_large_position_in_its_own() {
+    let mut ex = Exchange::new();
+    let mut params = MarketParams::example(PYTH_RECEIVER, [0; 32]);
+    // Brackets doubling from $50k: 6%/4% + 2%/1% per bracket, the widest table a market holds.
+    params.tiers = (0..16u32)
+        .map(|k| margin::state::TierParams { notional_upper: 50_000_000_000u64 << k, initial_ratio: 60_000 + 20_000 * k, maintenance_ratio: 40_000 + 10_000 * k })
+        .collect();
+    let m = ex.add_market_with(params, PRICE, 1_000_000_000 * USD as i64, 0);
+    let market = ex.market(m);
+    assert_eq!((market.tier_count, market.tiers().len()), (16, 16));
+    let trader = ex.user(5_000_000 * USD as u64);
+    // $3.2M of notional sits in the seventh bracket ($3.2M–$6.4M).
+    ok(&ex.market_order(&trader, m, 32_000 * ONE));
+    let h = ex.health(&trader.account);
+    let n = 3_200_000 * USD;
+    let expected = margin::math::margin::tier_requirement(n, &market.tiers(), margin::math::margin::Requirement::Maintenance).unwrap();
+    assert_eq!(h.maintenance, expected);
+    // Continuous across brackets: between the first bracket's 4% and this one's marginal 10%.
+    assert!(h.maintenance > n * 40_000 / 1_000_000 && h.maintenance < n * 100_000 / 1_000_000, "{}", h.maintenance);
+    ex.assert_conserved();
+}
+
+#[test]
 fn refuses_unsafe_market_parameters() {
     let mut ex = Exchange::new();
     let mut params = MarketParams::example(PYTH_RECEIVER, [0; 32]);

@@ -5,10 +5,13 @@ use crate::math::constants::RATIO_PRECISION;
 use crate::math::margin::validate_tiers;
 use crate::state::{math_tiers, MarketParams, MAX_TIERS};
 
+/// The longest an oracle price may be trusted for any action, seconds.
+pub const MAX_ORACLE_AGE_S: u32 = 600;
+
 /// Why these parameters are unusable, if they are (as a message for the log).
 pub fn validate(p: &MarketParams) -> Result<(), &'static str> {
     if p.tiers.is_empty() || p.tiers.len() > MAX_TIERS {
-        return Err("1 to 4 margin tiers");
+        return Err("1 to 16 margin tiers");
     }
     let fees = i128::from(p.liquidator_fee_ratio) + i128::from(p.insurance_fee_ratio);
     // Closing must always raise health: the smallest maintenance ratio has to pay for the fees,
@@ -16,11 +19,14 @@ pub fn validate(p: &MarketParams) -> Result<(), &'static str> {
     let floor = fees + i128::from(p.max_impact_ratio) + i128::from(p.max_conf_ratio_liquidate);
     let tiers = math_tiers(p.tiers.iter().map(|t| (t.notional_upper, t.initial_ratio, t.maintenance_ratio)));
     validate_tiers(&tiers, floor + 1)?;
-    if p.liquidation_buffer_ratio == 0 || i128::from(p.liquidation_buffer_ratio) >= tiers[0].initial_ratio - tiers[0].maintenance_ratio {
-        return Err("liquidation buffer must be positive and below the initial-maintenance gap");
+    // Liquidation must stop below the level an opening needs, in every tier: otherwise an account
+    // liquidated back to its end level could not trade again, or a tier would have no buffer at all.
+    let narrowest_gap = tiers.iter().map(|t| t.initial_ratio - t.maintenance_ratio).min().unwrap_or(0);
+    if p.liquidation_buffer_ratio == 0 || i128::from(p.liquidation_buffer_ratio) >= narrowest_gap {
+        return Err("liquidation buffer must be positive and below every tier's initial-maintenance gap");
     }
-    if p.max_oracle_age_open_s == 0 || p.max_oracle_age_open_s > p.max_oracle_age_liquidate_s {
-        return Err("oracle age limits: 0 < open <= liquidate");
+    if p.max_oracle_age_open_s == 0 || p.max_oracle_age_open_s > p.max_oracle_age_liquidate_s || p.max_oracle_age_liquidate_s > MAX_ORACLE_AGE_S {
+        return Err("oracle age limits: 0 < open <= liquidate <= 600 s");
     }
     if p.max_conf_ratio_open == 0 || p.max_conf_ratio_open > p.max_conf_ratio_liquidate {
         return Err("confidence limits: 0 < open <= liquidate");
@@ -30,6 +36,9 @@ pub fn validate(p: &MarketParams) -> Result<(), &'static str> {
     }
     if p.max_liquidation_notional == 0 || p.max_open_interest_base == 0 {
         return Err("liquidation slice and open-interest cap must be positive");
+    }
+    if p.min_remainder_notional >= p.max_liquidation_notional {
+        return Err("the remainder closed in full must be below one liquidation slice");
     }
     if p.ewma_lambda == 0 || i128::from(p.ewma_lambda) >= RATIO_PRECISION {
         return Err("EWMA lambda must be in (0, 1)");
@@ -50,6 +59,7 @@ pub fn validate_or_error(p: &MarketParams) -> Result<(), MarginError> {
 #[cfg(test)]
 pub mod tests {
     use super::*;
+    use crate::state::TierParams;
     use anchor_lang::prelude::Pubkey;
 
     fn sample() -> MarketParams {
@@ -80,6 +90,49 @@ pub mod tests {
         assert!(validate(&p).is_err());
         let mut p = sample();
         p.tiers.clear();
+        assert!(validate(&p).is_err());
+    }
+
+    /// Ten brackets up to $500M as exchanges publish them, then sixteen; seventeen is refused.
+    fn brackets(n: usize) -> Vec<TierParams> {
+        (0..n)
+            .map(|k| TierParams {
+                notional_upper: 50_000_000_000u64 << k,
+                initial_ratio: 20_000 + 20_000 * k as u32,
+                maintenance_ratio: 10_000 + 10_000 * k as u32,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sixteen_continuous_tiers_are_accepted_and_the_buffer_checked_against_each() {
+        let mut p = sample();
+        p.liquidator_fee_ratio = 1_000;
+        p.insurance_fee_ratio = 500;
+        p.max_impact_ratio = 1_000;
+        p.base_impact_ratio = 100;
+        p.max_conf_ratio_liquidate = 5_000;
+        p.max_conf_ratio_open = 2_500;
+        p.liquidation_buffer_ratio = 5_000;
+        p.tiers = brackets(10);
+        assert_eq!(validate(&p), Ok(()));
+        p.tiers = brackets(16);
+        assert_eq!(validate(&p), Ok(()));
+        p.tiers = brackets(17);
+        assert_eq!(validate(&p), Err("1 to 16 margin tiers"));
+        // A buffer that fits the first tier's gap (1%) but not a later, narrower one.
+        p.tiers = brackets(3);
+        p.tiers[2].maintenance_ratio = p.tiers[2].initial_ratio - 4_000;
+        assert!(validate(&p).unwrap_err().contains("every tier"));
+    }
+
+    #[test]
+    fn oracle_ages_and_the_remainder_floor_are_bounded() {
+        let mut p = sample();
+        p.max_oracle_age_liquidate_s = 601;
+        assert!(validate(&p).is_err());
+        let mut p = sample();
+        p.min_remainder_notional = p.max_liquidation_notional;
         assert!(validate(&p).is_err());
     }
 }

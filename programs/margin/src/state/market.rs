@@ -3,7 +3,8 @@ use anchor_lang::prelude::*;
 use crate::math::margin::Tier;
 
 pub const MARKET_SEED: &[u8] = b"market";
-pub const MAX_TIERS: usize = 4;
+/// Exchanges publish ten or more leverage brackets per market; room for sixteen.
+pub const MAX_TIERS: usize = 16;
 
 /// One row of a market's margin table (see `math::margin::Tier`).
 #[zero_copy]
@@ -127,8 +128,8 @@ pub struct Market {
     /// Current volatility add-on, RATIO_PRECISION (derived from `ewma_variance`).
     pub vol_addon_ratio: u32,
     pub index: u16,
-    /// Layout version. History: 1 = initial layout; 2 = `total_haircut` and `quote_entry_sum` taken from
-    /// the front of `reserved` (size and every earlier offset unchanged).
+    /// Layout version. History: 1 = initial layout (4 tiers); 2 = 16 tiers, `total_haircut` and
+    /// `quote_entry_sum`, all taken from `reserved` (same size; every field after `tiers` moved).
     pub version: u8,
     pub bump: u8,
     /// `OracleLayout` as u8.
@@ -141,12 +142,12 @@ pub struct Market {
     /// Σ `quote_entry` of every open position in this market: with the open interest it gives the
     /// traders' aggregate PnL, which the pool's balance backs.
     pub quote_entry_sum: i64,
-    pub reserved: [u8; 240],
+    pub reserved: [u8; 48],
 }
 
 impl Market {
     pub const VERSION: u8 = 2;
-    pub const SIZE: usize = 128 + 16 * MAX_TIERS + 15 * 8 + 14 * 4 + 8 + 16 + 240;
+    pub const SIZE: usize = 128 + 16 * MAX_TIERS + 15 * 8 + 14 * 4 + 8 + 16 + 48;
 
     pub fn tiers(&self) -> Vec<Tier> {
         math_tiers(self.tiers[..usize::from(self.tier_count)].iter().map(|t| (t.notional_upper, t.initial_ratio, t.maintenance_ratio)))
