@@ -2375,7 +2375,7 @@ export type Margin = {
           {
             "name": "ewmaLambda",
             "docs": [
-              "EWMA decay per observation."
+              "EWMA decay per second (`λ^Δt` over Δt seconds between observations)."
             ],
             "type": "u32"
           },

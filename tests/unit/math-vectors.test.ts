@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { liquidationEndRequirement, tierRequirement, type Tier } from "../../orchestrator/src/math/margin.js";
 import { executionPrice, scaleConfCeil, scalePriceFloor, valuationPrice } from "../../orchestrator/src/math/oracle_price.js";
 import { applyTrade, baseValue, notional } from "../../orchestrator/src/math/position.js";
-import { ewmaVariance, returnRatioAbs, volatilityAddonRatio } from "../../orchestrator/src/math/volatility.js";
+import { decayFactor, ewmaVarianceElapsed, returnRatioAbs, volatilityAddonRatio } from "../../orchestrator/src/math/volatility.js";
 import { baseToClose, liquidationPrice, shrinkFees } from "../../orchestrator/src/math/liquidation.js";
 import { accountHealth, unpricedPosition } from "../../orchestrator/src/risk/health.js";
 import { bankruptcyCleared, flagEligible, liquidationEligible, unflagEligible } from "../../orchestrator/src/risk/liquidation.js";
@@ -54,11 +54,12 @@ describe("TypeScript math mirror against the Rust vectors", () => {
     }
   });
 
-  it("EWMA volatility and add-on", () => {
+  it("EWMA volatility over elapsed time and add-on", () => {
     for (const c of v.volatility) {
       const r = returnRatioAbs(b(c.prevPrice), b(c.price));
       expect(r.toString()).toBe(c.returnAbs);
-      const variance = ewmaVariance(b(c.prevVariance), r, b(c.lambda));
+      expect(decayFactor(b(c.lambda), c.elapsedS).toString()).toBe(c.decay);
+      const variance = ewmaVarianceElapsed(b(c.prevVariance), r, b(c.lambda), c.elapsedS);
       expect(variance.toString()).toBe(c.variance);
       expect(volatilityAddonRatio(variance, 2_000_000n, 100_000n).toString()).toBe(c.addonRatio);
     }

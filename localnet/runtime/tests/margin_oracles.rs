@@ -110,9 +110,9 @@ fn a_lowered_add_on_cap_clamps_the_stored_add_on() {
     ex.advance(1);
     ex.set_oracle(m, 110 * USD, USD / 100, 0);
     ok(&ex.refresh(m));
-    assert_eq!(ex.market(m).vol_addon_ratio, 48_990);
+    assert_eq!(ex.market(m).vol_addon_ratio, 500);
     let mut params = MarketParams::example(PYTH_RECEIVER, [0; 32]);
-    params.vol_addon_cap = 20_000;
+    params.vol_addon_cap = 300;
     ok(&ex.update_market(m, params));
-    assert_eq!(ex.market(m).vol_addon_ratio, 20_000);
+    assert_eq!(ex.market(m).vol_addon_ratio, 300);
 }

@@ -51,6 +51,46 @@ fn a_market_holds_sixteen_brackets_and_margins_a_large_position_in_its_own() {
 }
 
 #[test]
+fn an_old_price_costs_a_spread_that_grows_with_its_age_and_reductions_do_not_pay_it() {
+    let (mut ex, m) = exchange_with_market();
+    let fresh = ex.user(10_000 * USD as u64);
+    let stale = ex.user(10_000 * USD as u64);
+    let paid = |ex: &Exchange, u: &User| -ex.margin_account(&u.account).positions[0].quote_entry;
+    ex.set_oracle(m, PRICE, USD / 100, 0);
+    ok(&ex.market_order(&fresh, m, 10 * ONE));
+    let fresh_cost = paid(&ex, &fresh);
+    ok(&ex.market_order(&fresh, m, -10 * ONE));
+    ex.set_oracle(m, PRICE, USD / 100, 25);
+    ok(&ex.market_order(&stale, m, 10 * ONE));
+    // 25 s of age cost 0.02% a second more than a fresh price: 0.5%, $5 on $1,000.
+    let stale_cost = paid(&ex, &stale);
+    assert_eq!(stale_cost - fresh_cost, 5 * USD as i64, "{stale_cost} vs {fresh_cost}");
+    // Closing it on the same old price pays the impact only.
+    let before = ex.margin_account(&stale.account).collateral;
+    ok(&ex.market_order(&stale, m, -10 * ONE));
+    let back = ex.margin_account(&stale.account).collateral - before;
+    assert!(back > -stale_cost - 10 * USD as i64 && back < 0, "{back}");
+}
+
+#[test]
+fn splitting_an_order_saves_nothing_on_impact() {
+    let (mut ex, m) = exchange_with_market();
+    let whole = ex.user(1_000_000 * USD as u64);
+    let split = ex.user(1_000_000 * USD as u64);
+    ok(&ex.market_order(&whole, m, 20_000 * ONE));
+    ok(&ex.market_order(&whole, m, -20_000 * ONE));
+    let cost_whole = 1_000_000 * USD as i64 - ex.margin_account(&whole.account).collateral;
+    for _ in 0..10 {
+        ok(&ex.market_order(&split, m, 2_000 * ONE));
+    }
+    ok(&ex.market_order(&split, m, -20_000 * ONE));
+    let cost_split = 1_000_000 * USD as i64 - ex.margin_account(&split.account).collateral;
+    // Ten pieces pay what one order pays, to within the rounding of each piece.
+    assert!((cost_split - cost_whole).abs() <= 20, "{cost_split} vs {cost_whole}");
+    assert!(cost_whole > 0);
+}
+
+#[test]
 fn refuses_unsafe_market_parameters() {
     let mut ex = Exchange::new();
     let mut params = MarketParams::example(PYTH_RECEIVER, [0; 32]);
@@ -266,7 +306,32 @@ fn refresh_folds_new_prices_into_the_volatility_add_on() {
     ex.set_oracle(m, 110 * USD, USD / 100, 0);
     ok(&ex.refresh(m));
     let market = ex.market(m);
-    // A 10% move: variance 0.06 × 0.1² → volatility 2.45% → add-on 4.9%.
+    // A 10% move in 1 s: variance 0.06 × 0.1² → volatility 2.45% → a 4.9% add-on, phased in at
+    // 0.05 points per second.
     assert_eq!(market.ewma_variance, 600_000_000);
-    assert_eq!(market.vol_addon_ratio, 48_990);
+    assert_eq!(market.vol_addon_ratio, 500);
+    ex.advance(4);
+    ex.set_oracle(m, 110 * USD, USD / 100, 0);
+    ok(&ex.refresh(m));
+    assert_eq!(ex.market(m).vol_addon_ratio, 2_500);
+}
+
+#[test]
+fn refreshing_at_the_extremes_of_a_path_does_not_liquidate_an_account_at_its_opening_price() {
+    let (mut ex, m) = exchange_with_market();
+    let trader = ex.user(1_000 * USD as u64);
+    let keeper = ex.user(0);
+    ok(&ex.refresh(m));
+    // 9.5× long at $100: maintenance 5% of $9,500 is $475 against ~$995 of equity.
+    ok(&ex.market_order(&trader, m, 95 * ONE));
+    // Someone refreshes only at the extremes of a ±10% path, every second for 20 s.
+    for t in 1..=20 {
+        ex.advance(1);
+        ex.set_oracle(m, if t % 2 == 1 { 110 * USD } else { PRICE }, USD / 100, 0);
+        ok(&ex.refresh(m));
+    }
+    // Back at the opening price: the add-on rose at most 1 point, the account stays healthy.
+    assert!(ex.market(m).vol_addon_ratio <= 10_000, "{}", ex.market(m).vol_addon_ratio);
+    assert!(!ex.health(&trader.account).below_maintenance());
+    assert_eq!(code(&ex.liquidate(&keeper, &trader.account, m, 0)), Some(6022));
 }

@@ -4,8 +4,30 @@ import { RATIO_PRECISION } from "./constants.js";
 
 export const returnRatioAbs = (prevPrice: bigint, newPrice: bigint) => mulDivCeil(abs(newPrice - prevPrice), RATIO_PRECISION, prevPrice);
 
-export const ewmaVariance = (prevVariance: bigint, returnAbs: bigint, lambda: bigint) =>
-  divCeil(lambda * prevVariance + (RATIO_PRECISION - lambda) * returnAbs * returnAbs, RATIO_PRECISION);
+export const MAX_ELAPSED_S = 3_600;
+export const MAX_RETURN_PER_SQRT_S = 100_000n;
+
+const clampElapsed = (elapsedS: number) => Math.min(Math.max(elapsedS, 1), MAX_ELAPSED_S);
+
+/** λ^elapsed (λ per second), by squaring, each product rounded up. */
+export function decayFactor(lambda: bigint, elapsedS: number): bigint {
+  let e = clampElapsed(elapsedS);
+  let base = lambda;
+  let acc = RATIO_PRECISION;
+  while (e > 0) {
+    if (e & 1) acc = mulDivCeil(acc, base, RATIO_PRECISION);
+    base = mulDivCeil(base, base, RATIO_PRECISION);
+    e >>= 1;
+  }
+  return acc;
+}
+
+/** var' = d·var + (1 − d)·min(r²/Δt, cap²), d = λ^Δt, rounded up. */
+export function ewmaVarianceElapsed(prevVariance: bigint, returnAbs: bigint, lambda: bigint, elapsedS: number): bigint {
+  const d = decayFactor(lambda, elapsedS);
+  const perSecond = min(divCeil(returnAbs * returnAbs, BigInt(clampElapsed(elapsedS))), MAX_RETURN_PER_SQRT_S * MAX_RETURN_PER_SQRT_S);
+  return divCeil(d * prevVariance + (RATIO_PRECISION - d) * perSecond, RATIO_PRECISION);
+}
 
 export const volatility = (variance: bigint) => sqrtCeil(variance);
 

@@ -1,8 +1,33 @@
-//! A trade against the pool at the oracle price plus a size-dependent impact.
+//! A trade against the pool at the oracle price plus an impact that depends on the pool's skew
+//! (so splitting an order saves nothing) and, for a trade that adds risk, a spread that grows with
+//! the price's age and uncertainty (so an old price is no free option).
 
 use crate::errors::MarginError;
-use crate::math::oracle_price::{execution_price, impact_ratio};
+use crate::math::checked::{add, MathResult};
+use crate::math::oracle_price::{confidence_ratio, execution_price, impact_ratio};
 use crate::math::position::{apply_trade, notional, TradeResult};
+
+/// The spread a risk-adding trade pays per second of oracle age, RATIO_PRECISION (0.02%).
+pub const OPEN_SPREAD_PER_AGE_S: i128 = 200;
+
+/// The base amount whose notional sets a trade's impact: the midpoint of the part of the trade
+/// that pushes the pool's exposure (`skew`, traders' net base) further from zero. A trade that only
+/// brings it back pays the base impact alone; a trade split in pieces pays, piece by piece, what
+/// it would have paid whole.
+pub fn skew_impact_base(skew_before: i128, trade_base: i128) -> i128 {
+    let after = skew_before + trade_base;
+    let start = if skew_before == 0 || (after > 0) == (skew_before > 0) { skew_before.abs() } else { 0 };
+    if after.abs() <= start {
+        return 0;
+    }
+    (start + after.abs()) / 2
+}
+
+/// The extra spread a risk-adding trade pays on a price `age_s` old: its confidence ratio plus
+/// `OPEN_SPREAD_PER_AGE_S` per second of age, RATIO_PRECISION.
+pub fn opening_spread(price: i128, conf: i128, age_s: i64) -> MathResult<i128> {
+    add(confidence_ratio(price, conf)?, OPEN_SPREAD_PER_AGE_S * i128::from(age_s.max(0)))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImpactParams {
@@ -18,22 +43,29 @@ pub struct TradePlan {
     pub result: TradeResult,
 }
 
-/// Prices `trade_base` against the pool and applies it to the position (`base`, `quote_entry`).
-/// `limit_price` bounds the execution: a buy never pays more, a sell never receives less.
+/// Prices `trade_base` against the pool (whose traders are net `skew` base) and applies it to the
+/// position (`base`, `quote_entry`). The impact follows the skew the trade creates
+/// (`skew_impact_base`), capped at `max_impact_ratio`; `spread` (`opening_spread`, 0 for a
+/// reduction) is added on top. `limit_price` bounds the execution: a buy never pays more, a sell
+/// never receives less.
+#[allow(clippy::too_many_arguments)]
 pub fn plan_trade(
     base: i128,
     quote_entry: i128,
     trade_base: i128,
     oracle_price: i128,
     impact: ImpactParams,
+    skew: i128,
+    spread: i128,
     limit_price: i128,
 ) -> Result<TradePlan, MarginError> {
     if trade_base == 0 {
         return Err(MarginError::ZeroTrade);
     }
     let n = notional(trade_base, oracle_price)?;
-    let ratio = impact_ratio(n, impact.base_impact_ratio, impact.impact_ratio_per_million, impact.max_impact_ratio)?;
-    let exec_price = execution_price(trade_base, oracle_price, ratio)?;
+    let skew_notional = notional(skew_impact_base(skew, trade_base), oracle_price)?;
+    let ratio = impact_ratio(skew_notional, impact.base_impact_ratio, impact.impact_ratio_per_million, impact.max_impact_ratio)?;
+    let exec_price = execution_price(trade_base, oracle_price, add(ratio, spread)?)?;
     let past_limit = if trade_base > 0 { exec_price > limit_price } else { exec_price < limit_price };
     if past_limit {
         return Err(MarginError::LimitPriceExceeded);
@@ -83,13 +115,39 @@ mod tests {
 
     #[test]
     fn buys_pay_the_impact_and_respect_the_limit() {
-        // Buy 10 SOL at $100: notional $1,000 → impact 0.05% + 0.1% × 0.001 = 500 + 1 → exec 100.0501.
-        let plan = plan_trade(0, 0, 10 * ONE, 100 * USD, IMPACT, 101 * USD).unwrap();
-        assert_eq!(plan.exec_price, 100_050_100);
-        assert_eq!(plan.result.base, 10 * ONE);
-        assert_eq!(plan.result.quote_entry, -1_000_501_000);
-        assert_eq!(plan_trade(0, 0, 10 * ONE, 100 * USD, IMPACT, 100 * USD), Err(MarginError::LimitPriceExceeded));
-        assert_eq!(plan_trade(0, 0, 0, 100 * USD, IMPACT, 0), Err(MarginError::ZeroTrade));
+        // Buy 2,000 SOL at $100 into a flat pool: the skew's midpoint is 1,000 SOL, $100,000 →
+        // impact 0.05% + 0.1% × 0.1 = 500 + 100 → exec 100.06.
+        let plan = plan_trade(0, 0, 2_000 * ONE, 100 * USD, IMPACT, 0, 0, 101 * USD).unwrap();
+        assert_eq!(plan.exec_price, 100_060_000);
+        assert_eq!(plan.result.base, 2_000 * ONE);
+        assert_eq!(plan.result.quote_entry, -200_120_000_000);
+        assert_eq!(plan_trade(0, 0, 2_000 * ONE, 100 * USD, IMPACT, 0, 0, 100 * USD), Err(MarginError::LimitPriceExceeded));
+        assert_eq!(plan_trade(0, 0, 0, 100 * USD, IMPACT, 0, 0, 0), Err(MarginError::ZeroTrade));
+        // A 0.1% spread on top.
+        assert_eq!(plan_trade(0, 0, 2_000 * ONE, 100 * USD, IMPACT, 0, 1_000, 101 * USD).unwrap().exec_price, 100_160_000);
+    }
+
+    #[test]
+    fn splitting_an_order_pays_what_the_whole_order_pays() {
+        let whole = plan_trade(0, 0, 2_000 * ONE, 100 * USD, IMPACT, 0, 0, i128::MAX).unwrap();
+        let first = plan_trade(0, 0, 1_000 * ONE, 100 * USD, IMPACT, 0, 0, i128::MAX).unwrap();
+        let second = plan_trade(0, 0, 1_000 * ONE, 100 * USD, IMPACT, 1_000 * ONE, 0, i128::MAX).unwrap();
+        assert_eq!(-(first.result.quote_entry + second.result.quote_entry), -whole.result.quote_entry);
+        // A trade against the skew pays the base impact only.
+        let back = plan_trade(0, 0, -500 * ONE, 100 * USD, IMPACT, 2_000 * ONE, 0, 0).unwrap();
+        assert_eq!(back.exec_price, 100 * USD - 50_000);
+    }
+
+    #[test]
+    fn the_skew_part_of_a_trade_and_the_opening_spread() {
+        assert_eq!(skew_impact_base(0, 10), 5);
+        assert_eq!(skew_impact_base(10, 10), 15);
+        assert_eq!(skew_impact_base(10, -4), 0);
+        // Through zero: only the part beyond it pushes the exposure.
+        assert_eq!(skew_impact_base(10, -30), 10);
+        assert_eq!(skew_impact_base(-10, -10), 15);
+        // 0.1% confidence and 10 s of age: 0.1% + 0.2%.
+        assert_eq!(opening_spread(100 * USD, 100_000, 10), Ok(3_000));
     }
 
     #[test]

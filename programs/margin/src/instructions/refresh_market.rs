@@ -16,8 +16,9 @@ pub struct RefreshMarket<'info> {
     pub oracle: UncheckedAccount<'info>,
 }
 
-/// Permissionless: folds the oracle's newest observation into the market's volatility estimate.
-/// Only prices good enough to open positions with are used.
+/// Permissionless: folds the oracle's newest observation into the market's volatility estimate
+/// (`controller::volatility`: decay per second, returns per √second, one print bounded, the add-on
+/// phased in). Only prices good enough to open positions with are used.
 pub fn handler(ctx: Context<RefreshMarket>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut market = ctx.accounts.market.load_mut()?;
@@ -26,8 +27,9 @@ pub fn handler(ctx: Context<RefreshMarket>) -> Result<()> {
         variance: i128::from(market.ewma_variance),
         last_price: i128::from(market.last_oracle_price),
         last_publish_time: market.last_oracle_publish_time,
+        addon: i128::from(market.vol_addon_ratio),
     };
-    let (next, addon) = observe(
+    let next = observe(
         state,
         reading.price,
         reading.publish_time,
@@ -38,7 +40,7 @@ pub fn handler(ctx: Context<RefreshMarket>) -> Result<()> {
     market.ewma_variance = u64::try_from(next.variance).map_err(|_| MarginError::MathOverflow)?;
     market.last_oracle_price = to_i64(next.last_price)?;
     market.last_oracle_publish_time = next.last_publish_time;
-    market.vol_addon_ratio = u32::try_from(addon).map_err(|_| MarginError::MathOverflow)?;
+    market.vol_addon_ratio = u32::try_from(next.addon).map_err(|_| MarginError::MathOverflow)?;
     emit_event(&MarketRefreshed {
         market: ctx.accounts.market.key(),
         oracle_price: market.last_oracle_price,

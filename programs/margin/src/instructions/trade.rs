@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::controller::health::account_health;
-use crate::controller::trade::{plan_trade, reduces_risk, ImpactParams};
+use crate::controller::trade::{opening_spread, plan_trade, reduces_risk, ImpactParams};
 use crate::errors::MarginError;
 use crate::events::{emit_event, PositionChanged};
 use crate::math::checked::to_i64;
@@ -35,7 +35,8 @@ pub fn impact_params(market: &Market) -> ImpactParams {
 
 /// Opens, increases, reduces, closes or flips the position in `market` by `base_delta`
 /// (BASE_PRECISION, signed) against the pool, executing no worse than `limit_price`
-/// (PRICE_PRECISION). Anything that is not a pure reduction needs the strict oracle limits, an
+/// (PRICE_PRECISION). The impact follows the pool's skew; a trade that adds risk also pays a spread
+/// of the price's confidence ratio plus 0.02% per second of its age. Anything that is not a pure reduction needs the strict oracle limits, an
 /// unpaused market, a healthy account, room under the open-interest cap and the initial margin
 /// afterwards; a reduction is always allowed. Remaining accounts: `[market, oracle]` of every other
 /// open position, in position order.
@@ -59,7 +60,9 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_del
     }
     let purpose = if reducing { Purpose::Liquidate } else { Purpose::AddRisk };
     let reading = read_oracle(&market, &ctx.accounts.oracle.to_account_info(), now, purpose)?;
-    let plan = plan_trade(base, quote_entry, delta, reading.price, impact_params(&market), i128::from(limit_price))?;
+    let skew = i128::from(market.long_open_interest) - i128::from(market.short_open_interest);
+    let spread = if reducing { 0 } else { opening_spread(reading.price, reading.conf, now - reading.publish_time)? };
+    let plan = plan_trade(base, quote_entry, delta, reading.price, impact_params(&market), skew, spread, i128::from(limit_price))?;
 
     let slot = match index {
         Some(i) => i,

@@ -9,7 +9,7 @@ use super::liquidation::{base_to_close, liquidation_price, shrink_fees, ClosingP
 use super::margin::{liquidation_end_requirement, tier_requirement, Requirement, Tier};
 use super::oracle_price::{execution_price, scale_conf_ceil, scale_price_floor, valuation_price};
 use super::position::{apply_trade, base_value, notional};
-use super::volatility::{ewma_variance, return_ratio_abs, volatility_addon_ratio};
+use super::volatility::{decay_factor, ewma_variance_elapsed, return_ratio_abs, volatility_addon_ratio};
 use crate::controller::health::{account_health, unpriced_position, Health, MarketRisk, PricedPosition};
 use crate::controller::liquidation::{bankruptcy_cleared, flag_eligible, liquidation_eligible, unflag_eligible};
 use crate::controller::oracle_guard::{self, OracleLimits};
@@ -128,11 +128,14 @@ fn generate() -> Value {
     let mut var = 0i128;
     let mut prev = 100 * USD;
     for _ in 0..40 {
-        let next = (prev + rng.range(-3 * USD, 3 * USD + 1)).max(USD);
+        let next = (prev + rng.range(-30 * USD, 30 * USD + 1)).max(USD);
         let r = return_ratio_abs(prev, next).unwrap();
-        let new_var = ewma_variance(var, r, 940_000).unwrap();
+        let elapsed = [1, 1, 2, 5, 30, 400, 5_000][rng.range(0, 7) as usize];
+        let lambda = [940_000, 995_000, 999_900][rng.range(0, 3) as usize];
+        let new_var = ewma_variance_elapsed(var, r, lambda, elapsed).unwrap();
         vol_cases.push(json!({
-            "prevPrice": s(prev), "price": s(next), "prevVariance": s(var), "lambda": s(940_000),
+            "prevPrice": s(prev), "price": s(next), "prevVariance": s(var), "lambda": s(lambda), "elapsedS": elapsed,
+            "decay": s(decay_factor(lambda, elapsed).unwrap()),
             "returnAbs": s(r), "variance": s(new_var),
             "addonRatio": s(volatility_addon_ratio(new_var, 2_000_000, 100_000).unwrap()),
         }));

@@ -78,7 +78,7 @@ pub struct MarketParams {
     pub max_impact_ratio: u32,
     /// Cap on each side's open interest.
     pub max_open_interest_base: u64,
-    /// EWMA decay per observation.
+    /// EWMA decay per second (`λ^Δt` over Δt seconds between observations).
     pub ewma_lambda: u32,
     /// Add-on = multiplier × volatility, capped.
     pub vol_multiplier: u32,
