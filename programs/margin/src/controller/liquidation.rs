@@ -1,14 +1,22 @@
-//! When an account may be flagged, liquidated or unflagged, and planning one liquidation step on a
-//! position of an account below maintenance.
+//! When an account may be flagged, liquidated or unflagged; planning one liquidation step on a
+//! position of an account below maintenance; and the step itself on the plain account and market
+//! structs, with the slot passed in (the `liquidate` handler only loads accounts, emits the records
+//! and moves the fees).
 
-use crate::controller::health::{Health, PricedPosition};
+use anchor_lang::prelude::Pubkey;
+
+use crate::controller::fill::{apply_fill, Fill};
+use crate::controller::health::{account_health, Health, PricedPosition};
+use crate::controller::trade::impact_params;
 use crate::errors::MarginError;
-use crate::math::checked::{div_floor, mul, MathResult};
+use crate::math::checked::{div_floor, mul, to_i64, to_u64, MathResult};
+use crate::math::liquidation::shrink_fees;
+use crate::math::position::apply_trade;
 use crate::math::constants::BASE_TO_QUOTE;
 use crate::math::liquidation::{base_to_close, liquidation_fees, ClosingPosition};
 use crate::math::oracle_price::{execution_price, impact_ratio};
 use crate::math::position::notional;
-use crate::state::AccountStatus;
+use crate::state::{AccountStatus, MarginAccount, Market};
 
 use super::trade::ImpactParams;
 
@@ -105,12 +113,191 @@ pub fn plan_liquidation(health: &Health, pos: &PricedPosition, p: &LiquidationPa
     })
 }
 
+/// What one liquidation step needs besides the account and the market: the position being closed
+/// priced at its fresh oracle reading, every other open position priced, the limit, the id a new
+/// liquidation would take, and the slot.
+pub struct StepInput {
+    pub market_key: Pubkey,
+    pub target: PricedPosition,
+    pub others: Vec<PricedPosition>,
+    pub limit_price: i128,
+    /// `exchange.liquidation_count + 1`: the id this step gives an unflagged account.
+    pub next_liquidation_id: u64,
+    pub slot: u64,
+}
+
+/// What the step did, for the records and the fee transfers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepOutcome {
+    /// Set when this step flagged the account (it takes `next_liquidation_id`).
+    pub flagged: bool,
+    pub liquidation_id: u64,
+    pub plan: LiquidationPlan,
+    pub liquidator_fee: u64,
+    pub insurance_fee: u64,
+    pub before: Health,
+    pub after: Health,
+    pub status: AccountStatus,
+    pub fill: Fill,
+}
+
+/// One liquidation step: eligibility, the flag of an unflagged account, the plan, the limit check,
+/// the fill, the fees (never more than the account's equity or its collateral after the close), the
+/// market's statistics and the account's new status.
+pub fn liquidation_step(account: &mut MarginAccount, market: &mut Market, input: StepInput) -> Result<StepOutcome, MarginError> {
+    let index = account.position_index(&input.market_key).ok_or(MarginError::NoPosition)?;
+    let mut positions = input.others;
+    positions.push(input.target.clone());
+    let before = account_health(i128::from(account.collateral), &positions)?;
+    if !liquidation_eligible(&before, account.status()) {
+        return Err(MarginError::AccountHealthy);
+    }
+    let flagged = account.status() != AccountStatus::BeingLiquidated;
+    if flagged {
+        account.liquidation_id = input.next_liquidation_id;
+        account.set_status(AccountStatus::BeingLiquidated);
+    }
+
+    let params = LiquidationParams {
+        impact: impact_params(market),
+        liquidator_fee_ratio: i128::from(market.liquidator_fee_ratio),
+        insurance_fee_ratio: i128::from(market.insurance_fee_ratio),
+        max_liquidation_notional: i128::from(market.max_liquidation_notional),
+        min_remainder_notional: i128::from(market.min_remainder_notional),
+    };
+    let target = &input.target;
+    let plan = plan_liquidation(&before, target, &params)?;
+    let past_limit = if plan.trade_base < 0 { plan.exec_price < input.limit_price } else { plan.exec_price > input.limit_price };
+    if past_limit {
+        return Err(MarginError::LimitPriceExceeded);
+    }
+
+    let result = apply_trade(target.base, target.quote_entry, plan.trade_base, plan.exec_price)?;
+    let fill = apply_fill(account, index, market, input.market_key, target.base, &result)?;
+    let last = positions.len() - 1;
+    positions[last].base = result.base;
+    positions[last].quote_entry = result.quote_entry;
+    if result.base == 0 {
+        positions.pop();
+    }
+    let after_close = account_health(i128::from(account.collateral), &positions)?;
+    let payable = after_close.equity.min(i128::from(account.collateral));
+    let (liquidator_fee, insurance_fee) = shrink_fees(plan.liquidator_fee, plan.insurance_fee, payable)?;
+    account.collateral = account.collateral.checked_sub(to_i64(liquidator_fee + insurance_fee)?).ok_or(MarginError::MathOverflow)?;
+    market.insurance_balance = market.insurance_balance.checked_add(to_i64(insurance_fee)?).ok_or(MarginError::MathOverflow)?;
+    market.total_liquidations = market.total_liquidations.saturating_add(1);
+    market.total_liquidated_notional = market.total_liquidated_notional.saturating_add(to_u64(plan.closed_notional)?);
+    market.total_liquidation_fees = market.total_liquidation_fees.saturating_add(to_u64(liquidator_fee + insurance_fee)?);
+
+    let after = account_health(i128::from(account.collateral), &positions)?;
+    let status = if account.open_positions().next().is_none() && account.collateral < 0 {
+        AccountStatus::Bankrupt
+    } else if !after.below_liquidation_end() {
+        AccountStatus::Healthy
+    } else {
+        AccountStatus::BeingLiquidated
+    };
+    account.set_status(status);
+    account.last_active_slot = input.slot;
+    Ok(StepOutcome {
+        flagged,
+        liquidation_id: account.liquidation_id,
+        plan,
+        liquidator_fee: to_u64(liquidator_fee)?,
+        insurance_fee: to_u64(insurance_fee)?,
+        before,
+        after,
+        status,
+        fill,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn health(equity: i128) -> Health {
         Health { equity, initial: 300, maintenance: 100, liquidation_end: 150 }
+    }
+
+    use crate::controller::health::MarketRisk;
+    use crate::math::position::apply_trade;
+    use crate::state::{MarketParams, Position};
+
+    const USD: i128 = 1_000_000;
+    const ONE: i128 = 1_000_000_000;
+
+    /// A market with the example parameters and a $1M pool, and an account with $1,000 long
+    /// 90 SOL bought at $100, all as the plain structs the step works on.
+    fn fixture() -> (MarginAccount, Market, Pubkey) {
+        let key = Pubkey::new_from_array([7; 32]);
+        let mut market: Market = bytemuck::Zeroable::zeroed();
+        market.apply_params(&MarketParams::example(Pubkey::new_from_array([1; 32]), [2; 32]));
+        market.pool_balance = 1_000_000 * USD as i64;
+        let mut account: MarginAccount = bytemuck::Zeroable::zeroed();
+        let opened = apply_trade(0, 0, 90 * ONE, 100 * USD).unwrap();
+        account.positions[0] = Position { market: key, base: opened.base as i64, quote_entry: opened.quote_entry as i64 };
+        account.collateral = 1_000 * USD as i64;
+        market.long_open_interest = 90 * ONE as u64;
+        market.quote_entry_sum = opened.quote_entry as i64;
+        (account, market, key)
+    }
+
+    fn input(account: &MarginAccount, market: &Market, key: Pubkey, price: i128, limit_price: i128) -> StepInput {
+        let p = &account.positions[0];
+        StepInput {
+            market_key: key,
+            target: PricedPosition {
+                base: i128::from(p.base),
+                quote_entry: i128::from(p.quote_entry),
+                price,
+                conf: USD / 100,
+                risk: MarketRisk { tiers: market.tiers(), addon_ratio: 0, buffer_ratio: i128::from(market.liquidation_buffer_ratio) },
+            },
+            others: vec![],
+            limit_price,
+            next_liquidation_id: 5,
+            slot: 42,
+        }
+    }
+
+    #[test]
+    fn a_step_flags_closes_just_enough_pays_fees_from_what_is_left_and_returns_the_account_to_healthy() {
+        let (mut account, mut market, key) = fixture();
+        let out = { let i = input(&account, &market, key, 93_500_000, 0); liquidation_step(&mut account, &mut market, i) }.unwrap();
+        assert!(out.flagged && out.liquidation_id == 5 && account.liquidation_id == 5);
+        assert!(out.plan.trade_base < 0 && out.plan.trade_base > -90 * ONE);
+        assert_eq!(out.status, AccountStatus::Healthy);
+        assert!(!out.after.below_liquidation_end() && out.before.below_maintenance());
+        assert!(out.liquidator_fee > 0 && out.insurance_fee > 0);
+        assert_eq!(market.insurance_balance as u64, out.insurance_fee);
+        assert_eq!(market.total_liquidations, 1);
+        assert_eq!((account.last_active_slot, account.status()), (42, AccountStatus::Healthy));
+        // The open interest follows the close; the pool received the realized loss.
+        assert_eq!(i128::from(market.long_open_interest), 90 * ONE + out.plan.trade_base);
+        assert!(market.pool_balance > 1_000_000 * USD as i64);
+    }
+
+    #[test]
+    fn a_step_is_refused_for_a_healthy_account_past_its_limit_or_without_a_position() {
+        let (mut account, mut market, key) = fixture();
+        assert_eq!({ let i = input(&account, &market, key, 100 * USD, 0); liquidation_step(&mut account, &mut market, i) }.unwrap_err(), MarginError::AccountHealthy);
+        assert_eq!({ let i = input(&account, &market, key, 93_500_000, 93_500_000); liquidation_step(&mut account, &mut market, i) }.unwrap_err(), MarginError::LimitPriceExceeded);
+        let mut elsewhere = input(&account, &market, key, 93_500_000, 0);
+        elsewhere.market_key = Pubkey::new_from_array([9; 32]);
+        assert_eq!(liquidation_step(&mut account, &mut market, elsewhere).unwrap_err(), MarginError::NoPosition);
+    }
+
+    #[test]
+    fn a_crash_closes_everything_records_the_shortfall_and_leaves_the_account_bankrupt() {
+        let (mut account, mut market, key) = fixture();
+        let pool = market.pool_balance;
+        let out = { let i = input(&account, &market, key, 85 * USD, 0); liquidation_step(&mut account, &mut market, i) }.unwrap();
+        assert_eq!(out.plan.trade_base, -90 * ONE);
+        assert_eq!((out.liquidator_fee, out.insurance_fee, out.status), (0, 0, AccountStatus::Bankrupt));
+        // The pool got the $1,000 the account held; the rest of the loss is the account's shortfall.
+        assert_eq!(market.pool_balance, pool + 1_000 * USD as i64);
+        assert_eq!(account.deficit_record(), vec![(0, account.deficit() as u64)]);
     }
 
     #[test]

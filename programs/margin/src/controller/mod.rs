@@ -2,6 +2,7 @@
 //! load accounts, call these, and write the results back.
 
 pub mod bankruptcy;
+pub mod fill;
 pub mod health;
 pub mod liquidation;
 pub mod oracle_guard;

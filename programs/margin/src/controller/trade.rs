@@ -73,6 +73,15 @@ pub fn plan_trade(
     Ok(TradePlan { exec_price, notional: n, result: apply_trade(base, quote_entry, trade_base, exec_price)? })
 }
 
+/// A market's impact parameters.
+pub fn impact_params(market: &crate::state::Market) -> ImpactParams {
+    ImpactParams {
+        base_impact_ratio: i128::from(market.base_impact_ratio),
+        impact_ratio_per_million: i128::from(market.impact_ratio_per_million),
+        max_impact_ratio: i128::from(market.max_impact_ratio),
+    }
+}
+
 /// How a fill's realized PnL moves between the trader and the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolSettlement {

@@ -1,13 +1,15 @@
 use anchor_lang::prelude::*;
 
 use crate::controller::health::account_health;
-use crate::controller::trade::{opening_spread, plan_trade, reduces_risk, ImpactParams};
+use crate::controller::trade::{impact_params, opening_spread, plan_trade, reduces_risk};
 use crate::errors::MarginError;
 use crate::events::{emit_event, PositionChanged};
 use crate::math::checked::to_i64;
 use crate::state::*;
 
-use super::common::{apply_fill, clear_flag_if_eligible, other_positions, priced, read_oracle, Purpose};
+use crate::controller::fill::apply_fill;
+
+use super::common::{clear_flag_if_eligible, emit_haircut, other_positions, priced, read_oracle, Purpose};
 
 #[derive(Accounts)]
 pub struct Trade<'info> {
@@ -23,14 +25,6 @@ pub struct Trade<'info> {
     pub market: AccountLoader<'info, Market>,
     /// CHECK: checked against the market (address, owner, layout, feed, freshness).
     pub oracle: UncheckedAccount<'info>,
-}
-
-pub fn impact_params(market: &Market) -> ImpactParams {
-    ImpactParams {
-        base_impact_ratio: i128::from(market.base_impact_ratio),
-        impact_ratio_per_million: i128::from(market.impact_ratio_per_million),
-        max_impact_ratio: i128::from(market.max_impact_ratio),
-    }
 }
 
 /// Opens, increases, reduces, closes or flips the position in `market` by `base_delta`
@@ -68,8 +62,8 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_del
         Some(i) => i,
         None => account.positions.iter().position(|p| !p.is_open()).ok_or(MarginError::TooManyPositions)?,
     };
-    let account_key = ctx.accounts.margin_account.key();
-    let fill = apply_fill(&mut account, account_key, slot, &mut market, market_key, base, &plan.result)?;
+    let fill = apply_fill(&mut account, slot, &mut market, market_key, base, &plan.result)?;
+    emit_haircut(&fill, market_key, ctx.accounts.margin_account.key());
 
     if !reducing {
         require!(

@@ -1,0 +1,68 @@
+//! The write-back shared by trades and liquidations, on the plain account and market structs.
+
+use anchor_lang::prelude::Pubkey;
+
+use crate::controller::bankruptcy::settle_entry;
+use crate::controller::trade::settle_with_pool;
+use crate::errors::MarginError;
+use crate::math::checked::{to_i64, to_u64};
+use crate::math::position::TradeResult;
+use crate::state::{MarginAccount, Market, Position};
+
+/// What a fill credited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fill {
+    /// Realized PnL after any haircut (added to the collateral).
+    pub credited: i64,
+    /// Realized PnL the fill owed the account (when it won).
+    pub owed: u64,
+    /// Winnings the pool could not pay.
+    pub haircut: u64,
+}
+
+/// The position in `slot` becomes `result`; the realized PnL settles with the pool
+/// (`settle_with_pool`: winnings down to a zero pool, the rest a recorded haircut; a loss as far as
+/// the collateral pays it, the rest the account's recorded shortfall in this market); what the
+/// account has covered of its earlier shortfall here goes to the pool; open interest and the
+/// market's Σ quote entries move.
+pub fn apply_fill(
+    account: &mut MarginAccount,
+    slot: usize,
+    market: &mut Market,
+    market_key: Pubkey,
+    base_before: i128,
+    result: &TradeResult,
+) -> Result<Fill, MarginError> {
+    let quote_entry_before = if account.positions[slot].is_open() { i128::from(account.positions[slot].quote_entry) } else { 0 };
+    market.quote_entry_sum = to_i64(i128::from(market.quote_entry_sum) - quote_entry_before + result.quote_entry)?;
+    account.positions[slot] = if result.base == 0 && result.quote_entry == 0 {
+        Position::default()
+    } else {
+        Position { market: market_key, base: to_i64(result.base)?, quote_entry: to_i64(result.quote_entry)? }
+    };
+    let s = settle_with_pool(result.realized_pnl, i128::from(market.pool_balance), i128::from(account.collateral));
+    account.collateral = account.collateral.checked_add(to_i64(s.to_trader)?).ok_or(MarginError::MathOverflow)?;
+    market.pool_balance = market.pool_balance.checked_add(to_i64(s.pool_delta)?).ok_or(MarginError::MathOverflow)?;
+    account.record_shortfall(market.index, to_u64(s.shortfall)?);
+    if let Some(k) = account.shortfall_slot(market.index) {
+        let (covered, kept) = settle_entry(account.deficit(), &account.shortfall_amounts(), k)?;
+        market.pool_balance = market.pool_balance.checked_add(to_i64(covered)?).ok_or(MarginError::MathOverflow)?;
+        account.shortfalls[k] = to_u64(kept)?;
+    }
+    let haircut = to_u64(s.haircut)?;
+    market.total_haircut = market.total_haircut.saturating_add(haircut);
+    update_open_interest(market, base_before, result.base)?;
+    Ok(Fill { credited: to_i64(s.to_trader)?, owed: to_u64(result.realized_pnl.max(0))?, haircut })
+}
+
+/// Moves `base` of the open interest from `before` to `after` (each side counted separately).
+pub fn update_open_interest(market: &mut Market, before: i128, after: i128) -> Result<(), MarginError> {
+    let side = |b: i128| (b.max(0), (-b).max(0));
+    let (long_before, short_before) = side(before);
+    let (long_after, short_after) = side(after);
+    let long = i128::from(market.long_open_interest) - long_before + long_after;
+    let short = i128::from(market.short_open_interest) - short_before + short_after;
+    market.long_open_interest = u64::try_from(long).map_err(|_| MarginError::MathOverflow)?;
+    market.short_open_interest = u64::try_from(short).map_err(|_| MarginError::MathOverflow)?;
+    Ok(())
+}
