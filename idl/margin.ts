@@ -1033,6 +1033,19 @@ export type Margin = {
       ]
     },
     {
+      "name": "liquidationBounty",
+      "discriminator": [
+        85,
+        204,
+        143,
+        68,
+        160,
+        249,
+        204,
+        51
+      ]
+    },
+    {
       "name": "liquidationRecord",
       "discriminator": [
         127,
@@ -1707,6 +1720,37 @@ export type Margin = {
           {
             "name": "insuranceBalance",
             "type": "i64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "liquidationBounty",
+      "docs": [
+        "The insurance fund paid a liquidator for a step on an account that could not pay its fee."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "marginAccount",
+            "type": "pubkey"
+          },
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "liquidator",
+            "type": "pubkey"
+          },
+          {
+            "name": "liquidationId",
+            "type": "u64"
+          },
+          {
+            "name": "amount",
+            "type": "u64"
           }
         ]
       }

@@ -122,8 +122,11 @@ fn a_crash_bankrupts_the_account_and_insurance_pays_the_deficit() {
     ok(&exec);
     let r = record(&exec);
     assert_eq!(r.closed_base, -90 * ONE);
-    // Fees shrink to what is left: nothing.
+    // Fees shrink to what is left: nothing. The insurance fund pays the liquidator's $10 bounty.
     assert_eq!((r.liquidator_fee, r.insurance_fee), (0, 0));
+    let bounty = events::<margin::events::LiquidationBounty>(&exec).pop().expect("a bounty");
+    assert_eq!((bounty.amount, bounty.liquidation_id), (10 * USD as u64, r.liquidation_id));
+    assert_eq!(ex.token_balance(&liquidator.token), 2 + 10 * USD as u64);
     let a = ex.margin_account(&trader.account);
     assert_eq!(a.status(), AccountStatus::Bankrupt);
     let deficit = -a.collateral;
@@ -133,7 +136,7 @@ fn a_crash_bankrupts_the_account_and_insurance_pays_the_deficit() {
     ok(&ex.resolve(&trader.account, m));
     let a = ex.margin_account(&trader.account);
     assert_eq!((a.collateral, a.status()), (0, AccountStatus::Healthy));
-    assert_eq!(ex.market(m).insurance_balance, insurance_before - deficit);
+    assert_eq!(ex.market(m).insurance_balance, insurance_before - 10 * USD as i64 - deficit);
     assert_eq!(ex.market(m).total_insurance_paid, deficit as u64);
     ex.assert_conserved();
     assert_eq!(code(&ex.resolve(&trader.account, m)), Some(6025), "resolved twice");
@@ -142,12 +145,14 @@ fn a_crash_bankrupts_the_account_and_insurance_pays_the_deficit() {
 #[test]
 fn what_insurance_cannot_pay_is_socialized_on_the_pool() {
     let mut ex = Exchange::new();
-    let m = ex.add_market_with(margin::state::MarketParams::example(PYTH_RECEIVER, [0; 32]), 100 * USD, 10_000_000 * USD as i64, USD as u64);
+    // $11 of insurance: $10 goes to the liquidator's bounty, $1 is left for the deficit.
+    let m = ex.add_market_with(margin::state::MarketParams::example(PYTH_RECEIVER, [0; 32]), 100 * USD, 10_000_000 * USD as i64, 11 * USD as u64);
     let trader = ex.user(1_000 * USD as u64);
     let liquidator = ex.user(0);
     ok(&ex.market_order(&trader, m, 90 * ONE));
     ex.set_oracle(m, 80 * USD, USD / 100, 0);
     ok(&ex.liquidate(&liquidator, &trader.account, m, 0));
+    assert_eq!(ex.market(m).insurance_balance, USD as i64);
     let deficit = -ex.margin_account(&trader.account).collateral;
     let pool_before = ex.market(m).pool_balance;
     ok(&ex.resolve(&trader.account, m));

@@ -122,7 +122,8 @@ fn a_winner_the_pool_cannot_pay_in_full_is_haircut_and_the_pool_stays_at_zero() 
 #[test]
 fn a_winner_is_never_paid_with_a_bankrupt_accounts_unpaid_loss() {
     let mut ex = Exchange::new();
-    let m = ex.add_market_with(params(), 100 * USD, 50 * USD as i64, USD as u64);
+    // $11 of insurance: the liquidator's $10 bounty, then $1 for the deficit.
+    let m = ex.add_market_with(params(), 100 * USD, 50 * USD as i64, 11 * USD as u64);
     let loser = ex.user(1_000 * USD as u64);
     let winner = ex.user(2_000 * USD as u64);
     let liquidator = ex.user(0);

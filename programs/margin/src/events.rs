@@ -180,6 +180,16 @@ pub struct BankruptcyResolved {
     pub pool_credit: u64,
 }
 
+/// The insurance fund paid a liquidator for a step on an account that could not pay its fee.
+#[event]
+pub struct LiquidationBounty {
+    pub margin_account: Pubkey,
+    pub market: Pubkey,
+    pub liquidator: Pubkey,
+    pub liquidation_id: u64,
+    pub amount: u64,
+}
+
 /// A close whose winnings the pool could not pay in full: the winner got what the pool held.
 #[event]
 pub struct PoolHaircut {

@@ -113,6 +113,10 @@ pub fn plan_liquidation(health: &Health, pos: &PricedPosition, p: &LiquidationPa
     })
 }
 
+/// The most the insurance fund pays a liquidator for a step on an underwater account, quote native
+/// units ($10): closing an account with equity ≤ 0 earns no fee from it, yet someone must do it.
+pub const MAX_UNDERWATER_BOUNTY: i128 = 10_000_000;
+
 /// What one liquidation step needs besides the account and the market: the position being closed
 /// priced at its fresh oracle reading, every other open position priced, the limit, the id a new
 /// liquidation would take, and the slot.
@@ -135,6 +139,8 @@ pub struct StepOutcome {
     pub plan: LiquidationPlan,
     pub liquidator_fee: u64,
     pub insurance_fee: u64,
+    /// Paid by the market's insurance fund when the account could not pay the liquidator's fee.
+    pub bounty: u64,
     pub before: Health,
     pub after: Health,
     pub status: AccountStatus,
@@ -185,6 +191,9 @@ pub fn liquidation_step(account: &mut MarginAccount, market: &mut Market, input:
     let (liquidator_fee, insurance_fee) = shrink_fees(plan.liquidator_fee, plan.insurance_fee, payable)?;
     account.collateral = account.collateral.checked_sub(to_i64(liquidator_fee + insurance_fee)?).ok_or(MarginError::MathOverflow)?;
     market.insurance_balance = market.insurance_balance.checked_add(to_i64(insurance_fee)?).ok_or(MarginError::MathOverflow)?;
+    // The fee the account could not pay, up to $10 and what the insurance fund holds.
+    let bounty = (plan.liquidator_fee - liquidator_fee).min(MAX_UNDERWATER_BOUNTY).min(i128::from(market.insurance_balance).max(0)).max(0);
+    market.insurance_balance = market.insurance_balance.checked_sub(to_i64(bounty)?).ok_or(MarginError::MathOverflow)?;
     market.total_liquidations = market.total_liquidations.saturating_add(1);
     market.total_liquidated_notional = market.total_liquidated_notional.saturating_add(to_u64(plan.closed_notional)?);
     market.total_liquidation_fees = market.total_liquidation_fees.saturating_add(to_u64(liquidator_fee + insurance_fee)?);
@@ -205,6 +214,7 @@ pub fn liquidation_step(account: &mut MarginAccount, market: &mut Market, input:
         plan,
         liquidator_fee: to_u64(liquidator_fee)?,
         insurance_fee: to_u64(insurance_fee)?,
+        bounty: to_u64(bounty)?,
         before,
         after,
         status,
@@ -279,6 +289,16 @@ mod tests {
     }
 
     #[test]
+    fn an_underwater_step_pays_the_liquidator_a_bounded_bounty_from_insurance() {
+        let (mut account, mut market, key) = fixture();
+        market.insurance_balance = 1_000 * USD as i64;
+        let out = { let i = input(&account, &market, key, 85 * USD, 0); liquidation_step(&mut account, &mut market, i) }.unwrap();
+        // The nominal fee on $7,650 is $38.25; the account pays none of it; insurance pays $10.
+        assert_eq!((out.liquidator_fee, out.bounty), (0, MAX_UNDERWATER_BOUNTY as u64));
+        assert_eq!(market.insurance_balance, 990 * USD as i64);
+    }
+
+    #[test]
     fn a_step_is_refused_for_a_healthy_account_past_its_limit_or_without_a_position() {
         let (mut account, mut market, key) = fixture();
         assert_eq!({ let i = input(&account, &market, key, 100 * USD, 0); liquidation_step(&mut account, &mut market, i) }.unwrap_err(), MarginError::AccountHealthy);
@@ -295,6 +315,8 @@ mod tests {
         let out = { let i = input(&account, &market, key, 85 * USD, 0); liquidation_step(&mut account, &mut market, i) }.unwrap();
         assert_eq!(out.plan.trade_base, -90 * ONE);
         assert_eq!((out.liquidator_fee, out.insurance_fee, out.status), (0, 0, AccountStatus::Bankrupt));
+        // No insurance in this market: no bounty either.
+        assert_eq!(out.bounty, 0);
         // The pool got the $1,000 the account held; the rest of the loss is the account's shortfall.
         assert_eq!(market.pool_balance, pool + 1_000 * USD as i64);
         assert_eq!(account.deficit_record(), vec![(0, account.deficit() as u64)]);

@@ -3,7 +3,7 @@ use anchor_spl::token::{Token, TokenAccount};
 
 use crate::controller::liquidation::{liquidation_step, StepInput};
 use crate::errors::MarginError;
-use crate::events::{emit_event, AccountFlagged, LiquidationRecord};
+use crate::events::{emit_event, AccountFlagged, LiquidationBounty, LiquidationRecord};
 use crate::math::checked::{to_i64, to_u64};
 use crate::state::*;
 
@@ -90,9 +90,19 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>, limi
         liquidation_end_after: to_i64(after.liquidation_end)?,
         status_after: outcome.status as u8,
     });
+    if outcome.bounty > 0 {
+        emit_event(&LiquidationBounty {
+            margin_account: account_key,
+            market: market_key,
+            liquidator: ctx.accounts.liquidator.key(),
+            liquidation_id: outcome.liquidation_id,
+            amount: outcome.bounty,
+        });
+    }
     let a = &ctx.accounts;
     let (token, vault) = (a.token_program.to_account_info(), a.quote_vault.to_account_info());
     vault_transfer(&token, &vault, &a.liquidator_token.to_account_info(), &a.exchange, outcome.liquidator_fee)?;
     vault_transfer(&token, &vault, &a.insurance_vault.to_account_info(), &a.exchange, outcome.insurance_fee)?;
+    vault_transfer(&token, &a.insurance_vault.to_account_info(), &a.liquidator_token.to_account_info(), &a.exchange, outcome.bounty)?;
     Ok(())
 }
