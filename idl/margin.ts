@@ -1361,6 +1361,11 @@ export type Margin = {
       "code": 6036,
       "name": "notPendingAdmin",
       "msg": "Signer is not the proposed admin"
+    },
+    {
+      "code": 6037,
+      "name": "unsupportedLayout",
+      "msg": "Account layout version is not the one this program reads"
     }
   ],
   "types": [
@@ -1929,9 +1934,10 @@ export type Margin = {
             "docs": [
               "Losses the collateral could not pay, quote native units, per market",
               "(`shortfall_market_indexes`, the market's `index`): that market's pool was not credited them.",
-              "Σ shortfalls ≥ the deficit (−collateral when negative); the covered part is paid to the",
-              "markets' pools at their next fill for this account or at resolution, which charges the",
-              "deficit to these markets in proportion (`controller::bankruptcy`)."
+              "Σ shortfalls ≥ the deficit (−collateral when negative); the covered part (oldest first) is",
+              "paid to the markets' pools at their next fill for this account or by `resolve_bankruptcy`,",
+              "which charges a deficit to the newest entries (`controller::bankruptcy`). Oldest first, no",
+              "gaps."
             ],
             "type": {
               "array": [
@@ -2199,7 +2205,7 @@ export type Margin = {
             "name": "version",
             "docs": [
               "Layout version. History: 1 = initial layout (4 tiers); 2 = 16 tiers, `total_haircut` and",
-              "`quote_entry_sum`, all taken from `reserved` (same size; every field after `tiers` moved)."
+              "the per-side Σ quote entries, all taken from `reserved` (same size; every field after `tiers` moved)."
             ],
             "type": "u8"
           },
@@ -2239,11 +2245,15 @@ export type Margin = {
             "type": "u64"
           },
           {
-            "name": "quoteEntrySum",
+            "name": "quoteEntrySumLong",
             "docs": [
-              "Σ `quote_entry` of every open position in this market: with the open interest it gives the",
-              "traders' aggregate PnL, which the pool's balance backs."
+              "Σ `quote_entry` of the open long positions in this market, and of the short ones: with each",
+              "side's open interest they give each side's aggregate PnL, which the pool's balance backs."
             ],
+            "type": "i64"
+          },
+          {
+            "name": "quoteEntrySumShort",
             "type": "i64"
           },
           {
@@ -2251,7 +2261,7 @@ export type Margin = {
             "type": {
               "array": [
                 "u8",
-                48
+                40
               ]
             }
           }

@@ -1,6 +1,7 @@
 // The evaluator decides as the program would: a position whose oracle the program refuses is valued
-// at the market's last accepted price with full margin, and the account's other markets are still
-// liquidated; without an accepted price, or with nothing liquidatable, it waits. A flagged account
+// against its holder (the worse of the last accepted and the refused price, normal margin), and the
+// account's other markets are still liquidated; with no price to go on, or no position with a
+// usable price, it waits. A flagged account
 // back at its liquidation-end level is due an unflag.
 import { describe, expect, it } from "vitest";
 import { BASE_PRECISION } from "../../orchestrator/src/math/constants.js";
@@ -48,38 +49,39 @@ function trader(status = ChainStatus.Healthy): AccountState {
   };
 }
 
-function world(ethLastPrice: bigint, solPrice: bigint, ethAgeS: number) {
+function world(ethLastPrice: bigint, solPrice: bigint, ethAgeS: number, ethPrice = 3_000n * USD) {
   const sol = market("SOL", 100n * USD);
   const eth = market("ETH", ethLastPrice);
   const markets = new Map([sol, eth].map((m) => [m.address, m]));
-  const prices = new Map([price(sol, solPrice), price(eth, 3_000n * USD, ethAgeS)].map((r) => [r.oracle, r]));
+  const prices = new Map([price(sol, solPrice), price(eth, ethPrice, ethAgeS)].map((r) => [r.oracle, r]));
   return { markets, prices };
 }
 
 describe("evaluating with an oracle the program refuses", () => {
-  it("values the dead market at its last accepted price with full margin and liquidates the live one", () => {
-    const { markets, prices } = world(3_000n * USD, 93_500_000n, 200);
+  it("values the dead market against its holder under its normal margin and liquidates the live one", () => {
+    // ETH last accepted at $2,900, its stale oracle reads $3,000: the long is valued at $2,900.
+    const { markets, prices } = world(2_900n * USD, 93_500_000n, 200);
     const ev = evaluate(trader(), markets, prices, FRESH, 0n);
     expect(ev.waitReason).toBeNull();
     expect(ev.state).toBe("partial-liquidation");
     expect(ev.liquidationMarket).toBe("SOL");
-    // ETH's $3 notional needs 100%, SOL's $8,415 needs 5%.
-    expect(ev.health!.maintenance).toBe(3n * USD + (base(9_000n * USD, 100n * USD) * 93_500_000n * 50_000n) / BASE_PRECISION / 1_000_000n);
+    // 5% of SOL's $8,415 and of ETH's $2.90.
+    expect(ev.health!.maintenance).toBe(420_750_000n + 145_000n);
   });
 
-  it("waits when the dead market never had an accepted price", () => {
-    const { markets, prices } = world(0n, 93_500_000n, 200);
+  it("waits with no price to go on", () => {
+    // Nothing accepted, and the oracle reads zero.
+    const { markets, prices } = world(0n, 93_500_000n, 0, 0n);
     const ev = evaluate(trader(), markets, prices, FRESH, 0n);
-    expect([ev.state, ev.waitReason]).toEqual([null, "stale-oracle on ETH-oracle"]);
+    expect([ev.state, ev.waitReason]).toEqual([null, "invalid-oracle-price on ETH-oracle"]);
   });
 
-  it("waits when the only positions below maintenance have no usable price", () => {
+  it("waits when no position of the account has a usable price", () => {
     const { markets, prices } = world(3_000n * USD, 93_500_000n, 200);
     const a = trader();
     a.positions = a.positions.filter((p) => p.market === "ETH");
-    a.collateral = 1n * USD; // $1 against a $3 full-margin requirement
     const ev = evaluate(a, markets, prices, FRESH, 0n);
-    expect([ev.state, ev.liquidationMarket, ev.waitReason]).toEqual([null, null, "no position with a usable oracle price to liquidate"]);
+    expect([ev.state, ev.liquidationMarket, ev.waitReason]).toEqual([null, null, "stale-oracle on ETH-oracle"]);
   });
 
   it("marks a flagged account back at its liquidation-end level as due an unflag, and only that one", () => {

@@ -121,7 +121,8 @@ describe("TypeScript math mirror against the Rust vectors", () => {
 
   it("a position without a usable oracle price", () => {
     for (const c of v.unpricedPosition) {
-      const p = unpricedPosition(b(c.base), b(c.quoteEntry), b(c.lastPrice), b(c.confRatio));
+      const refused = c.refused === null ? null : { price: b(c.refused.price), conf: b(c.refused.conf) };
+      const p = unpricedPosition(b(c.base), b(c.quoteEntry), b(c.lastPrice), b(c.confRatio), refused, { tiers, addonRatio: b(c.addonRatio), bufferRatio: b(c.bufferRatio) });
       if (c.expected === null) {
         expect(p).toBeNull();
         continue;

@@ -1,6 +1,7 @@
-//! One oracle must not freeze an account: a position whose oracle is stale or too uncertain is
-//! valued against its holder at the market's last accepted price with a 100% requirement, so the
-//! rest of the account can still be liquidated, unflagged and withdrawn from; the admin can move a
+//! One oracle must not freeze a liquidation: a position whose oracle is stale or too uncertain is
+//! valued against its holder (the worse of the market's last accepted price and the refused
+//! reading, under its normal margin), so the rest of the account can still be liquidated and
+//! unflagged, while withdrawing and adding risk wait for a usable price; the admin can move a
 //! market to a new oracle; a lowered add-on cap applies at once.
 
 mod harness;
@@ -39,15 +40,56 @@ fn a_dead_oracle_on_a_small_position_does_not_block_liquidating_a_large_one() {
 }
 
 #[test]
-fn the_fallback_values_against_the_holder_so_a_dead_oracle_can_only_tighten() {
+fn withdrawing_and_adding_risk_never_use_the_fallback() {
+    // A short at an old accepted price whose live price tripled would look rich at the old price:
+    // with an unusable oracle in the account, the owner can neither withdraw nor add risk.
     let (mut ex, sol, eth, trader, _) = with_small_eth();
     ex.advance(200);
-    // A dead ETH oracle that last read $3,000: ETH now needs 100% of its $3 notional, a little more
-    // than the 10% + add-on it needed live. A withdrawal within the rest of the margin still works.
     ex.set_oracle(eth, 3_000 * USD, 3 * USD, 200);
     ex.set_oracle(sol, 100 * USD, USD / 100, 0);
-    ok(&ex.withdraw(&trader, 5 * USD as u64));
+    assert_eq!(code(&ex.withdraw(&trader, 5 * USD as u64)), Some(6014));
+    assert_eq!(code(&ex.market_order(&trader, sol, ONE)), Some(6014));
+    // Reducing is still allowed.
+    ok(&ex.market_order(&trader, sol, -ONE));
     ex.assert_conserved();
+}
+
+#[test]
+fn one_stale_oracle_does_not_make_a_healthy_account_liquidatable() {
+    // 3.5× leverage: healthy at the live SOL price and at ETH's last accepted price. ETH's oracle
+    // going stale changes nothing: the fallback keeps ETH's normal margin.
+    let mut ex = Exchange::new();
+    let sol = ex.add_market(100 * USD);
+    let eth = ex.add_market(3_000 * USD);
+    ok(&ex.refresh(eth));
+    let trader = ex.user(1_000 * USD as u64);
+    let keeper = ex.user(0);
+    ok(&ex.market_order(&trader, sol, 5 * ONE));
+    ok(&ex.market_order(&trader, eth, ONE));
+    ex.advance(200);
+    ex.set_oracle(eth, 3_000 * USD, 3 * USD, 200);
+    ex.set_oracle(sol, 100 * USD, USD / 100, 0);
+    assert_eq!(code(&ex.flag(&trader.account)), Some(6022));
+    assert_eq!(code(&ex.liquidate(&keeper, &trader.account, sol, 0)), Some(6022));
+}
+
+#[test]
+fn a_stale_short_is_valued_at_the_higher_of_its_last_and_refused_prices() {
+    // Short 5 ETH from $3,000 with $2,000 and 1 SOL long. ETH's oracle stalls at $3,600 (the last
+    // accepted was $3,000): valued at $3,600, the account is below maintenance and its SOL is
+    // liquidated; valued at the old $3,000 it would look healthy.
+    let mut ex = Exchange::new();
+    let sol = ex.add_market(100 * USD);
+    let eth = ex.add_market(3_000 * USD);
+    ok(&ex.refresh(eth));
+    let trader = ex.user(2_600 * USD as u64);
+    let keeper = ex.user(0);
+    ok(&ex.market_order(&trader, eth, -5 * ONE));
+    ok(&ex.market_order(&trader, sol, 50 * ONE));
+    ex.advance(200);
+    ex.set_oracle(eth, 3_600 * USD, 3 * USD, 200);
+    ex.set_oracle(sol, 100 * USD, USD / 100, 0);
+    ok(&ex.liquidate(&keeper, &trader.account, sol, 0));
 }
 
 #[test]
@@ -63,18 +105,25 @@ fn a_flagged_account_whose_other_oracle_died_is_unflagged_once_it_covers_the_ful
 }
 
 #[test]
-fn without_an_accepted_price_the_refusal_stands() {
+fn with_no_price_to_go_on_the_refusal_stands() {
     let mut ex = Exchange::new();
     let sol = ex.add_market(100 * USD);
-    let eth = ex.add_market(3_000 * USD); // never refreshed: no accepted price to fall back on
+    let eth = ex.add_market(3_000 * USD); // never refreshed: no accepted price
     let trader = ex.user(1_000 * USD as u64);
     let liquidator = ex.user(0);
     ok(&ex.market_order(&trader, eth, ONE / 1_000));
     ok(&ex.market_order(&trader, sol, 90 * ONE));
-    ex.advance(200);
-    ex.set_oracle(eth, 3_000 * USD, 3 * USD, 200);
+    // ETH's oracle now reads no usable price at all (zero), and nothing was ever accepted.
+    ex.set_oracle(eth, 0, 0, 0);
     ex.set_oracle(sol, 93_500_000, USD / 100, 0);
-    assert_eq!(code(&ex.liquidate(&liquidator, &trader.account, sol, 0)), Some(6014));
+    assert_eq!(code(&ex.liquidate(&liquidator, &trader.account, sol, 0)), Some(6013));
+    // The same account with only the dead position: nothing a liquidation could act on.
+    let other = ex.user(1_000 * USD as u64);
+    ex.set_oracle(eth, 3_000 * USD, 3 * USD, 0);
+    ok(&ex.market_order(&other, eth, ONE / 10));
+    ex.advance(200);
+    ex.set_oracle(eth, 2_000 * USD, 3 * USD, 200);
+    assert_eq!(code(&ex.flag(&other.account)), Some(6014));
 }
 
 #[test]

@@ -160,7 +160,7 @@ fn recorded_before(r: &BankruptcyResolved) -> u64 {
 }
 
 #[test]
-fn pool_liquidity_stays_while_it_backs_traders_gains_or_bad_debt() {
+fn pool_liquidity_stays_while_it_backs_traders_gains() {
     let mut ex = Exchange::new();
     let m = ex.add_market_with(params(), 100 * USD, 10_000 * USD as i64, 0);
     let trader = ex.user(1_000 * USD as u64);
@@ -176,5 +176,53 @@ fn pool_liquidity_stays_while_it_backs_traders_gains_or_bad_debt() {
     // Valued against the pool at $110 + 2% (the liquidation confidence limit): ~$608 stays.
     assert_eq!(code(&ex.pool_liquidity(m, -(pool - 600 * USD as i64))), Some(6029));
     ok(&ex.pool_liquidity(m, -(pool - 610 * USD as i64)));
+    ex.assert_conserved();
+}
+
+#[test]
+fn one_sides_losses_do_not_free_the_liquidity_that_backs_the_other_sides_gains() {
+    let mut ex = Exchange::new();
+    let m = ex.add_market_with(params(), 100 * USD, 10_000 * USD as i64, 0);
+    let long = ex.user(1_000 * USD as u64);
+    let short = ex.user(1_000 * USD as u64);
+    ok(&ex.refresh(m));
+    ok(&ex.market_order(&long, m, 50 * ONE));
+    ok(&ex.market_order(&short, m, -50 * ONE));
+    ex.advance(1);
+    ex.set_oracle(m, 110 * USD, USD / 100, 0);
+    ok(&ex.refresh(m));
+    // Net open interest is zero, yet the long is up ~$500: that much stays in the pool.
+    let pool = ex.market(m).pool_balance;
+    assert_eq!(code(&ex.pool_liquidity(m, -pool)), Some(6029));
+    ok(&ex.pool_liquidity(m, -(pool - 700 * USD as i64)));
+    ex.assert_conserved();
+}
+
+#[test]
+fn a_covered_shortfall_is_settled_to_the_pool_it_is_owed_to() {
+    // Long SOL and short ETH; the owner closes ETH at a loss larger than the collateral (a
+    // reduction needs no margin check), then SOL at a gain that covers it.
+    let mut ex = Exchange::new();
+    let sol = ex.add_market(100 * USD);
+    let eth = ex.add_market(3_000 * USD);
+    let trader = ex.user(1_000 * USD as u64);
+    ok(&ex.market_order(&trader, sol, 40 * ONE));
+    ok(&ex.market_order(&trader, eth, -ONE));
+    ex.set_oracle(sol, 150 * USD, USD / 100, 0);
+    ex.set_oracle(eth, 5_000 * USD, USD, 0);
+    ok(&ex.market_order(&trader, eth, ONE));
+    let a = ex.margin_account(&trader.account);
+    assert!(a.collateral < 0 && a.deficit_record() == vec![(eth as u16, a.deficit() as u64)], "{:?}", a.deficit_record());
+    ok(&ex.market_order(&trader, sol, -40 * ONE));
+    let a = ex.margin_account(&trader.account);
+    assert!(a.collateral > 0);
+    let owed = a.deficit_record()[0].1 as i64;
+    let eth_pool = ex.market(eth).pool_balance;
+    ex.assert_conserved();
+    ok(&ex.resolve(&trader.account, eth));
+    assert_eq!(ex.market(eth).pool_balance, eth_pool + owed);
+    assert!(ex.margin_account(&trader.account).deficit_record().is_empty());
+    let left = ex.margin_account(&trader.account).collateral as u64;
+    ok(&ex.withdraw(&trader, left));
     ex.assert_conserved();
 }

@@ -91,6 +91,7 @@ export function evaluate(
   }
   const priced: PricedPosition[] = [];
   let largest = -1n;
+  let firstRefusal: string | null = null;
   for (const p of a.positions) {
     const m = markets.get(p.market);
     if (!m) return { ...base, waitReason: `unknown market ${p.market}` };
@@ -101,10 +102,11 @@ export function evaluate(
     }
     const refusal = check(r, fresh.nowS, { maxAgeS: m.maxOracleAgeLiquidateS, maxConfRatio: m.maxConfRatioLiquidate });
     if (refusal) {
-      // The program values such a position against its holder at the last accepted price and 100%
-      // margin, and liquidates the account's other markets; it cannot liquidate this one.
-      const fallback = unpricedPosition(p.base, p.quoteEntry, m.lastOraclePrice, m.maxConfRatioLiquidate);
+      // The program values such a position against its holder and liquidates the account's other
+      // markets; it cannot liquidate this one.
+      const fallback = unpricedPosition(p.base, p.quoteEntry, m.lastOraclePrice, m.maxConfRatioLiquidate, { price: r.price, conf: r.conf }, marketRisk(m));
       if (!fallback) return { ...base, waitReason: `${refusal} on ${m.oracle}` };
+      firstRefusal ??= `${refusal} on ${m.oracle}`;
       priced.push(fallback);
       continue;
     }
@@ -116,6 +118,8 @@ export function evaluate(
       base.liquidationMarket = p.market;
     }
   }
+  // No position with a usable price: the program refuses every step on the account; wait.
+  if (firstRefusal && base.liquidationMarket === null) return { ...base, waitReason: firstRefusal };
   const health = accountHealth(a.collateral, priced);
   const shortfall = health.maintenance > health.equity ? health.maintenance - health.equity : 0n;
   const state = classify(health, a.status, marginCallBandPpm);

@@ -1,6 +1,5 @@
 // Mirror of programs/margin/src/controller/health.rs: an account's equity and requirements across
 // all its positions (cross-margin).
-import { RATIO_PRECISION } from "../math/constants.js";
 import { liquidationEndRequirement, positionRequirement, ratioOf, type Tier } from "../math/margin.js";
 import { valuationPrice } from "../math/oracle_price.js";
 import { baseValue, notional } from "../math/position.js";
@@ -29,12 +28,26 @@ export interface Health {
 export const belowMaintenance = (h: Health) => h.equity < h.maintenance;
 export const belowLiquidationEnd = (h: Health) => h.equity < h.liquidationEnd;
 
-const FULL_MARGIN: Tier[] = [{ notionalUpper: (1n << 127n) - 1n, initialRatio: RATIO_PRECISION, maintenanceRatio: RATIO_PRECISION }];
-
-/** A position whose oracle the program cannot use: the market's last accepted price widened by the liquidation confidence limit, margined at 100%; null without an accepted price. */
-export function unpricedPosition(base: bigint, quoteEntry: bigint, lastPrice: bigint, confRatio: bigint): PricedPosition | null {
-  if (lastPrice <= 0n) return null;
-  return { base, quoteEntry, price: lastPrice, conf: ratioOf(lastPrice, confRatio), risk: { tiers: FULL_MARGIN, addonRatio: 0n, bufferRatio: 0n } };
+/**
+ * A position whose oracle a liquidation cannot use, valued against its holder: the worse of the
+ * market's last accepted price and the refused reading's price, with the wider of the liquidation
+ * confidence limit and the reading's confidence, under the market's normal margin; null with no
+ * price to go on.
+ */
+export function unpricedPosition(
+  base: bigint,
+  quoteEntry: bigint,
+  lastPrice: bigint,
+  confRatio: bigint,
+  refused: { price: bigint; conf: bigint } | null,
+  risk: MarketRisk,
+): PricedPosition | null {
+  const prices = [lastPrice, refused?.price ?? 0n].filter((p) => p > 0n);
+  if (prices.length === 0) return null;
+  const price = prices.reduce((worst, p) => (base >= 0n ? (p < worst ? p : worst) : p > worst ? p : worst));
+  const limit = ratioOf(price, confRatio);
+  const conf = refused && refused.conf > limit ? refused.conf : limit;
+  return { base, quoteEntry, price, conf, risk };
 }
 
 export function accountHealth(collateral: bigint, positions: PricedPosition[]): Health {

@@ -79,6 +79,8 @@ pub enum MarginError {
     OracleFromFuture, // 6035
     #[msg("Signer is not the proposed admin")]
     NotPendingAdmin, // 6036
+    #[msg("Account layout version is not the one this program reads")]
+    UnsupportedLayout, // 6037
 }
 
 impl From<crate::math::MathError> for MarginError {

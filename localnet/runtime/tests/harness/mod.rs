@@ -494,7 +494,9 @@ impl Exchange {
                     return priced(p, &market, &reading);
                 }
                 let conf_ratio = i128::from(market.max_conf_ratio_liquidate);
-                margin::controller::health::unpriced_position(i128::from(p.base), i128::from(p.quote_entry), i128::from(market.last_oracle_price), conf_ratio)
+                let risk = margin::instructions::common::market_risk(&market);
+                let refused = Some((reading.price, reading.conf));
+                margin::controller::health::unpriced_position(i128::from(p.base), i128::from(p.quote_entry), i128::from(market.last_oracle_price), conf_ratio, refused, risk)
                     .unwrap()
                     .expect("a market with an accepted price")
             })

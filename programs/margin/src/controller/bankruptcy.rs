@@ -1,30 +1,25 @@
 //! Deficits land where they arose. A loss an account's collateral cannot pay is never credited to
 //! the pool that won it: the account records it as a shortfall of that market. When the account
 //! later covers part of its deficit (deposits, winnings), the covered part goes to those markets'
-//! pools; at resolution each recorded market's insurance fund pays its share into its pool and the
-//! rest is socialised, that is, the pool forgoes that gain. A pool only ever holds real money.
+//! pools, oldest shortfall first; at resolution each recorded market's insurance fund pays its
+//! share into its pool and the rest is socialised, that is, the pool forgoes that gain. A pool only
+//! ever holds real money.
 
-use crate::math::checked::{mul, mul_div_floor, MathResult};
+use crate::math::checked::MathResult;
 
-/// Splits `deficit` (at most the sum of `shortfalls`) over the recorded `shortfalls` in proportion,
-/// rounding down, then one unit each, in order, to entries whose exact share had a fraction: no
-/// entry is ever charged more than it recorded. `None` when nothing is recorded.
+/// Splits `deficit` over the recorded `shortfalls` (oldest first): the newest shortfalls carry it,
+/// each up to what it recorded, so what the account has covered since repays the oldest first. No
+/// entry is charged more than it recorded; `None` when nothing is recorded.
 pub fn allocate(deficit: i128, shortfalls: &[i128]) -> MathResult<Option<Vec<i128>>> {
-    let total: i128 = shortfalls.iter().sum();
-    if total <= 0 {
+    if shortfalls.iter().all(|&s| s <= 0) {
         return Ok(None);
     }
-    let deficit = deficit.clamp(0, total);
-    let mut shares = shortfalls.iter().map(|&s| mul_div_floor(deficit, s, total)).collect::<MathResult<Vec<_>>>()?;
-    let mut left = deficit - shares.iter().sum::<i128>();
-    for (k, &s) in shortfalls.iter().enumerate() {
-        if left == 0 {
-            break;
-        }
-        if mul(shares[k], total)? != mul(deficit, s)? {
-            shares[k] += 1;
-            left -= 1;
-        }
+    let mut left = deficit.max(0);
+    let mut shares = vec![0; shortfalls.len()];
+    for k in (0..shortfalls.len()).rev() {
+        let take = left.min(shortfalls[k].max(0));
+        shares[k] = take;
+        left -= take;
     }
     Ok(Some(shares))
 }
@@ -60,22 +55,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_deficit_is_split_in_proportion_never_above_what_an_entry_recorded() {
+    fn the_newest_shortfalls_carry_the_deficit_never_above_what_they_recorded() {
         assert_eq!(allocate(100, &[]).unwrap(), None);
         assert_eq!(allocate(100, &[0, 0]).unwrap(), None);
-        assert_eq!(allocate(100, &[300, 100]).unwrap(), Some(vec![75, 25]));
-        assert_eq!(allocate(100, &[50, 50, 50]).unwrap(), Some(vec![34, 33, 33]));
-        assert_eq!(allocate(2, &[1, 1, 1]).unwrap(), Some(vec![1, 1, 0]));
+        assert_eq!(allocate(100, &[300, 100]).unwrap(), Some(vec![0, 100]));
+        assert_eq!(allocate(350, &[300, 100]).unwrap(), Some(vec![250, 100]));
         assert_eq!(allocate(0, &[5, 7]).unwrap(), Some(vec![0, 0]));
         // More than recorded (a version-1 account): at most the record is allocated.
         assert_eq!(allocate(50, &[10, 20]).unwrap(), Some(vec![10, 20]));
     }
 
     #[test]
-    fn settling_gives_the_pool_what_the_account_covered() {
-        // Recorded 500 in SOL and 300 in ETH, the account now owes 400: half of each is covered.
-        assert_eq!(settle_entry(400, &[500, 300], 0).unwrap(), (250, 250));
-        assert_eq!(settle_entry(400, &[500, 300], 1).unwrap(), (150, 150));
+    fn settling_gives_the_pool_what_the_account_covered_oldest_first() {
+        // Recorded 500 in SOL then 300 in ETH; the account now owes 400: SOL's oldest 400 are covered.
+        assert_eq!(settle_entry(400, &[500, 300], 0).unwrap(), (400, 100));
+        assert_eq!(settle_entry(400, &[500, 300], 1).unwrap(), (0, 300));
         assert_eq!(settle_entry(0, &[500, 300], 1).unwrap(), (300, 0));
         assert_eq!(settle_entry(10, &[0, 0], 1).unwrap(), (0, 0));
     }

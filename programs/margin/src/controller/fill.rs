@@ -24,7 +24,7 @@ pub struct Fill {
 /// (`settle_with_pool`: winnings down to a zero pool, the rest a recorded haircut; a loss as far as
 /// the collateral pays it, the rest the account's recorded shortfall in this market); what the
 /// account has covered of its earlier shortfall here goes to the pool; open interest and the
-/// market's Σ quote entries move.
+/// market's per-side Σ quote entries move.
 pub fn apply_fill(
     account: &mut MarginAccount,
     slot: usize,
@@ -34,7 +34,8 @@ pub fn apply_fill(
     result: &TradeResult,
 ) -> Result<Fill, MarginError> {
     let quote_entry_before = if account.positions[slot].is_open() { i128::from(account.positions[slot].quote_entry) } else { 0 };
-    market.quote_entry_sum = to_i64(i128::from(market.quote_entry_sum) - quote_entry_before + result.quote_entry)?;
+    move_quote_entry(market, base_before, -quote_entry_before)?;
+    move_quote_entry(market, result.base, result.quote_entry)?;
     account.positions[slot] = if result.base == 0 && result.quote_entry == 0 {
         Position::default()
     } else {
@@ -47,12 +48,22 @@ pub fn apply_fill(
     if let Some(k) = account.shortfall_slot(market.index) {
         let (covered, kept) = settle_entry(account.deficit(), &account.shortfall_amounts(), k)?;
         market.pool_balance = market.pool_balance.checked_add(to_i64(covered)?).ok_or(MarginError::MathOverflow)?;
-        account.shortfalls[k] = to_u64(kept)?;
+        account.set_shortfall(k, to_u64(kept)?);
     }
     let haircut = to_u64(s.haircut)?;
     market.total_haircut = market.total_haircut.saturating_add(haircut);
     update_open_interest(market, base_before, result.base)?;
     Ok(Fill { credited: to_i64(s.to_trader)?, owed: to_u64(result.realized_pnl.max(0))?, haircut })
+}
+
+/// Adds `amount` to the Σ quote entry of the side `base` is on (nothing for a flat position).
+fn move_quote_entry(market: &mut Market, base: i128, amount: i128) -> Result<(), MarginError> {
+    if base > 0 {
+        market.quote_entry_sum_long = to_i64(i128::from(market.quote_entry_sum_long) + amount)?;
+    } else if base < 0 {
+        market.quote_entry_sum_short = to_i64(i128::from(market.quote_entry_sum_short) + amount)?;
+    }
+    Ok(())
 }
 
 /// Moves `base` of the open interest from `before` to `after` (each side counted separately).

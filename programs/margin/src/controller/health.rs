@@ -1,7 +1,6 @@
 //! An account's equity and requirements across all its positions (cross-margin).
 
 use crate::math::checked::{add, MathResult};
-use crate::math::constants::RATIO_PRECISION;
 use crate::math::margin::{liquidation_end_requirement, position_requirement, ratio_of, Requirement, Tier};
 use crate::math::oracle_price::valuation_price;
 use crate::math::position::{base_value, notional};
@@ -45,26 +44,27 @@ impl Health {
     }
 }
 
-/// A position whose oracle the action cannot use, valued against its holder: at the last price the
-/// market accepted (`refresh_market`), widened by the liquidation confidence limit, and margined at
-/// 100% of its notional for every level (no add-on, no buffer). It cannot be liquidated itself, but
-/// the account's other markets can be, and its owner can still deposit, reduce and be unflagged.
-/// `None` when the market never accepted a price.
-pub fn unpriced_position(base: i128, quote_entry: i128, last_price: i128, conf_ratio: i128) -> MathResult<Option<PricedPosition>> {
-    if last_price <= 0 {
-        return Ok(None);
-    }
-    Ok(Some(PricedPosition {
-        base,
-        quote_entry,
-        price: last_price,
-        conf: ratio_of(last_price, conf_ratio)?,
-        risk: MarketRisk {
-            tiers: vec![Tier { notional_upper: i128::MAX, initial_ratio: RATIO_PRECISION, maintenance_ratio: RATIO_PRECISION }],
-            addon_ratio: 0,
-            buffer_ratio: 0,
-        },
-    }))
+/// A position whose oracle a liquidation cannot use (stale, too uncertain, ahead of the clock, not
+/// trading), valued against its holder so the account's other markets can still be liquidated and
+/// the account unflagged: at the worse, for the holder, of the market's last accepted price
+/// (`refresh_market`) and the refused reading's own price, with the wider of the liquidation
+/// confidence limit and the reading's confidence, under the market's normal margin. It never makes
+/// a healthy account liquidatable by itself, and the position cannot be liquidated until its oracle
+/// is usable. `None` with no price to go on.
+pub fn unpriced_position(
+    base: i128,
+    quote_entry: i128,
+    last_price: i128,
+    conf_ratio: i128,
+    refused: Option<(i128, i128)>,
+    risk: MarketRisk,
+) -> MathResult<Option<PricedPosition>> {
+    let candidates = [Some(last_price), refused.map(|(p, _)| p)];
+    let mut prices = candidates.iter().flatten().copied().filter(|&p| p > 0);
+    let Some(first) = prices.next() else { return Ok(None) };
+    let price = prices.fold(first, |worst, p| if base >= 0 { worst.min(p) } else { worst.max(p) });
+    let conf = ratio_of(price, conf_ratio)?.max(refused.map(|(_, c)| c).unwrap_or(0));
+    Ok(Some(PricedPosition { base, quote_entry, price, conf, risk }))
 }
 
 /// Equity = collateral + Σ PnL at confidence-adjusted prices; requirements on notionals at the
@@ -119,13 +119,21 @@ mod tests {
     }
 
     #[test]
-    fn a_position_without_a_usable_price_is_valued_against_its_holder_at_full_margin() {
-        assert_eq!(unpriced_position(ONE, -100 * USD, 0, 20_000).unwrap(), None);
-        // Long 1 SOL from $100, last accepted $90, 2% confidence limit: valued at 88.2; needs $90.
-        let p = unpriced_position(ONE, -100 * USD, 90 * USD, 20_000).unwrap().unwrap();
-        let h = account_health(50 * USD, &[p]).unwrap();
-        assert_eq!(h.equity, 50 * USD - 11_800_000);
-        assert_eq!((h.initial, h.maintenance, h.liquidation_end), (90 * USD, 90 * USD, 90 * USD));
+    fn a_position_without_a_usable_price_is_valued_against_its_holder() {
+        assert_eq!(unpriced_position(ONE, -100 * USD, 0, 20_000, None, risk()).unwrap(), None);
+        // Long 1 SOL; last accepted $90, the refused reading $95 ± 3: the long is valued at the
+        // lower $90, confidence max(2% × 90, 3) = 3 → 87.
+        let long = unpriced_position(ONE, -100 * USD, 90 * USD, 20_000, Some((95 * USD, 3 * USD)), risk()).unwrap().unwrap();
+        assert_eq!((long.price, long.conf), (90 * USD, 3 * USD));
+        assert_eq!(account_health(50 * USD, &[long.clone()]).unwrap().equity, 50 * USD - 13 * USD);
+        // A short takes the higher price: $95 ± max(1.9, 3).
+        let short = unpriced_position(-ONE, 100 * USD, 90 * USD, 20_000, Some((95 * USD, 3 * USD)), risk()).unwrap().unwrap();
+        assert_eq!((short.price, short.conf), (95 * USD, 3 * USD));
+        // Only the refused reading: it is used.
+        let only = unpriced_position(ONE, -100 * USD, 0, 20_000, Some((95 * USD, USD)), risk()).unwrap().unwrap();
+        assert_eq!((only.price, only.conf), (95 * USD, 1_900_000));
+        // The market's normal margin applies.
+        assert_eq!(long.risk, risk());
     }
 
     #[test]

@@ -249,7 +249,7 @@ mod tests {
         account.positions[0] = Position { market: key, base: opened.base as i64, quote_entry: opened.quote_entry as i64 };
         account.collateral = 1_000 * USD as i64;
         market.long_open_interest = 90 * ONE as u64;
-        market.quote_entry_sum = opened.quote_entry as i64;
+        market.quote_entry_sum_long = opened.quote_entry as i64;
         (account, market, key)
     }
 

@@ -1,37 +1,38 @@
-//! What a market's pool owes: the traders' aggregate PnL (the pool is the counterparty of every
-//! position). Liquidity may leave the pool only above that.
+//! What a market's pool owes: each side's aggregate gain (the pool is the counterparty of every
+//! position). Liquidity may leave the pool only above that. Longs and shorts are counted apart, so
+//! one side's losses never offset the other side's gains.
 
-use crate::math::checked::{add, div_ceil, mul, sub, MathResult};
+use crate::math::checked::{add, div_ceil, div_floor, mul, sub, MathResult};
 use crate::math::constants::BASE_TO_QUOTE;
 use crate::math::margin::ratio_of;
 
-/// The traders' aggregate PnL at `price` moved by `conf_ratio` against the pool (up when traders
-/// are net long, down when net short), rounded up; 0 when traders as a group are losing.
-pub fn pool_liability(long_open_interest: i128, short_open_interest: i128, quote_entry_sum: i128, price: i128, conf_ratio: i128) -> MathResult<i128> {
-    let net = sub(long_open_interest, short_open_interest)?;
+/// Σ max(0, each side's aggregate PnL) at `price` moved by `conf_ratio` against the pool (up for
+/// the longs, down for the shorts), values rounded up.
+pub fn pool_liability(long_open_interest: i128, short_open_interest: i128, quote_entry_long: i128, quote_entry_short: i128, price: i128, conf_ratio: i128) -> MathResult<i128> {
     let conf = ratio_of(price, conf_ratio)?;
-    let against_pool = if net >= 0 { add(price, conf)? } else { sub(price, conf)?.max(0) };
-    // Σ base × price + Σ quote_entry; the value is rounded up (against the pool).
-    let value = div_ceil(mul(net, against_pool)?, BASE_TO_QUOTE)?;
-    Ok(add(value, quote_entry_sum)?.max(0))
+    let longs = add(div_ceil(mul(long_open_interest, add(price, conf)?)?, BASE_TO_QUOTE)?, quote_entry_long)?;
+    let low = sub(price, conf)?.max(0);
+    // A short's value is −base × price: rounded up against the pool means rounding the cost down.
+    let shorts = sub(quote_entry_short, div_floor(mul(short_open_interest, low)?, BASE_TO_QUOTE)?)?;
+    Ok(add(longs.max(0), shorts.max(0))?)
 }
 
 /// Whether `amount` may leave a pool of `pool_balance`: an accepted price to value the open
-/// positions at (unless there are none), and the pool still covers the traders' aggregate PnL
+/// positions at (unless there are none), and the pool still covers each side's aggregate gain
 /// afterwards.
-pub fn removal_allowed(pool_balance: i128, amount: i128, open_interest: (i128, i128), quote_entry_sum: i128, last_price: i128, conf_ratio: i128) -> MathResult<bool> {
+pub fn removal_allowed(pool_balance: i128, amount: i128, open_interest: (i128, i128), quote_entries: (i128, i128), last_price: i128, conf_ratio: i128) -> MathResult<bool> {
     let after = sub(pool_balance, amount)?;
     if after < 0 {
         return Ok(false);
     }
     let (long, short) = open_interest;
     if long == 0 && short == 0 {
-        return Ok(quote_entry_sum <= after);
+        return Ok(true);
     }
     if last_price <= 0 {
         return Ok(false);
     }
-    Ok(after >= pool_liability(long, short, quote_entry_sum, last_price, conf_ratio)?)
+    Ok(after >= pool_liability(long, short, quote_entries.0, quote_entries.1, last_price, conf_ratio)?)
 }
 
 #[cfg(test)]
@@ -42,23 +43,25 @@ mod tests {
     const ONE: i128 = 1_000_000_000;
 
     #[test]
-    fn the_pool_owes_the_traders_aggregate_gain_against_itself() {
-        // Traders net long 10 SOL bought at $100 (Σ quote_entry −$1,000), price $110 + 1%: they are
-        // up 10 × 111.1 − 1,000 = $111.
-        assert_eq!(pool_liability(10 * ONE, 0, -1_000 * USD, 110 * USD, 10_000).unwrap(), 111 * USD);
-        // Net short 10 from $100 at $90 ± 1%: 1,000 − 10 × 89.1 = $109.
-        assert_eq!(pool_liability(0, 10 * ONE, 1_000 * USD, 90 * USD, 10_000).unwrap(), 109 * USD);
-        // Losing traders owe the pool, not the other way round.
-        assert_eq!(pool_liability(10 * ONE, 0, -1_000 * USD, 90 * USD, 10_000).unwrap(), 0);
+    fn the_pool_owes_each_sides_gain_against_itself() {
+        // Longs: 10 SOL bought at $100 (Σ quote entry −$1,000), price $110 + 1%: up $111.
+        assert_eq!(pool_liability(10 * ONE, 0, -1_000 * USD, 0, 110 * USD, 10_000).unwrap(), 111 * USD);
+        // Shorts: 10 sold at $100 (Σ +$1,000) at $90 − 1%: up 1,000 − 891 = $109.
+        assert_eq!(pool_liability(0, 10 * ONE, 0, 1_000 * USD, 90 * USD, 10_000).unwrap(), 109 * USD);
+        // Losing longs owe the pool, not the other way round.
+        assert_eq!(pool_liability(10 * ONE, 0, -1_000 * USD, 0, 90 * USD, 10_000).unwrap(), 0);
+        // A long and a short of the same size: the winning side counts, the losing side does not offset it.
+        assert_eq!(pool_liability(10 * ONE, 10 * ONE, -1_000 * USD, 1_000 * USD, 110 * USD, 0).unwrap(), 100 * USD);
     }
 
     #[test]
     fn liquidity_leaves_only_above_what_the_pool_owes() {
         let oi = (10 * ONE, 0);
-        assert!(removal_allowed(1_000 * USD, 889 * USD, oi, -1_000 * USD, 110 * USD, 10_000).unwrap());
-        assert!(!removal_allowed(1_000 * USD, 889 * USD + 1, oi, -1_000 * USD, 110 * USD, 10_000).unwrap());
-        assert!(!removal_allowed(1_000 * USD, USD, oi, -1_000 * USD, 0, 10_000).unwrap(), "no accepted price");
-        assert!(removal_allowed(1_000 * USD, 1_000 * USD, (0, 0), 0, 0, 10_000).unwrap());
-        assert!(!removal_allowed(1_000 * USD, 1_001 * USD, (0, 0), 0, 0, 10_000).unwrap());
+        let qe = (-1_000 * USD, 0);
+        assert!(removal_allowed(1_000 * USD, 889 * USD, oi, qe, 110 * USD, 10_000).unwrap());
+        assert!(!removal_allowed(1_000 * USD, 889 * USD + 1, oi, qe, 110 * USD, 10_000).unwrap());
+        assert!(!removal_allowed(1_000 * USD, USD, oi, qe, 0, 10_000).unwrap(), "no accepted price");
+        assert!(removal_allowed(1_000 * USD, 1_000 * USD, (0, 0), (0, 0), 0, 10_000).unwrap());
+        assert!(!removal_allowed(1_000 * USD, 1_001 * USD, (0, 0), (0, 0), 0, 10_000).unwrap());
     }
 }

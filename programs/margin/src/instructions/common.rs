@@ -102,11 +102,12 @@ pub fn priced(position: &Position, market: &Market, reading: &OracleReading) -> 
 }
 
 /// Prices every open position except the one in `skip`, reading `[market, oracle]` pairs from
-/// `remaining` in the order of the account's positions. A position whose oracle cannot be used for
-/// `purpose` (stale, too uncertain, ahead of the clock, not trading, not positive) is valued
-/// conservatively instead (`controller::health::unpriced_position`), so one dead or wild oracle
-/// does not freeze the rest of the account; without an accepted price to fall back on, the
-/// refusal stands.
+/// `remaining` in the order of the account's positions. For a liquidation (flag, liquidate, unflag)
+/// a position whose oracle cannot be used (stale, too uncertain, ahead of the clock, not trading,
+/// not positive) is valued against its holder instead (`controller::health::unpriced_position`),
+/// so one dead or wild oracle does not block liquidating the rest of the account; with no price to
+/// go on, or when no position of the account has a usable price, the refusal stands. Adding risk
+/// and withdrawing never use such a value.
 pub fn other_positions<'info>(
     account: &MarginAccount,
     exchange: &Pubkey,
@@ -117,25 +118,39 @@ pub fn other_positions<'info>(
 ) -> Result<Vec<PricedPosition>> {
     let mut pairs = remaining.chunks_exact(2);
     let mut out = Vec::new();
+    let (mut usable, mut first_refusal) = (skip.is_some(), None);
     for position in account.open_positions().filter(|p| Some(&p.market) != skip) {
         let pair = pairs.next().ok_or(MarginError::MissingPositionAccounts)?;
         require!(pair[0].key() == position.market, MarginError::MissingPositionAccounts);
         let loader = AccountLoader::<Market>::try_from(&pair[0])?;
         let market = loader.load()?;
         require!(market.exchange == *exchange, MarginError::WrongMarket);
+        require!(market.version == Market::VERSION, MarginError::UnsupportedLayout);
         match oracle_price(&market, &pair[1], Some((now, purpose)))? {
-            Ok(reading) => out.push(priced(position, &market, &reading)),
-            Err(refusal) if falls_back(refusal) => {
+            Ok(reading) => {
+                usable = true;
+                out.push(priced(position, &market, &reading));
+            }
+            Err(refusal) if purpose == Purpose::Liquidate && falls_back(refusal) => {
+                // The refused reading's own price, when the account parses.
+                let refused = oracle_price(&market, &pair[1], None)?.ok().map(|r| (r.price, r.conf));
                 let fallback = unpriced_position(
                     i128::from(position.base),
                     i128::from(position.quote_entry),
                     i128::from(market.last_oracle_price),
                     i128::from(market.max_conf_ratio_liquidate),
+                    refused,
+                    market_risk(&market),
                 )?;
                 out.push(fallback.ok_or(refusal)?);
+                first_refusal.get_or_insert(refusal);
             }
             Err(refusal) => return Err(refusal.into()),
         }
+    }
+    // With no position priced at all, there is nothing a liquidation could act on: refuse.
+    if let (false, Some(refusal)) = (usable, first_refusal) {
+        return Err(refusal.into());
     }
     Ok(out)
 }

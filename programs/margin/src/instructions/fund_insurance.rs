@@ -9,7 +9,11 @@ use crate::state::*;
 pub struct FundInsurance<'info> {
     pub funder: Signer<'info>,
     pub exchange: Account<'info, Exchange>,
-    #[account(mut, constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket)]
+    #[account(
+        mut,
+        constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket,
+        constraint = market.load()?.version == Market::VERSION @ MarginError::UnsupportedLayout,
+    )]
     pub market: AccountLoader<'info, Market>,
     #[account(mut, constraint = funder_token.mint == exchange.quote_mint @ MarginError::WrongQuoteMint)]
     pub funder_token: Account<'info, TokenAccount>,

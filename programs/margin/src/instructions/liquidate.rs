@@ -16,7 +16,11 @@ pub struct Liquidate<'info> {
     pub exchange: Account<'info, Exchange>,
     #[account(mut, constraint = margin_account.load()?.exchange == exchange.key() @ MarginError::WrongExchange)]
     pub margin_account: AccountLoader<'info, MarginAccount>,
-    #[account(mut, constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket)]
+    #[account(
+        mut,
+        constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket,
+        constraint = market.load()?.version == Market::VERSION @ MarginError::UnsupportedLayout,
+    )]
     pub market: AccountLoader<'info, Market>,
     /// CHECK: checked against the market (address, owner, layout, feed, freshness).
     pub oracle: UncheckedAccount<'info>,

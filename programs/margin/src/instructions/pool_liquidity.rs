@@ -11,7 +11,11 @@ pub struct PoolLiquidity<'info> {
     pub admin: Signer<'info>,
     #[account(constraint = exchange.admin == admin.key() @ MarginError::Unauthorized)]
     pub exchange: Account<'info, Exchange>,
-    #[account(mut, constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket)]
+    #[account(
+        mut,
+        constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket,
+        constraint = market.load()?.version == Market::VERSION @ MarginError::UnsupportedLayout,
+    )]
     pub market: AccountLoader<'info, Market>,
     #[account(mut, constraint = admin_token.mint == exchange.quote_mint @ MarginError::WrongQuoteMint)]
     pub admin_token: Account<'info, TokenAccount>,
@@ -21,9 +25,9 @@ pub struct PoolLiquidity<'info> {
 }
 
 /// Adds (`amount > 0`) or removes (`amount < 0`) pool liquidity. The pool is the counterparty of
-/// every trade: removal must leave it covering the traders' aggregate PnL (valued at the market's
-/// last accepted price moved against the pool by the liquidation confidence limit) with no bad
-/// debt outstanding (`controller::pool::removal_allowed`).
+/// every trade: removal must leave it covering each side's aggregate gain (valued at the market's
+/// last accepted price moved against the pool by the liquidation confidence limit;
+/// `controller::pool::removal_allowed`).
 pub fn handler(ctx: Context<PoolLiquidity>, amount: i64) -> Result<()> {
     require!(amount != 0, MarginError::ZeroAmount);
     let a = &ctx.accounts;
@@ -38,7 +42,7 @@ pub fn handler(ctx: Context<PoolLiquidity>, amount: i64) -> Result<()> {
                 i128::from(market.pool_balance),
                 -i128::from(amount),
                 (i128::from(market.long_open_interest), i128::from(market.short_open_interest)),
-                i128::from(market.quote_entry_sum),
+                (i128::from(market.quote_entry_sum_long), i128::from(market.quote_entry_sum_short)),
                 i128::from(market.last_oracle_price),
                 i128::from(market.max_conf_ratio_liquidate),
             )?;

@@ -17,7 +17,11 @@ pub struct ResolveBankruptcy<'info> {
     pub margin_account: AccountLoader<'info, MarginAccount>,
     /// The first market of the account's shortfall record (any market of the exchange when the
     /// account has no record).
-    #[account(mut, constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket)]
+    #[account(
+        mut,
+        constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket,
+        constraint = market.load()?.version == Market::VERSION @ MarginError::UnsupportedLayout,
+    )]
     pub market: AccountLoader<'info, Market>,
     #[account(mut, constraint = quote_vault.key() == exchange.quote_vault @ MarginError::WrongVault)]
     pub quote_vault: Account<'info, TokenAccount>,
@@ -27,16 +31,20 @@ pub struct ResolveBankruptcy<'info> {
 }
 
 /// Permissionless: for an account with no positions left and negative collateral, the deficit is
-/// charged where it arose: split over the markets of its shortfall record in proportion. Each
-/// market's insurance fund pays its share into the market's pool, the pool also receives what the
-/// account covered of its shortfall there, and what insurance cannot pay the pool forgoes; the
-/// account returns to zero. Remaining accounts: the recorded markets after the first, writable, in
+/// charged where it arose: to the markets of its shortfall record, newest first. Each market's
+/// insurance fund pays its share into the market's pool, the pool also receives what the account
+/// covered of its shortfall there, and what insurance cannot pay the pool forgoes; the account
+/// returns to zero. For an account with collateral ≥ 0 and a record (it covered its deficit by
+/// deposits or winnings), this settles the record: every recorded pool receives what it is owed,
+/// and the account keeps its collateral and positions. Remaining accounts: the recorded markets after the first, writable, in
 /// record order (`market` is the first). A deficit beyond the record (a version-1 account) is paid
 /// by `market`'s insurance fund and its pool, down to zero.
 pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, ResolveBankruptcy<'info>>) -> Result<()> {
     let account_key = ctx.accounts.margin_account.key();
     let mut account = ctx.accounts.margin_account.load_mut()?;
-    require!(account.open_positions().next().is_none() && account.collateral < 0, MarginError::NotBankrupt);
+    let bankrupt = account.open_positions().next().is_none() && account.collateral < 0;
+    let covered = account.collateral >= 0 && !account.deficit_record().is_empty();
+    require!(bankrupt || covered, MarginError::NotBankrupt);
     let deficit = account.deficit();
     let record = account.deficit_record();
     let recorded: Vec<i128> = record.iter().map(|(_, s)| i128::from(*s)).collect();
@@ -53,6 +61,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, ResolveBankruptcy<'info
     for (k, loader) in loaders.iter().enumerate() {
         let mut market = loader.load_mut()?;
         require!(market.exchange == ctx.accounts.exchange.key(), MarginError::WrongMarket);
+        require!(market.version == Market::VERSION, MarginError::UnsupportedLayout);
         let (recorded_here, share) = match record.get(k) {
             Some((index, _)) => {
                 require!(market.index == *index, MarginError::WrongMarket);
@@ -86,9 +95,12 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, ResolveBankruptcy<'info
             pool_credit: to_u64(c.pool_credit.max(0))?,
         });
     }
-    account.collateral = 0;
-    account.set_status(AccountStatus::Healthy);
+    if bankrupt {
+        account.collateral = 0;
+        account.set_status(AccountStatus::Healthy);
+    }
     account.shortfalls = [0; MAX_POSITIONS];
+    account.shortfall_market_indexes = [0; MAX_POSITIONS];
     drop(account);
     vault_transfer(
         &ctx.accounts.token_program.to_account_info(),

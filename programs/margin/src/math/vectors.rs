@@ -246,12 +246,16 @@ fn generate() -> Value {
         let last_price = if k % 5 == 0 { 0 } else { rng.range(USD, 5_000 * USD) };
         let conf_ratio = rng.range(0, 30_000);
         let collateral = rng.range(0, 100_000 * USD);
-        let expected = unpriced_position(base, quote_entry, last_price, conf_ratio).unwrap().map(|p| {
+        let refused = if k % 3 == 0 { None } else { let p = rng.range(USD, 5_000 * USD); Some((p, rng.range(0, p / 20))) };
+        let risk = MarketRisk { tiers: TIERS.to_vec(), addon_ratio: rng.range(0, 50_000), buffer_ratio: rng.range(0, 20_000) };
+        let expected = unpriced_position(base, quote_entry, last_price, conf_ratio, refused, risk.clone()).unwrap().map(|p| {
             let h = account_health(collateral, &[p.clone()]).unwrap();
             json!({ "price": s(p.price), "conf": s(p.conf), "equity": s(h.equity), "initial": s(h.initial), "maintenance": s(h.maintenance), "liquidationEnd": s(h.liquidation_end) })
         });
         unpriced_cases.push(json!({
             "base": s(base), "quoteEntry": s(quote_entry), "lastPrice": s(last_price), "confRatio": s(conf_ratio), "collateral": s(collateral),
+            "refused": refused.map(|(p, c)| json!({ "price": s(p), "conf": s(c) })).unwrap_or(Value::Null),
+            "addonRatio": s(risk.addon_ratio), "bufferRatio": s(risk.buffer_ratio),
             "expected": expected.unwrap_or(Value::Null),
         }));
     }

@@ -55,9 +55,10 @@ pub struct MarginAccount {
     pub padding: [u8; 5],
     /// Losses the collateral could not pay, quote native units, per market
     /// (`shortfall_market_indexes`, the market's `index`): that market's pool was not credited them.
-    /// Σ shortfalls ≥ the deficit (−collateral when negative); the covered part is paid to the
-    /// markets' pools at their next fill for this account or at resolution, which charges the
-    /// deficit to these markets in proportion (`controller::bankruptcy`).
+    /// Σ shortfalls ≥ the deficit (−collateral when negative); the covered part (oldest first) is
+    /// paid to the markets' pools at their next fill for this account or by `resolve_bankruptcy`,
+    /// which charges a deficit to the newest entries (`controller::bankruptcy`). Oldest first, no
+    /// gaps.
     pub shortfalls: [u64; MAX_POSITIONS],
     pub shortfall_market_indexes: [u16; MAX_POSITIONS],
     pub reserved: [u8; 48],
@@ -95,23 +96,38 @@ impl MarginAccount {
         (0..MAX_POSITIONS).find(|&i| self.shortfalls[i] > 0 && self.shortfall_market_indexes[i] == market_index)
     }
 
-    /// Adds `amount` to market `market_index`'s shortfall. A market new to the record takes a free
-    /// slot; with all eight taken (more markets than positions in one episode) it joins the
-    /// smallest entry's slot, whose market is then charged for both.
+    /// Adds `amount` to market `market_index`'s shortfall. Entries stay in the order markets first
+    /// appeared (oldest first, no gaps); a new market takes the next slot, and with all eight taken
+    /// (more markets than positions in one episode) it joins the newest entry, whose market is then
+    /// charged for both.
     pub fn record_shortfall(&mut self, market_index: u16, amount: u64) {
         if amount == 0 {
             return;
         }
         self.version = Self::VERSION;
+        let used = self.shortfalls.iter().take_while(|&&s| s > 0).count();
         let slot = self.shortfall_slot(market_index).unwrap_or_else(|| {
-            let free = (0..MAX_POSITIONS).find(|&i| self.shortfalls[i] == 0);
-            let slot = free.unwrap_or_else(|| (0..MAX_POSITIONS).min_by_key(|&i| self.shortfalls[i]).unwrap_or(0));
-            if free.is_some() {
-                self.shortfall_market_indexes[slot] = market_index;
+            if used < MAX_POSITIONS {
+                self.shortfall_market_indexes[used] = market_index;
+                used
+            } else {
+                MAX_POSITIONS - 1
             }
-            slot
         });
         self.shortfalls[slot] = self.shortfalls[slot].saturating_add(amount);
+    }
+
+    /// Sets entry `slot` to `amount`, closing the gap when it empties so the order holds.
+    pub fn set_shortfall(&mut self, slot: usize, amount: u64) {
+        self.shortfalls[slot] = amount;
+        if amount == 0 {
+            for k in slot..MAX_POSITIONS - 1 {
+                self.shortfalls[k] = self.shortfalls[k + 1];
+                self.shortfall_market_indexes[k] = self.shortfall_market_indexes[k + 1];
+            }
+            self.shortfalls[MAX_POSITIONS - 1] = 0;
+            self.shortfall_market_indexes[MAX_POSITIONS - 1] = 0;
+        }
     }
 
     /// Every record entry as i128, slot order (zeros included, so slots index it).

@@ -129,7 +129,7 @@ pub struct Market {
     pub vol_addon_ratio: u32,
     pub index: u16,
     /// Layout version. History: 1 = initial layout (4 tiers); 2 = 16 tiers, `total_haircut` and
-    /// `quote_entry_sum`, all taken from `reserved` (same size; every field after `tiers` moved).
+    /// the per-side Σ quote entries, all taken from `reserved` (same size; every field after `tiers` moved).
     pub version: u8,
     pub bump: u8,
     /// `OracleLayout` as u8.
@@ -139,15 +139,16 @@ pub struct Market {
     pub padding: [u8; 1],
     /// Winnings the pool could not pay at a close (the winner was paid what the pool held).
     pub total_haircut: u64,
-    /// Σ `quote_entry` of every open position in this market: with the open interest it gives the
-    /// traders' aggregate PnL, which the pool's balance backs.
-    pub quote_entry_sum: i64,
-    pub reserved: [u8; 48],
+    /// Σ `quote_entry` of the open long positions in this market, and of the short ones: with each
+    /// side's open interest they give each side's aggregate PnL, which the pool's balance backs.
+    pub quote_entry_sum_long: i64,
+    pub quote_entry_sum_short: i64,
+    pub reserved: [u8; 40],
 }
 
 impl Market {
     pub const VERSION: u8 = 2;
-    pub const SIZE: usize = 128 + 16 * MAX_TIERS + 15 * 8 + 14 * 4 + 8 + 16 + 48;
+    pub const SIZE: usize = 128 + 16 * MAX_TIERS + 15 * 8 + 14 * 4 + 8 + 24 + 40;
 
     pub fn tiers(&self) -> Vec<Tier> {
         math_tiers(self.tiers[..usize::from(self.tier_count)].iter().map(|t| (t.notional_upper, t.initial_ratio, t.maintenance_ratio)))
