@@ -85,7 +85,7 @@ export async function report(world: World, o: Orchestrator, before: MarketRows, 
   lines.push(
     "",
     `Liquidations: ${a.liquidations - b.liquidations} steps on ${new Set(confirmed.filter((e) => e.kind === "liquidate").map((e) => e.account)).size} accounts, notional ${usd(a.notional - b.notional)}, fees ${usd(a.fees - b.fees)} (liquidator + insurance)`,
-    `Liquidations started (accounts flagged on chain, by the first step's own instruction): ${check.flags}; bankruptcies resolved: ${check.resolutions}`,
+    `Liquidations started (accounts flagged on chain, by the first step's own instruction): ${check.flags}; flags cleared by unflag_account: ${check.unflags}; bankruptcies resolved: ${check.resolutions}`,
     `Bankruptcies paid by the insurance fund: ${usd(a.insurancePaid - b.insurancePaid)}; socialised on the pools (bad debt): ${usd(a.socialized - b.socialized)}`,
     `Insurance funds: before ${usd(b.insurance)}, after ${usd(a.insurance)}`,
     `Detection → first liquidation step confirmed: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms over ${latencies.length} liquidations`,
