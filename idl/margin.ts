@@ -710,6 +710,42 @@ export type Margin = {
       ]
     },
     {
+      "name": "settleMarket",
+      "docs": [
+        "Settles a market whose oracle died at a fixed price: its positions are valued and closed at",
+        "it from then on, nothing adds risk."
+      ],
+      "discriminator": [
+        193,
+        153,
+        95,
+        216,
+        166,
+        6,
+        144,
+        217
+      ],
+      "accounts": [
+        {
+          "name": "admin",
+          "signer": true
+        },
+        {
+          "name": "exchange"
+        },
+        {
+          "name": "market",
+          "writable": true
+        }
+      ],
+      "args": [
+        {
+          "name": "price",
+          "type": "u64"
+        }
+      ]
+    },
+    {
       "name": "trade",
       "docs": [
         "Trades `base_delta` (BASE_PRECISION, signed) in a market against the pool, no worse than",
@@ -1108,6 +1144,19 @@ export type Margin = {
         86,
         38,
         197
+      ]
+    },
+    {
+      "name": "marketSettled",
+      "discriminator": [
+        237,
+        212,
+        22,
+        175,
+        201,
+        117,
+        215,
+        99
       ]
     },
     {
@@ -2204,8 +2253,8 @@ export type Margin = {
           {
             "name": "version",
             "docs": [
-              "Layout version. History: 1 = initial layout (4 tiers); 2 = 16 tiers, `total_haircut` and",
-              "the per-side Σ quote entries, all taken from `reserved` (same size; every field after `tiers` moved)."
+              "Layout version. History: 1 = initial layout (4 tiers); 2 = 16 tiers, `total_haircut`,",
+              "the per-side Σ quote entries and `settlement_price`, all taken from `reserved` (same size; every field after `tiers` moved)."
             ],
             "type": "u8"
           },
@@ -2257,11 +2306,20 @@ export type Margin = {
             "type": "i64"
           },
           {
+            "name": "settlementPrice",
+            "docs": [
+              "Set by `settle_market` (PRICE_PRECISION; 0 = trading): every position is then valued and",
+              "closed at this price with no confidence interval, whatever the oracle says, and nothing may",
+              "add risk."
+            ],
+            "type": "i64"
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                40
+                32
               ]
             }
           }
@@ -2471,6 +2529,25 @@ export type Margin = {
           {
             "name": "volAddonRatio",
             "type": "u32"
+          }
+        ]
+      }
+    },
+    {
+      "name": "marketSettled",
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "price",
+            "docs": [
+              "PRICE_PRECISION."
+            ],
+            "type": "i64"
           }
         ]
       }

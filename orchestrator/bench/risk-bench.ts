@@ -50,7 +50,7 @@ function makeMarket(i: number): MarketState {
     address, exchange: "EXCHANGE", index: i, oracle: `ORACLE${i}`, oracleOwner: "PYTH", oracleLayout: OracleLayout.PriceUpdateV2,
     feedId: Buffer.alloc(32), tiers: TIERS, addonRatio: BigInt(5_000 * i), bufferRatio: 10_000n, liquidatorFeeRatio: 5_000n,
     insuranceFeeRatio: 2_500n, maxLiquidationNotional: 100_000n * USD, minRemainderNotional: 100n * USD, baseImpactRatio: 500n,
-    impactRatioPerMillion: 1_000n, maxImpactRatio: 5_000n, maxOracleAgeLiquidateS: 60, maxConfRatioLiquidate: 20_000n, lastOraclePrice: 0n,
+    impactRatioPerMillion: 1_000n, maxImpactRatio: 5_000n, maxOracleAgeLiquidateS: 60, maxConfRatioLiquidate: 20_000n, lastOraclePrice: 0n, settlementPrice: 0n,
     paused: false, poolBalance: 0n, insuranceBalance: 0n, totalLiquidations: 0n, totalLiquidatedNotional: 0n,
     totalLiquidationFees: 0n, totalInsurancePaid: 0n, totalSocializedLoss: 0n, slot: SLOT,
   };

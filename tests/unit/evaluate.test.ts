@@ -22,6 +22,7 @@ function market(address: string, lastOraclePrice: bigint): MarketState {
     maxOracleAgeLiquidateS: 120,
     maxConfRatioLiquidate: 20_000n,
     lastOraclePrice,
+    settlementPrice: 0n,
   } as MarketState;
 }
 
@@ -92,5 +93,13 @@ describe("evaluating with an oracle the program refuses", () => {
     const { markets: m2, prices: p2 } = world(3_000n * USD, 94_500_000n, 0);
     const stillBelow = evaluate(trader(ChainStatus.BeingLiquidated), m2, p2, FRESH, 0n);
     expect([stillBelow.state, stillBelow.unflagDue]).toEqual(["partial-liquidation", false]);
+  });
+
+  it("prices a settled market at its settlement, whatever its oracle says", () => {
+    const { markets, prices } = world(3_000n * USD, 100n * USD, 200);
+    markets.get("ETH")!.settlementPrice = 2_000n * USD;
+    const ev = evaluate(trader(), markets, prices, FRESH, 0n);
+    expect(ev.waitReason).toBeNull();
+    expect(ev.prices.ETH).toMatchObject({ price: 2_000n * USD, conf: 0n });
   });
 });

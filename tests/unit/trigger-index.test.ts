@@ -49,6 +49,7 @@ function market(address: string, tiers: Tier[], addonRatio: bigint): MarketState
     maxOracleAgeLiquidateS: 60,
     maxConfRatioLiquidate: 20_000n,
     lastOraclePrice: 0n,
+    settlementPrice: 0n,
     paused: false,
     poolBalance: 0n,
     insuranceBalance: 0n,

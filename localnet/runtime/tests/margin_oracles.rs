@@ -165,3 +165,27 @@ fn a_lowered_add_on_cap_clamps_the_stored_add_on() {
     ok(&ex.update_market(m, params));
     assert_eq!(ex.market(m).vol_addon_ratio, 300);
 }
+
+#[test]
+fn a_dead_market_settled_at_a_fixed_price_lets_its_holders_close_and_withdraw() {
+    let (mut ex, sol, eth, trader, _) = with_small_eth();
+    ex.advance(200);
+    ex.set_oracle(eth, 3_000 * USD, 3 * USD, 200);
+    ex.set_oracle(sol, 100 * USD, USD / 100, 0);
+    assert_eq!(code(&ex.withdraw(&trader, 5 * USD as u64)), Some(6014), "frozen while the oracle is dead");
+    let stranger = ex.user(0).kp;
+    assert_eq!(code(&ex.settle_market(&stranger, eth, 2_900 * USD as u64)), Some(6005));
+    let admin = ex.admin.insecure_clone();
+    let exec = ex.settle_market(&admin, eth, 2_900 * USD as u64);
+    ok(&exec);
+    assert_eq!(events::<margin::events::MarketSettled>(&exec)[0].price, 2_900 * USD as i64);
+    assert_eq!(code(&ex.settle_market(&admin, eth, 3_000 * USD as u64)), Some(6006), "settled once");
+    // Valued at the settlement price whatever the oracle says: the owner withdraws, closes ETH,
+    // and nobody opens more.
+    ok(&ex.withdraw(&trader, 5 * USD as u64));
+    assert_eq!(code(&ex.market_order(&trader, eth, ONE / 1_000)), Some(6016));
+    assert_eq!(code(&ex.refresh(eth)), Some(6016));
+    ok(&ex.market_order(&trader, eth, -ONE / 1_000));
+    assert!(ex.margin_account(&trader.account).position_index(&ex.markets[eth].key).is_none());
+    ex.assert_conserved();
+}

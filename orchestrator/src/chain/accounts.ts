@@ -125,6 +125,7 @@ export function decodeMarket(address: string, data: Buffer, slot: number): Marke
     maxOracleAgeLiquidateS: m.maxOracleAgeLiquidateS,
     maxConfRatioLiquidate: BigInt(m.maxConfRatioLiquidate),
     lastOraclePrice: big(m.lastOraclePrice),
+    settlementPrice: big(m.settlementPrice),
     paused: m.paused !== 0,
     poolBalance: big(m.poolBalance),
     insuranceBalance: big(m.insuranceBalance),

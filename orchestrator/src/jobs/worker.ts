@@ -91,7 +91,7 @@ function instructionFor(ctx: StepContext, job: StepJob, snap: Snapshot, ev: Eval
   if (job.kind === "liquidate") {
     const market = snap.markets.get(ev.liquidationMarket!)!;
     const liquidator = { authority: ctx.operator, token: ctx.liquidatorToken };
-    return liquidateInstruction(ctx.programId, liquidator, ctx.exchange, a, market, snap.markets, limitPrice(a, market, snap.prices.get(market.oracle)!.price));
+    return liquidateInstruction(ctx.programId, liquidator, ctx.exchange, a, market, snap.markets, limitPrice(a, market, ev.prices[market.address].price));
   }
   if (job.kind === "unflag") return unflagInstruction(ctx.programId, ctx.exchange, a, snap.markets);
   // The program charges the deficit to the markets of the account's shortfall record, in record order.

@@ -95,7 +95,8 @@ export function evaluate(
   for (const p of a.positions) {
     const m = markets.get(p.market);
     if (!m) return { ...base, waitReason: `unknown market ${p.market}` };
-    const r = prices.get(m.oracle);
+    // A settled market prices at its settlement, certain and current, whatever its oracle says.
+    const r = m.settlementPrice > 0n ? { oracle: m.oracle, price: m.settlementPrice, conf: 0n, publishTime: fresh.nowS, slot: fresh.currentSlot } : prices.get(m.oracle);
     if (!r) return { ...base, waitReason: `no price for oracle ${m.oracle}` };
     if (ageSlots(fresh, r.slot) > fresh.maxOracleAgeSlots) {
       return { ...base, waitReason: `price of ${m.oracle} is ${ageSlots(fresh, r.slot)} slots old` };

@@ -59,6 +59,8 @@ export interface MarketState {
   maxConfRatioLiquidate: bigint;
   /** The last price `refresh_market` accepted (0 when none): what a position with an unusable oracle is valued at. */
   lastOraclePrice: bigint;
+  /** Set by `settle_market` (0 while trading): the market then prices at it, with no confidence interval. */
+  settlementPrice: bigint;
   paused: boolean;
   poolBalance: bigint;
   insuranceBalance: bigint;

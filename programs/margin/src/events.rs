@@ -76,6 +76,13 @@ pub struct MarketOracleChanged {
 }
 
 #[event]
+pub struct MarketSettled {
+    pub market: Pubkey,
+    /// PRICE_PRECISION.
+    pub price: i64,
+}
+
+#[event]
 pub struct PauseChanged {
     /// `Pubkey::default()` for the exchange-wide switch.
     pub market: Pubkey,

@@ -45,6 +45,12 @@ pub mod margin {
         instructions::set_market_oracle::handler(ctx)
     }
 
+    /// Settles a market whose oracle died at a fixed price: its positions are valued and closed at
+    /// it from then on, nothing adds risk.
+    pub fn settle_market(ctx: Context<SettleMarket>, price: u64) -> Result<()> {
+        instructions::settle_market::handler(ctx, price)
+    }
+
     /// Pauses or unpauses the exchange (no `market`) or one market.
     pub fn set_paused(ctx: Context<SetPaused>, paused: bool) -> Result<()> {
         instructions::set_paused::handler(ctx, paused)

@@ -433,6 +433,16 @@ impl Exchange {
         exec
     }
 
+    pub fn settle_market(&mut self, admin: &Keypair, m: usize, price: u64) -> Executed {
+        let i = ix(
+            margin::accounts::SettleMarket { admin: admin.pubkey(), exchange: self.exchange, market: self.markets[m].key },
+            margin::instruction::SettleMarket { price },
+            vec![],
+        );
+        let kp = admin.insecure_clone();
+        self.send(&[&kp], &[i])
+    }
+
     /// Writes a PriceUpdateV2 for market `m`'s feed into `key` (any address).
     pub fn write_oracle_at(&mut self, key: Pubkey, m: usize, price: i128, age_s: i64) {
         let data = price_update_v2(self.markets[m].feed, (price * 100) as i64, (price / 2_000 * 100) as u64, -8, self.now - age_s, true);

@@ -50,6 +50,11 @@ fn oracle_price(
     check: Option<(i64, Purpose)>,
 ) -> Result<core::result::Result<OracleReading, MarginError>> {
     require!(oracle.key() == market.oracle, MarginError::WrongOracleAccount);
+    if market.is_settled() {
+        // A settled market prices at its settlement, certain and always current.
+        let now = check.map(|(now, _)| now).unwrap_or(market.last_oracle_publish_time);
+        return Ok(Ok(OracleReading { price: i128::from(market.settlement_price), conf: 0, publish_time: now }));
+    }
     require!(*oracle.owner == market.oracle_owner, MarginError::WrongOracleOwner);
     let data = oracle.try_borrow_data()?;
     let reading = match market.oracle_layout() {

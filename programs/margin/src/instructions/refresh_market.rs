@@ -22,6 +22,7 @@ pub struct RefreshMarket<'info> {
 pub fn handler(ctx: Context<RefreshMarket>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut market = ctx.accounts.market.load_mut()?;
+    require!(!market.is_settled(), MarginError::Paused);
     let reading = read_oracle(&market, &ctx.accounts.oracle.to_account_info(), now, Purpose::AddRisk)?;
     let state = VolatilityState {
         variance: i128::from(market.ewma_variance),

@@ -53,7 +53,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_del
     let delta = i128::from(base_delta);
     let reducing = reduces_risk(base, base + delta);
     if !reducing {
-        require!(!exchange.paused && !market.is_paused(), MarginError::Paused);
+        require!(!exchange.paused && !market.is_paused() && !market.is_settled(), MarginError::Paused);
         require!(account.status() == AccountStatus::Healthy, MarginError::AccountInLiquidation);
     }
     let purpose = if reducing { Purpose::Liquidate } else { Purpose::AddRisk };

@@ -128,8 +128,8 @@ pub struct Market {
     /// Current volatility add-on, RATIO_PRECISION (derived from `ewma_variance`).
     pub vol_addon_ratio: u32,
     pub index: u16,
-    /// Layout version. History: 1 = initial layout (4 tiers); 2 = 16 tiers, `total_haircut` and
-    /// the per-side Σ quote entries, all taken from `reserved` (same size; every field after `tiers` moved).
+    /// Layout version. History: 1 = initial layout (4 tiers); 2 = 16 tiers, `total_haircut`,
+    /// the per-side Σ quote entries and `settlement_price`, all taken from `reserved` (same size; every field after `tiers` moved).
     pub version: u8,
     pub bump: u8,
     /// `OracleLayout` as u8.
@@ -143,12 +143,16 @@ pub struct Market {
     /// side's open interest they give each side's aggregate PnL, which the pool's balance backs.
     pub quote_entry_sum_long: i64,
     pub quote_entry_sum_short: i64,
-    pub reserved: [u8; 40],
+    /// Set by `settle_market` (PRICE_PRECISION; 0 = trading): every position is then valued and
+    /// closed at this price with no confidence interval, whatever the oracle says, and nothing may
+    /// add risk.
+    pub settlement_price: i64,
+    pub reserved: [u8; 32],
 }
 
 impl Market {
     pub const VERSION: u8 = 2;
-    pub const SIZE: usize = 128 + 16 * MAX_TIERS + 15 * 8 + 14 * 4 + 8 + 24 + 40;
+    pub const SIZE: usize = 128 + 16 * MAX_TIERS + 15 * 8 + 14 * 4 + 8 + 32 + 32;
 
     pub fn tiers(&self) -> Vec<Tier> {
         math_tiers(self.tiers[..usize::from(self.tier_count)].iter().map(|t| (t.notional_upper, t.initial_ratio, t.maintenance_ratio)))
@@ -164,6 +168,10 @@ impl Market {
 
     pub fn is_paused(&self) -> bool {
         self.paused != 0
+    }
+
+    pub fn is_settled(&self) -> bool {
+        self.settlement_price > 0
     }
 
     /// Copies validated parameters in (the oracle account itself is set at creation).
