@@ -10,7 +10,7 @@ import { Connection, Keypair, PublicKey } from "@solana/web3.js";
 import { getOrCreateAssociatedTokenAccount } from "@solana/spl-token";
 import { decodeExchange, type ExchangeState } from "./chain/accounts.js";
 import { ChainFeed } from "./chain/feed.js";
-import { Supervisor, type Effects } from "./actors/supervisor.js";
+import { Supervisor, observation, type Effects } from "./actors/supervisor.js";
 import type { AccountContext } from "./actors/account-machine.js";
 import { requireKeys, type Config } from "./config.js";
 import { StepQueues } from "./jobs/queues.js";
@@ -265,6 +265,14 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
         this.metrics.staleWaits.inc({ reason: reason.split(" ")[0] });
         this.log.debug("waiting: data not fit for a decision", { account, reason });
       },
+      // A covered shortfall record: one resolve job for this on-chain state pays the pools it is owed.
+      settle: (a, ev) =>
+        decide(
+          "resolve",
+          { ...observation(ev, a), account: a.address, requestedStep: null, requests: 0 },
+          ev,
+          Date.now(),
+        ),
       persist: (account, snapshot) => this.snapshots.write(account, snapshot),
       transition: (account, from, to) => {
         this.log.decision(`state ${from ?? "none"} → ${to}`, { account, jobId: null, state: to });

@@ -4,7 +4,7 @@
 // after every transition so a restarted orchestrator resumes where it stopped.
 import { createActor, type Actor, type AnyActorRef, type Snapshot } from "xstate";
 import { bandsFor } from "../risk/bands.js";
-import { evaluate, type Evaluation, type Freshness } from "../risk/evaluate.js";
+import { evaluate, settlementDue, type Evaluation, type Freshness } from "../risk/evaluate.js";
 import { TriggerIndex } from "../risk/trigger-index.js";
 import type { AccountState, MarketState, PriceState, RiskState } from "../risk/types.js";
 import { accountMachine, type AccountContext, type Observation } from "./account-machine.js";
@@ -15,6 +15,8 @@ export interface Effects {
   /** `afterSlot`: a step landed in that slot; nothing to read if the feed already has the account at or after it. */
   reread(account: string, afterSlot?: number): void;
   recordWait(account: string, reason: string): void;
+  /** The account covered its recorded shortfalls: settle them to their pools (one resolve job per on-chain state). */
+  settle(account: AccountState, evaluation: Evaluation): void;
   persist(account: string, snapshot: unknown | null): void;
   transition(account: string, from: RiskState | null, to: RiskState): void;
 }
@@ -50,6 +52,8 @@ export class Supervisor {
   private readonly byMarket = new Map<string, Set<string>>();
   private readonly episodeStart = new Map<string, number>();
   private readonly marketRisk = new Map<string, string>();
+  /** The account state a settlement was last asked for, per account. */
+  private readonly settleRequested = new Map<string, string>();
   private stopped = false;
 
   constructor(
@@ -122,6 +126,10 @@ export class Supervisor {
     if (!a || this.stopped) return null;
     this.track(a);
     const ev = evaluate(a, this.world.markets, this.world.prices, this.world.freshness(), this.opts.marginCallBandPpm);
+    if (settlementDue(a) && this.settleRequested.get(address) !== ev.stepKey) {
+      this.settleRequested.set(address, ev.stepKey);
+      this.effects.settle(a, ev);
+    }
     const previous = this.lastEvaluation.get(address)?.state ?? "healthy";
     const actor = this.actors.get(address);
     if (ev.state && ev.state !== previous) this.effects.transition(address, previous, ev.state);

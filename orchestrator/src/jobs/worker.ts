@@ -9,7 +9,7 @@ import { liquidateInstruction, resolveInstruction, unflagInstruction } from "../
 import type { AccountReader } from "../chain/rpc.js";
 import { readSnapshot, type Snapshot } from "../chain/snapshot.js";
 import { executionPrice } from "../math/oracle_price.js";
-import { evaluate, isEmptyAndNegative, stepKey, type Evaluation } from "../risk/evaluate.js";
+import { evaluate, isEmptyAndNegative, settlementDue, stepKey, type Evaluation } from "../risk/evaluate.js";
 import { liquidationEligible, unflagEligible } from "../risk/liquidation.js";
 import { ChainStatus, type AccountState, type MarketState } from "../risk/types.js";
 import type { RpcBudget } from "./rpc-budget.js";
@@ -65,7 +65,7 @@ function judge(job: StepJob, snap: Snapshot, ev: Evaluation): void {
   const a = snap.account;
   if (ev.waitReason) throw new Error(`waiting: ${ev.waitReason}`);
   if (kind === "resolve") {
-    if (!isEmptyAndNegative(a)) throw new NotNeeded("not bankrupt: the account has positions or no deficit");
+    if (!isEmptyAndNegative(a) && !settlementDue(a)) throw new NotNeeded("not bankrupt and no covered shortfall to settle");
     return;
   }
   if (a.status === ChainStatus.Bankrupt || isEmptyAndNegative(a)) throw new NotNeeded("account is bankrupt; resolution follows");

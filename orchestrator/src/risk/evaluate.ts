@@ -52,6 +52,12 @@ export function stepKey(a: AccountState): string {
 
 export const isEmptyAndNegative = (a: AccountState) => a.positions.length === 0 && a.collateral < 0n;
 
+/**
+ * The account covered its deficit (collateral ≥ 0) but still records shortfalls: the pools those
+ * markets were never paid are owed what it covered, and `resolve_bankruptcy` settles it.
+ */
+export const settlementDue = (a: AccountState) => a.collateral >= 0n && a.shortfallMarkets.length > 0;
+
 /** The margin-call level: maintenance plus `bandPpm` of it. */
 export const marginCallLevel = (h: Health, bandPpm: bigint) => h.maintenance + ratioOf(h.maintenance, bandPpm);
 

@@ -1,0 +1,52 @@
+// An account that covered its recorded shortfalls (collateral ≥ 0, a non-empty record) is owed to
+// those markets' pools: the supervisor asks for one settlement per on-chain state, and never for an
+// account without a record or still in deficit.
+import { describe, expect, it } from "vitest";
+import { Supervisor, type Effects, type World } from "../../orchestrator/src/actors/supervisor.js";
+import type { Evaluation } from "../../orchestrator/src/risk/evaluate.js";
+import { ChainStatus, type AccountState } from "../../orchestrator/src/risk/types.js";
+
+function account(collateral: bigint, shortfallMarkets: number[], digest = 0n): AccountState {
+  return { address: "acct", owner: "o", exchange: "e", collateral, lastActiveSlot: digest, liquidationId: 1n, status: ChainStatus.Healthy, positions: [], shortfallMarkets, slot: 10 };
+}
+
+function setup() {
+  const accounts = new Map<string, AccountState>();
+  const world: World = { accounts, markets: new Map(), prices: new Map(), freshness: () => ({ currentSlot: 10, nowS: 1_000, maxAccountAgeSlots: 100, maxOracleAgeSlots: 100 }) };
+  const settled: Array<{ account: string; stepKey: string }> = [];
+  const noop = () => {};
+  const effects: Effects = {
+    enqueue: noop,
+    notifyMarginCall: noop,
+    reread: noop,
+    recordWait: noop,
+    persist: noop,
+    transition: noop,
+    settle: (a: AccountState, ev: Evaluation) => settled.push({ account: a.address, stepKey: ev.stepKey }),
+  };
+  const supervisor = new Supervisor(world, effects, { marginCallBandPpm: 100_000n, confirmTimeoutMs: 30_000 });
+  return { accounts, supervisor, settled };
+}
+
+describe("settling a covered shortfall record", () => {
+  it("asks once per on-chain state, again when the state changes", () => {
+    const { accounts, supervisor, settled } = setup();
+    accounts.set("acct", account(5_000_000n, [2]));
+    supervisor.observe("acct");
+    supervisor.observe("acct");
+    expect(settled).toHaveLength(1);
+    accounts.set("acct", account(6_000_000n, [2]));
+    supervisor.observe("acct");
+    expect(settled).toHaveLength(2);
+    expect(settled[0].stepKey).not.toBe(settled[1].stepKey);
+  });
+
+  it("does not ask without a record, or while the account is still in deficit", () => {
+    const { accounts, supervisor, settled } = setup();
+    accounts.set("acct", account(5_000_000n, []));
+    supervisor.observe("acct");
+    accounts.set("acct", account(-1n, [0]));
+    supervisor.observe("acct");
+    expect(settled).toEqual([]);
+  });
+});
