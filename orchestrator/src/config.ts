@@ -26,6 +26,7 @@ export interface Config {
   jobLockMs: number;
   rpcRateLimitPerSecond: number;
   workerConcurrency: number;
+  maxStepsPerTransaction: number;
   confirmTimeoutMs: number;
   confirmPollAfterMs: number;
   simulateEveryStep: boolean;
@@ -141,6 +142,9 @@ const schema: Schema = {
   rpcRateLimitPerSecond: positive(100),
   // Steps in flight per queue. They wait on the network, not the CPU, so a wave needs many.
   workerConcurrency: positive(32),
+  // Steps signed in the same turn share a transaction, up to this many (and within the packet and
+  // compute limits, one per account); 1 sends every step alone.
+  maxStepsPerTransaction: range(1, 32, 8),
   confirmTimeoutMs: positive(30_000),
   // Confirmation comes from the signature's websocket notification; polling starts only if none
   // has arrived after this long.

@@ -18,6 +18,8 @@ import { jobId, type StepJob, type StepKind, type StepResult } from "./jobs/step
 import { RpcBudget } from "./jobs/rpc-budget.js";
 import { Signer } from "./jobs/signer.js";
 import { Submitter } from "./jobs/submitter.js";
+import { StepBatcher } from "./jobs/batcher.js";
+import { SnapshotReader } from "./chain/snapshot.js";
 import { StepRpc } from "./chain/rpc.js";
 import { PubSub, wsUrlFor } from "./chain/pubsub.js";
 import { processStep, type StepContext } from "./jobs/worker.js";
@@ -139,16 +141,20 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     );
 
     const budget = new RpcBudget(c.rpcRateLimitPerSecond);
+    const submitter = new Submitter(this.connection, this.stepRpc, this.pubsub, new Signer(operator), c, budget);
+    const knownMarkets = () => new Map([...this.feed.markets.values()].map((m) => [m.address, m.oracle]));
     const stepCtx: StepContext = {
       rpc: this.stepRpc,
+      snapshots: new SnapshotReader(this.stepRpc, knownMarkets, () => budget.take()),
+      batcher: new StepBatcher(submitter, { maxStepsPerTransaction: c.maxStepsPerTransaction }, () => this.audit.flush()),
       programId,
       budget,
       exchange: this.exchange,
-      submitter: new Submitter(this.connection, this.stepRpc, this.pubsub, new Signer(operator), c, budget),
+      submitter,
       operator: operator.publicKey,
       liquidatorToken,
       marginCallBandPpm: c.marginCallBandPpm,
-      knownMarkets: () => new Map([...this.feed.markets.values()].map((m) => [m.address, m.oracle])),
+      knownMarkets,
       isPaused: (market) => this.control.isPaused(ALL_MARKETS) || (market !== null && this.control.isPaused(market)),
       pauseRecheckMs: 2_000,
       lockMs: c.jobLockMs,

@@ -62,9 +62,12 @@ export class Supervisor {
     private readonly opts: { marginCallBandPpm: bigint; confirmTimeoutMs: number; clock?: unknown },
   ) {}
 
+  /** The machine with this supervisor's effects, built once: providing it per actor costs more than the actor. */
+  private provided: ReturnType<typeof accountMachine.provide> | undefined;
+
   private machine() {
     const self = this;
-    return accountMachine.provide({
+    return (this.provided ??= accountMachine.provide({
       actions: {
         enqueueLiquidation: ({ context }) => self.effects.enqueue("liquidate", context, self.lastEvaluation.get(context.account), self.detected(context.account)),
         enqueueResolution: ({ context }) => self.effects.enqueue("resolve", context, self.lastEvaluation.get(context.account), self.detected(context.account)),
@@ -74,7 +77,7 @@ export class Supervisor {
         recordWait: ({ context, event }) => event.type === "OBSERVED" && self.effects.recordWait(context.account, event.observation.waitReason ?? "unknown"),
       },
       delays: { confirmTimeout: this.opts.confirmTimeoutMs },
-    });
+    }));
   }
 
   private detected(account: string): number {

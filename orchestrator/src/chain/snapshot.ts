@@ -5,7 +5,7 @@
 import type { AccountState, MarketState, PriceState } from "../risk/types.js";
 import { decodeMarginAccount, decodeMarket } from "./accounts.js";
 import { OracleError, readOracle } from "./oracle.js";
-import type { AccountReader } from "./rpc.js";
+import type { AccountReader, RawAccount } from "./rpc.js";
 
 export interface Snapshot {
   slot: number;
@@ -32,6 +32,30 @@ function market(address: string, data: Buffer, slot: number): MarketState {
   return m;
 }
 
+type Raw = { owner: string; data: Buffer } | null;
+
+/** The markets and prices of `pairs`, read at `slot` (`infos`: market, oracle, market, oracle, …). */
+function marketsAndPrices(pairs: [string, string][], infos: Raw[], slot: number) {
+  const markets = new Map<string, MarketState>();
+  const prices = new Map<string, PriceState>();
+  const oracleErrors = new Map<string, string>();
+  pairs.forEach(([address, oracle], i) => {
+    const marketInfo = infos[2 * i];
+    const oracleInfo = infos[2 * i + 1];
+    if (!marketInfo) return;
+    const m = market(address, marketInfo.data, slot);
+    markets.set(address, m);
+    if (!oracleInfo) return void oracleErrors.set(oracle, "oracle account missing");
+    try {
+      prices.set(oracle, { ...readOracle(m, oracleInfo.owner, oracleInfo.data), oracle, slot });
+    } catch (e) {
+      if (!(e instanceof OracleError)) throw e;
+      oracleErrors.set(oracle, e.message);
+    }
+  });
+  return { markets, prices, oracleErrors };
+}
+
 /** `known`: market → oracle pairs already known (an oracle changes only through `set_market_oracle`, which the feed follows). */
 export async function readSnapshot(rpc: AccountReader, account: string, known: ReadonlyMap<string, string> = new Map()): Promise<Snapshot> {
   for (let attempt = 0; ; attempt++) {
@@ -49,23 +73,91 @@ export async function readSnapshot(rpc: AccountReader, account: string, known: R
       known = more;
       continue;
     }
-    const markets = new Map<string, MarketState>();
-    const prices = new Map<string, PriceState>();
-    const oracleErrors = new Map<string, string>();
-    pairs.forEach(([address, oracle], i) => {
-      const marketInfo = value[1 + 2 * i];
-      const oracleInfo = value[2 + 2 * i];
-      if (!marketInfo) return;
-      const m = market(address, marketInfo.data, slot);
-      markets.set(address, m);
-      if (!oracleInfo) return void oracleErrors.set(oracle, "oracle account missing");
-      try {
-        prices.set(oracle, { ...readOracle(m, oracleInfo.owner, oracleInfo.data), oracle, slot });
-      } catch (e) {
-        if (!(e instanceof OracleError)) throw e;
-        oracleErrors.set(oracle, e.message);
+    return { slot, account: state, ...marketsAndPrices(pairs, value.slice(1), slot) };
+  }
+}
+
+/** Keys one getMultipleAccounts call may ask for (the limit of public RPC nodes). */
+export const MAX_KEYS_PER_READ = 100;
+
+interface Request {
+  account: string;
+  resolve(s: Snapshot): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * Snapshots asked for in the same turn of the event loop share their reads: every market and
+ * oracle once, as many margin accounts as fit beside them, one call per group, each group at one
+ * slot. A wave's workers then cost one read per group of steps instead of one per step.
+ */
+export class SnapshotReader {
+  private pending: Request[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly rpc: AccountReader,
+    private readonly known: () => ReadonlyMap<string, string>,
+    /** Before each shared call (the RPC rate budget). */
+    private readonly beforeCall: () => Promise<void> = async () => {},
+  ) {}
+
+  read(account: string): Promise<Snapshot> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ account, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
       }
     });
-    return { slot, account: state, markets, prices, oracleErrors };
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    const requests = this.pending;
+    this.pending = [];
+    const known = this.known();
+    const pairs = [...known];
+    const perCall = Math.max(1, MAX_KEYS_PER_READ - 2 * pairs.length);
+    const groups: Request[][] = [];
+    for (let i = 0; i < requests.length; i += perCall) groups.push(requests.slice(i, i + perCall));
+    await Promise.all(groups.map((g) => this.readGroup(g, pairs, known)));
+  }
+
+  private async readGroup(group: Request[], pairs: [string, string][], known: ReadonlyMap<string, string>): Promise<void> {
+    const accounts = [...new Set(group.map((r) => r.account))];
+    let result: { slot: number; value: (RawAccount | null)[] };
+    try {
+      await this.beforeCall();
+      result = await this.rpc.getMultipleAccounts([...pairs.flatMap(([m, o]) => [m, o]), ...accounts]);
+    } catch (e) {
+      for (const r of group) r.reject(e);
+      return;
+    }
+    const { slot, value } = result;
+    let shared: ReturnType<typeof marketsAndPrices>;
+    try {
+      shared = marketsAndPrices(pairs, value, slot);
+    } catch (e) {
+      for (const r of group) r.reject(e);
+      return;
+    }
+    const at = new Map(accounts.map((a, i) => [a, value[2 * pairs.length + i]]));
+    for (const r of group) {
+      try {
+        const info = at.get(r.account);
+        if (!info) throw new AccountGoneError(`margin account ${r.account} does not exist`);
+        const state = decodeMarginAccount(r.account, info.data, slot);
+        // A market not seen before: the single read learns its oracle.
+        if (state.positions.some((p) => !known.has(p.market))) {
+          readSnapshot(this.rpc, r.account, known).then(r.resolve, r.reject);
+          continue;
+        }
+        // Each snapshot gets maps of its own: a job may annotate what it was given.
+        r.resolve({ slot, account: state, markets: new Map(shared.markets), prices: new Map(shared.prices), oracleErrors: new Map(shared.oracleErrors) });
+      } catch (e) {
+        r.reject(e);
+      }
+    }
   }
 }

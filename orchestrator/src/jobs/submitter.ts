@@ -30,16 +30,28 @@ export interface SubmitOptions {
   priorityFeeMaxAgeMs: number;
 }
 
-/** A program error from simulation or execution: `code` is the program's custom error number. */
+/**
+ * A program error from simulation or execution: `code` is the program's custom error number,
+ * `instruction` the index of the failing instruction in its transaction (null if the error is the
+ * transaction's own).
+ */
 export class ProgramFailure extends Error {
   constructor(
     readonly code: number | null,
     readonly logs: string[],
     detail: string,
+    readonly instruction: number | null = null,
   ) {
     super(detail);
   }
 }
+
+/** The packet limit of a transaction on the wire. */
+export const MAX_TRANSACTION_BYTES = 1232;
+/** The compute a transaction may ask for. */
+export const MAX_TRANSACTION_UNITS = 1_400_000;
+/** Instructions ahead of the steps' own in every transaction: the compute limit and its price. */
+export const BUDGET_INSTRUCTIONS = 2;
 
 /** A signed transaction, JSON-safe so it can be stored in the job before it is sent. */
 export interface Prepared {
@@ -56,6 +68,11 @@ export interface Submitted {
   slot: number;
   computeUnitLimit: number;
   priorityFeeMicroLamports: number;
+}
+
+function failedInstruction(err: unknown): number | null {
+  const ix = (err as { InstructionError?: [number, unknown] } | null)?.InstructionError;
+  return typeof ix?.[0] === "number" ? ix[0] : null;
 }
 
 function customCode(err: unknown): number | null {
@@ -98,6 +115,11 @@ interface Step {
   /** The margin account acted on: its own key is no fee-market hot spot, and two of its steps must not share bytes. */
   account: string;
 }
+
+export type { Step };
+
+/** A blockhash-sized placeholder: the size of a message does not depend on its blockhash or budget values. */
+const PLACEHOLDER_BLOCKHASH = "11111111111111111111111111111111";
 
 /**
  * Values every step may share for a while (a blockhash, recent fees), by key: fetched once however
@@ -159,15 +181,19 @@ export class Submitter {
     });
   }
 
-  /** Compute units for the step: from a simulation (which also answers program errors before anything is sent) or the figure its shape already earned. */
-  private async computeUnits(ix: TransactionInstruction, step: Step, blockhash: string): Promise<number> {
+  /**
+   * Compute units for the step: from a simulation (which also answers program errors before
+   * anything is sent) or the figure its shape already earned.
+   */
+  async unitsFor(ix: TransactionInstruction, step: Step): Promise<number> {
     const known = this.units.get(step.shape);
     if (known !== undefined && !this.opts.simulateEveryStep) return known;
+    const { blockhash } = await this.blockhash();
     const probe = VersionedTransaction.deserialize(this.signer.unsigned(compileV0Message(this.signer.publicKey, blockhash, [ComputeBudgetProgram.setComputeUnitLimit({ units: this.opts.computeUnitCeiling }), ix])));
     await this.budget.take();
     const sim = await this.connection.simulateTransaction(probe, { sigVerify: false, commitment: "confirmed" });
     if (sim.value.err) {
-      throw new ProgramFailure(customCode(sim.value.err), sim.value.logs ?? [], `simulation failed: ${JSON.stringify(sim.value.err)}`);
+      throw new ProgramFailure(customCode(sim.value.err), sim.value.logs ?? [], `simulation failed: ${JSON.stringify(sim.value.err)}`, failedInstruction(sim.value.err));
     }
     const used = sim.value.unitsConsumed ?? 0;
     const sized = Math.max(this.opts.computeUnitFloor, Math.ceil(used * (1 + this.opts.computeUnitMarginPercent / 100)));
@@ -175,24 +201,39 @@ export class Submitter {
     return sized;
   }
 
+  /** Wire bytes of a transaction holding these steps' instructions. */
+  transactionBytes(ixs: TransactionInstruction[]): number {
+    const budget = [ComputeBudgetProgram.setComputeUnitLimit({ units: 0 }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: 0 })];
+    return 1 + 64 + compileV0Message(this.signer.publicKey, PLACEHOLDER_BLOCKHASH, [...budget, ...ixs]).length;
+  }
+
   /**
-   * Sizes, prices and signs; nothing is sent. A program error found by simulation throws
-   * ProgramFailure. The transaction's bytes are the step's own: consecutive steps on one account
-   * can build the same instruction under the same blockhash, and identical bytes are one
-   * transaction to the cluster, so a second step would be mistaken for the first one landing.
+   * Sizes, prices and signs one transaction holding the steps' instructions in order (after the
+   * two budget instructions); nothing is sent. A program error found by simulation throws
+   * ProgramFailure. The transaction's bytes are its own: consecutive steps on one account can
+   * build the same instruction under the same blockhash, and identical bytes are one transaction
+   * to the cluster, so a second step would be mistaken for the first one landing.
    */
-  async prepare(ix: TransactionInstruction, step: Step): Promise<Prepared> {
-    const writable = ix.keys.filter((k) => k.isWritable && !k.isSigner && base58(k.pubkey) !== step.account).map((k) => k.pubkey);
+  async prepare(ixs: TransactionInstruction | TransactionInstruction[], steps: Step | Step[], knownUnits?: number[]): Promise<Prepared> {
+    const instructions = Array.isArray(ixs) ? ixs : [ixs];
+    const members = Array.isArray(steps) ? steps : [steps];
+    const own = new Set(members.map((m) => m.account));
+    const writable = [...new Map(instructions.flatMap((ix) => ix.keys).filter((k) => k.isWritable && !k.isSigner && !own.has(base58(k.pubkey))).map((k) => [base58(k.pubkey), k.pubkey])).values()];
     const [latest, fee] = await Promise.all([this.blockhash(), this.priorityFee(writable)]);
-    const sized = await this.computeUnits(ix, step, latest.blockhash);
-    let units = Math.min(this.opts.computeUnitCeiling, sized + tagOffset(step.tag));
+    let sized = 0;
+    for (let i = 0; i < instructions.length; i++) sized += knownUnits?.[i] ?? (await this.unitsFor(instructions[i], members[i]));
+    const ceiling = Math.min(MAX_TRANSACTION_UNITS, this.opts.computeUnitCeiling * members.length);
+    let units = Math.min(ceiling, sized + tagOffset(members[0].tag));
+    const floor = Math.min(ceiling, this.opts.computeUnitFloor);
+    const key = members.map((m) => m.account).join(",");
     for (;;) {
-      const message = compileV0Message(this.signer.publicKey, latest.blockhash, [ComputeBudgetProgram.setComputeUnitLimit({ units }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: fee }), ix]);
-      if (this.lastMessage.get(step.account)?.equals(message)) {
-        units = units > this.opts.computeUnitFloor ? units - 1 : units + 1;
+      const message = compileV0Message(this.signer.publicKey, latest.blockhash, [ComputeBudgetProgram.setComputeUnitLimit({ units }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: fee }), ...instructions]);
+      if (members.some((m) => this.lastMessage.get(m.account)?.equals(message)) || this.lastMessage.get(key)?.equals(message)) {
+        units = units > floor ? units - 1 : units + 1;
         continue;
       }
-      this.lastMessage.set(step.account, message);
+      for (const m of members) this.lastMessage.set(m.account, message);
+      if (members.length > 1) this.lastMessage.set(key, message);
       const tx = this.signer.transaction(message);
       return {
         signature: tx.signature,
@@ -244,7 +285,7 @@ export class Submitter {
       outcome();
     };
     const landed = (slot: number) => () => resolve({ signature, slot, computeUnitLimit: p.computeUnitLimit, priorityFeeMicroLamports: p.priorityFeeMicroLamports });
-    const failed = (err: unknown) => () => reject(new ProgramFailure(customCode(err), [], `transaction ${signature} failed: ${JSON.stringify(err)}`));
+    const failed = (err: unknown) => () => reject(new ProgramFailure(customCode(err), [], `transaction ${signature} failed: ${JSON.stringify(err)}`, failedInstruction(err)));
     unsubscribe = this.pubsub.subscribe(
       "signatureSubscribe",
       [signature, { commitment: "confirmed" }],

@@ -7,13 +7,14 @@ import type { PublicKey } from "@solana/web3.js";
 import type { ExchangeState } from "../chain/accounts.js";
 import { liquidateInstruction, resolveInstruction, unflagInstruction } from "../chain/instructions.js";
 import type { AccountReader } from "../chain/rpc.js";
-import { readSnapshot, type Snapshot } from "../chain/snapshot.js";
+import type { Snapshot, SnapshotReader } from "../chain/snapshot.js";
 import { executionPrice } from "../math/oracle_price.js";
 import { evaluate, isEmptyAndNegative, settlementDue, stepKey, type Evaluation } from "../risk/evaluate.js";
 import { liquidationEligible, unflagEligible } from "../risk/liquidation.js";
 import { ChainStatus, type AccountState, type MarketState } from "../risk/types.js";
 import type { RpcBudget } from "./rpc-budget.js";
 import type { StepJob, StepResult } from "./steps.js";
+import { SharedTransactionLost, type StepBatcher } from "./batcher.js";
 import { ProgramFailure, type Prepared, type Submitter } from "./submitter.js";
 
 /** Program errors a retry may change (prices move, blockhashes refresh); any other code is final. */
@@ -21,6 +22,8 @@ const RETRYABLE_CODES = new Set([6013, 6014, 6015, 6018, 6028]);
 /** LimitPriceExceeded: the price moved since the snapshot; a limit from a fresh one succeeds at once. */
 const LIMIT_PRICE_EXCEEDED = 6018;
 const IMMEDIATE_RETRIES = 3;
+/** Starts over after a shared transaction was lost to another step: each is a new transaction with other steps. */
+const SHARED_RETRIES = 5;
 const NAMES: Record<number, string> = {
   6021: "no position",
   6022: "account healthy",
@@ -33,6 +36,10 @@ const NAMES: Record<number, string> = {
 
 export interface StepContext {
   rpc: AccountReader;
+  /** Fresh snapshots, read together for the jobs of one turn. */
+  snapshots: SnapshotReader;
+  /** Steps signed in one turn share transactions. */
+  batcher: StepBatcher;
   programId: PublicKey;
   budget: RpcBudget;
   exchange: ExchangeState;
@@ -147,12 +154,14 @@ export async function processStep(ctx: StepContext, job: Job<StepJob, StepResult
     await forget(job);
   }
 
-  for (let attempt = 0; ; attempt++) {
+  for (let misses = 0, lost = 0; ; ) {
     try {
       return await attemptStep(ctx, job, token);
     } catch (e) {
-      if (!isLimitPriceMiss(e) || attempt >= IMMEDIATE_RETRIES) classify(e);
-      // A failed transaction never lands: the next attempt signs a new one from a fresh snapshot.
+      if (e instanceof LockLost) throw e;
+      const again = e instanceof SharedTransactionLost ? ++lost <= SHARED_RETRIES : isLimitPriceMiss(e) && ++misses <= IMMEDIATE_RETRIES;
+      if (!again) classify(e);
+      // A failed or unsent transaction never lands: the next attempt signs a new one from a fresh snapshot.
       if (job.data.prepared) await forget(job);
     }
   }
@@ -164,19 +173,24 @@ async function forget(job: Job<StepJob, StepResult>): Promise<void> {
 }
 
 async function attemptStep(ctx: StepContext, job: Job<StepJob, StepResult>, token?: string): Promise<StepResult> {
-  await ctx.budget.take();
-  const snap = await readSnapshot(ctx.rpc, job.data.account, ctx.knownMarkets());
+  const snap = await ctx.snapshots.read(job.data.account);
   const ev = evaluate(snap.account, snap.markets, snap.prices, { currentSlot: snap.slot, nowS: Math.floor(Date.now() / 1000), maxAccountAgeSlots: 0, maxOracleAgeSlots: 0 }, ctx.marginCallBandPpm);
   if (snap.oracleErrors.size > 0 && !ev.waitReason) ev.waitReason = [...snap.oracleErrors.values()].join("; ");
   judge(job.data, snap, ev);
   const ix = instructionFor(ctx, job.data, snap, ev);
-  const prepared = await ctx.submitter.prepare(ix, { tag: job.id!, shape: `${job.data.kind}:${ix.keys.length}`, account: job.data.account });
-  // Only the lock holder may record and send a transaction: a worker that stalled past its lock
-  // must not race the one that took the job over.
-  await holdLock(ctx, job, token);
-  await job.updateData({ ...job.data, prepared });
-  await holdLock(ctx, job, token);
-  ctx.onSent(job.data, job.id!, prepared, ev);
-  const sent = await ctx.submitter.send(prepared);
+  const ticket = await ctx.batcher.prepare(ix, { tag: job.id!, shape: `${job.data.kind}:${ix.keys.length}`, account: job.data.account });
+  let ready = false;
+  try {
+    // Only the lock holder may record and send a transaction: a worker that stalled past its lock
+    // must not race the one that took the job over.
+    await holdLock(ctx, job, token);
+    await job.updateData({ ...job.data, prepared: ticket.prepared });
+    await holdLock(ctx, job, token);
+    ctx.onSent(job.data, job.id!, ticket.prepared, ev);
+    ready = true;
+  } finally {
+    if (!ready) ticket.abandon(`job ${job.id} could not store it or lost its lock`);
+  }
+  const sent = await ticket.send();
   return settle(ctx, job, sent.signature, sent.slot);
 }

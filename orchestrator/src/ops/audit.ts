@@ -1,5 +1,6 @@
-// Every automated action leaves one JSON line on disk, written by a single append, so a crash can
-// cut off at most the line being written and never an earlier one. `seq` continues across restarts
+// Every automated action leaves one JSON line on disk. Lines of one turn of the event loop go out in
+// a single append at its end (`flush()` writes at once, e.g. before a transaction is sent), so a
+// crash can cut off at most the lines being written and never an earlier one. `seq` continues across restarts
 // so the file stays ordered even when the process is restarted onto the same path.
 import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync } from "node:fs";
 import { jsonReplacer } from "./log.js";
@@ -17,6 +18,8 @@ const TAIL_BYTES = 1 << 20;
 export class AuditLog {
   private fd: number | null;
   private seq: number;
+  private buffered: string[] = [];
+  private scheduled = false;
 
   constructor(readonly path: string) {
     const { lastSeq, partialBytes } = existsSync(path) ? inspectTail(path) : { lastSeq: 0, partialBytes: 0 };
@@ -30,11 +33,25 @@ export class AuditLog {
 
   append(entry: Record<string, unknown>): void {
     if (this.fd === null) throw new Error(`audit log ${this.path} is closed`);
-    appendFileSync(this.fd, this.line(entry));
+    this.buffered.push(this.line(entry));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Writes the buffered lines now. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.fd === null || this.buffered.length === 0) return;
+    const text = this.buffered.join("");
+    this.buffered = [];
+    appendFileSync(this.fd, text);
   }
 
   async close(): Promise<void> {
     if (this.fd === null) return;
+    this.flush();
     fsyncSync(this.fd);
     closeSync(this.fd);
     this.fd = null;

@@ -1,0 +1,153 @@
+// Several steps in one transaction. Jobs stay one per step (their ids, locks, retries and stored
+// transactions are as before); the steps whose jobs reach signing in the same turn of the event
+// loop share transactions, as many as fit in the packet limit, the compute limit and
+// `maxStepsPerTransaction`, at most one per margin account. A shared transaction is sent once
+// every one of its steps' jobs has stored it and still holds its lock; if any of them drops out
+// first, it is never sent and the others start again at once. It is atomic on chain: all of its
+// steps land or none, and when one step's instruction fails that step gets the program's error
+// and the others start again.
+import type { TransactionInstruction } from "@solana/web3.js";
+import { BUDGET_INSTRUCTIONS, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_UNITS, ProgramFailure, type Prepared, type Step, type Submitted, type Submitter } from "./submitter.js";
+
+/** The transaction this step shared was not sent, or failed on another step's instruction: it never lands, so the step may start again at once. */
+export class SharedTransactionLost extends Error {}
+
+export interface Ticket {
+  prepared: Prepared;
+  /** How many steps share the transaction. */
+  steps: number;
+  /** The job stored the transaction and holds its lock: send once every step's job is ready, and wait for the outcome. */
+  send(): Promise<Submitted>;
+  /** The job cannot go on (lock lost, store failed): the transaction is never sent. */
+  abandon(reason: string): void;
+}
+
+interface Waiting {
+  ix: TransactionInstruction;
+  step: Step;
+  resolve(t: Ticket): void;
+  reject(e: unknown): void;
+}
+
+/** One shared transaction: sent when all its steps are ready, never after one abandoned it. */
+class Shared {
+  private pending: number;
+  private lost: string | null = null;
+  private outcome: Promise<Submitted> | null = null;
+  private readonly gate: Promise<void>;
+  private open!: () => void;
+  private close!: (e: Error) => void;
+
+  constructor(
+    readonly prepared: Prepared,
+    readonly steps: number,
+    private readonly sendOnce: (p: Prepared) => Promise<Submitted>,
+  ) {
+    this.pending = steps;
+    this.gate = new Promise<void>((res, rej) => ([this.open, this.close] = [res, rej]));
+    this.gate.catch(() => {});
+  }
+
+  async send(position: number): Promise<Submitted> {
+    if (this.lost !== null) throw new SharedTransactionLost(this.lost);
+    if (--this.pending === 0) {
+      this.outcome = this.sendOnce(this.prepared);
+      this.open();
+    }
+    await this.gate;
+    try {
+      return await this.outcome!;
+    } catch (e) {
+      throw this.forStep(e, position);
+    }
+  }
+
+  abandon(reason: string): void {
+    if (this.lost !== null || this.outcome !== null) return;
+    this.lost = `a step sharing transaction ${this.prepared.signature} dropped out before it was sent (${reason})`;
+    this.close(new SharedTransactionLost(this.lost));
+  }
+
+  /** A failed instruction is its own step's answer; to the others it is a transaction that never landed. */
+  private forStep(e: unknown, position: number): unknown {
+    if (this.steps === 1 || !(e instanceof ProgramFailure) || e.instruction === null) return e;
+    if (e.instruction === BUDGET_INSTRUCTIONS + position) return e;
+    return new SharedTransactionLost(`another step's instruction (${e.instruction}) failed in transaction ${this.prepared.signature}: ${e.message}`);
+  }
+}
+
+export class StepBatcher {
+  private waiting: Waiting[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly submitter: Submitter,
+    private readonly opts: { maxStepsPerTransaction: number },
+    /** Just before a transaction goes out (the audit log writes its lines). */
+    private readonly beforeSend: () => void = () => {},
+  ) {}
+
+  /** Signs the step's instruction into a transaction, shared with the steps that reach this point in the same turn. */
+  prepare(ix: TransactionInstruction, step: Step): Promise<Ticket> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ ix, step, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    const all = this.waiting;
+    this.waiting = [];
+    // Each step's compute (a simulation for a new shape answers a program error for that step alone).
+    const sized = await Promise.all(all.map((w) => this.submitter.unitsFor(w.ix, w.step).then((units) => ({ w, units }), (e) => (w.reject(e), null))));
+    const groups = this.pack(sized.filter((s): s is { w: Waiting; units: number } => s !== null));
+    await Promise.all(groups.map((g) => this.sign(g)));
+  }
+
+  /** First come, first packed: each step joins the first transaction it fits in. */
+  private pack(steps: { w: Waiting; units: number }[]): { w: Waiting; units: number }[][] {
+    const groups: { members: { w: Waiting; units: number }[]; units: number; accounts: Set<string> }[] = [];
+    for (const s of steps) {
+      const fits = (g: (typeof groups)[number]) =>
+        g.members.length < this.opts.maxStepsPerTransaction &&
+        !g.accounts.has(s.w.step.account) &&
+        g.units + s.units <= MAX_TRANSACTION_UNITS &&
+        this.submitter.transactionBytes([...g.members.map((m) => m.w.ix), s.w.ix]) <= MAX_TRANSACTION_BYTES;
+      const group = groups.find(fits);
+      if (group) {
+        group.members.push(s);
+        group.units += s.units;
+        group.accounts.add(s.w.step.account);
+      } else groups.push({ members: [s], units: s.units, accounts: new Set([s.w.step.account]) });
+    }
+    return groups.map((g) => g.members);
+  }
+
+  private async sign(group: { w: Waiting; units: number }[]): Promise<void> {
+    try {
+      const prepared = await this.submitter.prepare(
+        group.map((m) => m.w.ix),
+        group.map((m) => m.w.step),
+        group.map((m) => m.units),
+      );
+      const shared = new Shared(prepared, group.length, (p) => {
+        this.beforeSend();
+        return this.submitter.send(p);
+      });
+      group.forEach((m, position) =>
+        m.w.resolve({
+          prepared,
+          steps: group.length,
+          send: () => shared.send(position),
+          abandon: (reason) => shared.abandon(reason),
+        }),
+      );
+    } catch (e) {
+      for (const m of group) m.w.reject(e);
+    }
+  }
+}
