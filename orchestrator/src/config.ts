@@ -140,8 +140,9 @@ const schema: Schema = {
   // RPC calls per second this process may make for steps (a step costs about two: a snapshot and
   // a send); size it to the RPC plan. Feed subscriptions and resyncs are not counted.
   rpcRateLimitPerSecond: positive(100),
-  // Steps in flight per queue. They wait on the network, not the CPU, so a wave needs many.
-  workerConcurrency: positive(32),
+  // Steps in flight per queue. They wait on the network, not the CPU, so a wave needs many; the
+  // steps in flight together are the ones that can share transactions.
+  workerConcurrency: positive(128),
   // Steps signed in the same turn share a transaction, up to this many (and within the packet and
   // compute limits, one per account); 1 sends every step alone.
   maxStepsPerTransaction: range(1, 32, 8),

@@ -24,6 +24,7 @@ import { StepRpc } from "./chain/rpc.js";
 import { PubSub, wsUrlFor } from "./chain/pubsub.js";
 import { processStep, type StepContext } from "./jobs/worker.js";
 import type { Evaluation } from "./risk/evaluate.js";
+import { ChainStatus } from "./risk/types.js";
 import { AuditLog } from "./ops/audit.js";
 import { ALL_MARKETS, Control } from "./ops/control.js";
 import { startHttp, type HttpServer } from "./ops/http.js";
@@ -229,6 +230,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
         stepKey: ctx.stepKey,
         market: kind === "liquidate" ? ctx.liquidationMarket : null,
         shortfall: ctx.shortfall,
+        firstStep: kind === "liquidate" && ctx.chainStatus === ChainStatus.Healthy,
         detectedAtMs,
         decidedOn: JSON.parse(JSON.stringify({ health: ev?.health ?? null, prices: ev?.prices ?? {} }, jsonReplacer)),
       };

@@ -142,7 +142,7 @@ describe("step workers", () => {
     const { queues, startWorkers } = openQueues("priority");
     const shortfalls = [3n * USD, 40_000n * USD, 0n, 700n * USD];
     // Distinct priorities, so the order below is decided by priority alone, not by insertion.
-    expect(new Set(shortfalls.map(priorityFor)).size).toBe(shortfalls.length);
+    expect(new Set(shortfalls.map((s) => priorityFor(s))).size).toBe(shortfalls.length);
     for (const [i, s] of shortfalls.entries()) await queues.add(step({ stepKey: `step-${i}`, shortfall: s.toString() }));
 
     const served: string[] = [];
@@ -154,6 +154,24 @@ describe("step workers", () => {
     for (const id of ids) await settledJob(queues, "liquidate", id, "completed");
 
     expect(served).toEqual([40_000n * USD, 700n * USD, 3n * USD, 0n].map(String));
+  });
+
+  it("serves steps that start a liquidation before later steps, each by shortfall", async () => {
+    const { queues, startWorkers } = openQueues("priority-first");
+    const steps = [
+      { shortfall: 40_000n * USD, firstStep: false },
+      { shortfall: 3n * USD, firstStep: true },
+      { shortfall: 700n * USD, firstStep: true },
+      { shortfall: 900n * USD, firstStep: false },
+    ];
+    for (const [i, s] of steps.entries()) await queues.add(step({ stepKey: `first-${i}`, shortfall: s.shortfall.toString(), firstStep: s.firstStep }));
+    const served: string[] = [];
+    startWorkers(async (job) => {
+      served.push(job.data.shortfall);
+      return CONFIRMED;
+    });
+    for (const i of steps.keys()) await settledJob(queues, "liquidate", jobId(step({ stepKey: `first-${i}` })), "completed");
+    expect(served).toEqual([700n * USD, 3n * USD, 40_000n * USD, 900n * USD].map(String));
   });
 
   it("runs a step again when it is asked for after its job gave up", async () => {

@@ -14,8 +14,12 @@ import { buildWaveWorld, evaluateBook, isDue, readBook, type WaveWorld } from ".
 export type Mode = "ours" | "reference";
 
 
-/** A localnet has no RPC plan to respect; BENCH_WAVE_WORKER_CONCURRENCY tries another concurrency. */
-export const OURS_TUNING = { rpcRateLimitPerSecond: 2_000, workerConcurrency: Number(process.env.BENCH_WAVE_WORKER_CONCURRENCY ?? 32) } as const;
+/** A localnet has no RPC plan to respect; BENCH_WAVE_WORKER_CONCURRENCY tries another concurrency than the default. */
+export const OURS_TUNING = {
+  rpcRateLimitPerSecond: 2_000,
+  ...(process.env.BENCH_WAVE_WORKER_CONCURRENCY ? { workerConcurrency: Number(process.env.BENCH_WAVE_WORKER_CONCURRENCY) } : {}),
+  ...(process.env.BENCH_WAVE_MAX_STEPS_PER_TX ? { maxStepsPerTransaction: Number(process.env.BENCH_WAVE_MAX_STEPS_PER_TX) } : {}),
+};
 
 export interface RunOptions {
   n: number;

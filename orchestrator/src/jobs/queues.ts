@@ -34,34 +34,31 @@ export class StepQueues {
   async add(job: StepJob): Promise<{ id: string; added: boolean }> {
     const id = jobId(job);
     const q = this.queues[job.kind];
-    const existing = await q.getJob(id);
-    if (existing) {
-      // Asked again for a finished step (the actor only asks again when the chain has not moved):
-      // run it again and let the worker re-judge it against the chain. A completed job's
-      // transaction landed, so it is forgotten and the re-run ends as not needed if the step was
-      // taken; a failed job keeps its signed transaction, which may still land and must not be
-      // doubled. Another orchestrator may have retried it first.
-      const state = await existing.getState();
-      if (state === "completed") await existing.updateData({ ...existing.data, prepared: undefined });
-      if (state === "failed" || state === "completed") {
-        const retried = await existing.retry(state).then(() => true, () => false);
-        return { id, added: retried };
-      }
-      return { id, added: false };
-    }
     // BullMQ ignores an add whose id exists, atomically across processes; the nonce tells whether
     // this call's job is the one stored.
     const nonce = randomUUID();
     await q.add(job.kind, { ...job, nonce }, {
       jobId: id,
-      priority: priorityFor(BigInt(job.shortfall)),
+      priority: priorityFor(BigInt(job.shortfall), job.firstStep === true),
       attempts: this.opts.attempts,
       backoff: { type: "exponential", delay: this.opts.backoffMs },
       removeOnComplete: { age: KEEP_S },
       removeOnFail: { age: KEEP_S },
     });
     const stored = await q.getJob(id);
-    return { id, added: stored?.data.nonce === nonce };
+    if (!stored || stored.data.nonce === nonce) return { id, added: stored !== undefined };
+    // Asked again for a finished step (the actor only asks again when the chain has not moved):
+    // run it again and let the worker re-judge it against the chain. A completed job's
+    // transaction landed, so it is forgotten and the re-run ends as not needed if the step was
+    // taken; a failed job keeps its signed transaction, which may still land and must not be
+    // doubled. Another orchestrator may have retried it first.
+    const state = await stored.getState();
+    if (state === "completed") await stored.updateData({ ...stored.data, prepared: undefined });
+    if (state === "failed" || state === "completed") {
+      const retried = await stored.retry(state).then(() => true, () => false);
+      return { id, added: retried };
+    }
+    return { id, added: false };
   }
 
   async counts(): Promise<Record<StepKind, Record<string, number>>> {

@@ -16,6 +16,8 @@ export interface StepJob {
   market: string | null;
   /** maintenance − equity when decided, quote native units. */
   shortfall: string;
+  /** The account is not flagged yet: this step starts its liquidation (served before later steps). */
+  firstStep?: boolean;
   /** Wall-clock ms when the orchestrator saw the state that called for this step. */
   detectedAtMs: number;
   /** Prices and health the decision was made on, for the audit log. */
@@ -36,11 +38,16 @@ export interface StepResult {
 /** BullMQ ids may not contain ':'. */
 export const jobId = (j: Pick<StepJob, "kind" | "account" | "liquidationId" | "stepKey">) => `${j.kind}-${j.account}-${j.liquidationId}-${j.stepKey}`;
 
-/** BullMQ priority: 1 is served first, 2^21 last. Larger shortfall ⇒ smaller number, on a log scale. */
-export function priorityFor(shortfall: bigint): number {
-  if (shortfall <= 0n) return 2_000;
+/**
+ * BullMQ priority: 1 is served first, 2^21 last. Steps that start a liquidation come before later
+ * steps (in a wave every account's exposure starts shrinking before any account's second slice),
+ * and within each, larger shortfall ⇒ smaller number, on a log scale.
+ */
+export function priorityFor(shortfall: bigint, firstStep = false): number {
+  const band = firstStep ? 0 : 2_000;
+  if (shortfall <= 0n) return band + 2_000;
   const bits = shortfall.toString(2).length; // ≈ log2(shortfall)
-  return Math.max(1, 2_000 - bits * 20);
+  return band + Math.max(1, 2_000 - bits * 20);
 }
 
 /** Queue names; the configured prefix (BullMQ `prefix`) separates deployments sharing one Redis. */

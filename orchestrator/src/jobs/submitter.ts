@@ -149,6 +149,7 @@ export class Submitter {
   private readonly blockhashes: Shared<{ blockhash: string; lastValidBlockHeight: number }>;
   private readonly fees: Shared<number>;
   private readonly units = new Memo<number>(1_000);
+  private readonly sizing = new Map<string, Promise<number>>();
   private readonly lastMessage = new Memo<Buffer>(100_000);
 
   constructor(
@@ -188,6 +189,19 @@ export class Submitter {
   async unitsFor(ix: TransactionInstruction, step: Step): Promise<number> {
     const known = this.units.get(step.shape);
     if (known !== undefined && !this.opts.simulateEveryStep) return known;
+    // Steps of a new shape arriving together wait for the first one's simulation; if it found a
+    // program error (that step's own), each simulates for itself.
+    const inFlight = this.opts.simulateEveryStep ? undefined : this.sizing.get(step.shape);
+    if (inFlight) return inFlight.catch(() => this.simulate(ix, step));
+    const sizing = this.simulate(ix, step);
+    if (!this.opts.simulateEveryStep) {
+      this.sizing.set(step.shape, sizing);
+      sizing.then(() => this.sizing.delete(step.shape), () => this.sizing.delete(step.shape));
+    }
+    return sizing;
+  }
+
+  private async simulate(ix: TransactionInstruction, step: Step): Promise<number> {
     const { blockhash } = await this.blockhash();
     const probe = VersionedTransaction.deserialize(this.signer.unsigned(compileV0Message(this.signer.publicKey, blockhash, [ComputeBudgetProgram.setComputeUnitLimit({ units: this.opts.computeUnitCeiling }), ix])));
     await this.budget.take();
