@@ -71,6 +71,8 @@ describe("step batcher", () => {
     const tickets = await Promise.all(steps.map((s) => batcher.prepare(s.ix, s.step)));
     expect(tickets.map((t) => t.steps)).toEqual([4, 4, 4, 4, 2, 2]);
     expect(new Set(tickets.map((t) => t.prepared.signature)).size).toBe(2);
+    // Each job stores where its step sits, so a later attempt knows the transaction is shared.
+    expect(tickets.map((t) => [t.prepared.steps, t.prepared.position])).toEqual([[4, 0], [4, 1], [4, 2], [4, 3], [2, 0], [2, 1]]);
     // Nothing goes out until the last step of a transaction is ready.
     const first = tickets.slice(0, 3).map((t) => t.send());
     await new Promise((r) => setTimeout(r, 20));

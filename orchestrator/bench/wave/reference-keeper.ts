@@ -12,7 +12,7 @@ import { ComputeBudgetProgram, Connection, Keypair, PublicKey, Transaction, type
 import { getOrCreateAssociatedTokenAccount } from "@solana/spl-token";
 import { EXCHANGE_OFFSET, MARGIN_ACCOUNT_SIZE, MARKET_SIZE, decodeExchange, decodeMarginAccount, decodeMarket, discriminator } from "../../src/chain/accounts.js";
 import { IDL } from "../../src/chain/idl.js";
-import { liquidateInstruction, resolveInstruction } from "../../src/chain/instructions.js";
+import { liquidateInstruction, resolveInstruction, resolveMarkets } from "../../src/chain/instructions.js";
 import { OracleError, readOracle } from "../../src/chain/oracle.js";
 import { executionPrice } from "../../src/math/oracle_price.js";
 import { evaluate, isEmptyAndNegative } from "../../src/risk/evaluate.js";
@@ -95,8 +95,8 @@ function stepFor(a: AccountState, markets: Map<string, MarketState>, prices: Map
   const fresh = { currentSlot: slot, nowS: Math.floor(Date.now() / 1000), maxAccountAgeSlots: Number.MAX_SAFE_INTEGER, maxOracleAgeSlots: Number.MAX_SAFE_INTEGER };
   const ev = evaluate(a, markets, prices, fresh, 200_000n);
   if (ev.state === "bankrupt" && isEmptyAndNegative(a)) {
-    const richest = [...markets.values()].reduce((x, y) => (y.insuranceBalance > x.insuranceBalance ? y : x));
-    return resolveInstruction(programId, operator.publicKey, exchange, a, richest);
+    const [first, ...others] = resolveMarkets(a, markets);
+    return resolveInstruction(programId, operator.publicKey, exchange, a, first, others);
   }
   if (ev.state !== "partial-liquidation" || ev.waitReason) return null;
   const market = markets.get(ev.liquidationMarket!)!;

@@ -81,6 +81,22 @@ export function liquidateInstruction(
 }
 
 /**
+ * The markets a resolution names, as the program charges them: the account's shortfall record in
+ * record order, or (a version-1 account without a record) the market with the most insurance.
+ */
+export function resolveMarkets(account: AccountState, markets: ReadonlyMap<string, MarketState>): [MarketState, ...MarketState[]] {
+  if (account.shortfallMarkets.length > 0) {
+    const byIndex = new Map([...markets.values()].map((m) => [m.index, m]));
+    const charged = account.shortfallMarkets.map((i) => byIndex.get(i));
+    if (charged.some((m) => !m)) throw new Error(`a market of ${account.address}'s shortfall record (indexes ${account.shortfallMarkets.join(", ")}) is not loaded`);
+    return charged as [MarketState, ...MarketState[]];
+  }
+  const richest = [...markets.values()].sort((x, y) => (y.insuranceBalance > x.insuranceBalance ? 1 : y.insuranceBalance < x.insuranceBalance ? -1 : 0))[0];
+  if (!richest) throw new Error("no market known to pay the bankruptcy from");
+  return [richest];
+}
+
+/**
  * `market` is the first market of the account's shortfall record; `others` the rest, in record
  * order (writable remaining accounts). An account without a record names any market.
  */

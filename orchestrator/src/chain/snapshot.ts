@@ -150,7 +150,9 @@ export class SnapshotReader {
         const state = decodeMarginAccount(r.account, info.data, slot);
         // A market not seen before: the single read learns its oracle.
         if (state.positions.some((p) => !known.has(p.market))) {
-          readSnapshot(this.rpc, r.account, known).then(r.resolve, r.reject);
+          this.beforeCall()
+            .then(() => readSnapshot(this.rpc, r.account, known))
+            .then(r.resolve, r.reject);
           continue;
         }
         // Each snapshot gets maps of its own: a job may annotate what it was given.

@@ -5,7 +5,8 @@
 // every one of its steps' jobs has stored it and still holds its lock; if any of them drops out
 // first, it is never sent and the others start again at once. It is atomic on chain: all of its
 // steps land or none, and when one step's instruction fails that step gets the program's error
-// and the others start again.
+// and the others start again. A shared transaction stored in a job is never sent again by that job
+// alone (jobs/worker.ts): its other steps' jobs may have moved on.
 import type { TransactionInstruction } from "@solana/web3.js";
 import { BUDGET_INSTRUCTIONS, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_UNITS, ProgramFailure, type Prepared, type Step, type Submitted, type Submitter } from "./submitter.js";
 
@@ -51,7 +52,8 @@ class Shared {
   async send(position: number): Promise<Submitted> {
     if (this.lost !== null) throw new SharedTransactionLost(this.lost);
     if (--this.pending === 0) {
-      this.outcome = this.sendOnce(this.prepared);
+      // Whatever goes wrong on the way out is every step's answer: nobody waits forever.
+      this.outcome = Promise.resolve().then(() => this.sendOnce(this.prepared));
       this.open();
     }
     await this.gate;
@@ -104,7 +106,13 @@ export class StepBatcher {
     this.waiting = [];
     // Each step's compute (a simulation for a new shape answers a program error for that step alone).
     const sized = await Promise.all(all.map((w) => this.submitter.unitsFor(w.ix, w.step).then((units) => ({ w, units }), (e) => (w.reject(e), null))));
-    const groups = this.pack(sized.filter((s): s is { w: Waiting; units: number } => s !== null));
+    let groups: { w: Waiting; units: number }[][];
+    try {
+      groups = this.pack(sized.filter((s): s is { w: Waiting; units: number } => s !== null));
+    } catch (e) {
+      for (const s of sized) s?.w.reject(e);
+      return;
+    }
     await Promise.all(groups.map((g) => this.sign(g)));
   }
 
@@ -140,7 +148,7 @@ export class StepBatcher {
       });
       group.forEach((m, position) =>
         m.w.resolve({
-          prepared,
+          prepared: group.length > 1 ? { ...prepared, steps: group.length, position } : prepared,
           steps: group.length,
           send: () => shared.send(position),
           abandon: (reason) => shared.abandon(reason),

@@ -61,6 +61,9 @@ export interface Prepared {
   lastValidBlockHeight: number;
   computeUnitLimit: number;
   priorityFeeMicroLamports: number;
+  /** Steps sharing the transaction (jobs/batcher.ts), when more than one, and this job's place among them. */
+  steps?: number;
+  position?: number;
 }
 
 export interface Submitted {

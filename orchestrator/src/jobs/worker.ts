@@ -5,7 +5,7 @@
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import type { PublicKey } from "@solana/web3.js";
 import type { ExchangeState } from "../chain/accounts.js";
-import { liquidateInstruction, resolveInstruction, unflagInstruction } from "../chain/instructions.js";
+import { liquidateInstruction, resolveInstruction, resolveMarkets, unflagInstruction } from "../chain/instructions.js";
 import type { AccountReader } from "../chain/rpc.js";
 import type { Snapshot, SnapshotReader } from "../chain/snapshot.js";
 import { executionPrice } from "../math/oracle_price.js";
@@ -24,6 +24,8 @@ const LIMIT_PRICE_EXCEEDED = 6018;
 const IMMEDIATE_RETRIES = 3;
 /** Starts over after a shared transaction was lost to another step: each is a new transaction with other steps. */
 const SHARED_RETRIES = 5;
+/** How often a job holding a shared transaction that may still land looks at it again. */
+const SHARED_PENDING_RECHECK_MS = 2_000;
 const NAMES: Record<number, string> = {
   6021: "no position",
   6022: "account healthy",
@@ -102,19 +104,9 @@ function instructionFor(ctx: StepContext, job: StepJob, snap: Snapshot, ev: Eval
   }
   if (job.kind === "unflag") return unflagInstruction(ctx.programId, ctx.exchange, a, snap.markets);
   // The program charges the deficit to the markets of the account's shortfall record, in record order.
-  if (a.shortfallMarkets.length > 0) {
-    const byIndex = new Map([...snap.markets.values()].map((m) => [m.index, m]));
-    const charged = a.shortfallMarkets.map((i) => byIndex.get(i));
-    if (charged.some((m) => !m)) throw new Error(`a market of ${a.address}'s shortfall record (indexes ${a.shortfallMarkets.join(", ")}) is not loaded`);
-    const [first, ...others] = charged as MarketState[];
-    job.market = first.address;
-    return resolveInstruction(ctx.programId, ctx.operator, ctx.exchange, a, first, others);
-  }
-  // A version-1 account without a record: any market pays; the one with the most insurance.
-  const richest = [...snap.markets.values()].sort((x, y) => (y.insuranceBalance > x.insuranceBalance ? 1 : y.insuranceBalance < x.insuranceBalance ? -1 : 0))[0];
-  if (!richest) throw new Error("no market known to pay the bankruptcy from");
-  job.market = richest.address;
-  return resolveInstruction(ctx.programId, ctx.operator, ctx.exchange, a, richest);
+  const [first, ...others] = resolveMarkets(a, snap.markets);
+  job.market = first.address;
+  return resolveInstruction(ctx.programId, ctx.operator, ctx.exchange, a, first, others);
 }
 
 function classify(e: unknown): never {
@@ -143,6 +135,13 @@ export async function processStep(ctx: StepContext, job: Job<StepJob, StepResult
   if (earlier) {
     const fate = await ctx.submitter.fate(earlier);
     if (fate.kind === "landed") return settle(ctx, job, earlier.signature, fate.slot);
+    if (fate.kind === "pending" && (earlier.steps ?? 1) > 1) {
+      // A shared transaction is sent only once all its steps' jobs stored it, and its other jobs
+      // may since have learned it was never sent and signed their steps anew: sending it from here
+      // could double theirs. Wait until it has landed or can no longer land.
+      await job.moveToDelayed(Date.now() + SHARED_PENDING_RECHECK_MS, token);
+      throw new DelayedError();
+    }
     if (fate.kind === "pending") {
       await holdLock(ctx, job, token);
       const sent = await ctx.submitter.send(earlier).catch(classify);
@@ -155,14 +154,20 @@ export async function processStep(ctx: StepContext, job: Job<StepJob, StepResult
   }
 
   for (let misses = 0, lost = 0; ; ) {
+    if (misses + lost > 0 && ctx.isPaused(job.data.market)) {
+      await job.moveToDelayed(Date.now() + ctx.pauseRecheckMs, token);
+      throw new DelayedError();
+    }
     try {
       return await attemptStep(ctx, job, token);
     } catch (e) {
       if (e instanceof LockLost) throw e;
+      const final = e instanceof SharedTransactionLost || isLimitPriceMiss(e);
+      // A failed or unsent transaction never lands: forget it, and the next attempt (now or a
+      // retry's) signs a new one from a fresh snapshot.
+      if (final && job.data.prepared) await forget(job);
       const again = e instanceof SharedTransactionLost ? ++lost <= SHARED_RETRIES : isLimitPriceMiss(e) && ++misses <= IMMEDIATE_RETRIES;
       if (!again) classify(e);
-      // A failed or unsent transaction never lands: the next attempt signs a new one from a fresh snapshot.
-      if (job.data.prepared) await forget(job);
     }
   }
 }

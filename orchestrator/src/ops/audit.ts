@@ -36,17 +36,23 @@ export class AuditLog {
     this.buffered.push(this.line(entry));
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => {
+        try {
+          this.flush();
+        } catch (e) {
+          // Kept for the next flush; the step about to be sent is refused by that one.
+          console.error(`audit log ${this.path}: ${(e as Error).message}`);
+        }
+      });
     }
   }
 
-  /** Writes the buffered lines now. */
+  /** Writes the buffered lines now; on failure they stay buffered and the error is thrown. */
   flush(): void {
     this.scheduled = false;
     if (this.fd === null || this.buffered.length === 0) return;
-    const text = this.buffered.join("");
+    appendFileSync(this.fd, this.buffered.join(""));
     this.buffered = [];
-    appendFileSync(this.fd, text);
   }
 
   async close(): Promise<void> {
