@@ -137,8 +137,9 @@ const schema: Schema = {
   jobBackoffMs: nonNegative(500),
   // How long a job stays locked to a worker that stopped answering before another takes it over.
   jobLockMs: positive(30_000),
-  // RPC calls per second this process may make for steps (a step costs about two: a snapshot and
-  // a send); size it to the RPC plan. Feed subscriptions and resyncs are not counted.
+  // RPC calls per second this process may make for steps (a step alone costs about two: a snapshot
+  // and a send; in a wave, steps share both and cost a fraction of one); size it to the RPC plan.
+  // Feed subscriptions and resyncs are not counted.
   rpcRateLimitPerSecond: positive(100),
   // Steps in flight per queue. They wait on the network, not the CPU, so a wave needs many; the
   // steps in flight together are the ones that can share transactions.

@@ -145,17 +145,14 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     const submitter = new Submitter(this.connection, this.stepRpc, this.pubsub, new Signer(operator), c, budget);
     const knownMarkets = () => new Map([...this.feed.markets.values()].map((m) => [m.address, m.oracle]));
     const stepCtx: StepContext = {
-      rpc: this.stepRpc,
       snapshots: new SnapshotReader(this.stepRpc, knownMarkets, () => budget.take()),
       batcher: new StepBatcher(submitter, { maxStepsPerTransaction: c.maxStepsPerTransaction }, () => this.audit.flush()),
       programId,
-      budget,
       exchange: this.exchange,
       submitter,
       operator: operator.publicKey,
       liquidatorToken,
       marginCallBandPpm: c.marginCallBandPpm,
-      knownMarkets,
       isPaused: (market) => this.control.isPaused(ALL_MARKETS) || (market !== null && this.control.isPaused(market)),
       pauseRecheckMs: 2_000,
       lockMs: c.jobLockMs,

@@ -32,10 +32,8 @@ function market(address: string, data: Buffer, slot: number): MarketState {
   return m;
 }
 
-type Raw = { owner: string; data: Buffer } | null;
-
 /** The markets and prices of `pairs`, read at `slot` (`infos`: market, oracle, market, oracle, …). */
-function marketsAndPrices(pairs: [string, string][], infos: Raw[], slot: number) {
+function marketsAndPrices(pairs: [string, string][], infos: (RawAccount | null)[], slot: number) {
   const markets = new Map<string, MarketState>();
   const prices = new Map<string, PriceState>();
   const oracleErrors = new Map<string, string>();

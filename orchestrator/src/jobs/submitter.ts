@@ -73,13 +73,15 @@ export interface Submitted {
   priorityFeeMicroLamports: number;
 }
 
+const instructionError = (err: unknown) => (err as { InstructionError?: [number, unknown] } | null)?.InstructionError;
+
 function failedInstruction(err: unknown): number | null {
-  const ix = (err as { InstructionError?: [number, unknown] } | null)?.InstructionError;
+  const ix = instructionError(err);
   return typeof ix?.[0] === "number" ? ix[0] : null;
 }
 
 function customCode(err: unknown): number | null {
-  const ix = (err as { InstructionError?: [number, unknown] } | null)?.InstructionError;
+  const ix = instructionError(err);
   const custom = (ix?.[1] as { Custom?: number } | undefined)?.Custom;
   return typeof custom === "number" ? custom : null;
 }
@@ -242,15 +244,13 @@ export class Submitter {
     const ceiling = Math.min(MAX_TRANSACTION_UNITS, this.opts.computeUnitCeiling * members.length);
     let units = Math.min(ceiling, sized + tagOffset(members[0].tag));
     const floor = Math.min(ceiling, this.opts.computeUnitFloor);
-    const key = members.map((m) => m.account).join(",");
     for (;;) {
       const message = compileV0Message(this.signer.publicKey, latest.blockhash, [ComputeBudgetProgram.setComputeUnitLimit({ units }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: fee }), ...instructions]);
-      if (members.some((m) => this.lastMessage.get(m.account)?.equals(message)) || this.lastMessage.get(key)?.equals(message)) {
+      if (members.some((m) => this.lastMessage.get(m.account)?.equals(message))) {
         units = units > floor ? units - 1 : units + 1;
         continue;
       }
       for (const m of members) this.lastMessage.set(m.account, message);
-      if (members.length > 1) this.lastMessage.set(key, message);
       const tx = this.signer.transaction(message);
       return {
         signature: tx.signature,

@@ -6,13 +6,11 @@ import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import type { PublicKey } from "@solana/web3.js";
 import type { ExchangeState } from "../chain/accounts.js";
 import { liquidateInstruction, resolveInstruction, resolveMarkets, unflagInstruction } from "../chain/instructions.js";
-import type { AccountReader } from "../chain/rpc.js";
 import type { Snapshot, SnapshotReader } from "../chain/snapshot.js";
 import { executionPrice } from "../math/oracle_price.js";
 import { evaluate, isEmptyAndNegative, settlementDue, stepKey, type Evaluation } from "../risk/evaluate.js";
 import { liquidationEligible, unflagEligible } from "../risk/liquidation.js";
 import { ChainStatus, type AccountState, type MarketState } from "../risk/types.js";
-import type { RpcBudget } from "./rpc-budget.js";
 import type { StepJob, StepResult } from "./steps.js";
 import { SharedTransactionLost, type StepBatcher } from "./batcher.js";
 import { ProgramFailure, type Prepared, type Submitter } from "./submitter.js";
@@ -37,20 +35,16 @@ const NAMES: Record<number, string> = {
 };
 
 export interface StepContext {
-  rpc: AccountReader;
   /** Fresh snapshots, read together for the jobs of one turn. */
   snapshots: SnapshotReader;
   /** Steps signed in one turn share transactions. */
   batcher: StepBatcher;
   programId: PublicKey;
-  budget: RpcBudget;
   exchange: ExchangeState;
   submitter: Submitter;
   operator: PublicKey;
   liquidatorToken: PublicKey;
   marginCallBandPpm: bigint;
-  /** Known markets of the exchange → their oracles (a bankruptcy is paid from the one with the most insurance). */
-  knownMarkets(): ReadonlyMap<string, string>;
   isPaused(market: string | null): boolean;
   pauseRecheckMs: number;
   /** The workers' job lock; renewed before anything is signed or sent. */
