@@ -95,6 +95,32 @@ describe("evaluating with an oracle the program refuses", () => {
     expect([stillBelow.state, stillBelow.unflagDue]).toEqual(["partial-liquidation", false]);
   });
 
+  it("never liquidates an account that only the stale oracle's widened confidence puts below maintenance", () => {
+    // $9,000 of ETH whose oracle goes stale at an unchanged price: the 2% floor takes ~$180 off it.
+    const a = trader();
+    const eth = base(9_000n * USD, 3_000n * USD);
+    a.collateral = 2_000n * USD;
+    a.positions[1] = { market: "ETH", base: eth, quoteEntry: -baseValue(eth, 3_000n * USD) };
+    let solPrice = 100n * USD;
+    for (;;) {
+      solPrice -= USD / 10n;
+      const { markets, prices } = world(3_000n * USD, solPrice, 0);
+      const h = evaluate(a, markets, prices, FRESH, 0n).health!;
+      if (h.equity - h.maintenance < 100n * USD) {
+        expect(h.equity > h.maintenance).toBe(true);
+        break;
+      }
+    }
+    const { markets, prices } = world(3_000n * USD, solPrice, 200);
+    const ev = evaluate(a, markets, prices, FRESH, 0n);
+    expect(ev.health!.equity < ev.health!.maintenance).toBe(true);
+    expect(ev.eligibility!.equity > ev.eligibility!.maintenance).toBe(true);
+    expect([ev.state, ev.shortfall]).toEqual(["healthy", 0n]);
+    // A real fall in SOL is liquidated while ETH's oracle is stale.
+    const { markets: m2, prices: p2 } = world(3_000n * USD, solPrice - 5n * USD, 200);
+    expect(evaluate(a, m2, p2, FRESH, 0n)).toMatchObject({ state: "partial-liquidation", liquidationMarket: "SOL" });
+  });
+
   it("prices a settled market at its settlement, whatever its oracle says", () => {
     const { markets, prices } = world(3_000n * USD, 100n * USD, 200);
     markets.get("ETH")!.settlementPrice = 2_000n * USD;

@@ -8,7 +8,7 @@ import { executionPrice, scaleConfCeil, scalePriceFloor, valuationPrice } from "
 import { applyTrade, baseValue, notional } from "../../orchestrator/src/math/position.js";
 import { decayFactor, ewmaVarianceElapsed, returnRatioAbs, volatilityAddonRatio } from "../../orchestrator/src/math/volatility.js";
 import { baseToClose, liquidationPrice, shrinkFees } from "../../orchestrator/src/math/liquidation.js";
-import { accountHealth, unpricedPosition } from "../../orchestrator/src/risk/health.js";
+import { accountHealth, backedPnl, eligibilityHealth, unpricedPosition } from "../../orchestrator/src/risk/health.js";
 import { bankruptcyCleared, flagEligible, liquidationEligible, unflagEligible } from "../../orchestrator/src/risk/liquidation.js";
 import { check } from "../../orchestrator/src/risk/oracle_guard.js";
 
@@ -131,6 +131,17 @@ describe("TypeScript math mirror against the Rust vectors", () => {
       expect([p!.price, p!.conf, h.equity, h.initial, h.maintenance, h.liquidationEnd].map(String)).toEqual(
         [c.expected.price, c.expected.conf, c.expected.equity, c.expected.initial, c.expected.maintenance, c.expected.liquidationEnd],
       );
+      expect([p!.holderView!.price, p!.holderView!.conf].map(String)).toEqual([c.expected.holderView.price, c.expected.holderView.conf]);
+      const e = eligibilityHealth(b(c.collateral), [p!]);
+      expect([e.equity, e.maintenance, e.liquidationEnd].map(String)).toEqual([c.expected.eligibility.equity, c.expected.eligibility.maintenance, c.expected.eligibility.liquidationEnd]);
+    }
+  });
+
+  it("a gain counts only as far as its pool backs it", () => {
+    expect(v.backedPnl.length).toBeGreaterThan(0);
+    for (const c of v.backedPnl) {
+      const backing = c.backing === null ? null : { poolBalance: b(c.backing.poolBalance), liability: b(c.backing.liability) };
+      expect(String(backedPnl(b(c.pnl), backing))).toBe(c.expected);
     }
   });
 });

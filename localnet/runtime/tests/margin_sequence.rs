@@ -90,7 +90,7 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                         // A flagged owner's reduction carries the other positions: it unflags exactly
                         // when the liquidation-end level is back.
                         if flagged {
-                            let expected = if ex.health(&u.account).below_liquidation_end() { AccountStatus::BeingLiquidated } else { AccountStatus::Healthy };
+                            let expected = if ex.eligibility(&u.account).below_liquidation_end() { AccountStatus::BeingLiquidated } else { AccountStatus::Healthy };
                             assert_eq!(ex.margin_account(&u.account).status(), expected, "step {step}: reduction by a flagged owner");
                             owner_unflags += usize::from(expected == AccountStatus::Healthy);
                         }
@@ -112,7 +112,7 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                 ok(&ex.deposit_with(u, amount, remaining));
                 deposits += 1;
                 let after = ex.margin_account(&u.account);
-                let h = ex.health(&u.account);
+                let h = ex.eligibility(&u.account);
                 match before.status() {
                     AccountStatus::Bankrupt => {
                         let expected = if after.collateral >= 0 { AccountStatus::Healthy } else { AccountStatus::Bankrupt };
@@ -157,7 +157,7 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                 // the next liquidating pass.
                 for account in ex.accounts.clone() {
                     let a = ex.margin_account(&account);
-                    let h = ex.health(&account);
+                    let h = ex.eligibility(&account);
                     if a.status() == AccountStatus::Healthy && h.below_maintenance() {
                         let all_dead = a.open_positions().all(|p| dead[ex.markets.iter().position(|mi| mi.key == p.market).unwrap()]);
                         let exec = ex.flag(&account);
@@ -178,7 +178,7 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                     let mut slices = 0;
                     loop {
                         let a = ex.margin_account(&account);
-                        let h = ex.health(&account);
+                        let h = ex.eligibility(&account);
                         let eligible = h.below_maintenance() || (a.status() == AccountStatus::BeingLiquidated && h.below_liquidation_end());
                         // Only a market with a live price can be liquidated; a dead one waits.
                         let live = |p: &&margin::state::Position| !dead[ex.markets.iter().position(|mi| mi.key == p.market).unwrap()];
@@ -207,7 +207,7 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                         if all_dead {
                             assert_eq!(code(&exec), Some(6014), "step {step}: unflag with no usable price");
                             refused_unflags += 1;
-                        } else if ex.health(&account).below_liquidation_end() {
+                        } else if ex.eligibility(&account).below_liquidation_end() {
                             assert_eq!(code(&exec), Some(6033), "step {step}: unflagged below the liquidation-end level");
                             refused_unflags += 1;
                         } else {
@@ -221,7 +221,7 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                         assert_eq!(code(&ex.resolve(&account, 0)), Some(6025));
                     }
                     let a = ex.margin_account(&account);
-                    let h = ex.health(&account);
+                    let h = ex.eligibility(&account);
                     match a.status() {
                         AccountStatus::BeingLiquidated => {
                             let waiting = a.open_positions().all(|p| dead[ex.markets.iter().position(|mi| mi.key == p.market).unwrap()]);

@@ -73,7 +73,7 @@ function judge(job: StepJob, snap: Snapshot, ev: Evaluation): void {
   }
   if (a.status === ChainStatus.Bankrupt || isEmptyAndNegative(a)) throw new NotNeeded("account is bankrupt; resolution follows");
   if (stepKey(a) !== job.stepKey) throw new NotNeeded("step already taken: the account changed since it was decided");
-  const h = ev.health!;
+  const h = ev.eligibility!;
   if (kind === "unflag") {
     if (!unflagEligible(h, a.status)) throw new NotNeeded(a.status === ChainStatus.BeingLiquidated ? "still below the liquidation-end level" : "not flagged");
     return;

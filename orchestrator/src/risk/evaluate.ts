@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { ratioOf } from "../math/margin.js";
 import { notional } from "../math/position.js";
-import { accountHealth, unpricedPosition, type Health, type MarketRisk, type PricedPosition } from "./health.js";
+import { accountHealth, eligibilityHealth, unpricedPosition, type Health, type MarketRisk, type PricedPosition } from "./health.js";
 import { liquidationEligible, unflagEligible } from "./liquidation.js";
 import { check } from "./oracle_guard.js";
 import { ChainStatus, type AccountState, type MarketState, type PriceState, type RiskState } from "./types.js";
@@ -29,6 +29,8 @@ export interface Evaluation {
   waitReason: string | null;
   chainStatus: ChainStatus;
   health: Health | null;
+  /** The health flagging, liquidating and unflagging are judged on (`eligibilityHealth`). */
+  eligibility: Health | null;
   /** Flagged on chain but back at or above the liquidation-end level: `unflag_account` is due. */
   unflagDue: boolean;
   /** maintenance − equity, 0 when above maintenance: the priority of any job for this account. */
@@ -83,6 +85,7 @@ export function evaluate(
     waitReason: null,
     chainStatus: a.status,
     health: null,
+    eligibility: null,
     unflagDue: false,
     shortfall: 0n,
     liquidationMarket: null,
@@ -128,10 +131,11 @@ export function evaluate(
   // No position with a usable price: the program refuses every step on the account; wait.
   if (firstRefusal && base.liquidationMarket === null) return { ...base, waitReason: firstRefusal };
   const health = accountHealth(a.collateral, priced);
-  const shortfall = health.maintenance > health.equity ? health.maintenance - health.equity : 0n;
-  const state = classify(health, a.status, marginCallBandPpm);
+  const eligibility = eligibilityHealth(a.collateral, priced);
+  const shortfall = eligibility.maintenance > eligibility.equity ? eligibility.maintenance - eligibility.equity : 0n;
+  const state = classify(eligibility, a.status, marginCallBandPpm);
   if (state === "partial-liquidation" && base.liquidationMarket === null) {
-    return { ...base, health, shortfall, waitReason: "no position with a usable oracle price to liquidate" };
+    return { ...base, health, eligibility, shortfall, waitReason: "no position with a usable oracle price to liquidate" };
   }
-  return { ...base, state, health, unflagDue: unflagEligible(health, a.status), shortfall };
+  return { ...base, state, health, eligibility, unflagDue: unflagEligible(eligibility, a.status), shortfall };
 }

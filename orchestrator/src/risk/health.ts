@@ -1,5 +1,6 @@
 // Mirror of programs/margin/src/controller/health.rs: an account's equity and requirements across
 // all its positions (cross-margin).
+import { mulDivFloor } from "../math/checked.js";
 import { liquidationEndRequirement, positionRequirement, ratioOf, type Tier } from "../math/margin.js";
 import { valuationPrice } from "../math/oracle_price.js";
 import { baseValue, notional } from "../math/position.js";
@@ -10,12 +11,28 @@ export interface MarketRisk {
   bufferRatio: bigint;
 }
 
+/** What a market's pool holds against what it owes its traders as a group. */
+export interface Backing {
+  poolBalance: bigint;
+  liability: bigint;
+}
+
 export interface PricedPosition {
   base: bigint;
   quoteEntry: bigint;
   price: bigint;
   conf: bigint;
   risk: MarketRisk;
+  /** Set for adding risk and withdrawing: a gain counts only as far as the pool backs it. */
+  backing?: Backing | null;
+  /** Set for a position valued without a usable oracle: the view eligibility is judged on. */
+  holderView?: { price: bigint; conf: bigint } | null;
+}
+
+/** A gain in a market whose pool owes more than it holds counts at poolBalance / liability of it, rounded down; a loss in full. */
+export function backedPnl(pnl: bigint, backing: Backing | null | undefined): bigint {
+  if (!backing || pnl <= 0n || backing.liability <= backing.poolBalance) return pnl;
+  return mulDivFloor(pnl, backing.poolBalance > 0n ? backing.poolBalance : 0n, backing.liability);
 }
 
 export interface Health {
@@ -32,7 +49,8 @@ export const belowLiquidationEnd = (h: Health) => h.equity < h.liquidationEnd;
  * A position whose oracle a liquidation cannot use, valued against its holder: the worse of the
  * market's last accepted price and the refused reading's price, with the wider of the liquidation
  * confidence limit and the reading's confidence, under the market's normal margin; null with no
- * price to go on.
+ * price to go on. Its `holderView` is what flagging, liquidating and unflagging are judged on
+ * (`eligibilityHealth`), so the widening never makes an account liquidatable by itself.
  */
 export function unpricedPosition(
   base: bigint,
@@ -47,18 +65,29 @@ export function unpricedPosition(
   const price = prices.reduce((worst, p) => (base >= 0n ? (p < worst ? p : worst) : p > worst ? p : worst));
   const limit = ratioOf(price, confRatio);
   const conf = refused && refused.conf > limit ? refused.conf : limit;
-  return { base, quoteEntry, price, conf, risk };
+  // Eligibility takes the refused reading at its word (the last accepted price, unwidened, when it has no positive price).
+  const holderView = refused && refused.price > 0n ? { price: refused.price, conf: refused.conf } : { price: lastPrice, conf: 0n };
+  return { base, quoteEntry, price, conf, risk, holderView };
 }
 
 export function accountHealth(collateral: bigint, positions: PricedPosition[]): Health {
   const h: Health = { equity: collateral, initial: 0n, maintenance: 0n, liquidationEnd: 0n };
   for (const p of positions) {
     const val = valuationPrice(p.base, p.price, p.conf);
-    h.equity += baseValue(p.base, val) + p.quoteEntry;
+    h.equity += backedPnl(baseValue(p.base, val) + p.quoteEntry, p.backing);
     const n = notional(p.base, p.price);
     h.initial += positionRequirement(n, p.risk.tiers, "initial", p.risk.addonRatio);
     h.maintenance += positionRequirement(n, p.risk.tiers, "maintenance", p.risk.addonRatio);
     h.liquidationEnd += liquidationEndRequirement(n, p.risk.tiers, p.risk.addonRatio, p.risk.bufferRatio);
   }
   return h;
+}
+
+/** `accountHealth` with every position that has a `holderView` valued at it: what eligibility is judged on. */
+export function eligibilityHealth(collateral: bigint, positions: PricedPosition[]): Health {
+  if (positions.every((p) => !p.holderView)) return accountHealth(collateral, positions);
+  return accountHealth(
+    collateral,
+    positions.map((p) => (p.holderView ? { ...p, price: p.holderView.price, conf: p.holderView.conf, holderView: null } : p)),
+  );
 }

@@ -492,7 +492,19 @@ impl Exchange {
     /// prices; a position whose oracle the liquidation limits refuse is valued at its fallback.
     pub fn health(&self, account: &Pubkey) -> Health {
         let a = self.margin_account(account);
-        let positions: Vec<_> = a
+        account_health(i128::from(a.collateral), &self.liquidation_positions(account)).unwrap()
+    }
+
+    /// The health the program judges flagging, liquidating and unflagging on (a position without
+    /// a usable oracle at its holder view).
+    pub fn eligibility(&self, account: &Pubkey) -> Health {
+        let a = self.margin_account(account);
+        margin::controller::health::eligibility_health(i128::from(a.collateral), &self.liquidation_positions(account)).unwrap()
+    }
+
+    fn liquidation_positions(&self, account: &Pubkey) -> Vec<margin::controller::health::PricedPosition> {
+        let a = self.margin_account(account);
+        a
             .open_positions()
             .map(|p| {
                 let m = self.market_index(&p.market);
@@ -510,8 +522,7 @@ impl Exchange {
                     .unwrap()
                     .expect("a market with an accepted price")
             })
-            .collect();
-        account_health(i128::from(a.collateral), &positions).unwrap()
+            .collect()
     }
 
     /// Quote vault = Σ positive collateral + Σ pool balances + what accounts covered of their

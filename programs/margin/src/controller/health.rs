@@ -1,6 +1,6 @@
 //! An account's equity and requirements across all its positions (cross-margin).
 
-use crate::math::checked::{add, MathResult};
+use crate::math::checked::{add, mul_div_floor, MathResult};
 use crate::math::margin::{liquidation_end_requirement, position_requirement, ratio_of, Requirement, Tier};
 use crate::math::oracle_price::valuation_price;
 use crate::math::position::{base_value, notional};
@@ -13,6 +13,15 @@ pub struct MarketRisk {
     pub buffer_ratio: i128,
 }
 
+/// What a market's pool holds against what it owes its traders as a group
+/// (`controller::pool::pool_liability`). Where it owes more than it holds, a trader's gain there
+/// counts only at the share the pool could pay (`backed_pnl`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backing {
+    pub pool_balance: i128,
+    pub liability: i128,
+}
+
 /// A position with the oracle price (and confidence) it is evaluated at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PricedPosition {
@@ -21,6 +30,26 @@ pub struct PricedPosition {
     pub price: i128,
     pub conf: i128,
     pub risk: MarketRisk,
+    /// Set for adding risk and withdrawing: a gain counts only as far as the pool backs it.
+    pub backing: Option<Backing>,
+    /// Set for a position valued without a usable oracle (`unpriced_position`): the price and
+    /// confidence most favourable to its holder, which eligibility uses (`eligibility_health`).
+    pub holder_view: Option<(i128, i128)>,
+}
+
+impl PricedPosition {
+    pub fn new(base: i128, quote_entry: i128, price: i128, conf: i128, risk: MarketRisk) -> Self {
+        PricedPosition { base, quote_entry, price, conf, risk, backing: None, holder_view: None }
+    }
+}
+
+/// `pnl` as the account may count it: a gain in a market whose pool owes its traders more than it
+/// holds counts at `pool_balance / liability` of it, rounded down; a loss always counts in full.
+pub fn backed_pnl(pnl: i128, backing: Option<Backing>) -> MathResult<i128> {
+    match backing {
+        Some(b) if pnl > 0 && b.liability > b.pool_balance => mul_div_floor(pnl, b.pool_balance.max(0), b.liability),
+        _ => Ok(pnl),
+    }
 }
 
 /// Equity and the three requirement levels, quote native units.
@@ -50,7 +79,11 @@ impl Health {
 /// (`refresh_market`) and the refused reading's own price, with the wider of the liquidation
 /// confidence limit and the reading's confidence, under the market's normal margin. It never makes
 /// a healthy account liquidatable by itself, and the position cannot be liquidated until its oracle
-/// is usable. `None` with no price to go on.
+/// is usable. `None` with no price to go on. Its `holder_view` is the refused reading taken at its
+/// word (its own price and confidence; the last accepted price with none when it has no positive
+/// price): whether the account may be flagged, liquidated or unflagged is judged on that view
+/// (`eligibility_health`), so the conservative widening sizes a step but never makes an account
+/// liquidatable by itself.
 pub fn unpriced_position(
     base: i128,
     quote_entry: i128,
@@ -64,16 +97,20 @@ pub fn unpriced_position(
     let Some(first) = prices.next() else { return Ok(None) };
     let price = prices.fold(first, |worst, p| if base >= 0 { worst.min(p) } else { worst.max(p) });
     let conf = ratio_of(price, conf_ratio)?.max(refused.map(|(_, c)| c).unwrap_or(0));
-    Ok(Some(PricedPosition { base, quote_entry, price, conf, risk }))
+    let view = match refused {
+        Some((p, c)) if p > 0 => (p, c),
+        _ => (last_price, 0),
+    };
+    Ok(Some(PricedPosition { holder_view: Some(view), ..PricedPosition::new(base, quote_entry, price, conf, risk) }))
 }
 
-/// Equity = collateral + Σ PnL at confidence-adjusted prices; requirements on notionals at the
-/// oracle price.
+/// Equity = collateral + Σ PnL at confidence-adjusted prices (gains as far as their pool backs
+/// them, when `backing` is set); requirements on notionals at the oracle price.
 pub fn account_health(collateral: i128, positions: &[PricedPosition]) -> MathResult<Health> {
     let mut h = Health { equity: collateral, ..Health::default() };
     for p in positions {
         let val = valuation_price(p.base, p.price, p.conf)?;
-        h.equity = add(h.equity, add(base_value(p.base, val)?, p.quote_entry)?)?;
+        h.equity = add(h.equity, backed_pnl(add(base_value(p.base, val)?, p.quote_entry)?, p.backing)?)?;
         let n = notional(p.base, p.price)?;
         h.initial = add(h.initial, position_requirement(n, &p.risk.tiers, Requirement::Initial, p.risk.addon_ratio)?)?;
         h.maintenance = add(h.maintenance, position_requirement(n, &p.risk.tiers, Requirement::Maintenance, p.risk.addon_ratio)?)?;
@@ -83,6 +120,22 @@ pub fn account_health(collateral: i128, positions: &[PricedPosition]) -> MathRes
         )?;
     }
     Ok(h)
+}
+
+/// The health eligibility is judged on: `account_health` with every position that has a
+/// `holder_view` valued at it instead. Equal to `account_health` when every oracle is usable.
+pub fn eligibility_health(collateral: i128, positions: &[PricedPosition]) -> MathResult<Health> {
+    if positions.iter().all(|p| p.holder_view.is_none()) {
+        return account_health(collateral, positions);
+    }
+    let viewed: Vec<PricedPosition> = positions
+        .iter()
+        .map(|p| match p.holder_view {
+            Some((price, conf)) => PricedPosition { price, conf, holder_view: None, ..p.clone() },
+            None => p.clone(),
+        })
+        .collect();
+    account_health(collateral, &viewed)
 }
 
 #[cfg(test)]
@@ -105,8 +158,8 @@ mod tests {
         // Long 10 SOL from $100 now $110 ± 0.1 (valued at 109.9): PnL +99.
         // Short 1 BTC from $50,000 now $49,000 ± 10 (valued at 49,010): PnL +990.
         let positions = [
-            PricedPosition { base: 10 * ONE, quote_entry: -1_000 * USD, price: 110 * USD, conf: USD / 10, risk: risk() },
-            PricedPosition { base: -ONE, quote_entry: 50_000 * USD, price: 49_000 * USD, conf: 10 * USD, risk: risk() },
+            PricedPosition::new(10 * ONE, -1_000 * USD, 110 * USD, USD / 10, risk()),
+            PricedPosition::new(-ONE, 50_000 * USD, 49_000 * USD, 10 * USD, risk()),
         ];
         let h = account_health(500 * USD, &positions).unwrap();
         assert_eq!(h.equity, (500 + 99 + 990) * USD);
@@ -134,6 +187,25 @@ mod tests {
         assert_eq!((only.price, only.conf), (95 * USD, 1_900_000));
         // The market's normal margin applies.
         assert_eq!(long.risk, risk());
+        // Eligibility takes the refused reading at its word: $95 ± 3 for both, 92 for the long.
+        assert_eq!((long.holder_view, short.holder_view), (Some((95 * USD, 3 * USD)), Some((95 * USD, 3 * USD))));
+        assert_eq!(eligibility_health(50 * USD, &[long]).unwrap().equity, 50 * USD - 8 * USD);
+        // With no positive reading, the last accepted price with no widening.
+        let dead = unpriced_position(ONE, -100 * USD, 90 * USD, 20_000, Some((0, 0)), risk()).unwrap().unwrap();
+        assert_eq!(dead.holder_view, Some((90 * USD, 0)));
+    }
+
+    #[test]
+    fn a_gain_counts_only_as_far_as_its_pool_backs_it() {
+        let owes_more = Some(Backing { pool_balance: 300 * USD, liability: 1_200 * USD });
+        assert_eq!(backed_pnl(100 * USD, owes_more), Ok(25 * USD));
+        assert_eq!(backed_pnl(-100 * USD, owes_more), Ok(-100 * USD), "a loss counts in full");
+        assert_eq!(backed_pnl(100 * USD, Some(Backing { pool_balance: 0, liability: 1 })), Ok(0));
+        assert_eq!(backed_pnl(100 * USD, Some(Backing { pool_balance: 5_000 * USD, liability: 1_200 * USD })), Ok(100 * USD));
+        assert_eq!(backed_pnl(100 * USD, None), Ok(100 * USD));
+        // Long 10 from $100 at $110 ± 0: +$100, of which a quarter counts.
+        let p = PricedPosition { backing: owes_more, ..PricedPosition::new(10 * ONE, -1_000 * USD, 110 * USD, 0, risk()) };
+        assert_eq!(account_health(0, &[p]).unwrap().equity, 25 * USD);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use anchor_lang::prelude::Pubkey;
 
 use crate::controller::fill::{apply_fill, Fill};
-use crate::controller::health::{account_health, Health, PricedPosition};
+use crate::controller::health::{account_health, eligibility_health, Health, PricedPosition};
 use crate::controller::trade::impact_params;
 use crate::errors::MarginError;
 use crate::math::checked::{div_floor, mul, to_i64, to_u64, MathResult};
@@ -117,6 +117,15 @@ pub fn plan_liquidation(health: &Health, pos: &PricedPosition, p: &LiquidationPa
 /// units ($10): closing an account with equity ≤ 0 earns no fee from it, yet someone must do it.
 pub const MAX_UNDERWATER_BOUNTY: i128 = 10_000_000;
 
+/// What the insurance fund pays the liquidator of a step: the part of the nominal liquidator fee
+/// the account's equity after the close cannot pay, up to `MAX_UNDERWATER_BOUNTY` and what the fund
+/// holds. Only an account that is underwater earns it: one whose collateral cannot pay the fee now
+/// but whose other positions are in profit owes the fee itself, and the insurance fund pays nothing.
+pub fn underwater_bounty(plan: &LiquidationPlan, equity_after_close: i128, insurance_balance: i128) -> MathResult<i128> {
+    let (payable_from_equity, _) = shrink_fees(plan.liquidator_fee, plan.insurance_fee, equity_after_close)?;
+    Ok((plan.liquidator_fee - payable_from_equity).min(MAX_UNDERWATER_BOUNTY).min(insurance_balance.max(0)).max(0))
+}
+
 /// What one liquidation step needs besides the account and the market: the position being closed
 /// priced at its fresh oracle reading, every other open position priced, the limit, the id a new
 /// liquidation would take, and the slot.
@@ -155,7 +164,7 @@ pub fn liquidation_step(account: &mut MarginAccount, market: &mut Market, input:
     let mut positions = input.others;
     positions.push(input.target.clone());
     let before = account_health(i128::from(account.collateral), &positions)?;
-    if !liquidation_eligible(&before, account.status()) {
+    if !liquidation_eligible(&eligibility_health(i128::from(account.collateral), &positions)?, account.status()) {
         return Err(MarginError::AccountHealthy);
     }
     let flagged = account.status() != AccountStatus::BeingLiquidated;
@@ -191,8 +200,7 @@ pub fn liquidation_step(account: &mut MarginAccount, market: &mut Market, input:
     let (liquidator_fee, insurance_fee) = shrink_fees(plan.liquidator_fee, plan.insurance_fee, payable)?;
     account.collateral = account.collateral.checked_sub(to_i64(liquidator_fee + insurance_fee)?).ok_or(MarginError::MathOverflow)?;
     market.insurance_balance = market.insurance_balance.checked_add(to_i64(insurance_fee)?).ok_or(MarginError::MathOverflow)?;
-    // The fee the account could not pay, up to $10 and what the insurance fund holds.
-    let bounty = (plan.liquidator_fee - liquidator_fee).min(MAX_UNDERWATER_BOUNTY).min(i128::from(market.insurance_balance).max(0)).max(0);
+    let bounty = underwater_bounty(&plan, after_close.equity, i128::from(market.insurance_balance))?;
     market.insurance_balance = market.insurance_balance.checked_sub(to_i64(bounty)?).ok_or(MarginError::MathOverflow)?;
     market.total_liquidations = market.total_liquidations.saturating_add(1);
     market.total_liquidated_notional = market.total_liquidated_notional.saturating_add(to_u64(plan.closed_notional)?);
@@ -201,7 +209,7 @@ pub fn liquidation_step(account: &mut MarginAccount, market: &mut Market, input:
     let after = account_health(i128::from(account.collateral), &positions)?;
     let status = if account.open_positions().next().is_none() && account.collateral < 0 {
         AccountStatus::Bankrupt
-    } else if !after.below_liquidation_end() {
+    } else if !eligibility_health(i128::from(account.collateral), &positions)?.below_liquidation_end() {
         AccountStatus::Healthy
     } else {
         AccountStatus::BeingLiquidated
@@ -257,13 +265,13 @@ mod tests {
         let p = &account.positions[0];
         StepInput {
             market_key: key,
-            target: PricedPosition {
-                base: i128::from(p.base),
-                quote_entry: i128::from(p.quote_entry),
+            target: PricedPosition::new(
+                i128::from(p.base),
+                i128::from(p.quote_entry),
                 price,
-                conf: USD / 100,
-                risk: MarketRisk { tiers: market.tiers(), addon_ratio: 0, buffer_ratio: i128::from(market.liquidation_buffer_ratio) },
-            },
+                USD / 100,
+                MarketRisk { tiers: market.tiers(), addon_ratio: 0, buffer_ratio: i128::from(market.liquidation_buffer_ratio) },
+            ),
             others: vec![],
             limit_price,
             next_liquidation_id: 5,

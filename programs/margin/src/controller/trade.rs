@@ -3,7 +3,8 @@
 //! the price's age and uncertainty (so an old price is no free option).
 
 use crate::errors::MarginError;
-use crate::math::checked::{add, MathResult};
+use crate::math::checked::{add, div_ceil, div_floor, mul, mul_div_floor, sub, MathResult};
+use crate::math::constants::QUOTE_PRECISION;
 use crate::math::oracle_price::{confidence_ratio, execution_price, impact_ratio};
 use crate::math::position::{apply_trade, notional, TradeResult};
 
@@ -15,12 +16,41 @@ pub const OPEN_SPREAD_PER_AGE_S: i128 = 200;
 /// brings it back pays the base impact alone; a trade split in pieces pays, piece by piece, what
 /// it would have paid whole.
 pub fn skew_impact_base(skew_before: i128, trade_base: i128) -> i128 {
+    skew_push(skew_before, trade_base).map(|(start, end)| (start + end) / 2).unwrap_or(0)
+}
+
+/// The stretch `[start, end]` of |skew| (base units) that a trade pushes further from zero, if any.
+fn skew_push(skew_before: i128, trade_base: i128) -> Option<(i128, i128)> {
     let after = skew_before + trade_base;
     let start = if skew_before == 0 || (after > 0) == (skew_before > 0) { skew_before.abs() } else { 0 };
-    if after.abs() <= start {
-        return 0;
+    (after.abs() > start).then_some((start, after.abs()))
+}
+
+/// The impact ratio of a trade that moves the pool's skew (`skew`, traders' net base) by
+/// `trade_base` at `oracle_price`: the average, over the part of the trade that pushes the skew
+/// further from zero, of `impact_ratio` at each point of it — below `max_impact_ratio` that is
+/// the ratio at the midpoint (`skew_impact_base`), and where the cap binds the capped stretch counts
+/// at the cap. So a trade costs what its pieces cost, whichever side of the cap they fall on.
+/// Rounded up. A trade that only brings the skew back pays the base impact alone.
+pub fn skew_impact_ratio(skew: i128, trade_base: i128, oracle_price: i128, p: ImpactParams) -> MathResult<i128> {
+    let at_mid = impact_ratio(notional(skew_impact_base(skew, trade_base), oracle_price)?, p.base_impact_ratio, p.impact_ratio_per_million, p.max_impact_ratio)?;
+    let Some((start, end)) = skew_push(skew, trade_base) else { return Ok(at_mid) };
+    if p.impact_ratio_per_million <= 0 || p.base_impact_ratio >= p.max_impact_ratio {
+        return Ok(at_mid);
     }
-    (start + after.abs()) / 2
+    // The pushing stretch in notional, [from, to]; below the cap at its end, the midpoint is exact.
+    let (from, to) = (notional(start, oracle_price)?, notional(end, oracle_price)?);
+    if impact_ratio(to, p.base_impact_ratio, p.impact_ratio_per_million, i128::MAX)? <= p.max_impact_ratio {
+        return Ok(at_mid);
+    }
+    // Where the linear ratio reaches the cap.
+    let knee = mul_div_floor(sub(p.max_impact_ratio, p.base_impact_ratio)?, QUOTE_PRECISION * 1_000_000, p.impact_ratio_per_million)?;
+    if from >= knee || to <= from {
+        return Ok(p.max_impact_ratio);
+    }
+    let linear = impact_ratio(div_floor(add(from, knee)?, 2)?, p.base_impact_ratio, p.impact_ratio_per_million, p.max_impact_ratio)?;
+    let total = add(mul(linear, sub(knee, from)?)?, mul(p.max_impact_ratio, sub(to, knee)?)?)?;
+    Ok(div_ceil(total, sub(to, from)?)?.min(p.max_impact_ratio))
 }
 
 /// The extra spread a risk-adding trade pays on a price `age_s` old: its confidence ratio plus
@@ -45,7 +75,7 @@ pub struct TradePlan {
 
 /// Prices `trade_base` against the pool (whose traders are net `skew` base) and applies it to the
 /// position (`base`, `quote_entry`). The impact follows the skew the trade creates
-/// (`skew_impact_base`), capped at `max_impact_ratio`; `spread` (`opening_spread`, 0 for a
+/// (`skew_impact_ratio`, never above `max_impact_ratio`); `spread` (`opening_spread`, 0 for a
 /// reduction) is added on top. `limit_price` bounds the execution: a buy never pays more, a sell
 /// never receives less.
 #[allow(clippy::too_many_arguments)]
@@ -63,8 +93,7 @@ pub fn plan_trade(
         return Err(MarginError::ZeroTrade);
     }
     let n = notional(trade_base, oracle_price)?;
-    let skew_notional = notional(skew_impact_base(skew, trade_base), oracle_price)?;
-    let ratio = impact_ratio(skew_notional, impact.base_impact_ratio, impact.impact_ratio_per_million, impact.max_impact_ratio)?;
+    let ratio = skew_impact_ratio(skew, trade_base, oracle_price, impact)?;
     let exec_price = execution_price(trade_base, oracle_price, add(ratio, spread)?)?;
     let past_limit = if trade_base > 0 { exec_price > limit_price } else { exec_price < limit_price };
     if past_limit {
@@ -145,6 +174,28 @@ mod tests {
         // A trade against the skew pays the base impact only.
         let back = plan_trade(0, 0, -500 * ONE, 100 * USD, IMPACT, 2_000 * ONE, 0, 0).unwrap();
         assert_eq!(back.exec_price, 100 * USD - 50_000);
+    }
+
+    #[test]
+    fn splitting_saves_nothing_where_the_impact_cap_binds() {
+        // The cap (0.5%) binds from $4.5M of skew notional: a $10M buy straddles it, and ten $1M
+        // pieces paid 0.1% to 0.4% before the cap (they saved $10,000 against the whole order).
+        let whole = plan_trade(0, 0, 100_000 * ONE, 100 * USD, IMPACT, 0, 0, i128::MAX).unwrap();
+        let mut skew = 0;
+        let mut paid = 0;
+        for _ in 0..10 {
+            let piece = plan_trade(0, 0, 10_000 * ONE, 100 * USD, IMPACT, skew, 0, i128::MAX).unwrap();
+            paid += -piece.result.quote_entry;
+            skew += 10_000 * ONE;
+        }
+        let cost = -whole.result.quote_entry;
+        assert!((paid - cost).abs() <= 10 * USD, "pieces {paid} vs whole {cost}");
+        // Entirely past the knee: the cap; entirely before it: the midpoint's ratio, as before.
+        assert_eq!(skew_impact_ratio(50_000 * ONE, 10_000 * ONE, 100 * USD, IMPACT), Ok(5_000));
+        assert_eq!(skew_impact_ratio(0, 2_000 * ONE, 100 * USD, IMPACT), Ok(600));
+        // Straddling $0–10M: 0.05% + 0.1%/M averages 0.275% up to $4.5M, then 0.5%:
+        // (0.275% × 4.5 + 0.5% × 5.5) / 10 = 0.39875%, rounded up.
+        assert_eq!(skew_impact_ratio(0, 100_000 * ONE, 100 * USD, IMPACT), Ok(3_988));
     }
 
     #[test]

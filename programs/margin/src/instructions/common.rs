@@ -4,9 +4,10 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Transfer};
 
-use crate::controller::health::{account_health, unpriced_position, MarketRisk, PricedPosition};
+use crate::controller::health::{eligibility_health, unpriced_position, Backing, MarketRisk, PricedPosition};
 use crate::controller::liquidation::{bankruptcy_cleared, unflag_eligible};
 use crate::controller::oracle_guard::{self, OracleLimits};
+use crate::controller::pool::pool_liability;
 use crate::errors::MarginError;
 use crate::controller::fill::Fill;
 use crate::events::{emit_event, AccountUnflagged, PoolHaircut};
@@ -97,13 +98,27 @@ pub fn market_risk(market: &Market) -> MarketRisk {
 }
 
 pub fn priced(position: &Position, market: &Market, reading: &OracleReading) -> PricedPosition {
-    PricedPosition {
-        base: i128::from(position.base),
-        quote_entry: i128::from(position.quote_entry),
-        price: reading.price,
-        conf: reading.conf,
-        risk: market_risk(market),
-    }
+    PricedPosition::new(i128::from(position.base), i128::from(position.quote_entry), reading.price, reading.conf, market_risk(market))
+}
+
+/// What `market`'s pool holds against what it owes its traders at `price` (each side's aggregate
+/// gain, `controller::pool::pool_liability`).
+pub fn market_backing(market: &Market, price: i128) -> Result<Backing> {
+    let liability = pool_liability(
+        i128::from(market.long_open_interest),
+        i128::from(market.short_open_interest),
+        i128::from(market.quote_entry_sum_long),
+        i128::from(market.quote_entry_sum_short),
+        price,
+        0,
+    )?;
+    Ok(Backing { pool_balance: i128::from(market.pool_balance), liability })
+}
+
+/// A position priced for adding risk or withdrawing: its gain counts only as far as its pool backs
+/// it, so no one withdraws, or opens risk, against winnings the pool could not pay.
+pub fn priced_backed(position: &Position, market: &Market, reading: &OracleReading) -> Result<PricedPosition> {
+    Ok(PricedPosition { backing: Some(market_backing(market, reading.price)?), ..priced(position, market, reading) })
 }
 
 /// Prices every open position except the one in `skip`, reading `[market, oracle]` pairs from
@@ -112,7 +127,8 @@ pub fn priced(position: &Position, market: &Market, reading: &OracleReading) -> 
 /// not positive) is valued against its holder instead (`controller::health::unpriced_position`),
 /// so one dead or wild oracle does not block liquidating the rest of the account; with no price to
 /// go on, or when no position of the account has a usable price, the refusal stands. Adding risk
-/// and withdrawing never use such a value.
+/// and withdrawing never use such a value, and count each gain only as far as its pool backs it
+/// (`priced_backed`).
 pub fn other_positions<'info>(
     account: &MarginAccount,
     exchange: &Pubkey,
@@ -134,7 +150,10 @@ pub fn other_positions<'info>(
         match oracle_price(&market, &pair[1], Some((now, purpose)))? {
             Ok(reading) => {
                 usable = true;
-                out.push(priced(position, &market, &reading));
+                out.push(match purpose {
+                    Purpose::AddRisk => priced_backed(position, &market, &reading)?,
+                    Purpose::Liquidate => priced(position, &market, &reading),
+                });
             }
             Err(refusal) if purpose == Purpose::Liquidate && falls_back(refusal) => {
                 // The refused reading's own price, when the account parses.
@@ -165,7 +184,7 @@ pub fn other_positions<'info>(
 /// Returns whether the status changed (the `AccountUnflagged` record is emitted).
 pub fn clear_flag_if_eligible(account: &mut MarginAccount, key: Pubkey, positions: &[PricedPosition]) -> Result<bool> {
     let status = account.status();
-    let health = account_health(i128::from(account.collateral), positions)?;
+    let health = eligibility_health(i128::from(account.collateral), positions)?;
     let has_positions = account.open_positions().next().is_some();
     if !unflag_eligible(&health, status) && !bankruptcy_cleared(i128::from(account.collateral), status, has_positions) {
         return Ok(false);

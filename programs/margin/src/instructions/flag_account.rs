@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::controller::health::account_health;
+use crate::controller::health::eligibility_health;
 use crate::controller::liquidation::flag_eligible;
 use crate::errors::MarginError;
 use crate::events::{emit_event, AccountFlagged};
@@ -29,7 +29,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, FlagAccount<'info>>) ->
     }
     let positions =
         other_positions(&account, &ctx.accounts.exchange.key(), ctx.remaining_accounts, None, now, Purpose::Liquidate)?;
-    let health = account_health(i128::from(account.collateral), &positions)?;
+    let health = eligibility_health(i128::from(account.collateral), &positions)?;
     require!(flag_eligible(&health, account.status()), MarginError::AccountHealthy);
 
     let exchange = &mut ctx.accounts.exchange;

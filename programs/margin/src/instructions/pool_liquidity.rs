@@ -26,8 +26,8 @@ pub struct PoolLiquidity<'info> {
 
 /// Adds (`amount > 0`) or removes (`amount < 0`) pool liquidity. The pool is the counterparty of
 /// every trade: removal must leave it covering each side's aggregate gain (valued at the market's
-/// last accepted price moved against the pool by the liquidation confidence limit;
-/// `controller::pool::removal_allowed`).
+/// last accepted price moved against the pool by the liquidation confidence limit, or at its
+/// settlement price once settled; `controller::pool::removal_allowed`).
 pub fn handler(ctx: Context<PoolLiquidity>, amount: i64) -> Result<()> {
     require!(amount != 0, MarginError::ZeroAmount);
     let a = &ctx.accounts;
@@ -38,13 +38,20 @@ pub fn handler(ctx: Context<PoolLiquidity>, amount: i64) -> Result<()> {
         let mut market = a.market.load_mut()?;
         let after = market.pool_balance.checked_add(amount).ok_or(MarginError::MathOverflow)?;
         if amount < 0 {
+            // A settled market's positions close at its settlement price, certain: that is what the
+            // pool owes, not the last oracle price it saw before.
+            let (price, conf_ratio) = if market.is_settled() {
+                (i128::from(market.settlement_price), 0)
+            } else {
+                (i128::from(market.last_oracle_price), i128::from(market.max_conf_ratio_liquidate))
+            };
             let allowed = removal_allowed(
                 i128::from(market.pool_balance),
                 -i128::from(amount),
                 (i128::from(market.long_open_interest), i128::from(market.short_open_interest)),
                 (i128::from(market.quote_entry_sum_long), i128::from(market.quote_entry_sum_short)),
-                i128::from(market.last_oracle_price),
-                i128::from(market.max_conf_ratio_liquidate),
+                price,
+                conf_ratio,
             )?;
             require!(allowed, MarginError::InsufficientPoolBalance);
         }

@@ -9,7 +9,7 @@ use crate::state::*;
 
 use crate::controller::fill::apply_fill;
 
-use super::common::{clear_flag_if_eligible, emit_haircut, other_positions, priced, read_oracle, Purpose};
+use super::common::{clear_flag_if_eligible, emit_haircut, other_positions, priced, priced_backed, read_oracle, Purpose};
 
 #[derive(Accounts)]
 pub struct Trade<'info> {
@@ -33,10 +33,11 @@ pub struct Trade<'info> {
 
 /// Opens, increases, reduces, closes or flips the position in `market` by `base_delta`
 /// (BASE_PRECISION, signed) against the pool, executing no worse than `limit_price`
-/// (PRICE_PRECISION). The impact follows the pool's skew; a trade that adds risk also pays a spread
-/// of the price's confidence ratio plus 0.02% per second of its age. Anything that is not a pure reduction needs the strict oracle limits, an
-/// unpaused market, a healthy account, room under the open-interest cap and the initial margin
-/// afterwards; a reduction is always allowed. Remaining accounts: `[market, oracle]` of every other
+/// (PRICE_PRECISION). The impact follows the pool's skew; every trade also pays a spread of the
+/// price's confidence ratio plus 0.02% per second of its age. Anything that is not a pure reduction
+/// needs the strict oracle limits, an unpaused market, a healthy account, room under the
+/// open-interest cap and the initial margin afterwards, with each gain counted only as far as its
+/// pool backs it; a reduction is always allowed (lenient oracle limits). Remaining accounts: `[market, oracle]` of every other
 /// open position, in position order.
 pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_delta: i64, limit_price: u64) -> Result<()> {
     let clock = Clock::get()?;
@@ -59,7 +60,9 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_del
     let purpose = if reducing { Purpose::Liquidate } else { Purpose::AddRisk };
     let reading = read_oracle(&market, &ctx.accounts.oracle.to_account_info(), now, purpose)?;
     let skew = i128::from(market.long_open_interest) - i128::from(market.short_open_interest);
-    let spread = if reducing { 0 } else { opening_spread(reading.price, reading.conf, now - reading.publish_time)? };
+    // A reduction may use an older price (the lenient limits keep closing possible), so it pays the
+    // same age and confidence spread: closing at a price the market has since left is no free option.
+    let spread = opening_spread(reading.price, reading.conf, now - reading.publish_time)?;
     let plan = plan_trade(base, quote_entry, delta, reading.price, impact_params(&market), skew, spread, i128::from(limit_price))?;
 
     let slot = match index {
@@ -76,7 +79,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_del
         );
         let mut positions =
             other_positions(&account, &exchange.key(), ctx.remaining_accounts, Some(&market_key), now, Purpose::AddRisk)?;
-        positions.push(priced(&account.positions[slot], &market, &reading));
+        positions.push(priced_backed(&account.positions[slot], &market, &reading)?);
         let health = account_health(i128::from(account.collateral), &positions)?;
         require!(!health.below_initial(), MarginError::InsufficientMargin);
     } else if account.status() == AccountStatus::BeingLiquidated {

@@ -1,6 +1,6 @@
 use anchor_lang::prelude::*;
 
-use crate::controller::health::account_health;
+use crate::controller::health::eligibility_health;
 use crate::controller::liquidation::unflag_eligible;
 use crate::errors::MarginError;
 use crate::state::*;
@@ -24,7 +24,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, UnflagAccount<'info>>) 
     require!(account.status() == AccountStatus::BeingLiquidated, MarginError::NotBeingLiquidated);
     let positions =
         other_positions(&account, &ctx.accounts.exchange.key(), ctx.remaining_accounts, None, now, Purpose::Liquidate)?;
-    let health = account_health(i128::from(account.collateral), &positions)?;
+    let health = eligibility_health(i128::from(account.collateral), &positions)?;
     require!(unflag_eligible(&health, account.status()), MarginError::BelowLiquidationEnd);
     clear_flag_if_eligible(&mut account, key, &positions)?;
     Ok(())
