@@ -1415,6 +1415,11 @@ export type Margin = {
       "code": 6037,
       "name": "unsupportedLayout",
       "msg": "Account layout version is not the one this program reads"
+    },
+    {
+      "code": 6038,
+      "name": "shortfallRecordFull",
+      "msg": "The account's positions and recorded shortfalls already span the most markets it can hold"
     }
   ],
   "types": [

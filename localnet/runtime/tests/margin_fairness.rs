@@ -171,3 +171,31 @@ fn one_order_costs_what_its_pieces_cost_where_the_impact_cap_binds() {
     assert!((one - pieces).abs() <= 10 * USD as i64, "one order {one} vs pieces {pieces}");
     ex.assert_conserved();
 }
+
+#[test]
+fn a_new_market_needs_room_beside_the_positions_and_the_recorded_shortfalls() {
+    // Seven winning longs and a short in an eighth market closed at a loss the collateral cannot
+    // pay: seven positions and one recorded shortfall fill the eight slots.
+    let mut ex = Exchange::new();
+    let longs: Vec<usize> = (0..7).map(|_| ex.add_market(100 * USD)).collect();
+    let eth = ex.add_market(3_000 * USD);
+    let ninth = ex.add_market(100 * USD);
+    let trader = ex.user(1_100 * USD as u64);
+    for &m in &longs {
+        ok(&ex.market_order(&trader, m, 10 * ONE));
+    }
+    ok(&ex.market_order(&trader, eth, -ONE));
+    for &m in &longs {
+        ex.set_oracle(m, 150 * USD, USD / 100, 0);
+    }
+    ex.set_oracle(eth, 5_000 * USD, USD, 0);
+    ok(&ex.market_order(&trader, eth, ONE));
+    let a = ex.margin_account(&trader.account);
+    assert!(a.collateral < 0 && a.deficit_record().len() == 1 && a.open_positions().count() == 7);
+    // A ninth market would have no record slot of its own if it, too, ran a shortfall.
+    assert_eq!(code(&ex.market_order(&trader, ninth, ONE)), Some(6038));
+    // The recorded market and the markets already held stay open to trade.
+    ok(&ex.market_order(&trader, eth, ONE / 10));
+    ok(&ex.market_order(&trader, longs[0], ONE));
+    ex.assert_conserved();
+}

@@ -81,6 +81,8 @@ pub enum MarginError {
     NotPendingAdmin, // 6036
     #[msg("Account layout version is not the one this program reads")]
     UnsupportedLayout, // 6037
+    #[msg("The account's positions and recorded shortfalls already span the most markets it can hold")]
+    ShortfallRecordFull, // 6038
 }
 
 impl From<crate::math::MathError> for MarginError {

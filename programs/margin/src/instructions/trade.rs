@@ -37,7 +37,9 @@ pub struct Trade<'info> {
 /// price's confidence ratio plus 0.02% per second of its age. Anything that is not a pure reduction
 /// needs the strict oracle limits, an unpaused market, a healthy account, room under the
 /// open-interest cap and the initial margin afterwards, with each gain counted only as far as its
-/// pool backs it; a reduction is always allowed (lenient oracle limits). Remaining accounts: `[market, oracle]` of every other
+/// pool backs it, and a new market needs room beside the account's positions and recorded
+/// shortfalls (`ShortfallRecordFull`); a reduction is always allowed (lenient oracle limits).
+/// Remaining accounts: `[market, oracle]` of every other
 /// open position, in position order.
 pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_delta: i64, limit_price: u64) -> Result<()> {
     let clock = Clock::get()?;
@@ -67,7 +69,11 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_del
 
     let slot = match index {
         Some(i) => i,
-        None => account.positions.iter().position(|p| !p.is_open()).ok_or(MarginError::TooManyPositions)?,
+        None => {
+            let free = account.positions.iter().position(|p| !p.is_open()).ok_or(MarginError::TooManyPositions)?;
+            require!(account.room_for_market(market.index), MarginError::ShortfallRecordFull);
+            free
+        }
     };
     let fill = apply_fill(&mut account, slot, &mut market, market_key, base, &plan.result)?;
     emit_haircut(&fill, market_key, ctx.accounts.margin_account.key());

@@ -96,10 +96,22 @@ impl MarginAccount {
         (0..MAX_POSITIONS).find(|&i| self.shortfalls[i] > 0 && self.shortfall_market_indexes[i] == market_index)
     }
 
+    /// Whether a new position may be opened in market `market_index`: the markets the account holds
+    /// positions in plus those its shortfall record names stay within `MAX_POSITIONS`, so a
+    /// shortfall always finds its own record slot (a market with both counts twice, the safe side).
+    pub fn room_for_market(&self, market_index: u16) -> bool {
+        if self.shortfall_slot(market_index).is_some() {
+            return true;
+        }
+        let recorded = self.shortfalls.iter().filter(|&&s| s > 0).count();
+        recorded + self.open_positions().count() < MAX_POSITIONS
+    }
+
     /// Adds `amount` to market `market_index`'s shortfall. Entries stay in the order markets first
-    /// appeared (oldest first, no gaps); a new market takes the next slot, and with all eight taken
-    /// (more markets than positions in one episode) it joins the newest entry, whose market is then
-    /// charged for both.
+    /// appeared (oldest first, no gaps); a new market takes the next slot. Opening positions keeps
+    /// positions plus recorded markets within the slots (`room_for_market`), so all eight are never
+    /// taken when a new market's shortfall arrives; should an account from before that rule have
+    /// them all taken, the shortfall joins the newest entry, whose market is then charged for both.
     pub fn record_shortfall(&mut self, market_index: u16, amount: u64) {
         if amount == 0 {
             return;
