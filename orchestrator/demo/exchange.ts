@@ -116,8 +116,9 @@ export function marketParams(oracleOwner: PublicKey, layout: "v2" | "legacy", fe
     impactRatioPerMillion: 1_000,
     maxImpactRatio: 10_000,
     maxOpenInterestBase: new BN("1000000000000000000"),
-    ewmaLambda: 940_000,
-    volMultiplier: 1_000_000,
+    // λ 0.999 per second: a half-life of ~11.5 minutes, so a crash's add-on outlasts its liquidations.
+    ewmaLambda: 999_000,
+    volMultiplier: 8_000_000,
     volAddonCap: 50_000,
   };
 }

@@ -48,7 +48,7 @@ function marketParams() {
     impactRatioPerMillion: 1_000,
     maxImpactRatio: 5_000,
     maxOpenInterestBase: new BN("1000000000000000"),
-    ewmaLambda: 940_000,
+    ewmaLambda: 999_000,
     volMultiplier: 2_000_000,
     volAddonCap: 100_000,
   };

@@ -159,6 +159,11 @@ fn a_lowered_add_on_cap_clamps_the_stored_add_on() {
     ex.advance(1);
     ex.set_oracle(m, 110 * USD, USD / 100, 0);
     ok(&ex.refresh(m));
+    // The 10% move raised the estimate; the add-on phases in from the next observation on.
+    assert_eq!(ex.market(m).vol_addon_ratio, 0);
+    ex.advance(1);
+    ex.set_oracle(m, 110 * USD, USD / 100, 0);
+    ok(&ex.refresh(m));
     assert_eq!(ex.market(m).vol_addon_ratio, 500);
     let mut params = MarketParams::example(PYTH_RECEIVER, [0; 32]);
     params.vol_addon_cap = 300;

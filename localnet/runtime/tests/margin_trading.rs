@@ -306,14 +306,14 @@ fn refresh_folds_new_prices_into_the_volatility_add_on() {
     ex.set_oracle(m, 110 * USD, USD / 100, 0);
     ok(&ex.refresh(m));
     let market = ex.market(m);
-    // A 10% move in 1 s: variance 0.06 × 0.1² → volatility 2.45% → a 4.9% add-on, phased in at
-    // 0.05 points per second.
-    assert_eq!(market.ewma_variance, 600_000_000);
-    assert_eq!(market.vol_addon_ratio, 500);
+    // A 10% move in 1 s: variance 0.001 × 0.1² → volatility 0.316% → a 4.7% add-on (15×), phased in
+    // at 0.05 points per second from this observation on.
+    assert_eq!(market.ewma_variance, 10_000_000);
+    assert_eq!(market.vol_addon_ratio, 0);
     ex.advance(4);
     ex.set_oracle(m, 110 * USD, USD / 100, 0);
     ok(&ex.refresh(m));
-    assert_eq!(ex.market(m).vol_addon_ratio, 2_500);
+    assert_eq!(ex.market(m).vol_addon_ratio, 2_000);
 }
 
 #[test]

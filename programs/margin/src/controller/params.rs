@@ -8,6 +8,10 @@ use crate::state::{math_tiers, MarketParams, MAX_TIERS};
 /// The longest an oracle price may be trusted for any action, seconds.
 pub const MAX_ORACLE_AGE_S: u32 = 600;
 
+/// The fastest the volatility estimate may forget, per second (RATIO_PRECISION): λ ≥ 0.99 is a
+/// half-life of at least ~69 s, so a crash's add-on outlasts the liquidations it is for.
+pub const MIN_EWMA_LAMBDA: i128 = 990_000;
+
 /// Why these parameters are unusable, if they are (as a message for the log).
 pub fn validate(p: &MarketParams) -> Result<(), &'static str> {
     if p.tiers.is_empty() || p.tiers.len() > MAX_TIERS {
@@ -40,8 +44,8 @@ pub fn validate(p: &MarketParams) -> Result<(), &'static str> {
     if p.min_remainder_notional >= p.max_liquidation_notional {
         return Err("the remainder closed in full must be below one liquidation slice");
     }
-    if p.ewma_lambda == 0 || i128::from(p.ewma_lambda) >= RATIO_PRECISION {
-        return Err("EWMA lambda must be in (0, 1)");
+    if i128::from(p.ewma_lambda) < MIN_EWMA_LAMBDA || i128::from(p.ewma_lambda) >= RATIO_PRECISION {
+        return Err("EWMA lambda per second must be in [0.99, 1): a half-life of at least ~69 s");
     }
     if i128::from(p.vol_addon_cap) > RATIO_PRECISION / 2 {
         return Err("volatility add-on cap must be at most 50%");
@@ -88,6 +92,9 @@ pub mod tests {
         let mut p = sample();
         p.ewma_lambda = 1_000_000;
         assert!(validate(&p).is_err());
+        let mut p = sample();
+        p.ewma_lambda = 940_000;
+        assert!(validate(&p).is_err(), "an 11 s half-life forgets a crash within a minute");
         let mut p = sample();
         p.tiers.clear();
         assert!(validate(&p).is_err());

@@ -237,8 +237,8 @@ impl MarketParams {
             impact_ratio_per_million: 1_000,
             max_impact_ratio: 5_000,
             max_open_interest_base: 1_000_000_000_000_000,
-            ewma_lambda: 940_000,
-            vol_multiplier: 2_000_000,
+            ewma_lambda: 999_000,
+            vol_multiplier: 15_000_000,
             vol_addon_cap: 100_000,
         }
     }
