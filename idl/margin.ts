@@ -710,6 +710,37 @@ export type Margin = {
       ]
     },
     {
+      "name": "settleClaim",
+      "docs": [
+        "Pays an account's claim on a market's pool (winnings the pool could not pay at a close) as",
+        "far as the pool now holds money. Anyone may call it."
+      ],
+      "discriminator": [
+        205,
+        203,
+        21,
+        66,
+        255,
+        231,
+        209,
+        155
+      ],
+      "accounts": [
+        {
+          "name": "exchange"
+        },
+        {
+          "name": "marginAccount",
+          "writable": true
+        },
+        {
+          "name": "market",
+          "writable": true
+        }
+      ],
+      "args": []
+    },
+    {
       "name": "settleMarket",
       "docs": [
         "Settles a market whose oracle died at a fixed price: its positions are valued and closed at",
@@ -1014,6 +1045,19 @@ export type Margin = {
         72,
         227,
         169
+      ]
+    },
+    {
+      "name": "claimChanged",
+      "discriminator": [
+        23,
+        183,
+        96,
+        46,
+        212,
+        238,
+        227,
+        195
       ]
     },
     {
@@ -1420,6 +1464,11 @@ export type Margin = {
       "code": 6038,
       "name": "shortfallRecordFull",
       "msg": "The account's positions and recorded shortfalls already span the most markets it can hold"
+    },
+    {
+      "code": 6039,
+      "name": "noClaimToPay",
+      "msg": "The account holds no claim on this market's pool, or the pool holds nothing to pay it"
     }
   ],
   "types": [
@@ -1561,6 +1610,38 @@ export type Margin = {
               "Paid into this market's pool: what the account had covered of its recorded shortfall here,",
               "plus `insurance_paid`. `socialized_loss` is the gain the pool forgoes."
             ],
+            "type": "u64"
+          }
+        ]
+      }
+    },
+    {
+      "name": "claimChanged",
+      "docs": [
+        "A change to an account's claim on a market's pool: `recorded` of a haircut became a claim,",
+        "`paid` of it was paid into the collateral; `outstanding` is left."
+      ],
+      "type": {
+        "kind": "struct",
+        "fields": [
+          {
+            "name": "market",
+            "type": "pubkey"
+          },
+          {
+            "name": "marginAccount",
+            "type": "pubkey"
+          },
+          {
+            "name": "recorded",
+            "type": "u64"
+          },
+          {
+            "name": "paid",
+            "type": "u64"
+          },
+          {
+            "name": "outstanding",
             "type": "u64"
           }
         ]
@@ -1959,7 +2040,8 @@ export type Margin = {
             "docs": [
               "Layout version. History: 1 = initial layout; 2 = `shortfalls` and",
               "`shortfall_market_indexes` taken from the front of `reserved` (size and every earlier offset",
-              "unchanged; a version-1 account reads as having no record)."
+              "unchanged; a version-1 account reads as having no record); 3 = `claims` and",
+              "`claim_market_indexes` taken from `reserved` the same way (an earlier account has none)."
             ],
             "type": "u8"
           },
@@ -2010,11 +2092,36 @@ export type Margin = {
             }
           },
           {
+            "name": "claims",
+            "docs": [
+              "Winnings a pool could not pay at a close, quote native units, per market",
+              "(`claim_market_indexes`): the pool owes them (`Market.total_claims`) and pays them as it",
+              "receives money, at this account's next fill in that market or by `settle_claim`. Oldest",
+              "first, no gaps; with all `MAX_CLAIMS` taken, a haircut in another market stays a plain",
+              "haircut."
+            ],
+            "type": {
+              "array": [
+                "u64",
+                4
+              ]
+            }
+          },
+          {
+            "name": "claimMarketIndexes",
+            "type": {
+              "array": [
+                "u16",
+                4
+              ]
+            }
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                48
+                8
               ]
             }
           }
@@ -2259,7 +2366,8 @@ export type Margin = {
             "name": "version",
             "docs": [
               "Layout version. History: 1 = initial layout (4 tiers); 2 = 16 tiers, `total_haircut`,",
-              "the per-side Σ quote entries and `settlement_price`, all taken from `reserved` (same size; every field after `tiers` moved)."
+              "the per-side Σ quote entries and `settlement_price`, all taken from `reserved` (same size; every field after `tiers` moved);",
+              "3 = `total_claims` from the front of `reserved` (size and every other offset unchanged)."
             ],
             "type": "u8"
           },
@@ -2320,11 +2428,19 @@ export type Margin = {
             "type": "i64"
           },
           {
+            "name": "totalClaims",
+            "docs": [
+              "Σ of the traders' recorded claims on this pool (winnings it could not pay at a close, not",
+              "yet paid): liquidity may leave only above them."
+            ],
+            "type": "u64"
+          },
+          {
             "name": "reserved",
             "type": {
               "array": [
                 "u8",
-                32
+                24
               ]
             }
           }

@@ -26,13 +26,15 @@ async function encoded(r: () => number, status: number) {
     lastActiveSlot: new BN(Math.floor(r() * 2 ** 40)),
     liquidationId: new BN(Math.floor(r() * 2 ** 30)),
     positions,
-    version: 2,
+    version: 3,
     bump: 254,
     status,
     padding: [0, 0, 0, 0, 0],
     shortfalls: Array.from({ length: 8 }, () => new BN(r() < 0.3 ? Math.floor(r() * 2 ** 40) : 0)),
     shortfallMarketIndexes: Array.from({ length: 8 }, () => Math.floor(r() * 65_536)),
-    reserved: Array(48).fill(0),
+    claims: Array.from({ length: 4 }, () => new BN(r() < 0.3 ? Math.floor(r() * 2 ** 40) : 0)),
+    claimMarketIndexes: Array.from({ length: 4 }, () => Math.floor(r() * 65_536)),
+    reserved: Array(8).fill(0),
   };
   return { fields, data: await accountsCoder.encode("marginAccount", fields) };
 }

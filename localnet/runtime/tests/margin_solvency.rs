@@ -6,7 +6,7 @@
 mod harness;
 
 use harness::*;
-use margin::events::{BankruptcyResolved, PoolHaircut};
+use margin::events::{BankruptcyResolved, ClaimChanged, PoolHaircut};
 use margin::state::MarginAccount;
 use margin::state::{AccountStatus, MarketParams};
 
@@ -224,5 +224,47 @@ fn a_covered_shortfall_is_settled_to_the_pool_it_is_owed_to() {
     assert!(ex.margin_account(&trader.account).deficit_record().is_empty());
     let left = ex.margin_account(&trader.account).collateral as u64;
     ok(&ex.withdraw(&trader, left));
+    ex.assert_conserved();
+}
+
+#[test]
+fn a_winner_haircut_while_a_solvent_account_owed_the_pool_is_paid_once_the_pool_is() {
+    // A: long SOL, short ETH; ETH rises, A closes ETH at a loss its collateral cannot pay (its SOL
+    // gain keeps it solvent): the ETH pool is not credited the unpaid part. B, long ETH, closes and
+    // the pool cannot pay all its winnings. When A's SOL gain covers its shortfall and it is settled
+    // to the ETH pool, B's claim is paid from it: the haircut was not permanent.
+    let mut ex = Exchange::new();
+    let sol = ex.add_market(100 * USD);
+    let eth = ex.add_market_with(params(), 3_000 * USD, 500 * USD as i64, 0);
+    let a = ex.user(1_000 * USD as u64);
+    let b = ex.user(1_000 * USD as u64);
+    ok(&ex.market_order(&a, sol, 40 * ONE));
+    ok(&ex.market_order(&a, eth, -ONE));
+    ok(&ex.market_order(&b, eth, ONE));
+    ex.set_oracle(sol, 150 * USD, USD / 100, 0);
+    ex.set_oracle(eth, 5_000 * USD, USD, 0);
+    ok(&ex.market_order(&a, eth, ONE));
+    assert!(ex.margin_account(&a.account).collateral < 0);
+    let exec = ex.market_order(&b, eth, -ONE);
+    ok(&exec);
+    let cut = events::<PoolHaircut>(&exec).pop().expect("a haircut");
+    let claim = events::<ClaimChanged>(&exec).pop().expect("recorded as a claim");
+    assert_eq!((claim.recorded, claim.paid, claim.outstanding), (cut.haircut, 0, cut.haircut));
+    assert_eq!(ex.market(eth).total_claims, cut.haircut);
+    // Nothing to pay it with yet.
+    assert_eq!(code(&ex.settle_claim(&b.account, eth)), Some(6039));
+    // Pool liquidity cannot leave ahead of the claim.
+    assert_eq!(code(&ex.pool_liquidity(eth, -1)), Some(6029));
+    ex.assert_conserved();
+    // A closes SOL; its covered shortfall is settled to the ETH pool, which pays B.
+    ok(&ex.market_order(&a, sol, -40 * ONE));
+    ok(&ex.resolve(&a.account, eth));
+    let b_before = ex.margin_account(&b.account).collateral;
+    let exec = ex.settle_claim(&b.account, eth);
+    ok(&exec);
+    let paid = events::<ClaimChanged>(&exec).pop().unwrap();
+    assert!(paid.paid > 0 && paid.outstanding == cut.haircut - paid.paid, "{} of {}", paid.paid, cut.haircut);
+    assert_eq!(ex.margin_account(&b.account).collateral, b_before + paid.paid as i64);
+    assert_eq!(ex.market(eth).total_claims, paid.outstanding);
     ex.assert_conserved();
 }

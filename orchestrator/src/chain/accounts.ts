@@ -48,10 +48,10 @@ function base58At(data: Buffer, offset: number): string {
   return b58;
 }
 
-// MarginAccount (state/margin_account.rs, zero-copy #[repr(C)], layout version 2): after the
+// MarginAccount (state/margin_account.rs, zero-copy #[repr(C)], layout versions 2 and 3): after the
 // 8-byte discriminator, owner, exchange, collateral i64, last_active_slot u64, liquidation_id u64,
 // 8 positions of { market, base i64, quote_entry i64 }, version, bump, status, 5 bytes padding,
-// 8 shortfalls u64, their 8 market indexes u16. Read at fixed offsets: it is decoded on every
+// 8 shortfalls u64, their 8 market indexes u16 (then version 3's claims, not read here). Read at fixed offsets: it is decoded on every
 // notification; a test pins this to Anchor's decoding.
 const MA = {
   owner: 8,

@@ -83,6 +83,8 @@ pub enum MarginError {
     UnsupportedLayout, // 6037
     #[msg("The account's positions and recorded shortfalls already span the most markets it can hold")]
     ShortfallRecordFull, // 6038
+    #[msg("The account holds no claim on this market's pool, or the pool holds nothing to pay it")]
+    NoClaimToPay, // 6039
 }
 
 impl From<crate::math::MathError> for MarginError {

@@ -208,6 +208,17 @@ pub struct PoolHaircut {
     pub haircut: u64,
 }
 
+/// A change to an account's claim on a market's pool: `recorded` of a haircut became a claim,
+/// `paid` of it was paid into the collateral; `outstanding` is left.
+#[event]
+pub struct ClaimChanged {
+    pub market: Pubkey,
+    pub margin_account: Pubkey,
+    pub recorded: u64,
+    pub paid: u64,
+    pub outstanding: u64,
+}
+
 #[event]
 pub struct AdminProposed {
     pub exchange: Pubkey,

@@ -134,4 +134,10 @@ pub mod margin {
     pub fn resolve_bankruptcy<'info>(ctx: Context<'_, '_, 'info, 'info, ResolveBankruptcy<'info>>) -> Result<()> {
         instructions::resolve_bankruptcy::handler(ctx)
     }
+
+    /// Pays an account's claim on a market's pool (winnings the pool could not pay at a close) as
+    /// far as the pool now holds money. Anyone may call it.
+    pub fn settle_claim(ctx: Context<SettleClaim>) -> Result<()> {
+        instructions::settle_claim::handler(ctx)
+    }
 }

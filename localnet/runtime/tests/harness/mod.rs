@@ -317,6 +317,15 @@ impl Exchange {
         self.send(&[], &[i])
     }
 
+    pub fn settle_claim(&mut self, account: &Pubkey, m: usize) -> Executed {
+        let i = ix(
+            margin::accounts::SettleClaim { exchange: self.exchange, margin_account: *account, market: self.markets[m].key },
+            margin::instruction::SettleClaim {},
+            vec![],
+        );
+        self.send(&[], &[i])
+    }
+
     pub fn flag(&mut self, account: &Pubkey) -> Executed {
         let remaining = self.remaining(account, None);
         let i = ix(margin::accounts::FlagAccount { exchange: self.exchange, margin_account: *account }, margin::instruction::FlagAccount {}, remaining);
@@ -542,6 +551,11 @@ impl Exchange {
         let insurance: i128 = (0..self.markets.len()).map(|m| i128::from(self.market(m).insurance_balance)).sum();
         for m in 0..self.markets.len() {
             let market = self.market(m);
+            let claims: u64 = self.accounts.iter().map(|k| {
+                let a = self.margin_account(k);
+                a.claim_slot(market.index).map(|i| a.claims[i]).unwrap_or(0)
+            }).sum();
+            assert_eq!(claims, market.total_claims, "market {m}: Σ claims vs the market's total");
             assert!(market.pool_balance >= 0, "market {m}: pool below zero: {}", market.pool_balance);
             assert!(market.insurance_balance >= 0, "market {m}: insurance below zero: {}", market.insurance_balance);
         }

@@ -18,13 +18,18 @@ pub struct Fill {
     pub owed: u64,
     /// Winnings the pool could not pay.
     pub haircut: u64,
+    /// The part of the haircut recorded as the account's claim on the pool (`settle_claim`).
+    pub claimed: u64,
+    /// Paid to the account from its earlier claim in this market.
+    pub claim_paid: u64,
 }
 
 /// The position in `slot` becomes `result`; the realized PnL settles with the pool
 /// (`settle_with_pool`: winnings down to a zero pool, the rest a recorded haircut; a loss as far as
 /// the collateral pays it, the rest the account's recorded shortfall in this market); what the
-/// account has covered of its earlier shortfall here goes to the pool; open interest and the
-/// market's per-side Σ quote entries move.
+/// account has covered of its earlier shortfall here goes to the pool; a haircut is recorded as the
+/// account's claim on the pool, and an earlier claim here is paid as far as the pool holds money;
+/// open interest and the market's per-side Σ quote entries move.
 pub fn apply_fill(
     account: &mut MarginAccount,
     slot: usize,
@@ -52,8 +57,26 @@ pub fn apply_fill(
     }
     let haircut = to_u64(s.haircut)?;
     market.total_haircut = market.total_haircut.saturating_add(haircut);
+    let claimed = account.record_claim(market.index, haircut);
+    market.total_claims = market.total_claims.checked_add(claimed).ok_or(MarginError::MathOverflow)?;
+    let claim_paid = pay_claim(account, market)?;
     update_open_interest(market, base_before, result.base)?;
-    Ok(Fill { credited: to_i64(s.to_trader)?, owed: to_u64(result.realized_pnl.max(0))?, haircut })
+    Ok(Fill { credited: to_i64(s.to_trader)?, owed: to_u64(result.realized_pnl.max(0))?, haircut, claimed, claim_paid })
+}
+
+/// Pays the account's claim in `market` as far as the pool holds money: into its collateral, out of
+/// the pool and the market's Σ claims. Returns what was paid.
+pub fn pay_claim(account: &mut MarginAccount, market: &mut Market) -> Result<u64, MarginError> {
+    let Some(k) = account.claim_slot(market.index) else { return Ok(0) };
+    let paid = account.claims[k].min(u64::try_from(market.pool_balance.max(0)).map_err(|_| MarginError::MathOverflow)?);
+    if paid == 0 {
+        return Ok(0);
+    }
+    account.set_claim(k, account.claims[k] - paid);
+    market.total_claims = market.total_claims.saturating_sub(paid);
+    market.pool_balance = market.pool_balance.checked_sub(to_i64(i128::from(paid))?).ok_or(MarginError::MathOverflow)?;
+    account.collateral = account.collateral.checked_add(to_i64(i128::from(paid))?).ok_or(MarginError::MathOverflow)?;
+    Ok(paid)
 }
 
 /// Adds `amount` to the Σ quote entry of the side `base` is on (nothing for a flat position).

@@ -18,10 +18,11 @@ pub fn pool_liability(long_open_interest: i128, short_open_interest: i128, quote
 }
 
 /// Whether `amount` may leave a pool of `pool_balance`: an accepted price to value the open
-/// positions at (unless there are none), and the pool still covers each side's aggregate gain
-/// afterwards.
-pub fn removal_allowed(pool_balance: i128, amount: i128, open_interest: (i128, i128), quote_entries: (i128, i128), last_price: i128, conf_ratio: i128) -> MathResult<bool> {
-    let after = sub(pool_balance, amount)?;
+/// positions at (unless there are none), and the pool still covers the traders' unpaid `claims`
+/// plus each side's aggregate gain afterwards.
+#[allow(clippy::too_many_arguments)]
+pub fn removal_allowed(pool_balance: i128, amount: i128, claims: i128, open_interest: (i128, i128), quote_entries: (i128, i128), last_price: i128, conf_ratio: i128) -> MathResult<bool> {
+    let after = sub(sub(pool_balance, amount)?, claims)?;
     if after < 0 {
         return Ok(false);
     }
@@ -58,10 +59,13 @@ mod tests {
     fn liquidity_leaves_only_above_what_the_pool_owes() {
         let oi = (10 * ONE, 0);
         let qe = (-1_000 * USD, 0);
-        assert!(removal_allowed(1_000 * USD, 889 * USD, oi, qe, 110 * USD, 10_000).unwrap());
-        assert!(!removal_allowed(1_000 * USD, 889 * USD + 1, oi, qe, 110 * USD, 10_000).unwrap());
-        assert!(!removal_allowed(1_000 * USD, USD, oi, qe, 0, 10_000).unwrap(), "no accepted price");
-        assert!(removal_allowed(1_000 * USD, 1_000 * USD, (0, 0), (0, 0), 0, 10_000).unwrap());
-        assert!(!removal_allowed(1_000 * USD, 1_001 * USD, (0, 0), (0, 0), 0, 10_000).unwrap());
+        assert!(removal_allowed(1_000 * USD, 889 * USD, 0, oi, qe, 110 * USD, 10_000).unwrap());
+        assert!(!removal_allowed(1_000 * USD, 889 * USD + 1, 0, oi, qe, 110 * USD, 10_000).unwrap());
+        assert!(!removal_allowed(1_000 * USD, USD, 0, oi, qe, 0, 10_000).unwrap(), "no accepted price");
+        assert!(removal_allowed(1_000 * USD, 1_000 * USD, 0, (0, 0), (0, 0), 0, 10_000).unwrap());
+        assert!(!removal_allowed(1_000 * USD, 1_001 * USD, 0, (0, 0), (0, 0), 0, 10_000).unwrap());
+        // Unpaid claims stay too.
+        assert!(!removal_allowed(1_000 * USD, 1_000 * USD, 1, (0, 0), (0, 0), 0, 10_000).unwrap());
+        assert!(removal_allowed(1_000 * USD, 800 * USD, 200 * USD, (0, 0), (0, 0), 0, 10_000).unwrap());
     }
 }

@@ -10,7 +10,7 @@ use crate::controller::oracle_guard::{self, OracleLimits};
 use crate::controller::pool::pool_liability;
 use crate::errors::MarginError;
 use crate::controller::fill::Fill;
-use crate::events::{emit_event, AccountUnflagged, PoolHaircut};
+use crate::events::{emit_event, AccountUnflagged, ClaimChanged, PoolHaircut};
 use crate::math::checked::to_i64;
 use crate::state::*;
 
@@ -101,10 +101,10 @@ pub fn priced(position: &Position, market: &Market, reading: &OracleReading) -> 
     PricedPosition::new(i128::from(position.base), i128::from(position.quote_entry), reading.price, reading.conf, market_risk(market))
 }
 
-/// What `market`'s pool holds against what it owes its traders at `price` (each side's aggregate
-/// gain, `controller::pool::pool_liability`).
+/// What `market`'s pool holds against what it owes its traders at `price` (their unpaid claims
+/// and each side's aggregate gain, `controller::pool::pool_liability`).
 pub fn market_backing(market: &Market, price: i128) -> Result<Backing> {
-    let liability = pool_liability(
+    let gains = pool_liability(
         i128::from(market.long_open_interest),
         i128::from(market.short_open_interest),
         i128::from(market.quote_entry_sum_long),
@@ -112,6 +112,7 @@ pub fn market_backing(market: &Market, price: i128) -> Result<Backing> {
         price,
         0,
     )?;
+    let liability = gains.checked_add(i128::from(market.total_claims)).ok_or(MarginError::MathOverflow)?;
     Ok(Backing { pool_balance: i128::from(market.pool_balance), liability })
 }
 
@@ -146,7 +147,7 @@ pub fn other_positions<'info>(
         let loader = AccountLoader::<Market>::try_from(&pair[0])?;
         let market = loader.load()?;
         require!(market.exchange == *exchange, MarginError::WrongMarket);
-        require!(market.version == Market::VERSION, MarginError::UnsupportedLayout);
+        require!(Market::readable(market.version), MarginError::UnsupportedLayout);
         match oracle_price(&market, &pair[1], Some((now, purpose)))? {
             Ok(reading) => {
                 usable = true;
@@ -200,11 +201,19 @@ pub fn clear_flag_if_eligible(account: &mut MarginAccount, key: Pubkey, position
     Ok(true)
 }
 
-/// Records a fill's haircut, when there was one.
-pub fn emit_haircut(fill: &Fill, market: Pubkey, margin_account: Pubkey) {
+/// Records a fill's haircut, when there was one, and any change to the account's claim.
+pub fn emit_haircut(fill: &Fill, market: Pubkey, margin_account: Pubkey, outstanding: u64) {
     if fill.haircut > 0 {
         emit_event(&PoolHaircut { market, margin_account, owed: fill.owed, paid: fill.owed - fill.haircut, haircut: fill.haircut });
     }
+    if fill.claimed > 0 || fill.claim_paid > 0 {
+        emit_event(&ClaimChanged { market, margin_account, recorded: fill.claimed, paid: fill.claim_paid, outstanding });
+    }
+}
+
+/// The account's unpaid claim in the market of `market_index`.
+pub fn claim_outstanding(account: &MarginAccount, market_index: u16) -> u64 {
+    account.claim_slot(market_index).map(|k| account.claims[k]).unwrap_or(0)
 }
 
 /// Refuses the program's own vaults as the destination of a payout (a fee or withdrawal paid into

@@ -7,7 +7,7 @@ use crate::events::{emit_event, AccountFlagged, LiquidationBounty, LiquidationRe
 use crate::math::checked::{to_i64, to_u64};
 use crate::state::*;
 
-use super::common::{emit_haircut, other_positions, priced, read_oracle, require_not_vault, vault_transfer, Purpose};
+use super::common::{claim_outstanding, emit_haircut, other_positions, priced, read_oracle, require_not_vault, vault_transfer, Purpose};
 
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
@@ -19,7 +19,7 @@ pub struct Liquidate<'info> {
     #[account(
         mut,
         constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket,
-        constraint = market.load()?.version == Market::VERSION @ MarginError::UnsupportedLayout,
+        constraint = Market::readable(market.load()?.version) @ MarginError::UnsupportedLayout,
     )]
     pub market: AccountLoader<'info, Market>,
     /// CHECK: checked against the market (address, owner, layout, feed, freshness).
@@ -45,7 +45,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>, limi
     require_not_vault(&ctx.accounts.exchange, &ctx.accounts.liquidator_token.key())?;
     let account_key = ctx.accounts.margin_account.key();
     let market_key = ctx.accounts.market.key();
-    let (outcome, oracle_price) = {
+    let (outcome, oracle_price, claim_left) = {
         let mut market = ctx.accounts.market.load_mut()?;
         let mut account = ctx.accounts.margin_account.load_mut()?;
         let index = account.position_index(&market_key).ok_or(MarginError::NoPosition)?;
@@ -60,7 +60,8 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>, limi
             next_liquidation_id: ctx.accounts.exchange.liquidation_count.checked_add(1).ok_or(MarginError::MathOverflow)?,
             slot: clock.slot,
         };
-        (liquidation_step(&mut account, &mut market, input)?, reading.price)
+        let outcome = liquidation_step(&mut account, &mut market, input)?;
+        (outcome, reading.price, claim_outstanding(&account, market.index))
     };
     if outcome.flagged {
         ctx.accounts.exchange.liquidation_count = outcome.liquidation_id;
@@ -73,7 +74,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>, limi
             maintenance_requirement: to_i64(outcome.before.maintenance)?,
         });
     }
-    emit_haircut(&outcome.fill, market_key, account_key);
+    emit_haircut(&outcome.fill, market_key, account_key, claim_left);
     let (before, after, plan) = (&outcome.before, &outcome.after, &outcome.plan);
     emit_event(&LiquidationRecord {
         margin_account: account_key,

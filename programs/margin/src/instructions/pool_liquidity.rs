@@ -14,7 +14,7 @@ pub struct PoolLiquidity<'info> {
     #[account(
         mut,
         constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket,
-        constraint = market.load()?.version == Market::VERSION @ MarginError::UnsupportedLayout,
+        constraint = Market::readable(market.load()?.version) @ MarginError::UnsupportedLayout,
     )]
     pub market: AccountLoader<'info, Market>,
     #[account(mut, constraint = admin_token.mint == exchange.quote_mint @ MarginError::WrongQuoteMint)]
@@ -25,7 +25,7 @@ pub struct PoolLiquidity<'info> {
 }
 
 /// Adds (`amount > 0`) or removes (`amount < 0`) pool liquidity. The pool is the counterparty of
-/// every trade: removal must leave it covering each side's aggregate gain (valued at the market's
+/// every trade: removal must leave it covering the traders' unpaid claims and each side's aggregate gain (valued at the market's
 /// last accepted price moved against the pool by the liquidation confidence limit, or at its
 /// settlement price once settled; `controller::pool::removal_allowed`).
 pub fn handler(ctx: Context<PoolLiquidity>, amount: i64) -> Result<()> {
@@ -48,6 +48,7 @@ pub fn handler(ctx: Context<PoolLiquidity>, amount: i64) -> Result<()> {
             let allowed = removal_allowed(
                 i128::from(market.pool_balance),
                 -i128::from(amount),
+                i128::from(market.total_claims),
                 (i128::from(market.long_open_interest), i128::from(market.short_open_interest)),
                 (i128::from(market.quote_entry_sum_long), i128::from(market.quote_entry_sum_short)),
                 price,

@@ -10,7 +10,7 @@ use super::common::{read_oracle, Purpose};
 
 #[derive(Accounts)]
 pub struct RefreshMarket<'info> {
-    #[account(mut, constraint = market.load()?.version == Market::VERSION @ MarginError::UnsupportedLayout)]
+    #[account(mut, constraint = Market::readable(market.load()?.version) @ MarginError::UnsupportedLayout)]
     pub market: AccountLoader<'info, Market>,
     /// CHECK: checked against the market (address, owner, layout, feed, freshness).
     pub oracle: UncheckedAccount<'info>,

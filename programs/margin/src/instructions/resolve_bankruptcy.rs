@@ -20,7 +20,7 @@ pub struct ResolveBankruptcy<'info> {
     #[account(
         mut,
         constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket,
-        constraint = market.load()?.version == Market::VERSION @ MarginError::UnsupportedLayout,
+        constraint = Market::readable(market.load()?.version) @ MarginError::UnsupportedLayout,
     )]
     pub market: AccountLoader<'info, Market>,
     #[account(mut, constraint = quote_vault.key() == exchange.quote_vault @ MarginError::WrongVault)]
@@ -61,7 +61,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, ResolveBankruptcy<'info
     for (k, loader) in loaders.iter().enumerate() {
         let mut market = loader.load_mut()?;
         require!(market.exchange == ctx.accounts.exchange.key(), MarginError::WrongMarket);
-        require!(market.version == Market::VERSION, MarginError::UnsupportedLayout);
+        require!(Market::readable(market.version), MarginError::UnsupportedLayout);
         let (recorded_here, share) = match record.get(k) {
             Some((index, _)) => {
                 require!(market.index == *index, MarginError::WrongMarket);

@@ -13,7 +13,7 @@ pub struct SetMarketOracle<'info> {
     #[account(
         mut,
         constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket,
-        constraint = market.load()?.version == Market::VERSION @ MarginError::UnsupportedLayout,
+        constraint = Market::readable(market.load()?.version) @ MarginError::UnsupportedLayout,
     )]
     pub market: AccountLoader<'info, Market>,
     /// CHECK: the new price account; it must read as a price in the market's layout, owner and feed

@@ -12,7 +12,7 @@ pub struct SettleMarket<'info> {
     #[account(
         mut,
         constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket,
-        constraint = market.load()?.version == Market::VERSION @ MarginError::UnsupportedLayout,
+        constraint = Market::readable(market.load()?.version) @ MarginError::UnsupportedLayout,
     )]
     pub market: AccountLoader<'info, Market>,
 }

@@ -9,7 +9,7 @@ use crate::state::*;
 
 use crate::controller::fill::apply_fill;
 
-use super::common::{clear_flag_if_eligible, emit_haircut, other_positions, priced, priced_backed, read_oracle, Purpose};
+use super::common::{claim_outstanding, clear_flag_if_eligible, emit_haircut, other_positions, priced, priced_backed, read_oracle, Purpose};
 
 #[derive(Accounts)]
 pub struct Trade<'info> {
@@ -24,7 +24,7 @@ pub struct Trade<'info> {
     #[account(
         mut,
         constraint = market.load()?.exchange == exchange.key() @ MarginError::WrongMarket,
-        constraint = market.load()?.version == Market::VERSION @ MarginError::UnsupportedLayout,
+        constraint = Market::readable(market.load()?.version) @ MarginError::UnsupportedLayout,
     )]
     pub market: AccountLoader<'info, Market>,
     /// CHECK: checked against the market (address, owner, layout, feed, freshness).
@@ -76,7 +76,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_del
         }
     };
     let fill = apply_fill(&mut account, slot, &mut market, market_key, base, &plan.result)?;
-    emit_haircut(&fill, market_key, ctx.accounts.margin_account.key());
+    emit_haircut(&fill, market_key, ctx.accounts.margin_account.key(), claim_outstanding(&account, market.index));
 
     if !reducing {
         require!(

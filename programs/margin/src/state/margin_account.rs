@@ -2,6 +2,8 @@ use anchor_lang::prelude::*;
 
 pub const MARGIN_ACCOUNT_SEED: &[u8] = b"margin";
 pub const MAX_POSITIONS: usize = 8;
+/// Markets in which one account can hold an unpaid claim at once.
+pub const MAX_CLAIMS: usize = 4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -47,7 +49,8 @@ pub struct MarginAccount {
     pub positions: [Position; MAX_POSITIONS],
     /// Layout version. History: 1 = initial layout; 2 = `shortfalls` and
     /// `shortfall_market_indexes` taken from the front of `reserved` (size and every earlier offset
-    /// unchanged; a version-1 account reads as having no record).
+    /// unchanged; a version-1 account reads as having no record); 3 = `claims` and
+    /// `claim_market_indexes` taken from `reserved` the same way (an earlier account has none).
     pub version: u8,
     pub bump: u8,
     /// `AccountStatus` as u8.
@@ -61,11 +64,18 @@ pub struct MarginAccount {
     /// gaps.
     pub shortfalls: [u64; MAX_POSITIONS],
     pub shortfall_market_indexes: [u16; MAX_POSITIONS],
-    pub reserved: [u8; 48],
+    /// Winnings a pool could not pay at a close, quote native units, per market
+    /// (`claim_market_indexes`): the pool owes them (`Market.total_claims`) and pays them as it
+    /// receives money, at this account's next fill in that market or by `settle_claim`. Oldest
+    /// first, no gaps; with all `MAX_CLAIMS` taken, a haircut in another market stays a plain
+    /// haircut.
+    pub claims: [u64; MAX_CLAIMS],
+    pub claim_market_indexes: [u16; MAX_CLAIMS],
+    pub reserved: [u8; 8],
 }
 
 impl MarginAccount {
-    pub const VERSION: u8 = 2;
+    pub const VERSION: u8 = 3;
     pub const SIZE: usize = 32 + 32 + 8 + 8 + 8 + MAX_POSITIONS * 48 + 8 + 128;
     pub const OWNER_OFFSET: usize = 8;
     /// Byte offset of `status` in the account data (after the discriminator).
@@ -139,6 +149,46 @@ impl MarginAccount {
             }
             self.shortfalls[MAX_POSITIONS - 1] = 0;
             self.shortfall_market_indexes[MAX_POSITIONS - 1] = 0;
+        }
+    }
+
+    /// The claim slot of market `market_index`, if it has one.
+    pub fn claim_slot(&self, market_index: u16) -> Option<usize> {
+        (0..MAX_CLAIMS).find(|&i| self.claims[i] > 0 && self.claim_market_indexes[i] == market_index)
+    }
+
+    /// Records `amount` the pool of market `market_index` could not pay; returns how much was
+    /// recorded (all of it, or nothing when every claim slot holds another market).
+    pub fn record_claim(&mut self, market_index: u16, amount: u64) -> u64 {
+        if amount == 0 {
+            return 0;
+        }
+        let slot = match self.claim_slot(market_index) {
+            Some(k) => k,
+            None => {
+                let used = self.claims.iter().take_while(|&&c| c > 0).count();
+                if used == MAX_CLAIMS {
+                    return 0;
+                }
+                self.claim_market_indexes[used] = market_index;
+                used
+            }
+        };
+        self.version = Self::VERSION;
+        self.claims[slot] = self.claims[slot].saturating_add(amount);
+        amount
+    }
+
+    /// Sets claim `slot` to `amount`, closing the gap when it empties.
+    pub fn set_claim(&mut self, slot: usize, amount: u64) {
+        self.claims[slot] = amount;
+        if amount == 0 {
+            for k in slot..MAX_CLAIMS - 1 {
+                self.claims[k] = self.claims[k + 1];
+                self.claim_market_indexes[k] = self.claim_market_indexes[k + 1];
+            }
+            self.claims[MAX_CLAIMS - 1] = 0;
+            self.claim_market_indexes[MAX_CLAIMS - 1] = 0;
         }
     }
 

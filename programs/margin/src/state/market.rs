@@ -129,7 +129,8 @@ pub struct Market {
     pub vol_addon_ratio: u32,
     pub index: u16,
     /// Layout version. History: 1 = initial layout (4 tiers); 2 = 16 tiers, `total_haircut`,
-    /// the per-side Σ quote entries and `settlement_price`, all taken from `reserved` (same size; every field after `tiers` moved).
+    /// the per-side Σ quote entries and `settlement_price`, all taken from `reserved` (same size; every field after `tiers` moved);
+    /// 3 = `total_claims` from the front of `reserved` (size and every other offset unchanged).
     pub version: u8,
     pub bump: u8,
     /// `OracleLayout` as u8.
@@ -147,12 +148,20 @@ pub struct Market {
     /// closed at this price with no confidence interval, whatever the oracle says, and nothing may
     /// add risk.
     pub settlement_price: i64,
-    pub reserved: [u8; 32],
+    /// Σ of the traders' recorded claims on this pool (winnings it could not pay at a close, not
+    /// yet paid): liquidity may leave only above them.
+    pub total_claims: u64,
+    pub reserved: [u8; 24],
 }
 
 impl Market {
-    pub const VERSION: u8 = 2;
+    pub const VERSION: u8 = 3;
     pub const SIZE: usize = 128 + 16 * MAX_TIERS + 15 * 8 + 14 * 4 + 8 + 32 + 32;
+
+    /// Versions this program reads: 3, and 2, whose `total_claims` bytes were reserved (zero).
+    pub fn readable(version: u8) -> bool {
+        version == 2 || version == Self::VERSION
+    }
 
     pub fn tiers(&self) -> Vec<Tier> {
         math_tiers(self.tiers[..usize::from(self.tier_count)].iter().map(|t| (t.notional_upper, t.initial_ratio, t.maintenance_ratio)))
