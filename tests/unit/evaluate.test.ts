@@ -121,6 +121,20 @@ describe("evaluating with an oracle the program refuses", () => {
     expect(evaluate(a, m2, p2, FRESH, 0n)).toMatchObject({ state: "partial-liquidation", liquidationMarket: "SOL" });
   });
 
+  it("closes the winning leg first when closing the largest would realize a loss the collateral cannot pay", () => {
+    // $1,000 on $9,000 of SOL from $100 and $3,000 of ETH from $3,000: SOL at $88 is −$1,080
+    // (beyond the collateral), ETH at $3,300 +$300.
+    const a = trader();
+    const eth = base(3_000n * USD, 3_000n * USD);
+    a.positions[1] = { market: "ETH", base: eth, quoteEntry: -baseValue(eth, 3_000n * USD) };
+    const { markets, prices } = world(3_000n * USD, 88n * USD, 0, 3_300n * USD);
+    expect(evaluate(a, markets, prices, FRESH, 0n)).toMatchObject({ state: "partial-liquidation", liquidationMarket: "ETH" });
+    // With the collateral to pay the loss, the largest position goes first, as before.
+    a.collateral = 1_500n * USD;
+    const { markets: m2, prices: p2 } = world(3_000n * USD, 85n * USD, 0, 3_300n * USD);
+    expect(evaluate(a, m2, p2, FRESH, 0n)).toMatchObject({ state: "partial-liquidation", liquidationMarket: "SOL" });
+  });
+
   it("prices a settled market at its settlement, whatever its oracle says", () => {
     const { markets, prices } = world(3_000n * USD, 100n * USD, 200);
     markets.get("ETH")!.settlementPrice = 2_000n * USD;

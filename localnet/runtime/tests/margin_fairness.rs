@@ -36,6 +36,24 @@ fn no_withdrawal_against_winnings_the_pool_cannot_pay() {
 }
 
 #[test]
+fn a_losing_position_on_the_same_side_does_not_make_an_unbacked_gain_count() {
+    // A bought at $100, B at $120; at $110 A is up ~$500 and B down ~$500, so the longs' aggregate
+    // gain nets to nothing, yet B's loss reaches the $100 pool only when B closes.
+    let mut ex = Exchange::new();
+    let m = ex.add_market_with(params(), 100 * USD, 100 * USD as i64, 0);
+    let a = ex.user(1_000 * USD as u64);
+    let b = ex.user(1_000 * USD as u64);
+    ok(&ex.market_order(&a, m, 50 * ONE));
+    ex.set_oracle(m, 120 * USD, USD / 100, 0);
+    ok(&ex.market_order(&b, m, 50 * ONE));
+    ex.set_oracle(m, 110 * USD, USD / 100, 0);
+    // A's gain counts at most the $100 the pool holds: $900 out would leave ~$200 against $550.
+    assert_eq!(code(&ex.withdraw(&a, 900 * USD as u64)), Some(6017));
+    ok(&ex.withdraw(&a, 400 * USD as u64));
+    ex.assert_conserved();
+}
+
+#[test]
 fn an_account_whose_other_positions_can_pay_the_fee_earns_its_liquidator_no_insurance_bounty() {
     let mut ex = Exchange::new();
     let sol = ex.add_market(100 * USD);
@@ -148,8 +166,26 @@ fn closing_at_an_old_price_pays_the_age_spread() {
     // The same price, 100 s old: past the opening limit, inside the liquidation limit.
     ex.set_oracle(m, 100 * USD, USD / 20, 100);
     let at_old = close(&mut ex, &late);
-    // 100 s × 0.02% = 2% more spread on the sale.
-    assert!(at_fresh - at_old >= 1_990_000, "fresh {at_fresh} vs old {at_old}");
+    // 0.05% + 100 s × 0.02% = 2.05%, capped at the 2% liquidation confidence limit, against the
+    // fresh close's 0.05%.
+    assert!(at_fresh - at_old >= 1_940_000, "fresh {at_fresh} vs old {at_old}");
+    ex.assert_conserved();
+}
+
+#[test]
+fn a_reduction_at_the_oldest_price_allowed_never_lowers_health() {
+    let mut ex = Exchange::new();
+    let mut p = params();
+    p.max_oracle_age_liquidate_s = 600;
+    let m = ex.add_market_with(p, 100 * USD, 10_000_000 * USD as i64, 0);
+    let trader = ex.user(1_000 * USD as u64);
+    ok(&ex.market_order(&trader, m, 90 * ONE));
+    ex.set_oracle(m, 100 * USD, USD / 20, 590);
+    let before = ex.health(&trader.account);
+    ok(&ex.market_order(&trader, m, -45 * ONE));
+    let after = ex.health(&trader.account);
+    // A 590 s old price would ask 11.8% + confidence; the reduction pays at most 2%.
+    assert!(after.equity - after.maintenance > before.equity - before.maintenance, "{before:?} → {after:?}");
     ex.assert_conserved();
 }
 

@@ -3,7 +3,8 @@
 // reason to wait: nothing is ever decided on a bad price.
 import { createHash } from "node:crypto";
 import { ratioOf } from "../math/margin.js";
-import { notional } from "../math/position.js";
+import { valuationPrice } from "../math/oracle_price.js";
+import { baseValue, notional } from "../math/position.js";
 import { accountHealth, eligibilityHealth, unpricedPosition, type Health, type MarketRisk, type PricedPosition } from "./health.js";
 import { liquidationEligible, unflagEligible } from "./liquidation.js";
 import { check } from "./oracle_guard.js";
@@ -35,7 +36,7 @@ export interface Evaluation {
   unflagDue: boolean;
   /** maintenance − equity, 0 when above maintenance: the priority of any job for this account. */
   shortfall: bigint;
-  /** Market of the largest open position (by notional): the one a liquidation step closes first. */
+  /** Market of the position a liquidation step closes first (`liquidationTarget`): the largest by notional, or the largest winner when closing that one would realize a loss the collateral cannot pay. */
   liquidationMarket: string | null;
   /** Identifies the account's current state, so a step acting on it has a deterministic id. */
   stepKey: string;
@@ -72,6 +73,24 @@ export function classify(h: Health, status: ChainStatus, bandPpm: bigint): RiskS
   return h.equity < marginCallLevel(h, bandPpm) ? "margin-call" : "healthy";
 }
 
+/**
+ * The position a liquidation step closes: the largest by notional, unless closing that one would
+ * realize a loss the collateral cannot pay while another position is in profit. Such a step earns
+ * its liquidator nothing (the fees shrink to what the collateral pays, and the account, able to pay
+ * from its other gains, earns no insurance bounty), so the largest winner is closed first: its
+ * realized gain pays the fees of every later step.
+ */
+export function liquidationTarget(collateral: bigint, usable: { market: string; notional: bigint; pnl: bigint }[]): string | null {
+  const byNotional = [...usable].sort((x, y) => (y.notional > x.notional ? 1 : y.notional < x.notional ? -1 : 0));
+  const largest = byNotional[0];
+  if (!largest) return null;
+  if (largest.pnl < 0n && collateral + largest.pnl <= 0n) {
+    const winner = byNotional.find((p) => p.pnl > 0n);
+    if (winner) return winner.market;
+  }
+  return largest.market;
+}
+
 export function evaluate(
   a: AccountState,
   markets: ReadonlyMap<string, MarketState>,
@@ -99,7 +118,8 @@ export function evaluate(
     return { ...base, waitReason: `account data is ${ageSlots(fresh, a.slot)} slots old` };
   }
   const priced: PricedPosition[] = [];
-  let largest = -1n;
+  // Positions with a usable price, to choose the one a step closes.
+  const usable: { market: string; notional: bigint; pnl: bigint }[] = [];
   let firstRefusal: string | null = null;
   for (const p of a.positions) {
     const m = markets.get(p.market);
@@ -122,12 +142,9 @@ export function evaluate(
     }
     base.prices[p.market] = { price: r.price, conf: r.conf, publishTime: r.publishTime, slot: r.slot };
     priced.push({ base: p.base, quoteEntry: p.quoteEntry, price: r.price, conf: r.conf, risk: marketRisk(m) });
-    const n = notional(p.base, r.price);
-    if (n > largest) {
-      largest = n;
-      base.liquidationMarket = p.market;
-    }
+    usable.push({ market: p.market, notional: notional(p.base, r.price), pnl: baseValue(p.base, valuationPrice(p.base, r.price, r.conf)) + p.quoteEntry });
   }
+  base.liquidationMarket = liquidationTarget(a.collateral, usable);
   // No position with a usable price: the program refuses every step on the account; wait.
   if (firstRefusal && base.liquidationMarket === null) return { ...base, waitReason: firstRefusal };
   const health = accountHealth(a.collateral, priced);

@@ -29,10 +29,15 @@ export interface PricedPosition {
   holderView?: { price: bigint; conf: bigint } | null;
 }
 
-/** A gain in a market whose pool owes more than it holds counts at poolBalance / liability of it, rounded down; a loss in full. */
+/**
+ * A gain in a market whose pool owes more than it holds counts at poolBalance / liability of it,
+ * rounded down, and never more than the pool holds; a loss in full.
+ */
 export function backedPnl(pnl: bigint, backing: Backing | null | undefined): bigint {
-  if (!backing || pnl <= 0n || backing.liability <= backing.poolBalance) return pnl;
-  return mulDivFloor(pnl, backing.poolBalance > 0n ? backing.poolBalance : 0n, backing.liability);
+  if (!backing || pnl <= 0n) return pnl;
+  const pool = backing.poolBalance > 0n ? backing.poolBalance : 0n;
+  const share = backing.liability > backing.poolBalance ? mulDivFloor(pnl, pool, backing.liability) : pnl;
+  return share < pool ? share : pool;
 }
 
 export interface Health {
@@ -65,8 +70,8 @@ export function unpricedPosition(
   const price = prices.reduce((worst, p) => (base >= 0n ? (p < worst ? p : worst) : p > worst ? p : worst));
   const limit = ratioOf(price, confRatio);
   const conf = refused && refused.conf > limit ? refused.conf : limit;
-  // Eligibility takes the refused reading at its word (the last accepted price, unwidened, when it has no positive price).
-  const holderView = refused && refused.price > 0n ? { price: refused.price, conf: refused.conf } : { price: lastPrice, conf: 0n };
+  // Eligibility: the same worse price with only the reading's own confidence, not the limit's floor.
+  const holderView = { price, conf: refused && refused.price > 0n ? refused.conf : 0n };
   return { base, quoteEntry, price, conf, risk, holderView };
 }
 

@@ -44,12 +44,16 @@ impl PricedPosition {
 }
 
 /// `pnl` as the account may count it: a gain in a market whose pool owes its traders more than it
-/// holds counts at `pool_balance / liability` of it, rounded down; a loss always counts in full.
+/// holds counts at `pool_balance / liability` of it, rounded down, and never more than the pool
+/// holds (the liability nets each side's losers against its winners, while a loser pays the pool
+/// only when it closes); a loss always counts in full.
 pub fn backed_pnl(pnl: i128, backing: Option<Backing>) -> MathResult<i128> {
-    match backing {
-        Some(b) if pnl > 0 && b.liability > b.pool_balance => mul_div_floor(pnl, b.pool_balance.max(0), b.liability),
-        _ => Ok(pnl),
+    let Some(b) = backing else { return Ok(pnl) };
+    if pnl <= 0 {
+        return Ok(pnl);
     }
+    let share = if b.liability > b.pool_balance { mul_div_floor(pnl, b.pool_balance.max(0), b.liability)? } else { pnl };
+    Ok(share.min(b.pool_balance.max(0)))
 }
 
 /// Equity and the three requirement levels, quote native units.
@@ -79,11 +83,11 @@ impl Health {
 /// (`refresh_market`) and the refused reading's own price, with the wider of the liquidation
 /// confidence limit and the reading's confidence, under the market's normal margin. It never makes
 /// a healthy account liquidatable by itself, and the position cannot be liquidated until its oracle
-/// is usable. `None` with no price to go on. Its `holder_view` is the refused reading taken at its
-/// word (its own price and confidence; the last accepted price with none when it has no positive
-/// price): whether the account may be flagged, liquidated or unflagged is judged on that view
-/// (`eligibility_health`), so the conservative widening sizes a step but never makes an account
-/// liquidatable by itself.
+/// is usable. `None` with no price to go on. Its `holder_view` is the same worse price with only the
+/// refused reading's own confidence (none without a positive reading), not the liquidation limit's
+/// floor: whether the account may be flagged, liquidated or unflagged is judged on that view
+/// (`eligibility_health`), so the floor sizes a step but never makes an account liquidatable by
+/// itself.
 pub fn unpriced_position(
     base: i128,
     quote_entry: i128,
@@ -97,10 +101,7 @@ pub fn unpriced_position(
     let Some(first) = prices.next() else { return Ok(None) };
     let price = prices.fold(first, |worst, p| if base >= 0 { worst.min(p) } else { worst.max(p) });
     let conf = ratio_of(price, conf_ratio)?.max(refused.map(|(_, c)| c).unwrap_or(0));
-    let view = match refused {
-        Some((p, c)) if p > 0 => (p, c),
-        _ => (last_price, 0),
-    };
+    let view = (price, refused.filter(|&(p, _)| p > 0).map(|(_, c)| c).unwrap_or(0));
     Ok(Some(PricedPosition { holder_view: Some(view), ..PricedPosition::new(base, quote_entry, price, conf, risk) }))
 }
 
@@ -187,9 +188,11 @@ mod tests {
         assert_eq!((only.price, only.conf), (95 * USD, 1_900_000));
         // The market's normal margin applies.
         assert_eq!(long.risk, risk());
-        // Eligibility takes the refused reading at its word: $95 ± 3 for both, 92 for the long.
-        assert_eq!((long.holder_view, short.holder_view), (Some((95 * USD, 3 * USD)), Some((95 * USD, 3 * USD))));
-        assert_eq!(eligibility_health(50 * USD, &[long]).unwrap().equity, 50 * USD - 8 * USD);
+        // Eligibility keeps the worse price with the reading's own confidence, without the floor.
+        assert_eq!((long.holder_view, short.holder_view), (Some((90 * USD, 3 * USD)), Some((95 * USD, 3 * USD))));
+        let floored = unpriced_position(ONE, -100 * USD, 90 * USD, 20_000, Some((95 * USD, USD / 10)), risk()).unwrap().unwrap();
+        assert_eq!((floored.conf, floored.holder_view), (1_800_000, Some((90 * USD, USD / 10))));
+        assert_eq!(eligibility_health(50 * USD, &[floored]).unwrap().equity, 50 * USD - 10 * USD - USD / 10);
         // With no positive reading, the last accepted price with no widening.
         let dead = unpriced_position(ONE, -100 * USD, 90 * USD, 20_000, Some((0, 0)), risk()).unwrap().unwrap();
         assert_eq!(dead.holder_view, Some((90 * USD, 0)));
@@ -202,6 +205,8 @@ mod tests {
         assert_eq!(backed_pnl(-100 * USD, owes_more), Ok(-100 * USD), "a loss counts in full");
         assert_eq!(backed_pnl(100 * USD, Some(Backing { pool_balance: 0, liability: 1 })), Ok(0));
         assert_eq!(backed_pnl(100 * USD, Some(Backing { pool_balance: 5_000 * USD, liability: 1_200 * USD })), Ok(100 * USD));
+        // Same-side losers net the liability to nothing, yet the pool holds only $40.
+        assert_eq!(backed_pnl(100 * USD, Some(Backing { pool_balance: 40 * USD, liability: 0 })), Ok(40 * USD));
         assert_eq!(backed_pnl(100 * USD, None), Ok(100 * USD));
         // Long 10 from $100 at $110 ± 0: +$100, of which a quarter counts.
         let p = PricedPosition { backing: owes_more, ..PricedPosition::new(10 * ONE, -1_000 * USD, 110 * USD, 0, risk()) };

@@ -30,11 +30,24 @@ fn skew_push(skew_before: i128, trade_base: i128) -> Option<(i128, i128)> {
 /// `trade_base` at `oracle_price`: the average, over the part of the trade that pushes the skew
 /// further from zero, of `impact_ratio` at each point of it — below `max_impact_ratio` that is
 /// the ratio at the midpoint (`skew_impact_base`), and where the cap binds the capped stretch counts
-/// at the cap. So a trade costs what its pieces cost, whichever side of the cap they fall on.
-/// Rounded up. A trade that only brings the skew back pays the base impact alone.
+/// at the cap — and, for a trade through zero, the base impact on the part that only brings the skew
+/// back. So a trade costs what its pieces cost, whichever side of the cap or of zero they fall on.
+/// Rounded up.
 pub fn skew_impact_ratio(skew: i128, trade_base: i128, oracle_price: i128, p: ImpactParams) -> MathResult<i128> {
-    let at_mid = impact_ratio(notional(skew_impact_base(skew, trade_base), oracle_price)?, p.base_impact_ratio, p.impact_ratio_per_million, p.max_impact_ratio)?;
-    let Some((start, end)) = skew_push(skew, trade_base) else { return Ok(at_mid) };
+    let base_ratio = p.base_impact_ratio.min(p.max_impact_ratio);
+    let Some((start, end)) = skew_push(skew, trade_base) else { return Ok(base_ratio) };
+    let pushing = pushing_ratio(start, end, oracle_price, p)?;
+    // The part of a trade through zero that only brings the skew back pays the base impact alone.
+    let (push_len, total) = (end - start, trade_base.abs());
+    if push_len >= total {
+        return Ok(pushing);
+    }
+    div_ceil(add(mul(pushing, push_len)?, mul(base_ratio, sub(total, push_len)?)?)?, total)
+}
+
+/// The average impact ratio over the stretch `[start, end]` of |skew| a trade pushes.
+fn pushing_ratio(start: i128, end: i128, oracle_price: i128, p: ImpactParams) -> MathResult<i128> {
+    let at_mid = impact_ratio(notional((start + end) / 2, oracle_price)?, p.base_impact_ratio, p.impact_ratio_per_million, p.max_impact_ratio)?;
     if p.impact_ratio_per_million <= 0 || p.base_impact_ratio >= p.max_impact_ratio {
         return Ok(at_mid);
     }
@@ -196,6 +209,19 @@ mod tests {
         // Straddling $0–10M: 0.05% + 0.1%/M averages 0.275% up to $4.5M, then 0.5%:
         // (0.275% × 4.5 + 0.5% × 5.5) / 10 = 0.39875%, rounded up.
         assert_eq!(skew_impact_ratio(0, 100_000 * ONE, 100 * USD, IMPACT), Ok(3_988));
+    }
+
+    #[test]
+    fn a_trade_through_zero_costs_what_its_two_halves_cost() {
+        // Skew −50,000: a 100,000 buy first brings it back to zero (base impact), then pushes it
+        // to +50,000; below the cap and past it alike, the halves pay what the whole pays.
+        for (skew, size) in [(-50_000 * ONE, 100_000 * ONE), (-2_000 * ONE, 4_000 * ONE)] {
+            let whole = plan_trade(0, 0, size, 100 * USD, IMPACT, skew, 0, i128::MAX).unwrap();
+            let back = plan_trade(0, 0, size / 2, 100 * USD, IMPACT, skew, 0, i128::MAX).unwrap();
+            let out = plan_trade(0, 0, size / 2, 100 * USD, IMPACT, skew + size / 2, 0, i128::MAX).unwrap();
+            let (one, two) = (-whole.result.quote_entry, -(back.result.quote_entry + out.result.quote_entry));
+            assert!((one - two).abs() <= 10 * USD, "whole {one} vs halves {two}");
+        }
     }
 
     #[test]

@@ -101,8 +101,8 @@ pub fn priced(position: &Position, market: &Market, reading: &OracleReading) -> 
     PricedPosition::new(i128::from(position.base), i128::from(position.quote_entry), reading.price, reading.conf, market_risk(market))
 }
 
-/// What `market`'s pool holds against what it owes its traders at `price` (their unpaid claims
-/// and each side's aggregate gain, `controller::pool::pool_liability`).
+/// What `market`'s pool holds beyond its traders' unpaid claims, against what it owes their open
+/// positions at `price` (each side's aggregate gain, `controller::pool::pool_liability`).
 pub fn market_backing(market: &Market, price: i128) -> Result<Backing> {
     let gains = pool_liability(
         i128::from(market.long_open_interest),
@@ -112,8 +112,9 @@ pub fn market_backing(market: &Market, price: i128) -> Result<Backing> {
         price,
         0,
     )?;
-    let liability = gains.checked_add(i128::from(market.total_claims)).ok_or(MarginError::MathOverflow)?;
-    Ok(Backing { pool_balance: i128::from(market.pool_balance), liability })
+    // What the pool holds beyond the claims it already owes.
+    let free = i128::from(market.pool_balance) - i128::from(market.total_claims);
+    Ok(Backing { pool_balance: free.max(0), liability: gains })
 }
 
 /// A position priced for adding risk or withdrawing: its gain counts only as far as its pool backs

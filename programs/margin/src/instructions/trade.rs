@@ -34,7 +34,8 @@ pub struct Trade<'info> {
 /// Opens, increases, reduces, closes or flips the position in `market` by `base_delta`
 /// (BASE_PRECISION, signed) against the pool, executing no worse than `limit_price`
 /// (PRICE_PRECISION). The impact follows the pool's skew; every trade also pays a spread of the
-/// price's confidence ratio plus 0.02% per second of its age. Anything that is not a pure reduction
+/// price's confidence ratio plus 0.02% per second of its age (a reduction at most the liquidation
+/// confidence limit). Anything that is not a pure reduction
 /// needs the strict oracle limits, an unpaused market, a healthy account, room under the
 /// open-interest cap and the initial margin afterwards, with each gain counted only as far as its
 /// pool backs it, and a new market needs room beside the account's positions and recorded
@@ -63,8 +64,11 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_del
     let reading = read_oracle(&market, &ctx.accounts.oracle.to_account_info(), now, purpose)?;
     let skew = i128::from(market.long_open_interest) - i128::from(market.short_open_interest);
     // A reduction may use an older price (the lenient limits keep closing possible), so it pays the
-    // same age and confidence spread: closing at a price the market has since left is no free option.
+    // same age and confidence spread, up to the liquidation confidence limit: closing at a price the
+    // market has since left is no free option, and (as validation keeps that limit plus the worst
+    // impact below every maintenance ratio) a reduction still never lowers the account's health.
     let spread = opening_spread(reading.price, reading.conf, now - reading.publish_time)?;
+    let spread = if reducing { spread.min(i128::from(market.max_conf_ratio_liquidate)) } else { spread };
     let plan = plan_trade(base, quote_entry, delta, reading.price, impact_params(&market), skew, spread, i128::from(limit_price))?;
 
     let slot = match index {
