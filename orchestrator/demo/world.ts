@@ -39,6 +39,8 @@ export interface World {
   admin: Keypair;
   program: anchor.Program<Margin>;
   mint: PublicKey;
+  /** The admin's quote token account (pool liquidity, insurance). */
+  adminToken: PublicKey;
   exchange: PublicKey;
   quoteVault: PublicKey;
   insuranceVault: PublicKey;
@@ -83,13 +85,14 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
   const localnet = await openLocalnet(opts);
   const connection = new Connection(localnet.rpcUrl, { commitment: "confirmed", wsEndpoint: localnet.wsUrl });
   const ex = await createExchange(connection, localnet.write, { markets: opts.markets, onProgress: opts.onProgress });
-  const { admin, program, mint, exchange, quoteVault, markets } = ex;
+  const { admin, program, mint, adminToken, exchange, quoteVault, markets } = ex;
   const world: World = {
     localnet,
     connection,
     admin,
     program,
     mint,
+    adminToken,
     exchange,
     quoteVault,
     insuranceVault: ex.insuranceVault,

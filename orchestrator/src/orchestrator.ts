@@ -219,13 +219,13 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   }
 
   private effects(): Effects {
-    const decide = (kind: StepKind, ctx: AccountContext, ev: Evaluation | undefined, detectedAtMs: number) => {
+    const decide = (kind: StepKind, ctx: AccountContext, ev: Evaluation | undefined, detectedAtMs: number, market?: string) => {
       const job: StepJob = {
         kind,
         account: ctx.account,
         liquidationId: ctx.liquidationId,
         stepKey: ctx.stepKey,
-        market: kind === "liquidate" ? ctx.liquidationMarket : null,
+        market: market ?? (kind === "liquidate" ? ctx.liquidationMarket : null),
         shortfall: ctx.shortfall,
         firstStep: kind === "liquidate" && ctx.chainStatus === ChainStatus.Healthy,
         detectedAtMs,
@@ -278,6 +278,12 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
           ev,
           Date.now(),
         ),
+      // A claim on a pool that has money again: one claim job for this state pays it.
+      // Its id names the pool's balance too: a pool that receives more money asks again.
+      claim: (a, ev, market) => {
+        const pool = this.feed.markets.get(market)?.poolBalance ?? 0n;
+        decide("claim", { ...observation(ev, a), stepKey: `${ev.stepKey}-${market}-${pool}`, account: a.address, requestedStep: null, requests: 0 }, ev, Date.now(), market);
+      },
       persist: (account, snapshot) => this.snapshots.write(account, snapshot),
       transition: (account, from, to) => {
         this.log.decision(`state ${from ?? "none"} → ${to}`, { account, jobId: null, state: to });

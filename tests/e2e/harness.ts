@@ -10,6 +10,7 @@ import { readAudit, type AuditEntry } from "../../orchestrator/src/ops/audit.js"
 import { localConfig, operatorKeypair } from "../../orchestrator/demo/operator.js";
 import { startRedis, type RedisHandle } from "../../orchestrator/demo/redis.js";
 import { buildWorld, type World } from "../../orchestrator/demo/world.js";
+import type { MarketSpec } from "../../orchestrator/demo/exchange.js";
 
 export interface Harness {
   world: World;
@@ -21,9 +22,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(traders: number, seed: number): Promise<Harness> {
+export async function harness(traders: number, seed: number, markets?: MarketSpec[]): Promise<Harness> {
   const redis = await startRedis();
-  const world = await buildWorld({ traders, seed, slotMs: 50 });
+  const world = await buildWorld({ traders, seed, slotMs: 50, markets });
   const dir = mkdtempSync(join(tmpdir(), "margin-warden-e2e-"));
   const keypairPath = await operatorKeypair(world, dir);
   const prefix = `e2e-${process.pid}-${seed}`;

@@ -58,6 +58,7 @@ describe("margin account decoding", () => {
           .filter((p) => !p.base.isZero() || !p.quoteEntry.isZero())
           .map((p) => ({ market: p.market.toBase58(), base: BigInt(p.base.toString()), quoteEntry: BigInt(p.quoteEntry.toString()) })),
         shortfallMarkets: fields.shortfallMarketIndexes.filter((_, k) => !fields.shortfalls[k].isZero()),
+        claims: fields.claims.flatMap((c, k) => (c.isZero() ? [] : [{ marketIndex: fields.claimMarketIndexes[k], amount: BigInt(c.toString()) }])),
         slot: 7,
       });
       const viaIdl = accountsCoder.decode("marginAccount", data);

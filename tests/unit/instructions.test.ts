@@ -5,7 +5,7 @@ import { Connection, Keypair, PublicKey, type TransactionInstruction } from "@so
 import BN from "bn.js";
 import { describe, expect, it } from "vitest";
 import { IDL, type Margin } from "../../orchestrator/src/chain/idl.js";
-import { liquidateInstruction, resolveInstruction, unflagInstruction } from "../../orchestrator/src/chain/instructions.js";
+import { liquidateInstruction, resolveInstruction, settleClaimInstruction, unflagInstruction } from "../../orchestrator/src/chain/instructions.js";
 import type { ExchangeState } from "../../orchestrator/src/chain/accounts.js";
 import type { AccountState, MarketState } from "../../orchestrator/src/risk/types.js";
 
@@ -79,6 +79,15 @@ describe("instruction encoding", () => {
       .unflagAccount()
       .accountsPartial({ exchange: new PublicKey(exchange.address), marginAccount: new PublicKey(account.address) })
       .remainingAccounts(pairs(btc, sol, eth))
+      .instruction();
+    expect(plain(ours)).toEqual(plain(theirs));
+  });
+
+  it("encodes settle_claim as Anchor does", async () => {
+    const ours = settleClaimInstruction(programId, exchange, account, eth);
+    const theirs = await anchorProgram.methods
+      .settleClaim()
+      .accountsPartial({ exchange: new PublicKey(exchange.address), marginAccount: new PublicKey(account.address), market: new PublicKey(eth.address) })
       .instruction();
     expect(plain(ours)).toEqual(plain(theirs));
   });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { Supervisor, type Effects, type World } from "../../orchestrator/src/actors/supervisor.js";
 import type { Evaluation } from "../../orchestrator/src/risk/evaluate.js";
-import { ChainStatus, type AccountState } from "../../orchestrator/src/risk/types.js";
+import { ChainStatus, type AccountState, type MarketState } from "../../orchestrator/src/risk/types.js";
 
 function account(collateral: bigint, shortfallMarkets: number[], digest = 0n): AccountState {
   return { address: "acct", owner: "o", exchange: "e", collateral, lastActiveSlot: digest, liquidationId: 1n, status: ChainStatus.Healthy, positions: [], shortfallMarkets, slot: 10 };
@@ -12,8 +12,10 @@ function account(collateral: bigint, shortfallMarkets: number[], digest = 0n): A
 
 function setup() {
   const accounts = new Map<string, AccountState>();
-  const world: World = { accounts, markets: new Map(), prices: new Map(), freshness: () => ({ currentSlot: 10, nowS: 1_000, maxAccountAgeSlots: 100, maxOracleAgeSlots: 100 }) };
+  const markets = new Map<string, MarketState>();
+  const world: World = { accounts, markets, prices: new Map(), freshness: () => ({ currentSlot: 10, nowS: 1_000, maxAccountAgeSlots: 100, maxOracleAgeSlots: 100 }) };
   const settled: Array<{ account: string; stepKey: string }> = [];
+  const claimed: Array<{ account: string; market: string }> = [];
   const noop = () => {};
   const effects: Effects = {
     enqueue: noop,
@@ -23,9 +25,10 @@ function setup() {
     persist: noop,
     transition: noop,
     settle: (a: AccountState, ev: Evaluation) => settled.push({ account: a.address, stepKey: ev.stepKey }),
+    claim: (a: AccountState, _ev: Evaluation, market: string) => claimed.push({ account: a.address, market }),
   };
   const supervisor = new Supervisor(world, effects, { marginCallBandPpm: 100_000n, confirmTimeoutMs: 30_000 });
-  return { accounts, supervisor, settled };
+  return { accounts, supervisor, settled, claimed, markets };
 }
 
 describe("settling a covered shortfall record", () => {
@@ -48,5 +51,34 @@ describe("settling a covered shortfall record", () => {
     accounts.set("acct", account(-1n, [0]));
     supervisor.observe("acct");
     expect(settled).toEqual([]);
+  });
+});
+
+describe("paying a claim on a pool", () => {
+  const market = (poolBalance: bigint) => ({ address: "ETH", index: 3, poolBalance, tiers: [], addonRatio: 0n, bufferRatio: 0n, maxConfRatioLiquidate: 0n }) as unknown as MarketState;
+
+  it("asks when the pool holds money, once per state, and again when the pool receives more", () => {
+    const { accounts, supervisor, claimed, markets } = setup();
+    accounts.set("acct", { ...account(5_000_000n, []), claims: [{ marketIndex: 3, amount: 700n }] });
+    markets.set("ETH", market(0n));
+    supervisor.onMarket(markets.get("ETH")!);
+    supervisor.observe("acct");
+    expect(claimed).toEqual([]);
+    markets.set("ETH", market(500n));
+    supervisor.onMarket(markets.get("ETH")!);
+    expect(claimed).toEqual([{ account: "acct", market: "ETH" }]);
+    supervisor.observe("acct");
+    expect(claimed).toHaveLength(1);
+    markets.set("ETH", market(900n));
+    supervisor.onMarket(markets.get("ETH")!);
+    expect(claimed).toHaveLength(2);
+  });
+
+  it("does not ask for a claim on another market", () => {
+    const { accounts, supervisor, claimed, markets } = setup();
+    accounts.set("acct", { ...account(5_000_000n, []), claims: [{ marketIndex: 4, amount: 700n }] });
+    markets.set("ETH", market(500n));
+    supervisor.observe("acct");
+    expect(claimed).toEqual([]);
   });
 });

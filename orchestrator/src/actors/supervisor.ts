@@ -4,7 +4,7 @@
 // after every transition so a restarted orchestrator resumes where it stopped.
 import { createActor, type Actor, type AnyActorRef, type Snapshot } from "xstate";
 import { bandsFor } from "../risk/bands.js";
-import { evaluate, settlementDue, type Evaluation, type Freshness } from "../risk/evaluate.js";
+import { claimDue, evaluate, settlementDue, type Evaluation, type Freshness } from "../risk/evaluate.js";
 import { TriggerIndex } from "../risk/trigger-index.js";
 import type { AccountState, MarketState, PriceState, RiskState } from "../risk/types.js";
 import { accountMachine, type AccountContext, type Observation } from "./account-machine.js";
@@ -17,6 +17,8 @@ export interface Effects {
   recordWait(account: string, reason: string): void;
   /** The account covered its recorded shortfalls: settle them to their pools (one resolve job per on-chain state). */
   settle(account: AccountState, evaluation: Evaluation): void;
+  /** The account holds a claim on `market`'s pool and the pool has money: pay it (one claim job per state). */
+  claim(account: AccountState, evaluation: Evaluation, market: string): void;
   persist(account: string, snapshot: unknown | null): void;
   transition(account: string, from: RiskState | null, to: RiskState): void;
 }
@@ -54,6 +56,11 @@ export class Supervisor {
   private readonly marketRisk = new Map<string, string>();
   /** The account state a settlement was last asked for, per account. */
   private readonly settleRequested = new Map<string, string>();
+  /** The account, market and pool state a claim was last asked for, per account. */
+  private readonly claimRequested = new Map<string, string>();
+  /** Accounts holding a claim, by market index: a pool that receives money pays them. */
+  private readonly claimants = new Map<number, Set<string>>();
+  private readonly poolBalance = new Map<string, bigint>();
   private stopped = false;
 
   constructor(
@@ -116,6 +123,11 @@ export class Supervisor {
   }
 
   private track(a: AccountState): void {
+    for (const c of a.claims ?? []) {
+      let set = this.claimants.get(c.marketIndex);
+      if (!set) this.claimants.set(c.marketIndex, (set = new Set()));
+      set.add(a.address);
+    }
     for (const p of a.positions) {
       let set = this.byMarket.get(p.market);
       if (!set) this.byMarket.set(p.market, (set = new Set()));
@@ -132,6 +144,12 @@ export class Supervisor {
     if (settlementDue(a) && this.settleRequested.get(address) !== ev.stepKey) {
       this.settleRequested.set(address, ev.stepKey);
       this.effects.settle(a, ev);
+    }
+    const claimFrom = claimDue(a, this.world.markets);
+    const claimKey = claimFrom && `${ev.stepKey}|${claimFrom.address}|${claimFrom.poolBalance}`;
+    if (claimFrom && claimKey && this.claimRequested.get(address) !== claimKey) {
+      this.claimRequested.set(address, claimKey);
+      this.effects.claim(a, ev, claimFrom.address);
     }
     const previous = this.lastEvaluation.get(address)?.state ?? "healthy";
     const actor = this.actors.get(address);
@@ -174,6 +192,10 @@ export class Supervisor {
 
   /** Risk parameters changed (e.g. the volatility add-on): every band on that market is redrawn. */
   onMarket(m: MarketState): void {
+    // A pool that received money pays the claims on it.
+    const pool = this.poolBalance.get(m.address);
+    this.poolBalance.set(m.address, m.poolBalance);
+    if (pool !== undefined && m.poolBalance > pool) for (const a of this.claimants.get(m.index) ?? []) this.observe(a);
     const key = riskKey(m);
     const before = this.marketRisk.get(m.address);
     this.marketRisk.set(m.address, key);

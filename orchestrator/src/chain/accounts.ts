@@ -51,7 +51,8 @@ function base58At(data: Buffer, offset: number): string {
 // MarginAccount (state/margin_account.rs, zero-copy #[repr(C)], layout versions 2 and 3): after the
 // 8-byte discriminator, owner, exchange, collateral i64, last_active_slot u64, liquidation_id u64,
 // 8 positions of { market, base i64, quote_entry i64 }, version, bump, status, 5 bytes padding,
-// 8 shortfalls u64, their 8 market indexes u16 (then version 3's claims, not read here). Read at fixed offsets: it is decoded on every
+// 8 shortfalls u64, their 8 market indexes u16, then (version 3) 4 claims u64 and their 4 market
+// indexes u16, zero in an earlier account. Read at fixed offsets: it is decoded on every
 // notification; a test pins this to Anchor's decoding.
 const MA = {
   owner: 8,
@@ -65,6 +66,9 @@ const MA = {
   status: 482,
   shortfalls: 488,
   shortfallMarketIndexes: 552,
+  claims: 568,
+  claimMarketIndexes: 600,
+  maxClaims: 4,
 } as const;
 
 export function decodeMarginAccount(address: string, data: Buffer, slot: number): AccountState {
@@ -82,6 +86,11 @@ export function decodeMarginAccount(address: string, data: Buffer, slot: number)
   for (let i = 0; i < MA.maxPositions; i++) {
     if (data.readBigUInt64LE(MA.shortfalls + 8 * i) > 0n) shortfallMarkets.push(data.readUInt16LE(MA.shortfallMarketIndexes + 2 * i));
   }
+  const claims: NonNullable<AccountState["claims"]> = [];
+  for (let i = 0; i < MA.maxClaims; i++) {
+    const amount = data.readBigUInt64LE(MA.claims + 8 * i);
+    if (amount > 0n) claims.push({ marketIndex: data.readUInt16LE(MA.claimMarketIndexes + 2 * i), amount });
+  }
   return {
     address,
     owner: base58At(data, MA.owner),
@@ -92,6 +101,7 @@ export function decodeMarginAccount(address: string, data: Buffer, slot: number)
     status: status as ChainStatus,
     positions,
     shortfallMarkets,
+    claims,
     slot,
   };
 }

@@ -1,4 +1,4 @@
-// The three instructions the orchestrator sends, encoded straight from the IDL's discriminators and
+// The four instructions the orchestrator sends, encoded straight from the IDL's discriminators and
 // account order: they are built once per step in the hot path, and Anchor's method builder resolves
 // accounts asynchronously at a cost of milliseconds. A test pins them to Anchor's own encoding.
 // Remaining accounts are the `[market, oracle]` pairs of the account's other open positions, in
@@ -20,6 +20,7 @@ function discriminator(name: string): Buffer {
 const LIQUIDATE = discriminator("liquidate");
 const RESOLVE_BANKRUPTCY = discriminator("resolve_bankruptcy");
 const UNFLAG_ACCOUNT = discriminator("unflag_account");
+const SETTLE_CLAIM = discriminator("settle_claim");
 
 /** base58 → PublicKey, decoded once per address: the same few market, oracle and vault keys recur in every step. */
 const keys = new Map<string, PublicKey>();
@@ -130,5 +131,14 @@ export function unflagInstruction(programId: PublicKey, exchange: ExchangeState,
     programId,
     keys: [meta(key(exchange.address), false), meta(key(account.address), true), ...positionPairs(account, markets, null)],
     data: Buffer.from(UNFLAG_ACCOUNT),
+  });
+}
+
+/** Pays the account's claim on `market`'s pool as far as the pool holds money. */
+export function settleClaimInstruction(programId: PublicKey, exchange: ExchangeState, account: AccountState, market: MarketState): TransactionInstruction {
+  return new TransactionInstruction({
+    programId,
+    keys: [meta(key(exchange.address), false), meta(key(account.address), true), meta(key(market.address), true)],
+    data: Buffer.from(SETTLE_CLAIM),
   });
 }

@@ -1,10 +1,10 @@
-// The three kinds of job, one idempotent effect each (a liquidation's first step flags the account
+// The four kinds of job, one idempotent effect each (a liquidation's first step flags the account
 // on chain in the same instruction; an unflag clears the flag of an account back at its
-// liquidation-end level). A job's id is derived from what it acts on
+// liquidation-end level; a claim pays an account's claim on a pool that has money again). A job's id is derived from what it acts on
 // (kind, account, liquidation id, the account's state digest), so every orchestrator sharing a Redis
 // names the same step the same way and BullMQ keeps only one.
-export type StepKind = "liquidate" | "resolve" | "unflag";
-export const STEP_KINDS: StepKind[] = ["liquidate", "resolve", "unflag"];
+export type StepKind = "liquidate" | "resolve" | "unflag" | "claim";
+export const STEP_KINDS: StepKind[] = ["liquidate", "resolve", "unflag", "claim"];
 
 export interface StepJob {
   kind: StepKind;
@@ -12,7 +12,7 @@ export interface StepJob {
   liquidationId: string;
   /** Digest of the account state the step was decided on (risk/evaluate.ts stepKey). */
   stepKey: string;
-  /** The market a liquidation closes; for resolve, chosen by the worker. */
+  /** The market a liquidation closes or a claim is paid from; for resolve, chosen by the worker. */
   market: string | null;
   /** maintenance − equity when decided, quote native units. */
   shortfall: string;

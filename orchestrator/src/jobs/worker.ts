@@ -5,10 +5,10 @@
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import type { PublicKey } from "@solana/web3.js";
 import type { ExchangeState } from "../chain/accounts.js";
-import { liquidateInstruction, resolveInstruction, resolveMarkets, unflagInstruction } from "../chain/instructions.js";
+import { liquidateInstruction, resolveInstruction, resolveMarkets, settleClaimInstruction, unflagInstruction } from "../chain/instructions.js";
 import type { Snapshot, SnapshotReader } from "../chain/snapshot.js";
 import { executionPrice } from "../math/oracle_price.js";
-import { evaluate, isEmptyAndNegative, settlementDue, stepKey, type Evaluation } from "../risk/evaluate.js";
+import { claimDue, evaluate, isEmptyAndNegative, settlementDue, stepKey, type Evaluation } from "../risk/evaluate.js";
 import { liquidationEligible, unflagEligible } from "../risk/liquidation.js";
 import { ChainStatus, type AccountState, type MarketState } from "../risk/types.js";
 import type { StepJob, StepResult } from "./steps.js";
@@ -66,6 +66,12 @@ async function holdLock(ctx: StepContext, job: Job<StepJob, StepResult>, token: 
 function judge(job: StepJob, snap: Snapshot, ev: Evaluation): void {
   const { kind } = job;
   const a = snap.account;
+  if (kind === "claim") {
+    // Prices play no part: the claim is paid from what the pool holds.
+    const due = claimDue(a, snap.markets);
+    if (!due || due.address !== job.market) throw new NotNeeded("no claim this pool can pay");
+    return;
+  }
   if (ev.waitReason) throw new Error(`waiting: ${ev.waitReason}`);
   if (kind === "resolve") {
     if (!isEmptyAndNegative(a) && !settlementDue(a)) throw new NotNeeded("not bankrupt and no covered shortfall to settle");
@@ -97,6 +103,7 @@ function instructionFor(ctx: StepContext, job: StepJob, snap: Snapshot, ev: Eval
     return liquidateInstruction(ctx.programId, liquidator, ctx.exchange, a, market, snap.markets, limitPrice(a, market, ev.prices[market.address].price));
   }
   if (job.kind === "unflag") return unflagInstruction(ctx.programId, ctx.exchange, a, snap.markets);
+  if (job.kind === "claim") return settleClaimInstruction(ctx.programId, ctx.exchange, a, snap.markets.get(job.market!)!);
   // The program charges the deficit to the markets of the account's shortfall record, in record order.
   const [first, ...others] = resolveMarkets(a, snap.markets);
   job.market = first.address;

@@ -61,6 +61,20 @@ export const isEmptyAndNegative = (a: AccountState) => a.positions.length === 0 
  */
 export const settlementDue = (a: AccountState) => a.collateral >= 0n && a.shortfallMarkets.length > 0;
 
+/**
+ * The first market (record order) in which the account holds a claim its pool now has money to
+ * pay, or null: `settle_claim` pays it (as far as the pool holds money).
+ */
+export function claimDue(a: AccountState, markets: ReadonlyMap<string, MarketState>): MarketState | null {
+  if (!a.claims?.length) return null;
+  const byIndex = new Map([...markets.values()].map((m) => [m.index, m]));
+  for (const c of a.claims) {
+    const m = byIndex.get(c.marketIndex);
+    if (m && c.amount > 0n && m.poolBalance > 0n) return m;
+  }
+  return null;
+}
+
 /** The margin-call level: maintenance plus `bandPpm` of it. */
 export const marginCallLevel = (h: Health, bandPpm: bigint) => h.maintenance + ratioOf(h.maintenance, bandPpm);
 

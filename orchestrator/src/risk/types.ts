@@ -28,6 +28,8 @@ export interface AccountState {
   positions: PositionState[];
   /** Indexes of the markets in the account's shortfall record, record order: a bankruptcy is charged to these. */
   shortfallMarkets: number[];
+  /** Unpaid claims on markets' pools (winnings a pool could not pay at a close), record order. */
+  claims?: { marketIndex: number; amount: bigint }[];
   /** Slot at which this data was observed. */
   slot: number;
 }
