@@ -1469,6 +1469,11 @@ export type Margin = {
       "code": 6039,
       "name": "noClaimToPay",
       "msg": "The account holds no claim on this market's pool, or the pool holds nothing to pay it"
+    },
+    {
+      "code": 6040,
+      "name": "poolCapacity",
+      "msg": "The pool's capital does not back a larger net position"
     }
   ],
   "types": [

@@ -34,7 +34,7 @@ fn env_u64(name: &str, default: u64) -> u64 {
 }
 
 /// Codes a random trade may legitimately be refused with.
-const TRADE_REFUSALS: [u32; 4] = [6017, 6019, 6024, 6020];
+const TRADE_REFUSALS: [u32; 5] = [6017, 6019, 6024, 6020, 6040];
 
 #[test]
 fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhealthy() {
@@ -56,6 +56,7 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
     let (mut trades, mut refused, mut liquidations, mut bankruptcies) = (0, 0, 0, 0);
     let (mut deposits, mut flags, mut unflags, mut refused_unflags, mut owner_unflags, mut outages) = (0, 0, 0, 0, 0usize, 0usize);
     let mut claims_paid = 0u64;
+    let mut pool_removals = 0usize;
 
     for step in 0..steps {
         match rng.below(100) {
@@ -151,6 +152,18 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                     ex.set_oracle(markets[m], prices[m], prices[m] / 2_000, 0);
                     let r = ex.refresh(markets[m]);
                     assert!(r.result.is_ok() || code(&r) == Some(6028), "refresh: {:?}", r.result);
+                }
+                // The shallow pool's provider sometimes takes half out (refused unless what stays
+                // backs the traders' gains, claims and net position) and sometimes puts money in.
+                match rng.below(10) {
+                    0 => {
+                        let half = ex.market(markets[1]).pool_balance / 2;
+                        let e = ex.pool_liquidity(markets[1], -half.max(1));
+                        assert!(e.result.is_ok() || code(&e) == Some(6029), "pool removal: {:?}", e.result);
+                        pool_removals += usize::from(e.result.is_ok());
+                    }
+                    1 => ok(&ex.pool_liquidity(markets[1], 2_000 * USD as i64)),
+                    _ => {}
                 }
             }
             80..=87 => {
@@ -252,7 +265,7 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
         ex.assert_conserved();
     }
     eprintln!(
-        "sequence seed {seed:#x}: {steps} steps, {trades} trades ({refused} refused), {deposits} deposits, {flags} flags, {liquidations} liquidation steps, {unflags} keeper unflags ({refused_unflags} refused), {owner_unflags} by owners' deposits and reductions, {bankruptcies} bankruptcies, {outages} oracle outages, ${} of claims paid by settle_claim",
+        "sequence seed {seed:#x}: {steps} steps, {trades} trades ({refused} refused), {deposits} deposits, {flags} flags, {liquidations} liquidation steps, {unflags} keeper unflags ({refused_unflags} refused), {owner_unflags} by owners' deposits and reductions, {bankruptcies} bankruptcies, {outages} oracle outages, ${} of claims paid by settle_claim, {pool_removals} pool removals",
         claims_paid / USD as u64
     );
     // Everything the accounts hold is backed: with live prices every owner closes out, every

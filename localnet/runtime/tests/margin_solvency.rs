@@ -102,7 +102,8 @@ fn naming_fewer_markets_than_the_record_charges_is_refused() {
 #[test]
 fn a_winner_the_pool_cannot_pay_in_full_is_haircut_and_the_pool_stays_at_zero() {
     let mut ex = Exchange::new();
-    let m = ex.add_market_with(params(), 100 * USD, 100 * USD as i64, 0);
+    // $600 backs the $5,000 long (10%); at $120 the ~$1,000 gain is more than the pool holds.
+    let m = ex.add_market_with(params(), 100 * USD, 600 * USD as i64, 0);
     let trader = ex.user(1_000 * USD as u64);
     ok(&ex.market_order(&trader, m, 50 * ONE));
     ex.set_oracle(m, 120 * USD, USD / 100, 0);
@@ -123,12 +124,16 @@ fn a_winner_the_pool_cannot_pay_in_full_is_haircut_and_the_pool_stays_at_zero() 
 fn a_winner_is_never_paid_with_a_bankrupt_accounts_unpaid_loss() {
     let mut ex = Exchange::new();
     // $11 of insurance: the liquidator's $10 bounty, then $1 for the deficit.
-    let m = ex.add_market_with(params(), 100 * USD, 50 * USD as i64, 11 * USD as u64);
+    let m = ex.add_market_with(params(), 100 * USD, 1_000 * USD as i64, 11 * USD as u64);
     let loser = ex.user(1_000 * USD as u64);
     let winner = ex.user(2_000 * USD as u64);
     let liquidator = ex.user(0);
+    ok(&ex.refresh(m));
     ok(&ex.market_order(&loser, m, 90 * ONE));
     ok(&ex.market_order(&winner, m, -90 * ONE));
+    // The two sides net to nothing: the pool needs no capital for them, only what each side could
+    // gain within the liquidation confidence limit (~$350); it keeps $400.
+    ok(&ex.pool_liquidity(m, -600 * USD as i64));
     ex.set_oracle(m, 80 * USD, USD / 100, 0);
     let pool_before = ex.market(m).pool_balance;
     ok(&ex.liquidate(&liquidator, &loser.account, m, 0));
@@ -138,7 +143,7 @@ fn a_winner_is_never_paid_with_a_bankrupt_accounts_unpaid_loss() {
     assert_eq!(ex.market(m).pool_balance, pool_before + 1_000 * USD as i64);
     assert!(recorded(&a) as i64 >= -a.collateral && -a.collateral > 700 * USD as i64);
     ex.assert_conserved();
-    // The short won ~$1,800 but the pool holds ~$1,050: it pays that and the rest is a haircut.
+    // The short won ~$1,800 but the pool holds ~$1,400: it pays that and the rest is a haircut.
     let exec = ex.market_order(&winner, m, 90 * ONE);
     ok(&exec);
     let cut = events::<PoolHaircut>(&exec).pop().expect("a haircut");
@@ -173,9 +178,11 @@ fn pool_liquidity_stays_while_it_backs_traders_gains() {
     let pool = ex.market(m).pool_balance;
     assert_eq!(code(&ex.pool_liquidity(m, -pool)), Some(6029));
     assert_eq!(code(&ex.pool_liquidity(m, -(pool - 500 * USD as i64))), Some(6029));
-    // Valued against the pool at $110 + 2% (the liquidation confidence limit): ~$608 stays.
-    assert_eq!(code(&ex.pool_liquidity(m, -(pool - 600 * USD as i64))), Some(6029));
-    ok(&ex.pool_liquidity(m, -(pool - 610 * USD as i64)));
+    // Valued against the pool at $110 + 2% (the liquidation confidence limit): ~$608, plus the
+    // capital the $5,500 net long needs (10%, the smallest initial ratio): ~$1,158 stays.
+    assert_eq!(code(&ex.pool_liquidity(m, -(pool - 610 * USD as i64))), Some(6029));
+    assert_eq!(code(&ex.pool_liquidity(m, -(pool - 1_150 * USD as i64))), Some(6029));
+    ok(&ex.pool_liquidity(m, -(pool - 1_165 * USD as i64)));
     ex.assert_conserved();
 }
 

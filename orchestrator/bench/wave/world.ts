@@ -12,7 +12,7 @@ import { EXCHANGE_OFFSET, MARGIN_ACCOUNT_SIZE, decodeMarginAccount, decodeMarket
 import { readOracle } from "../../src/chain/oracle.js";
 import { evaluate, type Evaluation } from "../../src/risk/evaluate.js";
 import type { MarketState, PriceState } from "../../src/risk/types.js";
-import { USD, createExchange, oracleAccount, pda, rng, setAccountParam, systemAccount, type Exchange, type WorldMarket } from "../../demo/exchange.js";
+import { DEFAULT_MARKETS, USD, createExchange, oracleAccount, pda, rng, setAccountParam, systemAccount, type Exchange, type WorldMarket } from "../../demo/exchange.js";
 import type { RemoteLocalnet } from "../../demo/localnet-process.js";
 import { sleep } from "../../demo/processes.js";
 
@@ -77,6 +77,9 @@ async function sendTx(local: RemoteLocalnet, blockhash: () => Promise<string>, i
 export async function buildWaveWorld(local: RemoteLocalnet, n: number, seed: number, say: (msg: string) => void): Promise<WaveWorld> {
   const { connection } = local;
   const ex = await createExchange(connection, local.write, {
+    // Pools deep enough to back the wave's net long (up to ~$80M on market A at N = 3,000): the
+    // program sizes the traders' net position against the pool's capital.
+    markets: DEFAULT_MARKETS.map((m) => ({ ...m, poolUsd: 50_000_000n })),
     admin: keypairFor(seed, "admin"),
     mint: keypairFor(seed, "mint"),
     oracles: [0, 1, 2].map((i) => keypairFor(seed, `oracle-${i}`).publicKey),

@@ -85,6 +85,8 @@ pub enum MarginError {
     ShortfallRecordFull, // 6038
     #[msg("The account holds no claim on this market's pool, or the pool holds nothing to pay it")]
     NoClaimToPay, // 6039
+    #[msg("The pool's capital does not back a larger net position")]
+    PoolCapacity, // 6040
 }
 
 impl From<crate::math::MathError> for MarginError {

@@ -117,6 +117,12 @@ pub fn market_backing(market: &Market, price: i128) -> Result<Backing> {
     Ok(Backing { pool_balance: free.max(0), liability: gains })
 }
 
+/// The move a pool must be able to pay its traders' net position for: the market's smallest
+/// initial ratio (`controller::pool::skew_capital`).
+pub fn skew_stress_ratio(market: &Market) -> i128 {
+    market.tiers().first().map(|t| t.initial_ratio).unwrap_or(0)
+}
+
 /// A position priced for adding risk or withdrawing: its gain counts only as far as its pool backs
 /// it, so no one withdraws, or opens risk, against winnings the pool could not pay.
 pub fn priced_backed(position: &Position, market: &Market, reading: &OracleReading) -> Result<PricedPosition> {

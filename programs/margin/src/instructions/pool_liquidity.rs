@@ -25,7 +25,8 @@ pub struct PoolLiquidity<'info> {
 }
 
 /// Adds (`amount > 0`) or removes (`amount < 0`) pool liquidity. The pool is the counterparty of
-/// every trade: removal must leave it covering the traders' unpaid claims and each side's aggregate gain (valued at the market's
+/// every trade: removal must leave it covering the traders' unpaid claims, each side's aggregate gain
+/// and the capital their net position needs (`controller::pool::skew_capital`) (valued at the market's
 /// last accepted price moved against the pool by the liquidation confidence limit, or at its
 /// settlement price once settled; `controller::pool::removal_allowed`).
 pub fn handler(ctx: Context<PoolLiquidity>, amount: i64) -> Result<()> {
@@ -53,6 +54,8 @@ pub fn handler(ctx: Context<PoolLiquidity>, amount: i64) -> Result<()> {
                 (i128::from(market.quote_entry_sum_long), i128::from(market.quote_entry_sum_short)),
                 price,
                 conf_ratio,
+                // A settled market's price no longer moves: no stress capital.
+                if market.is_settled() { 0 } else { super::common::skew_stress_ratio(&market) },
             )?;
             require!(allowed, MarginError::InsufficientPoolBalance);
         }

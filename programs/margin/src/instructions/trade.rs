@@ -1,6 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::controller::health::account_health;
+use crate::controller::pool::skew_backed;
 use crate::controller::trade::{impact_params, opening_spread, plan_trade, reduces_risk};
 use crate::errors::MarginError;
 use crate::events::{emit_event, PositionChanged};
@@ -9,7 +10,7 @@ use crate::state::*;
 
 use crate::controller::fill::apply_fill;
 
-use super::common::{claim_outstanding, clear_flag_if_eligible, emit_haircut, other_positions, priced, priced_backed, read_oracle, Purpose};
+use super::common::{claim_outstanding, clear_flag_if_eligible, emit_haircut, market_backing, other_positions, priced, priced_backed, read_oracle, skew_stress_ratio, Purpose};
 
 #[derive(Accounts)]
 pub struct Trade<'info> {
@@ -87,6 +88,14 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_del
             market.long_open_interest <= market.max_open_interest_base && market.short_open_interest <= market.max_open_interest_base,
             MarginError::OpenInterestCap
         );
+        // A trade that moves the traders' net position further from zero needs the pool's capital
+        // to back it: beyond its claims and what it owes, the net side's gain from a move of the
+        // market's smallest initial ratio.
+        let skew_after = i128::from(market.long_open_interest) - i128::from(market.short_open_interest);
+        if skew_after.abs() > skew.abs() {
+            let b = market_backing(&market, reading.price)?;
+            require!(skew_backed(b.pool_balance, b.liability, skew_after, reading.price, skew_stress_ratio(&market))?, MarginError::PoolCapacity);
+        }
         let mut positions =
             other_positions(&account, &exchange.key(), ctx.remaining_accounts, Some(&market_key), now, Purpose::AddRisk)?;
         positions.push(priced_backed(&account.positions[slot], &market, &reading)?);
