@@ -141,15 +141,7 @@ impl MarginAccount {
 
     /// Sets entry `slot` to `amount`, closing the gap when it empties so the order holds.
     pub fn set_shortfall(&mut self, slot: usize, amount: u64) {
-        self.shortfalls[slot] = amount;
-        if amount == 0 {
-            for k in slot..MAX_POSITIONS - 1 {
-                self.shortfalls[k] = self.shortfalls[k + 1];
-                self.shortfall_market_indexes[k] = self.shortfall_market_indexes[k + 1];
-            }
-            self.shortfalls[MAX_POSITIONS - 1] = 0;
-            self.shortfall_market_indexes[MAX_POSITIONS - 1] = 0;
-        }
+        set_entry(&mut self.shortfalls, &mut self.shortfall_market_indexes, slot, amount);
     }
 
     /// The claim slot of market `market_index`, if it has one.
@@ -181,15 +173,7 @@ impl MarginAccount {
 
     /// Sets claim `slot` to `amount`, closing the gap when it empties.
     pub fn set_claim(&mut self, slot: usize, amount: u64) {
-        self.claims[slot] = amount;
-        if amount == 0 {
-            for k in slot..MAX_CLAIMS - 1 {
-                self.claims[k] = self.claims[k + 1];
-                self.claim_market_indexes[k] = self.claim_market_indexes[k + 1];
-            }
-            self.claims[MAX_CLAIMS - 1] = 0;
-            self.claim_market_indexes[MAX_CLAIMS - 1] = 0;
-        }
+        set_entry(&mut self.claims, &mut self.claim_market_indexes, slot, amount);
     }
 
     /// Every record entry as i128, slot order (zeros included, so slots index it).
@@ -205,6 +189,19 @@ impl MarginAccount {
     /// The deficit the record backs: −collateral when negative.
     pub fn deficit(&self) -> i128 {
         (-i128::from(self.collateral)).max(0)
+    }
+}
+
+/// Sets entry `slot` of a per-market record (amounts beside their market indexes, oldest first, no
+/// gaps) to `amount`; an emptied entry's successors move up one.
+fn set_entry(amounts: &mut [u64], indexes: &mut [u16], slot: usize, amount: u64) {
+    amounts[slot] = amount;
+    if amount == 0 {
+        amounts[slot..].rotate_left(1);
+        indexes[slot..].rotate_left(1);
+        let last = amounts.len() - 1;
+        amounts[last] = 0;
+        indexes[last] = 0;
     }
 }
 
