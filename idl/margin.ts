@@ -1474,6 +1474,11 @@ export type Margin = {
       "code": 6040,
       "name": "poolCapacity",
       "msg": "The pool's capital does not back a larger net position"
+    },
+    {
+      "code": 6041,
+      "name": "deficitBackedByClaims",
+      "msg": "The account's deficit is backed by its claims on pools: settle the claims first"
     }
   ],
   "types": [

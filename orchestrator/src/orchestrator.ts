@@ -279,10 +279,10 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
           Date.now(),
         ),
       // A claim on a pool that has money again: one claim job for this state pays it.
-      // Its id names the pool's balance too: a pool that receives more money asks again.
+      // Its id names the market's state too (its slot): a pool that receives money again asks again.
       claim: (a, ev, market) => {
-        const pool = this.feed.markets.get(market)?.poolBalance ?? 0n;
-        decide("claim", { ...observation(ev, a), stepKey: `${ev.stepKey}-${market}-${pool}`, account: a.address, requestedStep: null, requests: 0 }, ev, Date.now(), market);
+        const slot = this.feed.markets.get(market)?.slot ?? 0;
+        decide("claim", { ...observation(ev, a), stepKey: `${ev.stepKey}-${market}-${slot}`, account: a.address, requestedStep: null, requests: 0 }, ev, Date.now(), market);
       },
       persist: (account, snapshot) => this.snapshots.write(account, snapshot),
       transition: (account, from, to) => {

@@ -55,9 +55,10 @@ describe("settling a covered shortfall record", () => {
 });
 
 describe("paying a claim on a pool", () => {
-  const market = (poolBalance: bigint) => ({ address: "ETH", index: 3, poolBalance, tiers: [], addonRatio: 0n, bufferRatio: 0n, maxConfRatioLiquidate: 0n }) as unknown as MarketState;
+  let slot = 0;
+  const market = (poolBalance: bigint) => ({ address: "ETH", index: 3, poolBalance, slot: ++slot, tiers: [], addonRatio: 0n, bufferRatio: 0n, maxConfRatioLiquidate: 0n }) as unknown as MarketState;
 
-  it("asks when the pool holds money, once per state, and again when the pool receives more", () => {
+  it("asks when the pool holds money, once per account and market state, and again when the pool receives more", () => {
     const { accounts, supervisor, claimed, markets } = setup();
     accounts.set("acct", { ...account(5_000_000n, []), claims: [{ marketIndex: 3, amount: 700n }] });
     markets.set("ETH", market(0n));

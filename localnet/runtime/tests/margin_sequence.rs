@@ -57,6 +57,7 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
     let (mut deposits, mut flags, mut unflags, mut refused_unflags, mut owner_unflags, mut outages) = (0, 0, 0, 0, 0usize, 0usize);
     let mut claims_paid = 0u64;
     let mut pool_removals = 0usize;
+    let mut claim_backed = 0usize;
 
     for step in 0..steps {
         match rng.below(100) {
@@ -245,9 +246,21 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                         }
                     }
                     if ex.margin_account(&account).status() == AccountStatus::Bankrupt {
-                        ok(&ex.resolve(&account, 0));
-                        bankruptcies += 1;
-                        assert_eq!(code(&ex.resolve(&account, 0)), Some(6025));
+                        // What the account's claims back stays on it; the rest is charged.
+                        let a = ex.margin_account(&account);
+                        let backed = a.deficit().min(a.claims_total());
+                        if backed == a.deficit() {
+                            assert_eq!(code(&ex.resolve(&account, 0)), Some(6041), "step {step}: a deficit its claims back");
+                            claim_backed += 1;
+                        } else {
+                            ok(&ex.resolve(&account, 0));
+                            bankruptcies += 1;
+                            let after = ex.margin_account(&account);
+                            assert_eq!(after.deficit(), backed, "step {step}: the claim-backed part stays");
+                            let again = code(&ex.resolve(&account, 0));
+                            assert_eq!(again, Some(if backed > 0 { 6041 } else { 6025 }));
+                            claim_backed += usize::from(backed > 0);
+                        }
                     }
                     let a = ex.margin_account(&account);
                     let h = ex.eligibility(&account);
@@ -256,7 +269,10 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                             let waiting = a.open_positions().all(|p| dead[ex.markets.iter().position(|mi| mi.key == p.market).unwrap()]);
                             assert!(h.below_liquidation_end() || waiting, "step {step}: stuck in liquidation: {h:?}");
                         }
-                        AccountStatus::Bankrupt => panic!("step {step}: bankrupt after resolution"),
+                        AccountStatus::Bankrupt => {
+                            let backed = a.deficit().min(a.claims_total());
+                            assert!(backed == a.deficit() && backed > 0, "step {step}: bankrupt after resolution");
+                        }
                         AccountStatus::Healthy => {}
                     }
                 }
@@ -265,7 +281,7 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
         ex.assert_conserved();
     }
     eprintln!(
-        "sequence seed {seed:#x}: {steps} steps, {trades} trades ({refused} refused), {deposits} deposits, {flags} flags, {liquidations} liquidation steps, {unflags} keeper unflags ({refused_unflags} refused), {owner_unflags} by owners' deposits and reductions, {bankruptcies} bankruptcies, {outages} oracle outages, ${} of claims paid by settle_claim, {pool_removals} pool removals",
+        "sequence seed {seed:#x}: {steps} steps, {trades} trades ({refused} refused), {deposits} deposits, {flags} flags, {liquidations} liquidation steps, {unflags} keeper unflags ({refused_unflags} refused), {owner_unflags} by owners' deposits and reductions, {bankruptcies} bankruptcies, {outages} oracle outages, ${} of claims paid by settle_claim, {pool_removals} pool removals, {claim_backed} deficits left to claims",
         claims_paid / USD as u64
     );
     // Everything the accounts hold is backed: with live prices every owner closes out, every
@@ -279,8 +295,22 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
             let m = ex.markets.iter().position(|mi| mi.key == p.market).unwrap();
             ok(&ex.market_order(u, m, -p.base));
         }
+        // Claims are paid as far as the pools can, then any deficit left is resolved.
+        for m in 0..2 {
+            let _ = ex.settle_claim(&u.account, m);
+        }
         if ex.margin_account(&u.account).collateral < 0 {
-            ok(&ex.resolve(&u.account, 0));
+            let a = ex.margin_account(&u.account);
+            if a.claims_total() >= a.deficit() {
+                // Backed by claims the pools cannot pay yet: the provider funds the pool.
+                for m in 0..2 {
+                    ok(&ex.pool_liquidity(m, 100_000 * USD as i64));
+                    let _ = ex.settle_claim(&u.account, m);
+                }
+            }
+            if ex.margin_account(&u.account).collateral < 0 {
+                ok(&ex.resolve(&u.account, 0));
+            }
         }
         let left = ex.margin_account(&u.account).collateral as u64;
         if left > 0 {

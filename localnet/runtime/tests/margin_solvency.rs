@@ -275,3 +275,76 @@ fn a_winner_haircut_while_a_solvent_account_owed_the_pool_is_paid_once_the_pool_
     assert_eq!(ex.market(eth).total_claims, paid.outstanding);
     ex.assert_conserved();
 }
+
+#[test]
+fn a_bankrupt_accounts_claims_back_its_deficit_before_insurance_pays_it() {
+    // T holds a claim of ~$390 on A's pool, then goes bankrupt in B with a larger deficit. Only
+    // the part the claim does not back is charged to B's insurance; the rest stays on T until A's
+    // pool pays the claim, which then goes to B's pool.
+    let mut ex = Exchange::new();
+    let a = ex.add_market_with(params(), 100 * USD, 600 * USD as i64, 0);
+    let b = ex.add_market(100 * USD);
+    let t = ex.user(1_000 * USD as u64);
+    let liquidator = ex.user(0);
+    ok(&ex.market_order(&t, a, 50 * ONE));
+    ok(&ex.market_order(&t, b, 30 * ONE));
+    ex.set_oracle(a, 120 * USD, USD / 100, 0);
+    let exec = ex.market_order(&t, a, -50 * ONE);
+    ok(&exec);
+    let claim = events::<ClaimChanged>(&exec).pop().expect("a claim").outstanding;
+    ex.set_oracle(b, 30 * USD, USD / 100, 0);
+    while ex.margin_account(&t.account).open_positions().next().is_some() {
+        ok(&ex.liquidate(&liquidator, &t.account, b, 0));
+    }
+    let deficit = ex.margin_account(&t.account).deficit() as u64;
+    assert!(deficit > claim, "deficit {deficit} vs claim {claim}");
+    let insurance = ex.market(b).insurance_balance;
+    let exec = ex.resolve(&t.account, b);
+    ok(&exec);
+    let r = events::<BankruptcyResolved>(&exec).pop().unwrap();
+    assert_eq!(r.deficit, deficit - claim);
+    assert_eq!(ex.market(b).insurance_balance, insurance - (deficit - claim) as i64);
+    let after = ex.margin_account(&t.account);
+    assert_eq!((after.collateral, after.status()), (-(claim as i64), AccountStatus::Bankrupt));
+    assert_eq!(after.deficit_record(), vec![(b as u16, claim)]);
+    ex.assert_conserved();
+    // Nothing more to charge while the claim backs the rest.
+    assert_eq!(code(&ex.resolve(&t.account, b)), Some(6041));
+    // A's pool receives money: the claim covers the deficit and the account is healthy again; what
+    // it covered goes to B's pool.
+    ok(&ex.pool_liquidity(a, 2_000 * USD as i64));
+    ok(&ex.settle_claim(&t.account, a));
+    let after = ex.margin_account(&t.account);
+    assert_eq!((after.collateral, after.status()), (0, AccountStatus::Healthy));
+    let pool_b = ex.market(b).pool_balance;
+    ok(&ex.resolve(&t.account, b));
+    assert_eq!(ex.market(b).pool_balance, pool_b + claim as i64);
+    assert!(ex.margin_account(&t.account).deficit_record().is_empty());
+    ex.assert_conserved();
+}
+
+#[test]
+fn claims_are_paid_before_later_winners() {
+    // X holds a claim on a drained pool; the provider adds $500; Y, a later winner, closes first.
+    // Y is paid only from what the pool holds beyond the claims, so the $500 goes to X.
+    let mut ex = Exchange::new();
+    let a = ex.add_market_with(params(), 100 * USD, 1_000 * USD as i64, 0);
+    let x = ex.user(1_000 * USD as u64);
+    let y = ex.user(1_000 * USD as u64);
+    ok(&ex.market_order(&x, a, 50 * ONE));
+    ok(&ex.market_order(&y, a, 40 * ONE));
+    ex.set_oracle(a, 140 * USD, USD / 100, 0);
+    let exec = ex.market_order(&x, a, -50 * ONE);
+    ok(&exec);
+    let claim = events::<ClaimChanged>(&exec).pop().unwrap().outstanding;
+    assert!(claim > 500 * USD as u64 && ex.market(a).pool_balance == 0);
+    ok(&ex.pool_liquidity(a, 500 * USD as i64));
+    let exec = ex.market_order(&y, a, -40 * ONE);
+    ok(&exec);
+    let cut = events::<PoolHaircut>(&exec).pop().unwrap();
+    assert_eq!(cut.paid, 0, "the $500 backs X's earlier claim");
+    let exec = ex.settle_claim(&x.account, a);
+    ok(&exec);
+    assert_eq!(events::<ClaimChanged>(&exec).pop().unwrap().paid, 500 * USD as u64);
+    ex.assert_conserved();
+}

@@ -146,7 +146,7 @@ export class Supervisor {
       this.effects.settle(a, ev);
     }
     const claimFrom = claimDue(a, this.world.markets);
-    const claimKey = claimFrom && `${ev.stepKey}|${claimFrom.address}|${claimFrom.poolBalance}`;
+    const claimKey = claimFrom && `${ev.stepKey}|${claimFrom.address}|${claimFrom.slot}`;
     if (claimFrom && claimKey && this.claimRequested.get(address) !== claimKey) {
       this.claimRequested.set(address, claimKey);
       this.effects.claim(a, ev, claimFrom.address);

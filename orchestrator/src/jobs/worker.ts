@@ -8,7 +8,7 @@ import type { ExchangeState } from "../chain/accounts.js";
 import { liquidateInstruction, resolveInstruction, resolveMarkets, settleClaimInstruction, unflagInstruction } from "../chain/instructions.js";
 import type { Snapshot, SnapshotReader } from "../chain/snapshot.js";
 import { executionPrice } from "../math/oracle_price.js";
-import { claimDue, evaluate, isEmptyAndNegative, settlementDue, stepKey, type Evaluation } from "../risk/evaluate.js";
+import { claimDue, deficitBackedByClaims, evaluate, isEmptyAndNegative, settlementDue, stepKey, type Evaluation } from "../risk/evaluate.js";
 import { liquidationEligible, unflagEligible } from "../risk/liquidation.js";
 import { ChainStatus, type AccountState, type MarketState } from "../risk/types.js";
 import type { StepJob, StepResult } from "./steps.js";
@@ -75,6 +75,7 @@ function judge(job: StepJob, snap: Snapshot, ev: Evaluation): void {
   if (ev.waitReason) throw new Error(`waiting: ${ev.waitReason}`);
   if (kind === "resolve") {
     if (!isEmptyAndNegative(a) && !settlementDue(a)) throw new NotNeeded("not bankrupt and no covered shortfall to settle");
+    if (deficitBackedByClaims(a)) throw new NotNeeded("the deficit is backed by the account's claims on pools; a claim job pays it");
     return;
   }
   if (a.status === ChainStatus.Bankrupt || isEmptyAndNegative(a)) throw new NotNeeded("account is bankrupt; resolution follows");

@@ -61,6 +61,10 @@ export const isEmptyAndNegative = (a: AccountState) => a.positions.length === 0 
  */
 export const settlementDue = (a: AccountState) => a.collateral >= 0n && a.shortfallMarkets.length > 0;
 
+/** A bankrupt account whose claims on pools back its whole deficit: the program leaves it to the claims. */
+export const deficitBackedByClaims = (a: AccountState) =>
+  isEmptyAndNegative(a) && (a.claims ?? []).reduce((s, c) => s + c.amount, 0n) >= -a.collateral;
+
 /**
  * The first market (record order) in which the account holds a claim its pool now has money to
  * pay, or null: `settle_claim` pays it (as far as the pool holds money).

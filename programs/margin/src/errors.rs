@@ -87,6 +87,8 @@ pub enum MarginError {
     NoClaimToPay, // 6039
     #[msg("The pool's capital does not back a larger net position")]
     PoolCapacity, // 6040
+    #[msg("The account's deficit is backed by its claims on pools: settle the claims first")]
+    DeficitBackedByClaims, // 6041
 }
 
 impl From<crate::math::MathError> for MarginError {

@@ -24,6 +24,19 @@ pub fn allocate(deficit: i128, shortfalls: &[i128]) -> MathResult<Option<Vec<i12
     Ok(Some(shares))
 }
 
+/// The part of `shares` (a deficit's allocation, `allocate`) that stays on the record because the
+/// account's claims on pools back it: `backed`, taken from the newest entries first. Returns what
+/// each entry keeps.
+pub fn keep_backed(shares: &[i128], backed: i128) -> Vec<i128> {
+    let mut left = backed.max(0);
+    let mut kept = vec![0; shares.len()];
+    for k in (0..shares.len()).rev() {
+        kept[k] = left.min(shares[k].max(0));
+        left -= kept[k];
+    }
+    kept
+}
+
 /// Entry `k` of a record settled against the account's current `deficit`: (what the account has
 /// covered of it, for the market's pool; what stays recorded).
 pub fn settle_entry(deficit: i128, shortfalls: &[i128], k: usize) -> MathResult<(i128, i128)> {
@@ -72,6 +85,13 @@ mod tests {
         assert_eq!(settle_entry(400, &[500, 300], 1).unwrap(), (0, 300));
         assert_eq!(settle_entry(0, &[500, 300], 1).unwrap(), (300, 0));
         assert_eq!(settle_entry(10, &[0, 0], 1).unwrap(), (0, 0));
+    }
+
+    #[test]
+    fn claims_keep_the_newest_part_of_a_deficit_on_the_record() {
+        assert_eq!(keep_backed(&[250, 100], 0), vec![0, 0]);
+        assert_eq!(keep_backed(&[250, 100], 150), vec![50, 100]);
+        assert_eq!(keep_backed(&[250, 100], 1_000), vec![250, 100]);
     }
 
     #[test]

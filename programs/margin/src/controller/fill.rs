@@ -46,7 +46,9 @@ pub fn apply_fill(
     } else {
         Position { market: market_key, base: to_i64(result.base)?, quote_entry: to_i64(result.quote_entry)? }
     };
-    let s = settle_with_pool(result.realized_pnl, i128::from(market.pool_balance), i128::from(account.collateral));
+    // Claims come first: a winner is paid from what the pool holds beyond them.
+    let free = i128::from(market.pool_balance) - i128::from(market.total_claims);
+    let s = settle_with_pool(result.realized_pnl, free, i128::from(account.collateral));
     account.collateral = account.collateral.checked_add(to_i64(s.to_trader)?).ok_or(MarginError::MathOverflow)?;
     market.pool_balance = market.pool_balance.checked_add(to_i64(s.pool_delta)?).ok_or(MarginError::MathOverflow)?;
     account.record_shortfall(market.index, to_u64(s.shortfall)?);
@@ -57,9 +59,11 @@ pub fn apply_fill(
     }
     let haircut = to_u64(s.haircut)?;
     market.total_haircut = market.total_haircut.saturating_add(haircut);
+    // An earlier claim here is paid first; this fill's haircut then joins the claims, behind the
+    // money that already backs the others.
+    let claim_paid = pay_claim(account, market)?;
     let claimed = account.record_claim(market.index, haircut);
     market.total_claims = market.total_claims.checked_add(claimed).ok_or(MarginError::MathOverflow)?;
-    let claim_paid = pay_claim(account, market)?;
     update_open_interest(market, base_before, result.base)?;
     Ok(Fill { credited: to_i64(s.to_trader)?, owed: to_u64(result.realized_pnl.max(0))?, haircut, claimed, claim_paid })
 }

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Token, TokenAccount};
 
-use crate::controller::bankruptcy::{allocate, charge};
+use crate::controller::bankruptcy::{allocate, charge, keep_backed};
 use crate::errors::MarginError;
 use crate::events::{emit_event, BankruptcyResolved};
 use crate::math::checked::{to_i64, to_u64};
@@ -34,7 +34,10 @@ pub struct ResolveBankruptcy<'info> {
 /// charged where it arose: to the markets of its shortfall record, newest first. Each market's
 /// insurance fund pays its share into the market's pool, the pool also receives what the account
 /// covered of its shortfall there, and what insurance cannot pay the pool forgoes; the account
-/// returns to zero. For an account with collateral ≥ 0 and a record (it covered its deficit by
+/// returns to zero. The part of the deficit the account's own claims on pools back is not charged:
+/// it stays on the account (collateral, record and `Bankrupt` status) until `settle_claim` pays it,
+/// and a deficit they back entirely is refused (`DeficitBackedByClaims`). For an account with
+/// collateral ≥ 0 and a record (it covered its deficit by
 /// deposits or winnings), this settles the record: every recorded pool receives what it is owed,
 /// and the account keeps its collateral and positions. Remaining accounts: the recorded markets after the first, writable, in
 /// record order (`market` is the first). A deficit beyond the record (a version-1 account) is paid
@@ -46,9 +49,15 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, ResolveBankruptcy<'info
     let covered = account.collateral >= 0 && !account.deficit_record().is_empty();
     require!(bankrupt || covered, MarginError::NotBankrupt);
     let deficit = account.deficit();
+    // What the account's own claims on pools back of its deficit stays on it: those claims pay it
+    // when their pools have money (`settle_claim`), so insurance and the pools are charged only
+    // the rest.
+    let backed = deficit.min(account.claims_total());
+    require!(!bankrupt || backed < deficit, MarginError::DeficitBackedByClaims);
     let record = account.deficit_record();
     let recorded: Vec<i128> = record.iter().map(|(_, s)| i128::from(*s)).collect();
     let shares = allocate(deficit, &recorded)?.unwrap_or_default();
+    let kept = keep_backed(&shares, backed);
     let unrecorded = deficit - shares.iter().sum::<i128>();
 
     let mut loaders = vec![ctx.accounts.market.clone()];
@@ -65,7 +74,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, ResolveBankruptcy<'info
         let (recorded_here, share) = match record.get(k) {
             Some((index, _)) => {
                 require!(market.index == *index, MarginError::WrongMarket);
-                (recorded[k], shares[k])
+                (recorded[k] - kept[k], shares[k] - kept[k])
             }
             None => (0, 0),
         };
@@ -96,11 +105,24 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, ResolveBankruptcy<'info
         });
     }
     if bankrupt {
-        account.collateral = 0;
-        account.set_status(AccountStatus::Healthy);
+        account.collateral = -to_i64(backed)?;
+        if backed == 0 {
+            account.set_status(AccountStatus::Healthy);
+        }
     }
-    account.shortfalls = [0; MAX_POSITIONS];
-    account.shortfall_market_indexes = [0; MAX_POSITIONS];
+    // The record keeps only what the claims back, in record order.
+    let mut next = 0;
+    let mut shortfalls = [0u64; MAX_POSITIONS];
+    let mut indexes = [0u16; MAX_POSITIONS];
+    for (k, (index, _)) in record.iter().enumerate() {
+        if kept[k] > 0 {
+            shortfalls[next] = to_u64(kept[k])?;
+            indexes[next] = *index;
+            next += 1;
+        }
+    }
+    account.shortfalls = shortfalls;
+    account.shortfall_market_indexes = indexes;
     drop(account);
     vault_transfer(
         &ctx.accounts.token_program.to_account_info(),

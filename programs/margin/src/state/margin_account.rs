@@ -171,6 +171,11 @@ impl MarginAccount {
         amount
     }
 
+    /// Σ of the account's unpaid claims.
+    pub fn claims_total(&self) -> i128 {
+        self.claims.iter().map(|&c| i128::from(c)).sum()
+    }
+
     /// Sets claim `slot` to `amount`, closing the gap when it empties.
     pub fn set_claim(&mut self, slot: usize, amount: u64) {
         set_entry(&mut self.claims, &mut self.claim_market_indexes, slot, amount);
