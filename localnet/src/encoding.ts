@@ -11,8 +11,12 @@ export interface DataSlice {
   length: number;
 }
 
+/** A base58 pubkey is 32 to 44 characters: anything longer is refused before decoding (base58 decoding is quadratic). */
+const MAX_PUBKEY_CHARS = 44;
+
 export function parsePubkey(value: unknown, what = "pubkey"): string {
   if (typeof value !== "string") throw invalidParams(`Invalid param: ${what} must be a base58 string`);
+  if (value.length > MAX_PUBKEY_CHARS) throw invalidParams(`Invalid param: Invalid ${what}: ${value.length} characters (a base58 pubkey has at most ${MAX_PUBKEY_CHARS})`);
   try {
     return new PublicKey(value).toBase58();
   } catch {

@@ -30,15 +30,26 @@ const config = (params: Params, index: number): Record<string, unknown> => {
   return value as Record<string, unknown>;
 };
 
+/** A validator's packet limit, and the longest encodings of it. */
+const PACKET_BYTES = 1_232;
+const MAX_ENCODED = { base64: 1_644, base58: 1_683 } as const;
+
+/** Encoded sizes are checked before decoding (decoding oversized input is slow), and the decoded size after. */
 function decodeWire(value: unknown, encoding: unknown): Buffer {
   if (typeof value !== "string") throw invalidParams("Invalid param: transaction must be an encoded string");
-  try {
-    if (encoding === "base64") return Buffer.from(value, "base64");
-    if (encoding === undefined || encoding === null || encoding === "base58") return Buffer.from(bs58.decode(value));
-  } catch {
-    throw invalidParams(`Invalid param: transaction is not valid ${encoding ?? "base58"}`);
+  const kind = encoding === "base64" ? "base64" : encoding === undefined || encoding === null || encoding === "base58" ? "base58" : null;
+  if (!kind) throw invalidParams(`Invalid param: unsupported encoding ${JSON.stringify(encoding)}`);
+  if (value.length > MAX_ENCODED[kind]) {
+    throw invalidParams(`${kind} encoded solana_sdk::transaction::versioned::VersionedTransaction too large: ${value.length} bytes (max: encoded/raw ${MAX_ENCODED[kind]}/${PACKET_BYTES})`);
   }
-  throw invalidParams(`Invalid param: unsupported encoding ${JSON.stringify(encoding)}`);
+  let wire: Buffer;
+  try {
+    wire = kind === "base64" ? Buffer.from(value, "base64") : Buffer.from(bs58.decode(value));
+  } catch {
+    throw invalidParams(`Invalid param: transaction is not valid ${kind}`);
+  }
+  if (wire.length > PACKET_BYTES) throw invalidParams(`decoded solana_sdk::transaction::versioned::VersionedTransaction too large: ${wire.length} bytes (max: ${PACKET_BYTES} bytes)`);
+  return wire;
 }
 
 function parseTransaction(wire: Buffer): VersionedTransaction {
@@ -77,6 +88,8 @@ export function compileFilters(raw: unknown): ((data: Buffer) => boolean)[] {
     }
     if (f && f.memcmp && typeof f.memcmp.bytes === "string") {
       const offset = nonNegativeInteger(f.memcmp.offset, "memcmp.offset");
+      // 128 bytes at most: longer encodings are refused before decoding.
+      if (f.memcmp.bytes.length > (f.memcmp.encoding === "base64" ? 172 : 175)) throw invalidParams("Invalid param: memcmp bytes longer than 128");
       let bytes: Buffer;
       try {
         bytes = f.memcmp.encoding === "base64" ? Buffer.from(f.memcmp.bytes, "base64") : Buffer.from(bs58.decode(f.memcmp.bytes));
@@ -204,6 +217,7 @@ const methods: Record<string, Handler> = {
     Number(l.runtime.minimumBalanceForRentExemption(nonNegativeInteger(p[0] ?? 0, "data length"))),
   getFeeForMessage: (p, l) => {
     if (typeof p[0] !== "string") throw invalidParams("Invalid param: message must be a base64 string");
+    if (p[0].length > MAX_ENCODED.base64) throw invalidParams(`Invalid param: message too large: ${p[0].length} base64 characters (max ${MAX_ENCODED.base64})`);
     let message: VersionedMessage;
     try {
       message = VersionedMessage.deserialize(Buffer.from(p[0], "base64"));
@@ -315,6 +329,21 @@ interface Request {
   params?: unknown;
 }
 
+/** No method takes parameters nested deeper than this; deeper ones are refused before any handler sees them. */
+const MAX_PARAM_DEPTH = 16;
+
+/** Whether `value` nests arrays or objects more than `limit` levels deep (iterative: no stack to overflow). */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 async function respondOne(request: Request, ledger: Ledger): Promise<object> {
   const id = request && (typeof request.id === "number" || typeof request.id === "string") ? request.id : null;
   try {
@@ -326,6 +355,7 @@ async function respondOne(request: Request, ledger: Ledger): Promise<object> {
     ledger.rpcRequests.set(request.method, (ledger.rpcRequests.get(request.method) ?? 0) + 1);
     const params = request.params === undefined ? [] : request.params;
     if (!Array.isArray(params)) throw new RpcError(INVALID_PARAMS, "Invalid params: expected an array");
+    if (deeperThan(params, MAX_PARAM_DEPTH)) throw new RpcError(INVALID_PARAMS, `Invalid params: nested deeper than ${MAX_PARAM_DEPTH} levels`);
     return { jsonrpc: "2.0", result: await handler(params, ledger), id };
   } catch (e) {
     if (e instanceof RpcError) {

@@ -54,6 +54,30 @@ describe("JSON-RPC errors", () => {
     expect(res.error.message).toMatch(/failed to deserialize/);
   });
 
+  it("refuses oversized keys, transactions and filters before decoding them, and overdeep params", async () => {
+    const key = "1".repeat(60_000);
+    const huge = Buffer.alloc(100_000, 7).toString("base64");
+    const cases: [string, unknown[]][] = [
+      ["getBalance", [key]],
+      ["getMultipleAccounts", [[Keypair.generate().publicKey.toBase58(), key]]],
+      ["sendTransaction", [huge, { encoding: "base64" }]],
+      ["sendTransaction", ["2".repeat(60_000)]],
+      ["simulateTransaction", [Buffer.alloc(1_300, 1).toString("base64"), { encoding: "base64" }]],
+      ["getProgramAccounts", [SystemProgram.programId.toBase58(), { filters: [{ memcmp: { offset: 0, bytes: key } }] }]],
+      ["getFeeForMessage", [huge]],
+    ];
+    for (const [method, params] of cases) {
+      const res = await req(method, params);
+      expect(res.error?.code, `${method}: ${JSON.stringify(res).slice(0, 200)}`).toBe(-32602);
+    }
+    // 100,000 levels of nesting (sent as text: the client's own JSON.stringify would overflow).
+    const deep = `{"jsonrpc":"2.0","id":1,"method":"getBalance","params":[${"[".repeat(100_000)}${"]".repeat(100_000)}]}`;
+    expect((await rpc(env.localnet!.rpcUrl, deep)).error.code).toBe(-32602);
+    const tooLarge = await req("sendTransaction", [huge, { encoding: "base64" }]);
+    expect(tooLarge.error.message).toMatch(/too large: 133336 bytes \(max: encoded\/raw 1644\/1232\)/);
+    expect((await req("getHealth")).result).toBe("ok");
+  });
+
   it("refuses a transaction with a bad signature", async () => {
     const payer = Keypair.generate();
     await airdrop(env.connection, payer.publicKey, 1);
