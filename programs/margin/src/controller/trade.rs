@@ -36,7 +36,7 @@ fn skew_push(skew_before: i128, trade_base: i128) -> Option<(i128, i128)> {
 pub fn skew_impact_ratio(skew: i128, trade_base: i128, oracle_price: i128, p: ImpactParams) -> MathResult<i128> {
     let base_ratio = p.base_impact_ratio.min(p.max_impact_ratio);
     let Some((start, end)) = skew_push(skew, trade_base) else { return Ok(base_ratio) };
-    let pushing = pushing_ratio(start, end, oracle_price, p)?;
+    let pushing = pushing_ratio(skew_impact_base(skew, trade_base), start, end, oracle_price, p)?;
     // The part of a trade through zero that only brings the skew back pays the base impact alone.
     let (push_len, total) = (end - start, trade_base.abs());
     if push_len >= total {
@@ -45,9 +45,10 @@ pub fn skew_impact_ratio(skew: i128, trade_base: i128, oracle_price: i128, p: Im
     div_ceil(add(mul(pushing, push_len)?, mul(base_ratio, sub(total, push_len)?)?)?, total)
 }
 
-/// The average impact ratio over the stretch `[start, end]` of |skew| a trade pushes.
-fn pushing_ratio(start: i128, end: i128, oracle_price: i128, p: ImpactParams) -> MathResult<i128> {
-    let at_mid = impact_ratio(notional((start + end) / 2, oracle_price)?, p.base_impact_ratio, p.impact_ratio_per_million, p.max_impact_ratio)?;
+/// The average impact ratio over the stretch `[start, end]` of |skew| a trade pushes (`mid`: its
+/// midpoint, `skew_impact_base`).
+fn pushing_ratio(mid: i128, start: i128, end: i128, oracle_price: i128, p: ImpactParams) -> MathResult<i128> {
+    let at_mid = impact_ratio(notional(mid, oracle_price)?, p.base_impact_ratio, p.impact_ratio_per_million, p.max_impact_ratio)?;
     if p.impact_ratio_per_million <= 0 || p.base_impact_ratio >= p.max_impact_ratio {
         return Ok(at_mid);
     }

@@ -103,7 +103,7 @@ impl MarginAccount {
 
     /// The record slot of market `market_index`, if it has one.
     pub fn shortfall_slot(&self, market_index: u16) -> Option<usize> {
-        (0..MAX_POSITIONS).find(|&i| self.shortfalls[i] > 0 && self.shortfall_market_indexes[i] == market_index)
+        find_entry(&self.shortfalls, &self.shortfall_market_indexes, market_index)
     }
 
     /// Whether a new position may be opened in market `market_index`: the markets the account holds
@@ -127,15 +127,7 @@ impl MarginAccount {
             return;
         }
         self.version = Self::VERSION;
-        let used = self.shortfalls.iter().take_while(|&&s| s > 0).count();
-        let slot = self.shortfall_slot(market_index).unwrap_or_else(|| {
-            if used < MAX_POSITIONS {
-                self.shortfall_market_indexes[used] = market_index;
-                used
-            } else {
-                MAX_POSITIONS - 1
-            }
-        });
+        let slot = entry_slot(&self.shortfalls, &mut self.shortfall_market_indexes, market_index).unwrap_or(MAX_POSITIONS - 1);
         self.shortfalls[slot] = self.shortfalls[slot].saturating_add(amount);
     }
 
@@ -146,7 +138,7 @@ impl MarginAccount {
 
     /// The claim slot of market `market_index`, if it has one.
     pub fn claim_slot(&self, market_index: u16) -> Option<usize> {
-        (0..MAX_CLAIMS).find(|&i| self.claims[i] > 0 && self.claim_market_indexes[i] == market_index)
+        find_entry(&self.claims, &self.claim_market_indexes, market_index)
     }
 
     /// Records `amount` the pool of market `market_index` could not pay; returns how much was
@@ -155,17 +147,7 @@ impl MarginAccount {
         if amount == 0 {
             return 0;
         }
-        let slot = match self.claim_slot(market_index) {
-            Some(k) => k,
-            None => {
-                let used = self.claims.iter().take_while(|&&c| c > 0).count();
-                if used == MAX_CLAIMS {
-                    return 0;
-                }
-                self.claim_market_indexes[used] = market_index;
-                used
-            }
-        };
+        let Some(slot) = entry_slot(&self.claims, &mut self.claim_market_indexes, market_index) else { return 0 };
         self.version = Self::VERSION;
         self.claims[slot] = self.claims[slot].saturating_add(amount);
         amount
@@ -195,6 +177,24 @@ impl MarginAccount {
     pub fn deficit(&self) -> i128 {
         (-i128::from(self.collateral)).max(0)
     }
+}
+
+/// The entry of market `market_index` in a per-market record (amounts beside their market indexes,
+/// oldest first, no gaps), if it has one.
+fn find_entry(amounts: &[u64], indexes: &[u16], market_index: u16) -> Option<usize> {
+    (0..amounts.len()).find(|&i| amounts[i] > 0 && indexes[i] == market_index)
+}
+
+/// The entry of market `market_index`, or the next free one claimed for it; `None` when full.
+fn entry_slot(amounts: &[u64], indexes: &mut [u16], market_index: u16) -> Option<usize> {
+    if let Some(k) = find_entry(amounts, indexes, market_index) {
+        return Some(k);
+    }
+    let used = amounts.iter().take_while(|&&a| a > 0).count();
+    (used < amounts.len()).then(|| {
+        indexes[used] = market_index;
+        used
+    })
 }
 
 /// Sets entry `slot` of a per-market record (amounts beside their market indexes, oldest first, no
