@@ -13,7 +13,7 @@ import { ChainFeed } from "./chain/feed.js";
 import { Supervisor, observation, type Effects } from "./actors/supervisor.js";
 import type { AccountContext } from "./actors/account-machine.js";
 import { requireKeys, type Config } from "./config.js";
-import { StepQueues } from "./jobs/queues.js";
+import { StepQueues, storeUnderLock } from "./jobs/queues.js";
 import { jobId, type StepJob, type StepKind, type StepResult } from "./jobs/steps.js";
 import { RpcBudget } from "./jobs/rpc-budget.js";
 import { Signer } from "./jobs/signer.js";
@@ -156,6 +156,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       isPaused: (market) => this.control.isPaused(ALL_MARKETS) || (market !== null && this.control.isPaused(market)),
       pauseRecheckMs: 2_000,
       lockMs: c.jobLockMs,
+      storeUnderLock: (job, token, data) => storeUnderLock(this.redis, job, token, c.jobLockMs, data),
       onSent: (job, id, prepared, ev) => {
         this.metrics.txSent.inc({ kind: job.kind });
         this.audit.append({ event: "sent", kind: job.kind, account: job.account, jobId: id, liquidationId: job.liquidationId, signature: prepared.signature, computeUnitLimit: prepared.computeUnitLimit, priorityFeeMicroLamports: prepared.priorityFeeMicroLamports, health: ev.health, prices: ev.prices, instance: this.instanceId });

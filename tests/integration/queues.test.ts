@@ -2,7 +2,7 @@
 // largest shortfall first, and a shutdown that loses nothing. Every test has its own BullMQ prefix.
 import type { Job, Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { StepQueues } from "../../orchestrator/src/jobs/queues.js";
+import { StepQueues, storeUnderLock } from "../../orchestrator/src/jobs/queues.js";
 import { jobId, priorityFor, type StepJob, type StepKind, type StepResult } from "../../orchestrator/src/jobs/steps.js";
 import { NotNeeded } from "../../orchestrator/src/jobs/worker.js";
 import { startTestRedis, type TestRedis } from "./redis-setup.js";
@@ -244,5 +244,42 @@ describe("step workers", () => {
     });
     await settledJob(queues, "liquidate", waiting.id, "completed");
     expect(served).toEqual(["slow", "waiting"]);
+  });
+
+  it("stores a job's data only under its lock, renewing the lock in the same script", async () => {
+    const { queues, startWorkers } = openQueues("store-under-lock");
+    const client = redis.connect();
+    onTestFinished(() => void client.disconnect());
+    const added = await queues.add(step({ stepKey: "store" }));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const seen: { job: Job<StepJob, StepResult>; token: string }[] = [];
+    startWorkers(async (job, token) => {
+      seen.push({ job, token: token! });
+      await released;
+      return CONFIRMED;
+    });
+    while (seen.length === 0) await sleep(10);
+    const { job, token } = seen[0];
+    const lockKey = `${job.queueQualifiedName}:${job.id}:lock`;
+
+    // Another token (a worker that stalled and lost the job) stores nothing.
+    expect(await storeUnderLock(client, job, "someone-else", 60_000, { ...job.data, market: "other" })).toBe(false);
+    expect((await queues.queues.liquidate.getJob(added.id))?.data.market).toBe(MARKET);
+
+    // The holder stores, and its lock now runs for the new duration.
+    expect(await client.pttl(lockKey)).toBeLessThanOrEqual(10_000);
+    expect(await storeUnderLock(client, job, token, 60_000, { ...job.data, market: "stored" })).toBe(true);
+    expect(await client.pttl(lockKey)).toBeGreaterThan(10_000);
+    expect(job.data.market).toBe("stored");
+    expect((await queues.queues.liquidate.getJob(added.id))?.data.market).toBe("stored");
+
+    // Once the lock is gone (expired, taken over), the holder's token stores nothing either.
+    await client.del(lockKey);
+    expect(await storeUnderLock(client, job, token, 60_000, { ...job.data, market: "late" })).toBe(false);
+    expect((await queues.queues.liquidate.getJob(added.id))?.data.market).toBe("stored");
+    await client.set(lockKey, token);
+    release();
+    await settledJob(queues, "liquidate", added.id, "completed");
   });
 });

@@ -28,7 +28,7 @@ describe("step signer", () => {
 describe("step message", () => {
   it("serializes a step's instructions exactly as web3.js compileToV0Message does", async () => {
     const { ComputeBudgetProgram } = await import("@solana/web3.js");
-    const { compileV0Message } = await import("../../orchestrator/src/jobs/message.js");
+    const { compileV0Message, MessageSize } = await import("../../orchestrator/src/jobs/message.js");
     const { liquidateInstruction } = await import("../../orchestrator/src/chain/instructions.js");
     const k = () => Keypair.generate().publicKey.toBase58();
     for (let i = 0; i < 20; i++) {
@@ -50,6 +50,15 @@ describe("step message", () => {
       const blockhash = bs58.encode(Keypair.generate().publicKey.toBytes());
       const theirs = new TransactionMessage({ payerKey: payer, recentBlockhash: blockhash, instructions: ixs }).compileToV0Message().serialize();
       expect(compileV0Message(payer, blockhash, ixs).toString("hex")).toBe(Buffer.from(theirs).toString("hex"));
+      // The packer's running size agrees with the serialized length, before and after each instruction.
+      const size = new MessageSize(payer, ixs.slice(0, 2));
+      expect(size.with(ix)).toBe(theirs.length);
+      expect(size.bytes).toBe(compileV0Message(payer, blockhash, ixs.slice(0, 2)).length);
+      size.add(ix);
+      expect(size.bytes).toBe(theirs.length);
+      // A second step on other accounts shares the program, the exchange and the markets.
+      const other = liquidateInstruction(Keypair.generate().publicKey, { authority: payer, token: Keypair.generate().publicKey }, { address: k(), quoteVault: k(), insuranceVault: k() } as never, { ...account, address: k() } as never, first as never, markets, 7n);
+      expect(size.with(other)).toBe(compileV0Message(payer, blockhash, [...ixs, other]).length);
     }
   });
 });

@@ -17,19 +17,42 @@ function setup() {
   const settled: Array<{ account: string; stepKey: string }> = [];
   const claimed: Array<{ account: string; market: string }> = [];
   const noop = () => {};
+  const persisted: string[] = [];
+  const enqueued: string[] = [];
   const effects: Effects = {
-    enqueue: noop,
+    enqueue: (kind, ctx) => enqueued.push(`${kind} ${ctx.stepKey}`),
     notifyMarginCall: noop,
     reread: noop,
     recordWait: noop,
-    persist: noop,
+    persist: (account) => persisted.push(account),
     transition: noop,
     settle: (a: AccountState, ev: Evaluation) => settled.push({ account: a.address, stepKey: ev.stepKey }),
     claim: (a: AccountState, _ev: Evaluation, market: string) => claimed.push({ account: a.address, market }),
   };
   const supervisor = new Supervisor(world, effects, { marginCallBandPpm: 100_000n, confirmTimeoutMs: 30_000 });
-  return { accounts, supervisor, settled, claimed, markets };
+  return { accounts, supervisor, settled, claimed, markets, persisted, enqueued };
 }
+
+describe("routing observations to an actor", () => {
+  it("does not send an actor the observation it already holds, and sends a changed one", () => {
+    const { accounts, supervisor, persisted, enqueued } = setup();
+    accounts.set("acct", account(-5_000_000n, []));
+    supervisor.observe("acct");
+    expect(enqueued).toHaveLength(1);
+    const transitions = persisted.length;
+    // A tick or notification that changes nothing the machine reads: no event, no snapshot write.
+    supervisor.observe("acct");
+    accounts.set("acct", { ...account(-5_000_000n, []), slot: 11 });
+    supervisor.observe("acct");
+    expect(persisted).toHaveLength(transitions);
+    // A new on-chain state is a new step.
+    accounts.set("acct", account(-4_000_000n, []));
+    supervisor.observe("acct");
+    expect(persisted.length).toBeGreaterThan(transitions);
+    expect(enqueued).toHaveLength(2);
+    expect(enqueued[0]).not.toBe(enqueued[1]);
+  });
+});
 
 describe("settling a covered shortfall record", () => {
   it("asks once per on-chain state, again when the state changes", () => {

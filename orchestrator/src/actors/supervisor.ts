@@ -43,6 +43,22 @@ export const observation = (e: Evaluation, a: AccountState): Observation => ({
   unflagDue: e.unflagDue,
 });
 
+/** The machine already holds exactly this observation: sending it again changes nothing (no guard, target or context differs). */
+function holds(actor: AccountActor, o: Observation): boolean {
+  const c = actor.getSnapshot().context;
+  return (
+    o.state !== null &&
+    c.state === o.state &&
+    c.stepKey === o.stepKey &&
+    c.shortfall === o.shortfall &&
+    c.chainStatus === o.chainStatus &&
+    c.liquidationId === o.liquidationId &&
+    c.liquidationMarket === o.liquidationMarket &&
+    c.unflagDue === o.unflagDue &&
+    c.waitReason === o.waitReason
+  );
+}
+
 const riskKey = (m: MarketState) => `${m.addonRatio}|${m.bufferRatio}|${m.maxConfRatioLiquidate}|${m.tiers.map((t) => `${t.notionalUpper}/${t.initialRatio}/${t.maintenanceRatio}`).join(",")}`;
 
 export class Supervisor {
@@ -164,7 +180,9 @@ export class Supervisor {
     }
     this.lastEvaluation.set(address, ev);
     if (ev.state !== "margin-call" && !this.episodeStart.has(address)) this.episodeStart.set(address, Date.now());
-    (actor ?? this.spawn(address)).send({ type: "OBSERVED", observation: observation(ev, a) });
+    const seen = observation(ev, a);
+    if (actor && holds(actor, seen)) return ev;
+    (actor ?? this.spawn(address)).send({ type: "OBSERVED", observation: seen });
     return ev;
   }
 

@@ -8,6 +8,7 @@
 // and the others start again. A shared transaction stored in a job is never sent again by that job
 // alone (jobs/worker.ts): its other steps' jobs may have moved on.
 import type { TransactionInstruction } from "@solana/web3.js";
+import type { MessageSize } from "./message.js";
 import { BUDGET_INSTRUCTIONS, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_UNITS, ProgramFailure, type Prepared, type Step, type Submitted, type Submitter } from "./submitter.js";
 
 /** The transaction this step shared was not sent, or failed on another step's instruction: it never lands, so the step may start again at once. */
@@ -118,19 +119,20 @@ export class StepBatcher {
 
   /** First come, first packed: each step joins the first transaction it fits in. */
   private pack(steps: { w: Waiting; units: number }[]): { w: Waiting; units: number }[][] {
-    const groups: { members: { w: Waiting; units: number }[]; units: number; accounts: Set<string> }[] = [];
+    const groups: { members: { w: Waiting; units: number }[]; units: number; accounts: Set<string>; size: MessageSize }[] = [];
+    const wire = (message: number) => 1 + 64 + message;
     for (const s of steps) {
       const fits = (g: (typeof groups)[number]) =>
         g.members.length < this.opts.maxStepsPerTransaction &&
         !g.accounts.has(s.w.step.account) &&
         g.units + s.units <= MAX_TRANSACTION_UNITS &&
-        this.submitter.transactionBytes([...g.members.map((m) => m.w.ix), s.w.ix]) <= MAX_TRANSACTION_BYTES;
-      const group = groups.find(fits);
-      if (group) {
-        group.members.push(s);
-        group.units += s.units;
-        group.accounts.add(s.w.step.account);
-      } else groups.push({ members: [s], units: s.units, accounts: new Set([s.w.step.account]) });
+        wire(g.size.with(s.w.ix)) <= MAX_TRANSACTION_BYTES;
+      let group = groups.find(fits);
+      if (!group) groups.push((group = { members: [], units: 0, accounts: new Set(), size: this.submitter.transactionSize() }));
+      group.members.push(s);
+      group.units += s.units;
+      group.accounts.add(s.w.step.account);
+      group.size.add(s.w.ix);
     }
     return groups.map((g) => g.members);
   }

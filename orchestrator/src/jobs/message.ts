@@ -70,3 +70,50 @@ export function compileV0Message(payer: PublicKey, recentBlockhash: string, inst
   parts.push(compactU16(0));
   return Buffer.concat(parts.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p))));
 }
+
+const compactLength = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : 3);
+const idOf = (k: PublicKey) => bytes(k).toString("latin1");
+const instructionLength = (ix: TransactionInstruction) =>
+  1 + compactLength(ix.keys.length) + ix.keys.length + compactLength(ix.data.length) + ix.data.length;
+
+/**
+ * The length compileV0Message's bytes would have, grown one instruction at a time without
+ * serializing anything: packing steps into a transaction asks it once per candidate.
+ */
+export class MessageSize {
+  private readonly keys = new Set<string>();
+  private body = 0;
+  private count = 0;
+
+  constructor(payer: PublicKey, instructions: TransactionInstruction[] = []) {
+    this.keys.add(idOf(payer));
+    for (const ix of instructions) this.add(ix);
+  }
+
+  /** Bytes of the message so far. */
+  get bytes(): number {
+    return this.length(this.keys.size, this.body, this.count);
+  }
+
+  /** Bytes of the message with `ix` appended; the message is unchanged. */
+  with(ix: TransactionInstruction): number {
+    const fresh = new Set<string>();
+    for (const k of [ix.programId, ...ix.keys.map((m) => m.pubkey)]) {
+      const id = idOf(k);
+      if (!this.keys.has(id)) fresh.add(id);
+    }
+    return this.length(this.keys.size + fresh.size, this.body + instructionLength(ix), this.count + 1);
+  }
+
+  add(ix: TransactionInstruction): void {
+    this.keys.add(idOf(ix.programId));
+    for (const m of ix.keys) this.keys.add(idOf(m.pubkey));
+    this.body += instructionLength(ix);
+    this.count++;
+  }
+
+  /** Version and header, keys, blockhash, instructions, and an empty address-table list. */
+  private length(keys: number, body: number, count: number): number {
+    return 1 + 3 + compactLength(keys) + 32 * keys + 32 + compactLength(count) + body + 1;
+  }
+}

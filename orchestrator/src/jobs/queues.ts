@@ -2,6 +2,7 @@
 // workers (the RPC rate is shared by all of a process's steps: jobs/rpc-budget.ts).
 import { randomUUID } from "node:crypto";
 import { Queue, Worker, type ConnectionOptions, type Job } from "bullmq";
+import type { Redis } from "ioredis";
 import { STEP_KINDS, jobId, priorityFor, queueName, type StepJob, type StepKind, type StepResult } from "./steps.js";
 
 export interface QueueOptions {
@@ -17,6 +18,37 @@ export interface WorkerOptions {
 }
 
 const KEEP_S = 24 * 3600;
+
+/**
+ * BullMQ's extendLock and updateData in one script, so that storing a step's signed transaction
+ * costs one round trip: only while `token` holds the job's lock is the lock renewed (and the job
+ * taken off the stalled list, as extendLock does) and the data written. Keys are BullMQ's own:
+ * the job hash `<prefix>:<queue>:<id>`, its lock `…:lock`, the queue's `<prefix>:<queue>:stalled`.
+ * Returns 1 when stored, 0 when the lock is not this token's, -1 when the job is gone.
+ */
+const STORE_UNDER_LOCK = `
+local rcall = redis.call
+if rcall("GET", KEYS[2]) ~= ARGV[1] then return 0 end
+if rcall("EXISTS", KEYS[1]) ~= 1 then return -1 end
+rcall("SET", KEYS[2], ARGV[1], "PX", ARGV[2])
+rcall("SREM", KEYS[3], ARGV[3])
+rcall("HSET", KEYS[1], "data", ARGV[4])
+return 1
+`;
+
+interface StoringRedis {
+  storeUnderLock(job: string, lock: string, stalled: string, token: string, lockMs: number, id: string, data: string): Promise<number>;
+}
+
+/** Renews the lock and stores the job's data in one round trip; false when `token` no longer holds the lock (or the job is gone). */
+export async function storeUnderLock(redis: Redis, job: Job<StepJob, StepResult>, token: string, lockMs: number, data: StepJob): Promise<boolean> {
+  if (!("storeUnderLock" in redis)) redis.defineCommand("storeUnderLock", { numberOfKeys: 3, lua: STORE_UNDER_LOCK });
+  const key = `${job.queueQualifiedName}:${job.id}`;
+  const stored = await (redis as unknown as StoringRedis).storeUnderLock(key, `${key}:lock`, `${job.queueQualifiedName}:stalled`, token, lockMs, job.id!, JSON.stringify(data));
+  if (stored !== 1) return false;
+  job.data = data;
+  return true;
+}
 
 export class StepQueues {
   readonly queues: Record<StepKind, Queue<StepJob, StepResult>>;

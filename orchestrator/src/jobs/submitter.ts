@@ -14,7 +14,7 @@ import type { PubSub } from "../chain/pubsub.js";
 import type { StepRpc } from "../chain/rpc.js";
 import { percentile } from "../ops/stats.js";
 import type { RpcBudget } from "./rpc-budget.js";
-import { compileV0Message } from "./message.js";
+import { compileV0Message, MessageSize } from "./message.js";
 import type { Signer } from "./signer.js";
 
 export interface SubmitOptions {
@@ -123,9 +123,6 @@ interface Step {
 
 export type { Step };
 
-/** A blockhash-sized placeholder: the size of a message does not depend on its blockhash or budget values. */
-const PLACEHOLDER_BLOCKHASH = "11111111111111111111111111111111";
-
 /**
  * Values every step may share for a while (a blockhash, recent fees), by key: fetched once however
  * many steps ask at the same moment, kept for `maxAgeMs`.
@@ -220,10 +217,10 @@ export class Submitter {
     return sized;
   }
 
-  /** Wire bytes of a transaction holding these steps' instructions. */
-  transactionBytes(ixs: TransactionInstruction[]): number {
+  /** The size of a transaction from this signer with the two budget instructions and nothing else yet: `1 + 64 +` its message's bytes. */
+  transactionSize(): MessageSize {
     const budget = [ComputeBudgetProgram.setComputeUnitLimit({ units: 0 }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: 0 })];
-    return 1 + 64 + compileV0Message(this.signer.publicKey, PLACEHOLDER_BLOCKHASH, [...budget, ...ixs]).length;
+    return new MessageSize(this.signer.publicKey, budget);
   }
 
   /**

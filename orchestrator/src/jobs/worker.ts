@@ -49,6 +49,8 @@ export interface StepContext {
   pauseRecheckMs: number;
   /** The workers' job lock; renewed before anything is signed or sent. */
   lockMs: number;
+  /** Renews the job's lock and stores its data in one step; false when `token` no longer holds the lock (jobs/queues.ts storeUnderLock). */
+  storeUnderLock(job: Job<StepJob, StepResult>, token: string, data: StepJob): Promise<boolean>;
   /** Audit, log, metrics. */
   onSent(job: StepJob, jobId: string, prepared: Prepared, evaluation: Evaluation): void;
   onSettled(job: StepJob, jobId: string, result: StepResult): void;
@@ -61,6 +63,11 @@ export class LockLost extends Error {}
 
 async function holdLock(ctx: StepContext, job: Job<StepJob, StepResult>, token: string | undefined): Promise<void> {
   if (token && !(await job.extendLock(token, ctx.lockMs))) throw new LockLost(`lost the lock on job ${job.id}; another worker owns it`);
+}
+
+async function store(ctx: StepContext, job: Job<StepJob, StepResult>, token: string | undefined, data: StepJob): Promise<void> {
+  if (!token) return void (await job.updateData(data));
+  if (!(await ctx.storeUnderLock(job, token, data))) throw new LockLost(`lost the lock on job ${job.id}; another worker owns it`);
 }
 
 function judge(job: StepJob, snap: Snapshot, ev: Evaluation): void {
@@ -189,10 +196,9 @@ async function attemptStep(ctx: StepContext, job: Job<StepJob, StepResult>, toke
   let ready = false;
   try {
     // Only the lock holder may record and send a transaction: a worker that stalled past its lock
-    // must not race the one that took the job over.
-    await holdLock(ctx, job, token);
-    await job.updateData({ ...job.data, prepared: ticket.prepared });
-    await holdLock(ctx, job, token);
+    // must not race the one that took the job over. The lock is checked and renewed in the same
+    // script that stores the transaction.
+    await store(ctx, job, token, { ...job.data, prepared: ticket.prepared });
     ctx.onSent(job.data, job.id!, ticket.prepared, ev);
     ready = true;
   } finally {

@@ -46,7 +46,16 @@ export interface Evaluation {
 
 export const marketRisk = (m: MarketState): MarketRisk => ({ tiers: m.tiers, addonRatio: m.addonRatio, bufferRatio: m.bufferRatio });
 
+/** Account states are replaced, never changed in place, so each one's key is hashed once. */
+const stepKeys = new WeakMap<AccountState, string>();
+
 export function stepKey(a: AccountState): string {
+  let key = stepKeys.get(a);
+  if (key === undefined) stepKeys.set(a, (key = hashState(a)));
+  return key;
+}
+
+function hashState(a: AccountState): string {
   const h = createHash("sha256");
   h.update(`${a.collateral}|${a.status}|${a.liquidationId}`);
   for (const p of a.positions) h.update(`|${p.market}:${p.base}:${p.quoteEntry}`);
