@@ -1,7 +1,8 @@
 // Account and key encodings exactly as a validator's RPC writes them.
 import bs58 from "bs58";
 import { PublicKey } from "@solana/web3.js";
-import { invalidParams } from "./errors.js";
+import { INVALID_REQUEST, RpcError, invalidParams } from "./errors.js";
+import { parsedTokenData } from "./token.js";
 import type { NativeAccount } from "./native.js";
 
 export type AccountEncoding = "base58" | "base64" | "jsonParsed" | "binary";
@@ -39,22 +40,43 @@ export function parseDataSlice(value: unknown): DataSlice | undefined {
   return slice;
 }
 
+/** A validator encodes at most this many bytes in base58 (base58 encoding is quadratic). */
+export const MAX_BASE58_BYTES = 128;
+const TOO_LARGE_FOR_BASE58 = "error: data too large for bs58 encoding";
+
+/** The bytes an encoding writes: the slice if one is asked for. */
+const sliced = (data: Buffer, slice?: DataSlice) => (slice ? data.subarray(slice.offset, slice.offset + slice.length) : data);
+
+/** An RPC method's answer in base58 over the limit is refused, as a validator refuses it (subscriptions write a marker instead). */
+export function refuseLongBase58(account: NativeAccount | null, encoding: AccountEncoding, slice?: DataSlice): void {
+  if ((encoding === "base58" || encoding === "binary") && account && sliced(account.data, slice).length > MAX_BASE58_BYTES) {
+    throw new RpcError(INVALID_REQUEST, `Encoded binary (base 58) data should be less than ${MAX_BASE58_BYTES} bytes, please use Base64 encoding.`);
+  }
+}
+
 export function encodeData(data: Buffer, encoding: AccountEncoding, slice?: DataSlice): unknown {
-  const bytes = slice ? data.subarray(slice.offset, slice.offset + slice.length) : data;
+  const bytes = sliced(data, slice);
+  const base58 = () => (bytes.length > MAX_BASE58_BYTES ? TOO_LARGE_FOR_BASE58 : bs58.encode(bytes));
   switch (encoding) {
     case "base58":
-      return [bs58.encode(bytes), "base58"];
+      return [base58(), "base58"];
     case "binary":
-      return bs58.encode(bytes);
+      return base58();
     default:
       // jsonParsed falls back to base64 for accounts no parser claims, as on a validator.
       return [bytes.toString("base64"), "base64"];
   }
 }
 
-export function encodeAccount(account: NativeAccount, encoding: AccountEncoding, slice?: DataSlice) {
+/**
+ * A validator's UiAccount. `jsonParsed` parses token accounts and mints (a token account's
+ * decimals are read from its mint through `mintOf`) unless a slice is asked for; anything else
+ * is base64.
+ */
+export function encodeAccount(account: NativeAccount, encoding: AccountEncoding, slice?: DataSlice, mintOf?: (address: string) => NativeAccount | null) {
+  const parsed = encoding === "jsonParsed" && !slice && mintOf ? parsedTokenData(account, mintOf) : null;
   return {
-    data: encodeData(account.data, encoding, slice),
+    data: parsed ?? encodeData(account.data, encoding, slice),
     executable: account.executable,
     lamports: Number(account.lamports),
     owner: account.owner,

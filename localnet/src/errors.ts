@@ -19,4 +19,9 @@ export const SEND_TRANSACTION_PREFLIGHT_FAILURE = -32002;
 /** Validator: "Transaction signature verification failure". */
 export const TRANSACTION_SIGNATURE_VERIFICATION_FAILURE = -32003;
 
+/** Validator: "Block {slot} cleaned up, does not exist on node". */
+export const BLOCK_CLEANED_UP = -32001;
+/** Validator: "Block not available for slot {slot}". */
+export const BLOCK_NOT_AVAILABLE = -32004;
+
 export const invalidParams = (message: string) => new RpcError(INVALID_PARAMS, message);

@@ -20,6 +20,8 @@ export const MAX_PROCESSING_AGE = 150;
 export const FINALIZATION_DEPTH = 32;
 export const LAMPORTS_PER_SIGNATURE = 5000;
 const HISTORY_LIMIT = 50_000;
+/** Slots whose block time is kept (`getBlockTime`, `minimumLedgerSlot`): about 11 hours of 400 ms slots. */
+const BLOCK_TIME_SLOTS = 100_000;
 const FEE_HISTORY_SLOTS = 150;
 
 export interface LedgerOptions {
@@ -75,6 +77,10 @@ export class Ledger extends EventEmitter {
   private recorded: Promise<unknown> = Promise.resolve();
   /** Per slot: the priority fees (micro-lamports per CU) paid, with the writable accounts locked. */
   private readonly feesBySlot = new Map<number, { fee: number; writable: string[] }[]>();
+  /** Block time (unix seconds) of the last BLOCK_TIME_SLOTS slots, by slot modulo its length. */
+  private readonly blockTimes = new Float64Array(BLOCK_TIME_SLOTS);
+  /** The kept transactions' signatures by account key, oldest first from `head` (`getSignaturesForAddress`). */
+  private readonly signaturesByAddress = new Map<string, { items: string[]; head: number }>();
 
   constructor(readonly options: LedgerOptions) {
     super();
@@ -120,7 +126,9 @@ export class Ledger extends EventEmitter {
   private produceBlock(): void {
     this.blockHeight = this.slot;
     const hash = this.slot === 0 ? this.runtime.latestBlockhash() : this.runtime.newBlockhash();
-    this.runtime.setClock(BigInt(this.slot), nowSeconds());
+    const time = nowSeconds();
+    this.runtime.setClock(BigInt(this.slot), time);
+    this.blockTimes[this.slot % BLOCK_TIME_SLOTS] = time;
     this.blockhashes.set(hash, this.blockHeight + MAX_PROCESSING_AGE);
     for (const [h, lastValid] of this.blockhashes) {
       if (lastValid >= this.blockHeight) break;
@@ -151,6 +159,34 @@ export class Ledger extends EventEmitter {
 
   getTransaction(signature: string): TxRecord | undefined {
     return this.transactions.get(signature);
+  }
+
+  /** The oldest slot whose block this ledger still knows. */
+  get minimumSlot(): number {
+    return Math.max(0, this.slot - BLOCK_TIME_SLOTS + 1);
+  }
+
+  /** Unix seconds of a kept slot's block, or undefined for a slot not produced yet or no longer kept. */
+  blockTime(slot: number): number | undefined {
+    if (slot > this.slot || slot < this.minimumSlot) return undefined;
+    return this.blockTimes[slot % BLOCK_TIME_SLOTS];
+  }
+
+  /** Kept transactions that name `address`, newest first, after `before` and down to (not including) `until`. */
+  signaturesFor(address: string, opts: { limit: number; before?: string; until?: string }): TxRecord[] {
+    const { items, head } = this.signaturesByAddress.get(address) ?? { items: [], head: 0 };
+    let from = items.length - 1;
+    if (opts.before !== undefined) {
+      const at = items.lastIndexOf(opts.before);
+      if (at < head) return [];
+      from = at - 1;
+    }
+    const out: TxRecord[] = [];
+    for (let i = from; i >= head && out.length < opts.limit; i--) {
+      if (items[i] === opts.until) break;
+      out.push(this.transactions.get(items[i])!);
+    }
+    return out;
   }
 
   /** Sends lamports from the faucet in a real, recorded transfer. */
@@ -256,8 +292,24 @@ export class Ledger extends EventEmitter {
 
   private remember(record: TxRecord, tx: VersionedTransaction): void {
     this.transactions.set(record.signature, record);
+    for (const key of new Set(record.accountKeys)) {
+      const list = this.signaturesByAddress.get(key);
+      if (list) list.items.push(record.signature);
+      else this.signaturesByAddress.set(key, { items: [record.signature], head: 0 });
+    }
     if (this.transactions.size > HISTORY_LIMIT) {
-      this.transactions.delete(this.transactions.keys().next().value!);
+      // The oldest kept transaction is also the oldest entry of each of its keys' lists.
+      const oldest = this.transactions.values().next().value!;
+      this.transactions.delete(oldest.signature);
+      for (const key of new Set(oldest.accountKeys)) {
+        const list = this.signaturesByAddress.get(key)!;
+        list.head += 1;
+        if (list.head === list.items.length) this.signaturesByAddress.delete(key);
+        else if (list.head > 1024 && list.head * 2 > list.items.length) {
+          list.items = list.items.slice(list.head);
+          list.head = 0;
+        }
+      }
     }
     const writable = record.accountKeys.filter((_, i) => tx.message.isAccountWritable(i));
     const slotFees = this.feesBySlot.get(record.slot) ?? [];

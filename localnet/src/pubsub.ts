@@ -2,6 +2,7 @@
 // with the notification shapes a validator sends.
 import type { WebSocket, WebSocketServer } from "ws";
 import { INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RpcError, invalidParams } from "./errors.js";
+import { MAX_PARAM_DEPTH, deeperThan, validId } from "./jsonrpc.js";
 import { encodeAccount, parseEncoding, parsePubkey, type AccountEncoding } from "./encoding.js";
 import type { AccountChange, Ledger, TxRecord } from "./ledger.js";
 
@@ -62,11 +63,16 @@ export class PubSub {
       this.send(client, { jsonrpc: "2.0", error: { code: PARSE_ERROR, message: "Parse error" }, id: null });
       return;
     }
-    const id = typeof request?.id === "number" || typeof request?.id === "string" ? request.id : null;
+    const isObject = request !== null && typeof request === "object" && !Array.isArray(request);
+    if (!isObject || typeof request.method !== "string" || (Object.hasOwn(request, "id") && !validId(request.id))) {
+      this.send(client, { jsonrpc: "2.0", error: { code: INVALID_REQUEST, message: "Invalid request" }, id: null });
+      return;
+    }
+    const id = request.id ?? null;
     try {
-      if (!request || typeof request.method !== "string") throw new RpcError(INVALID_REQUEST, "Invalid request");
       const params = request.params === undefined ? [] : request.params;
       if (!Array.isArray(params)) throw new RpcError(INVALID_PARAMS, "Invalid params: expected an array");
+      if (deeperThan(params, MAX_PARAM_DEPTH)) throw new RpcError(INVALID_PARAMS, `Invalid params: nested deeper than ${MAX_PARAM_DEPTH} levels`);
       const result = this.dispatch(client, request.method, params);
       this.send(client, { jsonrpc: "2.0", result, id });
     } catch (e) {

@@ -2,6 +2,8 @@
 import bs58 from "bs58";
 import { PublicKey, VersionedMessage, VersionedTransaction } from "@solana/web3.js";
 import {
+  BLOCK_CLEANED_UP,
+  BLOCK_NOT_AVAILABLE,
   INVALID_PARAMS,
   INVALID_REQUEST,
   METHOD_NOT_FOUND,
@@ -12,15 +14,20 @@ import {
   TRANSACTION_SIGNATURE_VERIFICATION_FAILURE,
   invalidParams,
 } from "./errors.js";
-import { encodeAccount, parseDataSlice, parseEncoding, parsePubkey, type AccountEncoding } from "./encoding.js";
+import { encodeAccount, parseDataSlice, parseEncoding, parsePubkey, refuseLongBase58, type AccountEncoding } from "./encoding.js";
+import { TOKEN_PROGRAMS, mint, tokenAccount, uiAmount } from "./token.js";
 import { LAMPORTS_PER_SIGNATURE, type Ledger, type TxRecord } from "./ledger.js";
 import type { NativeAccount } from "./native.js";
+import { MAX_PARAM_DEPTH, deeperThan, validId } from "./jsonrpc.js";
 
 type Params = unknown[];
 type Handler = (params: Params, ledger: Ledger) => unknown | Promise<unknown>;
 
 /** Methods beyond the standard set, for tests and the demo, all under this prefix. */
 export const LOCALNET_PREFIX = "localnet_";
+
+/** Mainnet's epoch length; epochs never warm up here. */
+const SLOTS_PER_EPOCH = 432_000;
 
 const context = (ledger: Ledger) => ({ slot: ledger.slot, apiVersion: "2.3.13" });
 const config = (params: Params, index: number): Record<string, unknown> => {
@@ -62,8 +69,81 @@ function parseTransaction(wire: Buffer): VersionedTransaction {
   }
 }
 
-function accountValue(account: NativeAccount | null, encoding: AccountEncoding, cfg: Record<string, unknown>) {
-  return account ? encodeAccount(account, encoding, parseDataSlice(cfg.dataSlice)) : null;
+function accountValue(account: NativeAccount | null, encoding: AccountEncoding, cfg: Record<string, unknown>, ledger: Ledger) {
+  const slice = parseDataSlice(cfg.dataSlice);
+  refuseLongBase58(account, encoding, slice);
+  return account ? encodeAccount(account, encoding, slice, (a) => ledger.getAccount(a)) : null;
+}
+
+/** `getTokenAccountBalance`'s and `getTokenAccountsByOwner`'s reading of a token account: refused when it is none. */
+function tokenAccountAt(ledger: Ledger, pubkey: string) {
+  const account = ledger.getAccount(pubkey);
+  if (!account) throw invalidParams("Invalid param: could not find account");
+  const t = tokenAccount(account);
+  if (!t) throw invalidParams("Invalid param: not a Token account");
+  const m = mint(ledger.getAccount(t.mint));
+  if (!m) throw invalidParams("Invalid param: could not find mint");
+  return { account: t, mint: m };
+}
+
+/** The token accounts of `owner`, of one mint or of one token program (the second parameter of `getTokenAccountsByOwner`). */
+function tokenAccountsByOwner(params: Params, ledger: Ledger) {
+  const owner = parsePubkey(params[0], "owner");
+  const which = params[1] as { mint?: unknown; programId?: unknown } | undefined;
+  if (!which || typeof which !== "object" || (which.mint === undefined) === (which.programId === undefined)) {
+    throw invalidParams("Invalid param: expected { mint } or { programId } as the second parameter");
+  }
+  const wantedMint = which.mint === undefined ? null : parsePubkey(which.mint, "mint");
+  const programs = wantedMint ? TOKEN_PROGRAMS : [parsePubkey(which.programId, "program id")];
+  if (!programs.every((p) => TOKEN_PROGRAMS.includes(p))) throw invalidParams("Invalid param: unrecognized Token program id");
+  const cfg = config(params, 2);
+  const encoding = parseEncoding(cfg.encoding, "binary");
+  const value = programs
+    .flatMap((program) => ledger.runtime.programAccounts(program))
+    .filter(({ account }) => {
+      const t = tokenAccount(account);
+      return t !== null && t.owner === owner && (wantedMint === null || t.mint === wantedMint);
+    })
+    .map(({ pubkey, account }) => ({ pubkey, account: accountValue(account, encoding, cfg, ledger) }));
+  return { context: context(ledger), value };
+}
+
+/** A base58 signature (64 bytes) is at most 88 characters; anything else is refused before decoding. */
+function parseSignature(value: unknown, what: string): string {
+  if (typeof value !== "string" || value.length > 88) throw invalidParams(`Invalid param: ${what} must be a base58 signature`);
+  let bytes: Uint8Array;
+  try {
+    bytes = bs58.decode(value);
+  } catch {
+    throw invalidParams(`Invalid param: ${what} is not valid base58`);
+  }
+  if (bytes.length !== 64) throw invalidParams(`Invalid param: ${what} is not a signature`);
+  return value;
+}
+
+function signaturesForAddress(params: Params, ledger: Ledger) {
+  const address = parsePubkey(params[0], "address");
+  const cfg = config(params, 1);
+  const limit = cfg.limit === undefined || cfg.limit === null ? 1_000 : nonNegativeInteger(cfg.limit, "limit");
+  if (limit < 1 || limit > 1_000) throw invalidParams("Invalid limit; max 1000");
+  const before = cfg.before === undefined || cfg.before === null ? undefined : parseSignature(cfg.before, "before");
+  const until = cfg.until === undefined || cfg.until === null ? undefined : parseSignature(cfg.until, "until");
+  return ledger.signaturesFor(address, { limit, before, until }).map((r) => ({
+    signature: r.signature,
+    slot: r.slot,
+    err: r.err,
+    memo: null,
+    blockTime: r.blockTime,
+    confirmationStatus: ledger.signatureStatus(r.signature)?.confirmationStatus ?? "confirmed",
+  }));
+}
+
+function blockTime(params: Params, ledger: Ledger) {
+  const slot = nonNegativeInteger(params[0], "slot");
+  const time = ledger.blockTime(slot);
+  if (time !== undefined) return time;
+  if (slot > ledger.slot) throw new RpcError(BLOCK_NOT_AVAILABLE, `Block not available for slot ${slot}`);
+  throw new RpcError(BLOCK_CLEANED_UP, `Block ${slot} cleaned up, does not exist on node. First available block: ${ledger.minimumSlot}`);
 }
 
 function nonNegativeInteger(value: unknown, what: string): number {
@@ -178,9 +258,9 @@ const methods: Record<string, Handler> = {
   getEpochInfo: (_p, l) => ({
     absoluteSlot: l.slot,
     blockHeight: l.blockHeight,
-    epoch: Math.floor(l.slot / 432_000),
-    slotIndex: l.slot % 432_000,
-    slotsInEpoch: 432_000,
+    epoch: Math.floor(l.slot / SLOTS_PER_EPOCH),
+    slotIndex: l.slot % SLOTS_PER_EPOCH,
+    slotsInEpoch: SLOTS_PER_EPOCH,
     transactionCount: null,
   }),
   getLatestBlockhash: (_p, l) => ({ context: context(l), value: l.latestBlockhash() }),
@@ -192,7 +272,7 @@ const methods: Record<string, Handler> = {
   getAccountInfo: (p, l) => {
     const cfg = config(p, 1);
     const encoding = parseEncoding(cfg.encoding, "binary");
-    return { context: context(l), value: accountValue(l.getAccount(parsePubkey(p[0])), encoding, cfg) };
+    return { context: context(l), value: accountValue(l.getAccount(parsePubkey(p[0])), encoding, cfg, l) };
   },
   getMultipleAccounts: (p, l) => {
     if (!Array.isArray(p[0])) throw invalidParams("Invalid param: expected an array of pubkeys");
@@ -200,7 +280,7 @@ const methods: Record<string, Handler> = {
     const cfg = config(p, 1);
     const encoding = parseEncoding(cfg.encoding, "base64");
     const keys = p[0].map((k) => parsePubkey(k));
-    return { context: context(l), value: keys.map((k) => accountValue(l.getAccount(k), encoding, cfg)) };
+    return { context: context(l), value: keys.map((k) => accountValue(l.getAccount(k), encoding, cfg, l)) };
   },
   getProgramAccounts: (p, l) => {
     const owner = parsePubkey(p[0], "program id");
@@ -210,7 +290,7 @@ const methods: Record<string, Handler> = {
     const value = l.runtime
       .programAccounts(owner)
       .filter(({ account }) => filters.every((f) => f(account.data)))
-      .map(({ pubkey, account }) => ({ pubkey, account: accountValue(account, encoding, cfg) }));
+      .map(({ pubkey, account }) => ({ pubkey, account: accountValue(account, encoding, cfg, l) }));
     return cfg.withContext ? { context: context(l), value } : value;
   },
   getMinimumBalanceForRentExemption: (p, l) =>
@@ -273,7 +353,9 @@ const methods: Record<string, Handler> = {
       accounts = requested.addresses.map((a) => {
         const key = parsePubkey(a);
         const account = post.get(key) ?? l.getAccount(key);
-        return account && account.lamports > 0n ? encodeAccount(account, encoding) : null;
+        if (!account || account.lamports === 0n) return null;
+        refuseLongBase58(account, encoding);
+        return encodeAccount(account, encoding, undefined, (m) => l.getAccount(m));
       });
     }
     return {
@@ -294,6 +376,15 @@ const methods: Record<string, Handler> = {
     return { context: context(l), value: p[0].map((s) => (typeof s === "string" ? l.signatureStatus(s) : null)) };
   },
   getTransaction,
+  getSignaturesForAddress: signaturesForAddress,
+  getBlockTime: blockTime,
+  minimumLedgerSlot: (_p, l) => l.minimumSlot,
+  getEpochSchedule: () => ({ slotsPerEpoch: SLOTS_PER_EPOCH, leaderScheduleSlotOffset: SLOTS_PER_EPOCH, warmup: false, firstNormalEpoch: 0, firstNormalSlot: 0 }),
+  getTokenAccountBalance: (p, l) => {
+    const { account, mint } = tokenAccountAt(l, parsePubkey(p[0]));
+    return { context: context(l), value: uiAmount(account.amount, mint.decimals) };
+  },
+  getTokenAccountsByOwner: tokenAccountsByOwner,
 
   // Localnet-only methods, for tests and the demo.
   [`${LOCALNET_PREFIX}setAccount`]: (p, l) => {
@@ -329,53 +420,79 @@ interface Request {
   params?: unknown;
 }
 
-/** No method takes parameters nested deeper than this; deeper ones are refused before any handler sees them. */
-const MAX_PARAM_DEPTH = 16;
-
-/** Whether `value` nests arrays or objects more than `limit` levels deep (iterative: no stack to overflow). */
-function deeperThan(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (v === null || typeof v !== "object") continue;
-    if (depth > limit) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+/**
+ * One request's reply, or null for a notification (a request without an `id` member): it runs
+ * but is not answered, whatever its outcome. A request that is not a JSON-RPC 2.0 request object
+ * (its id included) is answered with -32600 and `id: null`.
+ */
+async function respondOne(request: Request, ledger: Ledger): Promise<object | null> {
+  const isObject = request !== null && typeof request === "object" && !Array.isArray(request);
+  const notification = isObject && !Object.hasOwn(request, "id");
+  if (!isObject || request.jsonrpc !== "2.0" || typeof request.method !== "string" || !(notification || validId(request.id))) {
+    return { jsonrpc: "2.0", error: { code: INVALID_REQUEST, message: "Invalid request" }, id: null };
   }
-  return false;
-}
-
-async function respondOne(request: Request, ledger: Ledger): Promise<object> {
-  const id = request && (typeof request.id === "number" || typeof request.id === "string") ? request.id : null;
+  const id = notification ? null : request.id;
+  let reply: object;
   try {
-    if (!request || typeof request !== "object" || request.jsonrpc !== "2.0" || typeof request.method !== "string") {
-      throw new RpcError(INVALID_REQUEST, "Invalid request");
-    }
     const handler = Object.hasOwn(methods, request.method) ? methods[request.method] : undefined;
     if (!handler) throw new RpcError(METHOD_NOT_FOUND, "Method not found");
     ledger.rpcRequests.set(request.method, (ledger.rpcRequests.get(request.method) ?? 0) + 1);
     const params = request.params === undefined ? [] : request.params;
     if (!Array.isArray(params)) throw new RpcError(INVALID_PARAMS, "Invalid params: expected an array");
     if (deeperThan(params, MAX_PARAM_DEPTH)) throw new RpcError(INVALID_PARAMS, `Invalid params: nested deeper than ${MAX_PARAM_DEPTH} levels`);
-    return { jsonrpc: "2.0", result: await handler(params, ledger), id };
+    reply = { jsonrpc: "2.0", result: await handler(params, ledger), id };
   } catch (e) {
-    if (e instanceof RpcError) {
-      return { jsonrpc: "2.0", error: { code: e.code, message: e.message, ...(e.data === undefined ? {} : { data: e.data }) }, id };
-    }
-    return { jsonrpc: "2.0", error: { code: INTERNAL_ERROR, message: `Internal error: ${(e as Error).message}` }, id };
+    const error = e instanceof RpcError ? { code: e.code, message: e.message, ...(e.data === undefined ? {} : { data: e.data }) } : { code: INTERNAL_ERROR, message: `Internal error: ${(e as Error).message}` };
+    reply = { jsonrpc: "2.0", error, id };
   }
+  return notification ? null : reply;
 }
 
-/** Answers one HTTP body: a request or a batch (its requests start in order). Never rejects. */
-export async function handleRpcBody(body: string, ledger: Ledger): Promise<string> {
+/** Requests in one batch, at most. */
+export const MAX_BATCH = 1_000;
+
+/**
+ * Answers one HTTP body, piece by piece: a request's reply, or a batch's replies as the pieces of
+ * one JSON array (its requests start in order, each in its own turn of the event loop, so a heavy
+ * batch never holds up other clients or the slot timer for longer than one of its requests, nor
+ * serializes its whole answer at once). Nothing at all for a notification or a batch of them.
+ * Never throws.
+ */
+export async function* rpcReply(body: string, ledger: Ledger): AsyncGenerator<string> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return JSON.stringify({ jsonrpc: "2.0", error: { code: PARSE_ERROR, message: "Parse error" }, id: null });
+    yield JSON.stringify({ jsonrpc: "2.0", error: { code: PARSE_ERROR, message: "Parse error" }, id: null });
+    return;
   }
-  if (Array.isArray(parsed)) {
-    if (parsed.length === 0) return JSON.stringify({ jsonrpc: "2.0", error: { code: INVALID_REQUEST, message: "Invalid request" }, id: null });
-    return JSON.stringify(await Promise.all(parsed.map((r) => respondOne(r as Request, ledger))));
+  if (!Array.isArray(parsed)) {
+    const reply = await respondOne(parsed as Request, ledger);
+    if (reply !== null) yield JSON.stringify(reply);
+    return;
   }
-  return JSON.stringify(await respondOne(parsed as Request, ledger));
+  if (parsed.length === 0) {
+    yield JSON.stringify({ jsonrpc: "2.0", error: { code: INVALID_REQUEST, message: "Invalid request" }, id: null });
+    return;
+  }
+  if (parsed.length > MAX_BATCH) {
+    yield JSON.stringify({ jsonrpc: "2.0", error: { code: INVALID_REQUEST, message: `Invalid request: a batch holds at most ${MAX_BATCH} requests` }, id: null });
+    return;
+  }
+  const started: Promise<object | null>[] = [];
+  for (const r of parsed) {
+    started.push(respondOne(r as Request, ledger));
+    await nextTurn();
+  }
+  let first = true;
+  for (const reply of started) {
+    const r = await reply;
+    if (r === null) continue;
+    yield (first ? "[" : ",") + JSON.stringify(r);
+    first = false;
+    await nextTurn();
+  }
+  if (!first) yield "]";
 }
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));

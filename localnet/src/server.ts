@@ -3,7 +3,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import { Ledger } from "./ledger.js";
-import { handleRpcBody } from "./rpc.js";
+import { rpcReply } from "./rpc.js";
 import { PubSub } from "./pubsub.js";
 import { compileFilters } from "./rpc.js";
 
@@ -22,7 +22,10 @@ export interface Localnet {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 50 * 1024 * 1024;
+/** A validator's limit on a JSON-RPC request body. */
+export const MAX_BODY_BYTES = 50 * 1024;
+/** PubSub requests are small; a longer message closes its connection (1009) unread. */
+export const MAX_WS_MESSAGE_BYTES = 64 * 1024;
 
 function listen(server: http.Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -32,6 +35,19 @@ function listen(server: http.Server, port: number, host: string): Promise<number
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/** Writes the reply's pieces as they come, waiting while the client is slow to read; 204 when there is nothing to answer. */
+async function answer(res: http.ServerResponse, pieces: AsyncGenerator<string>): Promise<void> {
+  let started = false;
+  for await (const piece of pieces) {
+    if (res.destroyed) return;
+    if (!started) res.writeHead(200, { "content-type": "application/json" });
+    started = true;
+    if (!res.write(piece)) await new Promise((resolve) => (res.once("drain", resolve), res.once("close", resolve)));
+  }
+  if (!started) res.writeHead(204);
+  res.end();
 }
 
 function rpcServer(ledger: Ledger): http.Server {
@@ -57,9 +73,7 @@ function rpcServer(ledger: Ledger): http.Server {
     });
     req.on("end", () => {
       if (res.writableEnded) return;
-      void handleRpcBody(Buffer.concat(chunks).toString("utf8"), ledger).then((body) => {
-        res.writeHead(200, { "content-type": "application/json" }).end(body);
-      });
+      void answer(res, rpcReply(Buffer.concat(chunks).toString("utf8"), ledger));
     });
     req.on("error", () => res.destroy());
   });
@@ -82,7 +96,7 @@ export async function startLocalnet(options: LocalnetOptions = {}): Promise<Loca
     try {
       port = await listen(http, candidate, host);
       wss = await new Promise<WebSocketServer>((resolve, reject) => {
-        const server = new WebSocketServer({ host, port: port + 1 });
+        const server = new WebSocketServer({ host, port: port + 1, maxPayload: MAX_WS_MESSAGE_BYTES });
         server.once("listening", () => resolve(server));
         server.once("error", reject);
       });

@@ -55,13 +55,14 @@ describe("JSON-RPC errors", () => {
   });
 
   it("refuses oversized keys, transactions and filters before decoding them, and overdeep params", async () => {
-    const key = "1".repeat(60_000);
-    const huge = Buffer.alloc(100_000, 7).toString("base64");
+    // Under the 50 KiB body limit, so each reaches its method.
+    const key = "1".repeat(40_000);
+    const huge = Buffer.alloc(28_000, 7).toString("base64");
     const cases: [string, unknown[]][] = [
       ["getBalance", [key]],
       ["getMultipleAccounts", [[Keypair.generate().publicKey.toBase58(), key]]],
       ["sendTransaction", [huge, { encoding: "base64" }]],
-      ["sendTransaction", ["2".repeat(60_000)]],
+      ["sendTransaction", ["2".repeat(40_000)]],
       ["simulateTransaction", [Buffer.alloc(1_300, 1).toString("base64"), { encoding: "base64" }]],
       ["getProgramAccounts", [SystemProgram.programId.toBase58(), { filters: [{ memcmp: { offset: 0, bytes: key } }] }]],
       ["getFeeForMessage", [huge]],
@@ -70,11 +71,15 @@ describe("JSON-RPC errors", () => {
       const res = await req(method, params);
       expect(res.error?.code, `${method}: ${JSON.stringify(res).slice(0, 200)}`).toBe(-32602);
     }
-    // 100,000 levels of nesting (sent as text: the client's own JSON.stringify would overflow).
-    const deep = `{"jsonrpc":"2.0","id":1,"method":"getBalance","params":[${"[".repeat(100_000)}${"]".repeat(100_000)}]}`;
+    // 20,000 levels of nesting (sent as text: the client's own JSON.stringify would overflow).
+    const deep = `{"jsonrpc":"2.0","id":1,"method":"getBalance","params":[${"[".repeat(20_000)}${"]".repeat(20_000)}]}`;
     expect((await rpc(env.localnet!.rpcUrl, deep)).error.code).toBe(-32602);
     const tooLarge = await req("sendTransaction", [huge, { encoding: "base64" }]);
-    expect(tooLarge.error.message).toMatch(/too large: 133336 bytes \(max: encoded\/raw 1644\/1232\)/);
+    expect(tooLarge.error.message).toMatch(/too large: 37336 bytes \(max: encoded\/raw 1644\/1232\)/);
+    // A body over a validator's 50 KiB limit is refused unread.
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "getBalance", params: ["1".repeat(60_000)] });
+    const status = await fetch(env.localnet!.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body }).then((r) => r.status, () => "reset");
+    expect([413, "reset"]).toContain(status);
     expect((await req("getHealth")).result).toBe("ok");
   });
 
@@ -187,5 +192,114 @@ describe("localnet_stats", () => {
     expect(delta("requestAirdrop")).toBe(1);
     expect(delta("localnet_stats")).toBe(1);
     expect(after.transactions - before.transactions).toBe(1);
+  });
+});
+
+describe("JSON-RPC 2.0 ids and notifications", () => {
+  const post = (body: unknown) => fetch(env.localnet!.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+  it("answers a request whose id is not a string, number or null with -32600 and id null", async () => {
+    for (const id of [{ a: 1 }, [1], true]) {
+      const res = await rpc(env.localnet!.rpcUrl, { jsonrpc: "2.0", id, method: "getSlot" });
+      expect(res).toMatchObject({ error: { code: -32600 }, id: null });
+      expect(res.result).toBeUndefined();
+    }
+    expect((await rpc(env.localnet!.rpcUrl, { jsonrpc: "2.0", id: null, method: "getHealth" })).result).toBe("ok");
+    expect((await rpc(env.localnet!.rpcUrl, { jsonrpc: "2.0", id: "x", method: "getHealth" })).id).toBe("x");
+  });
+
+  it("runs a notification without answering it, and leaves notifications out of a batch's replies", async () => {
+    const before = (await req("localnet_stats")).result.requests.getSlot ?? 0;
+    const res = await post({ jsonrpc: "2.0", method: "getSlot" });
+    expect(res.status).toBe(204);
+    expect(await res.text()).toBe("");
+    // Even a failing notification gets no answer.
+    expect((await post({ jsonrpc: "2.0", method: "nope" })).status).toBe(204);
+    const batch = await rpc(env.localnet!.rpcUrl, [{ jsonrpc: "2.0", method: "getSlot" }, { jsonrpc: "2.0", id: 9, method: "getHealth" }, { jsonrpc: "2.0", method: 5 }]);
+    expect(batch).toEqual([{ jsonrpc: "2.0", result: "ok", id: 9 }, { jsonrpc: "2.0", error: { code: -32600, message: "Invalid request" }, id: null }]);
+    expect((await post([{ jsonrpc: "2.0", method: "getSlot" }])).status).toBe(204);
+    const after = (await req("localnet_stats")).result.requests.getSlot;
+    expect(after - before).toBe(3);
+  });
+
+  it("refuses a batch of more than 1,000 requests", async () => {
+    const res = await rpc(env.localnet!.rpcUrl, Array.from({ length: 1_001 }, (_, id) => ({ jsonrpc: "2.0", id, method: "getHealth" })));
+    expect(res).toMatchObject({ error: { code: -32600 }, id: null });
+  });
+});
+
+describe("token accounts", () => {
+  it("serves token balances and token accounts by owner as web3.js reads them", async () => {
+    const { createMint, createAccount, mintTo, TOKEN_PROGRAM_ID } = await import("@solana/spl-token");
+    const payer = Keypair.generate();
+    await airdrop(env.connection, payer.publicKey, 10);
+    const owner = Keypair.generate();
+    const mint = await createMint(env.connection, payer, payer.publicKey, null, 6);
+    const other = await createMint(env.connection, payer, payer.publicKey, null, 9);
+    const account = await createAccount(env.connection, payer, mint, owner.publicKey, Keypair.generate());
+    const second = await createAccount(env.connection, payer, other, owner.publicKey, Keypair.generate());
+    await mintTo(env.connection, payer, mint, account, payer, 12_345_000n);
+    await mintTo(env.connection, payer, other, second, payer, 7n);
+
+    expect((await env.connection.getTokenAccountBalance(account)).value).toEqual({ amount: "12345000", decimals: 6, uiAmount: 12.345, uiAmountString: "12.345" });
+    expect((await env.connection.getTokenAccountBalance(second)).value).toEqual({ amount: "7", decimals: 9, uiAmount: 7e-9, uiAmountString: "0.000000007" });
+    // A mint, a system account and a missing account are not token accounts.
+    for (const key of [mint, payer.publicKey, Keypair.generate().publicKey]) {
+      expect((await req("getTokenAccountBalance", [key.toBase58()])).error.code).toBe(-32602);
+    }
+
+    const byMint = await env.connection.getTokenAccountsByOwner(owner.publicKey, { mint });
+    expect(byMint.value.map((a) => a.pubkey.toBase58())).toEqual([account.toBase58()]);
+    expect(byMint.value[0].account.data.length).toBe(165);
+    const byProgram = await env.connection.getParsedTokenAccountsByOwner(owner.publicKey, { programId: TOKEN_PROGRAM_ID });
+    expect(byProgram.value.map((a) => a.pubkey.toBase58()).sort()).toEqual([account.toBase58(), second.toBase58()].sort());
+    const parsed = byProgram.value.find((a) => a.pubkey.equals(account))!.account.data;
+    expect(parsed).toMatchObject({ program: "spl-token", space: 165, parsed: { type: "account", info: { mint: mint.toBase58(), owner: owner.publicKey.toBase58(), state: "initialized", isNative: false, tokenAmount: { amount: "12345000", decimals: 6 } } } });
+    const parsedMint = await env.connection.getParsedAccountInfo(mint);
+    expect(parsedMint.value?.data).toMatchObject({ program: "spl-token", parsed: { type: "mint", info: { decimals: 6, supply: "12345000", mintAuthority: payer.publicKey.toBase58(), freezeAuthority: null } } });
+    expect((await env.connection.getTokenAccountsByOwner(Keypair.generate().publicKey, { mint })).value).toEqual([]);
+    expect((await req("getTokenAccountsByOwner", [owner.publicKey.toBase58(), { programId: SystemProgram.programId.toBase58() }])).error.code).toBe(-32602);
+  });
+
+  it("refuses base58 for data over 128 bytes, as a validator does", async () => {
+    const { TOKEN_PROGRAM_ID } = await import("@solana/spl-token");
+    const res = await req("getAccountInfo", [TOKEN_PROGRAM_ID.toBase58(), { encoding: "base58" }]);
+    expect(res.error.code).toBe(-32600);
+    expect(res.error.message).toMatch(/less than 128 bytes/);
+    const sliced = await req("getAccountInfo", [TOKEN_PROGRAM_ID.toBase58(), { encoding: "base58", dataSlice: { offset: 0, length: 16 } }]);
+    expect(sliced.result.value.data[1]).toBe("base58");
+  });
+});
+
+describe("history", () => {
+  it("lists an address's signatures newest first, with limit, before and until", async () => {
+    const payer = Keypair.generate();
+    await airdrop(env.connection, payer.publicKey, 1);
+    const target = Keypair.generate().publicKey;
+    const sent: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const tx = new Transaction().add(SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: target, lamports: 1_000_000 + i }));
+      sent.push(await env.connection.sendTransaction(tx, [payer]));
+    }
+    const all = await env.connection.getSignaturesForAddress(target);
+    expect(all.map((s) => s.signature)).toEqual([...sent].reverse());
+    expect(all[0]).toMatchObject({ err: null, memo: null, confirmationStatus: "confirmed" });
+    expect(typeof all[0].blockTime).toBe("number");
+    expect((await env.connection.getSignaturesForAddress(target, { limit: 2 })).map((s) => s.signature)).toEqual([sent[3], sent[2]]);
+    expect((await env.connection.getSignaturesForAddress(target, { before: sent[2] })).map((s) => s.signature)).toEqual([sent[1], sent[0]]);
+    expect((await env.connection.getSignaturesForAddress(target, { until: sent[1] })).map((s) => s.signature)).toEqual([sent[3], sent[2]]);
+    // The payer's list also holds its airdrop.
+    expect((await env.connection.getSignaturesForAddress(payer.publicKey)).length).toBe(5);
+    expect((await req("getSignaturesForAddress", [target.toBase58(), { limit: 1_001 }])).error.code).toBe(-32602);
+    expect((await req("getSignaturesForAddress", [target.toBase58(), { before: "1".repeat(200) }])).error.code).toBe(-32602);
+  });
+
+  it("answers block times, the epoch schedule and the first kept slot", async () => {
+    const slot = await env.connection.getSlot();
+    const time = await env.connection.getBlockTime(slot);
+    expect(Math.abs(time! - Date.now() / 1000)).toBeLessThan(5);
+    expect((await req("getBlockTime", [slot + 1_000_000])).error.code).toBe(-32004);
+    expect(await env.connection.getMinimumLedgerSlot()).toBe(0);
+    expect(await env.connection.getEpochSchedule()).toMatchObject({ slotsPerEpoch: 432_000, warmup: false, firstNormalEpoch: 0, firstNormalSlot: 0 });
   });
 });
