@@ -12,7 +12,7 @@ const OPERATOR_LAMPORTS = 100_000_000_000n;
 
 function writeKeypair(dir: string, name: string, keypair: Keypair): string {
   const path = join(dir, name);
-  writeFileSync(path, JSON.stringify([...keypair.secretKey]));
+  writeFileSync(path, JSON.stringify([...keypair.secretKey]), { mode: 0o600 });
   return path;
 }
 

@@ -127,7 +127,8 @@ const schema: Schema = {
   },
   maxAccountAgeSlots: positive(150),
   maxOracleAgeSlots: positive(50),
-  resubscribeAfterSilenceMs: positive(15_000),
+  // Slot notifications come every slot (~400 ms): this much silence means the websocket is gone.
+  resubscribeAfterSilenceMs: positive(3_000),
   resyncIntervalMs: positive(30_000),
   // getMultipleAccounts takes at most 100 keys.
   resyncBatchSize: range(1, 100, 100),
@@ -135,8 +136,10 @@ const schema: Schema = {
   fullScanIntervalMs: positive(60_000),
   jobAttempts: positive(5),
   jobBackoffMs: nonNegative(500),
-  // How long a job stays locked to a worker that stopped answering before another takes it over.
-  jobLockMs: positive(30_000),
+  // How long a job stays locked to a worker that stopped answering (killed, frozen) before another
+  // takes it over; a live worker renews it every half. A takeover never sends a second
+  // transaction: the job's stored one is checked or resent as it is.
+  jobLockMs: positive(5_000),
   // RPC calls per second this process may make for steps (a step alone costs about two: a snapshot
   // and a send; in a wave, steps share both and cost a fraction of one); size it to the RPC plan.
   // Feed subscriptions and resyncs are not counted.

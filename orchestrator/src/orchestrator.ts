@@ -3,7 +3,7 @@
 // graceful shutdown: no new decisions, active jobs finish, snapshots are flushed.
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { DelayedError, UnrecoverableError, type Job, type Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { Connection, Keypair, PublicKey } from "@solana/web3.js";
@@ -28,7 +28,7 @@ import { ChainStatus } from "./risk/types.js";
 import { AuditLog } from "./ops/audit.js";
 import { ALL_MARKETS, Control } from "./ops/control.js";
 import { startHttp, type HttpServer } from "./ops/http.js";
-import { createLogger, jsonReplacer, type Logger } from "./ops/log.js";
+import { createLogger, jsonReplacer, throttledWarning, type Logger } from "./ops/log.js";
 import { Metrics } from "./ops/metrics.js";
 import { SnapshotWriter } from "./actors/snapshot-writer.js";
 
@@ -39,10 +39,30 @@ export interface OrchestratorEvents {
 
 export class StartupError extends Error {}
 
+/** A service that keeps failing (Redis away) is logged at most once per this interval. */
+const OUTAGE_LOG_INTERVAL_MS = 10_000;
+
 /** How long a confirmed step waits for the account's notification before reading it itself. */
 const SETTLED_NOTIFICATION_GRACE_MS = 500;
 
-function loadKeypair(path: string): Keypair {
+/**
+ * The operator's signing key. Its file must be readable by its owner and by no one else (as ssh
+ * insists of a private key): a key others can read may already be someone else's, and a file
+ * without the owner's read bit is one the operator meant nobody to read, even if root can.
+ */
+export function loadKeypair(path: string): Keypair {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch (e) {
+    throw new StartupError(`cannot read operator keypair ${path}: ${(e as Error).message}`);
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new StartupError(`operator keypair ${path} is readable by others (mode ${(mode & 0o777).toString(8)}): make it private with chmod 600 ${path}`);
+  }
+  if ((mode & 0o400) === 0) {
+    throw new StartupError(`operator keypair ${path} is not readable by its owner (mode ${(mode & 0o777).toString(8)}): chmod 600 ${path}`);
+  }
   try {
     return Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(path, "utf8"))));
   } catch (e) {
@@ -103,7 +123,11 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     this.exchange = decodeExchange(c.exchange, info.data);
 
     this.redis = new Redis(c.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
-    this.redis.on("error", (e) => this.log.warn("redis error; commands wait for the reconnection", { error: e.message }));
+    const redisWarning = throttledWarning(this.log, "redis error; commands wait for the reconnection", OUTAGE_LOG_INTERVAL_MS);
+    this.redis.on("error", (e) => {
+      this.metrics.serviceErrors.inc({ service: "redis" });
+      redisWarning({ error: e.message });
+    });
     await within(this.redis.connect(), 5_000, `Redis ${c.redisUrl}`).catch((e) => {
       throw new StartupError(`cannot reach Redis at ${c.redisUrl}: ${(e as Error).message}`);
     });
@@ -185,7 +209,14 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     this.supervisor.fullScan();
 
     this.workers = this.queues.workers((job, token) => this.process(stepCtx, job, token), this.redis, { concurrency: c.workerConcurrency, lockMs: c.jobLockMs });
-    for (const w of this.workers) w.on("error", (e) => this.log.warn("worker error", { error: e.message }));
+    // Every worker fails its fetch while Redis is away: one line per interval for all of them.
+    const workerWarning = throttledWarning(this.log, "worker error", OUTAGE_LOG_INTERVAL_MS);
+    for (const w of this.workers) {
+      w.on("error", (e) => {
+        this.metrics.serviceErrors.inc({ service: "worker" });
+        workerWarning({ error: e.message });
+      });
+    }
     this.timers.push(setInterval(() => void this.publishStatus(), 1_000));
     this.timers.push(
       setInterval(() => {

@@ -214,3 +214,46 @@ describe("cli", () => {
     expect(t.err.join("")).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
   });
 });
+
+describe("operator keypair", () => {
+  it("reads a private key file and refuses one others can read or its owner cannot", async () => {
+    const { Keypair } = await import("@solana/web3.js");
+    const { chmodSync } = await import("node:fs");
+    const { loadKeypair } = await import("../../orchestrator/src/orchestrator.js");
+    const key = Keypair.generate();
+    const path = join(dir, "operator-key.json");
+    writeFileSync(path, JSON.stringify([...key.secretKey]), { mode: 0o600 });
+    expect(loadKeypair(path).publicKey.equals(key.publicKey)).toBe(true);
+    chmodSync(path, 0o644);
+    expect(() => loadKeypair(path)).toThrow(/readable by others \(mode 644\): make it private with chmod 600/);
+    chmodSync(path, 0o000);
+    expect(() => loadKeypair(path)).toThrow(/not readable by its owner \(mode 0\)/);
+    chmodSync(path, 0o600);
+    writeFileSync(path, "not json");
+    expect(() => loadKeypair(path)).toThrow(/cannot read operator keypair/);
+    expect(() => loadKeypair(join(dir, "missing.json"))).toThrow(/cannot read operator keypair .*missing\.json/);
+  });
+});
+
+describe("throttled warning", () => {
+  it("logs the first of a burst at once and the rest as one line per interval with their count", async () => {
+    const { throttledWarning } = await import("../../orchestrator/src/ops/log.js");
+    const out = capture();
+    const warn = throttledWarning(createLogger({ level: "info", stream: out.stream }), "redis error", 50);
+    for (let i = 0; i < 100; i++) warn({ error: `e${i}` });
+    expect(out.parsed().map((l) => [l.msg, l.error, l.repeated])).toEqual([["redis error", "e0", undefined]]);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(out.parsed()[1]).toMatchObject({ msg: "redis error", error: "e99", repeated: 99, intervalMs: 50 });
+    // Still failing: counted into the next interval, not logged one by one.
+    warn({ error: "again" });
+    warn({ error: "again" });
+    expect(out.lines).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(out.parsed()[2]).toMatchObject({ repeated: 2 });
+    // After a quiet interval the next one is logged at once again.
+    await new Promise((r) => setTimeout(r, 80));
+    warn({ error: "later" });
+    expect(out.parsed()[3]).toMatchObject({ error: "later" });
+    expect(out.parsed()[3].repeated).toBeUndefined();
+  });
+});

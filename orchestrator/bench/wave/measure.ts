@@ -9,6 +9,8 @@ import { RecordCheck, type EventData } from "../../demo/record-check.js";
 
 const big = (v: { toString(): string }) => BigInt(v.toString());
 
+const STEP_EVENTS = new Set(["liquidationRecord", "bankruptcyResolved", "accountFlagged"]);
+
 interface Mark {
   ms: number;
   slots: number;
@@ -33,6 +35,8 @@ export class WaveObserver {
   failedTransactions = 0;
   eventsBeforeCrash = 0;
   lastStepMs = 0;
+  /** Signatures of the transactions after the crash that took a step (flag, liquidation, resolution). */
+  readonly stepSignatures = new Set<string>();
 
   private readonly programId: PublicKey;
 
@@ -46,7 +50,7 @@ export class WaveObserver {
   }
 
   start(): void {
-    this.subscription = this.connection.onLogs(this.programId, (logs, ctx) => this.onLogs(logs.err, logs.logs, ctx.slot), "confirmed");
+    this.subscription = this.connection.onLogs(this.programId, (logs, ctx) => this.onLogs(logs.err, logs.logs, ctx.slot, logs.signature), "confirmed");
   }
 
   async stop(): Promise<void> {
@@ -57,13 +61,14 @@ export class WaveObserver {
     this.crash = { atMs, slot };
   }
 
-  private onLogs(err: unknown, logs: string[], slot: number): void {
+  private onLogs(err: unknown, logs: string[], slot: number, signature: string): void {
     if (err) {
       this.failedTransactions++;
       return;
     }
     const now = Date.now();
     const events = [...this.parser.parseLogs(logs)];
+    if (this.crash && events.some((e) => STEP_EVENTS.has(e.name))) this.stepSignatures.add(signature);
     if (this.crash && events.some((e) => e.name === "accountFlagged") && !events.some((e) => e.name === "liquidationRecord")) this.flagOnlyTransactions++;
     for (const e of events) {
       if (e.name !== "liquidationRecord" && e.name !== "bankruptcyResolved" && e.name !== "accountFlagged") continue;

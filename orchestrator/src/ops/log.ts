@@ -54,3 +54,36 @@ export function createLogger({ level, stream = process.stdout, base = {} }: Logg
     child: (fields) => createLogger({ level, stream, base: { ...base, ...fields } }),
   };
 }
+
+/**
+ * One warning for a burst of the same trouble (Redis gone, every worker failing its fetch): the
+ * first is logged at once, the rest are counted and logged as one line with `repeated` at the end
+ * of each `intervalMs`, so an outage is a line per interval, not one per retry per worker.
+ */
+export function throttledWarning(log: Logger, msg: string, intervalMs: number): (fields?: Fields) => void {
+  let windowEnd = 0;
+  let repeated = 0;
+  let lastFields: Fields | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const summarize = () => {
+    timer = undefined;
+    log.warn(msg, { ...lastFields, repeated, intervalMs });
+    repeated = 0;
+    // A summary opens the next window: an outage that goes on stays at a line per interval.
+    windowEnd = Date.now() + intervalMs;
+  };
+  return (fields) => {
+    const now = Date.now();
+    if (now >= windowEnd && timer === undefined) {
+      windowEnd = now + intervalMs;
+      log.warn(msg, fields);
+      return;
+    }
+    repeated++;
+    lastFields = fields;
+    if (timer === undefined) {
+      timer = setTimeout(summarize, Math.max(0, windowEnd - now));
+      timer.unref();
+    }
+  };
+}

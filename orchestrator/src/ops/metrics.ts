@@ -19,6 +19,7 @@ export class Metrics {
   readonly feedResyncs: Counter;
   readonly staleWaits: Counter<"reason">;
   readonly oracleAgeSlots: Gauge<"market">;
+  readonly serviceErrors: Counter<"service">;
 
   constructor({ processMetrics = true }: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -43,6 +44,7 @@ export class Metrics {
     this.feedResyncs = new Counter({ name: "feed_resyncs_total", help: "Account resyncs fetched over RPC", registers });
     this.staleWaits = new Counter({ name: "stale_waits_total", help: "Actions deferred because data was too old", labelNames: ["reason"], registers });
     this.oracleAgeSlots = new Gauge({ name: "oracle_age_slots", help: "Slots since the oracle price was last updated, per market", labelNames: ["market"], registers });
+    this.serviceErrors = new Counter({ name: "service_errors_total", help: "Errors from a service the orchestrator depends on (redis: its connection; worker: a job fetch or renewal)", labelNames: ["service"], registers });
     if (processMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
