@@ -13,7 +13,7 @@ import { ChainFeed } from "./chain/feed.js";
 import { Supervisor, observation, type Effects } from "./actors/supervisor.js";
 import type { AccountContext } from "./actors/account-machine.js";
 import { requireKeys, type Config } from "./config.js";
-import { StepQueues, storeUnderLock } from "./jobs/queues.js";
+import { StepQueues, sharedDecisions, storeUnderLock } from "./jobs/queues.js";
 import { jobId, type StepJob, type StepKind, type StepResult } from "./jobs/steps.js";
 import { RpcBudget } from "./jobs/rpc-budget.js";
 import { Signer } from "./jobs/signer.js";
@@ -67,6 +67,33 @@ export function loadKeypair(path: string): Keypair {
     return Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(path, "utf8"))));
   } catch (e) {
     throw new StartupError(`cannot read operator keypair ${path}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Eviction would drop job records and decisions, so it is refused. No persistence is allowed but
+ * warned of: a restarted Redis has forgotten the steps in flight, which the actors ask for again
+ * from the chain after `confirmTimeoutMs` (README "Redis"). A Redis that hides its settings
+ * (CONFIG disabled) is trusted with a warning.
+ */
+export async function checkRedisSettings(redis: Redis, log: Logger): Promise<void> {
+  const settings: Record<string, string> = {};
+  try {
+    for (const name of ["maxmemory-policy", "appendonly", "save"]) {
+      // CONFIG GET answers [name, value].
+      const [, value] = (await redis.config("GET", name)) as string[];
+      if (value !== undefined) settings[name] = value;
+    }
+  } catch (e) {
+    log.warn("cannot read the Redis settings (CONFIG GET); make sure it runs with maxmemory-policy noeviction and appendonly yes", { error: (e as Error).message });
+    return;
+  }
+  const policy = settings["maxmemory-policy"];
+  if (policy !== undefined && policy !== "noeviction") {
+    throw new StartupError(`Redis runs with maxmemory-policy ${policy}: it may evict job records; set maxmemory-policy noeviction`);
+  }
+  if (settings.appendonly !== "yes" && !settings.save) {
+    log.warn("Redis persists nothing (appendonly no, no save points): a Redis restart forgets the steps in flight, which are asked for again after confirmTimeoutMs; use appendonly yes", {});
   }
 }
 
@@ -131,6 +158,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     await within(this.redis.connect(), 5_000, `Redis ${c.redisUrl}`).catch((e) => {
       throw new StartupError(`cannot reach Redis at ${c.redisUrl}: ${(e as Error).message}`);
     });
+    await checkRedisSettings(this.redis, this.log);
     this.control = new Control(this.redis, c.queuePrefix);
     await this.control.start();
     this.audit = new AuditLog(c.auditLogPath);
@@ -168,9 +196,11 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     const budget = new RpcBudget(c.rpcRateLimitPerSecond);
     const submitter = new Submitter(this.connection, this.stepRpc, this.pubsub, new Signer(operator), c, budget);
     const knownMarkets = () => new Map([...this.feed.markets.values()].map((m) => [m.address, m.oracle]));
+    const decideShared = sharedDecisions(this.redis, c.queuePrefix);
     const stepCtx: StepContext = {
       snapshots: new SnapshotReader(this.stepRpc, knownMarkets, () => budget.take()),
-      batcher: new StepBatcher(submitter, { maxStepsPerTransaction: c.maxStepsPerTransaction }, () => this.audit.flush()),
+      batcher: new StepBatcher(submitter, { maxStepsPerTransaction: c.maxStepsPerTransaction }, () => this.audit.flush(), decideShared),
+      decideShared,
       programId,
       exchange: this.exchange,
       submitter,

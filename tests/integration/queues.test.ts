@@ -2,7 +2,7 @@
 // largest shortfall first, and a shutdown that loses nothing. Every test has its own BullMQ prefix.
 import type { Job, Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { StepQueues, storeUnderLock } from "../../orchestrator/src/jobs/queues.js";
+import { StepQueues, sharedDecisions, storeUnderLock } from "../../orchestrator/src/jobs/queues.js";
 import { jobId, priorityFor, type StepJob, type StepKind, type StepResult } from "../../orchestrator/src/jobs/steps.js";
 import { NotNeeded } from "../../orchestrator/src/jobs/worker.js";
 import { startTestRedis, type TestRedis } from "./redis-setup.js";
@@ -281,5 +281,45 @@ describe("step workers", () => {
     await client.set(lockKey, token);
     release();
     await settledJob(queues, "liquidate", added.id, "completed");
+  });
+
+  it("decides a shared transaction's fate once for every orchestrator on the Redis, for as long as a blockhash lives", async () => {
+    const a = redis.connect();
+    const b = redis.connect();
+    onTestFinished(() => (a.disconnect(), b.disconnect()));
+    const prefix = redis.prefix("shared-decisions");
+    const [first, second] = [sharedDecisions(a, prefix), sharedDecisions(b, prefix)];
+    const results = await Promise.all([first("sig-1", "send"), second("sig-1", "abandon")]);
+    expect(new Set(results).size).toBe(1);
+    expect(await second("sig-1", results[0] === "send" ? "abandon" : "send")).toBe(results[0]);
+    expect(await first("sig-2", "abandon")).toBe("abandon");
+    expect(await second("sig-2", "send")).toBe("abandon");
+    expect(await a.ttl(`${prefix}:shared:sig-2`)).toBeGreaterThan(300);
+  });
+});
+
+describe("Redis settings at start", () => {
+  it("refuses a Redis that may evict job records and warns of one that persists nothing", async () => {
+    const { checkRedisSettings } = await import("../../orchestrator/src/orchestrator.js");
+    const { createLogger } = await import("../../orchestrator/src/ops/log.js");
+    const lines: string[] = [];
+    const log = createLogger({ level: "info", stream: { write: (l: string) => lines.push(l) } });
+    const client = redis.connect();
+    onTestFinished(() => void client.disconnect());
+    const [, policy] = (await client.config("GET", "maxmemory-policy")) as string[];
+    const [, appendonly] = (await client.config("GET", "appendonly")) as string[];
+    const [, save] = (await client.config("GET", "save")) as string[];
+    onTestFinished(async () => {
+      await client.config("SET", "maxmemory-policy", policy);
+      await client.config("SET", "appendonly", appendonly);
+      await client.config("SET", "save", save);
+    });
+    await client.config("SET", "maxmemory-policy", "noeviction");
+    await client.config("SET", "appendonly", "no");
+    await client.config("SET", "save", "");
+    await checkRedisSettings(client, log);
+    expect(lines.join("")).toMatch(/persists nothing/);
+    await client.config("SET", "maxmemory-policy", "allkeys-lru");
+    await expect(checkRedisSettings(client, log)).rejects.toThrow(/maxmemory-policy allkeys-lru.*noeviction/);
   });
 });

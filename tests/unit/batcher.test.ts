@@ -4,7 +4,7 @@
 import { Keypair, PublicKey, TransactionInstruction, VersionedTransaction } from "@solana/web3.js";
 import bs58 from "bs58";
 import { describe, expect, it } from "vitest";
-import { SharedTransactionLost, StepBatcher } from "../../orchestrator/src/jobs/batcher.js";
+import { SharedTransactionLost, SharedTransactionTakenOver, StepBatcher, localDecisions } from "../../orchestrator/src/jobs/batcher.js";
 import { RpcBudget } from "../../orchestrator/src/jobs/rpc-budget.js";
 import { Signer } from "../../orchestrator/src/jobs/signer.js";
 import { MAX_TRANSACTION_BYTES, ProgramFailure, Submitter } from "../../orchestrator/src/jobs/submitter.js";
@@ -107,6 +107,26 @@ describe("step batcher", () => {
     await expect(waiting).rejects.toBeInstanceOf(SharedTransactionLost);
     await expect(c.send()).rejects.toBeInstanceOf(SharedTransactionLost);
     expect(sent).toHaveLength(0);
+  });
+
+  it("follows the decision on record for a shared transaction: sent only under send, its steps signed anew only under abandon", async () => {
+    // A job elsewhere (taking a step over) decided first; the decision is shared through `decide`.
+    const decide = localDecisions();
+    const { submitter, sent } = world();
+    const batcher = new StepBatcher(submitter, { maxStepsPerTransaction: 8 }, () => {}, decide);
+    const [a, b] = await Promise.all(Array.from({ length: 2 }, () => step(Keypair.generate().publicKey)).map((s) => batcher.prepare(s.ix, s.step)));
+    expect(await decide(a.prepared.signature, "abandon")).toBe("abandon");
+    const outcomes = await Promise.all([a.send(), b.send()].map((p) => p.then(() => "landed", (e) => e)));
+    expect(outcomes.every((o) => o instanceof SharedTransactionLost)).toBe(true);
+    expect(sent).toHaveLength(0);
+
+    // Decided "send" elsewhere: this process dropping out must not free its steps to be signed anew.
+    const [c, d] = await Promise.all(Array.from({ length: 2 }, () => step(Keypair.generate().publicKey)).map((s) => batcher.prepare(s.ix, s.step)));
+    expect(await decide(c.prepared.signature, "send")).toBe("send");
+    const waiting = c.send();
+    d.abandon("lock lost");
+    await expect(waiting).rejects.toBeInstanceOf(SharedTransactionTakenOver);
+    expect(await decide(c.prepared.signature, "abandon")).toBe("send");
   });
 
   it("answers a failed instruction to its own step and tells the others their transaction never landed", async () => {

@@ -1,12 +1,12 @@
-// A job that stored a shared transaction (several steps in one) never sends it again by itself:
-// the other steps' jobs may have learned it was never sent and signed their steps anew. It waits
-// until the transaction landed or can no longer land; a transaction of its own step alone is resent.
-import { DelayedError } from "bullmq";
+// A job that stored a shared transaction (several steps in one) and was taken over (its worker
+// died) settles it by the decision on record: resent as it is under "send" (no step of it can have
+// been signed anew), signed anew under "abandon" (it was never sent). A transaction of its own
+// step alone is resent.
 import { describe, expect, it } from "vitest";
 import { processStep, type StepContext } from "../../orchestrator/src/jobs/worker.js";
 import type { Prepared } from "../../orchestrator/src/jobs/submitter.js";
 
-function setup(prepared: Prepared, fate: "pending" | "landed") {
+function setup(prepared: Prepared, fate: "pending" | "landed", decided?: "send" | "abandon") {
   const calls: string[] = [];
   const job = {
     id: "job-1",
@@ -15,9 +15,21 @@ function setup(prepared: Prepared, fate: "pending" | "landed") {
     moveToDelayed: async (at: number) => void calls.push(`delayed ${at > Date.now() ? "later" : "now"}`),
     updateData: async () => void calls.push("updateData"),
   };
+  const decisions = new Map<string, "send" | "abandon">(decided ? [[prepared.signature, decided]] : []);
   const ctx = {
     isPaused: () => false,
     lockMs: 30_000,
+    decideShared: async (signature: string, choice: "send" | "abandon") => {
+      if (!decisions.has(signature)) decisions.set(signature, choice);
+      calls.push(`decided ${decisions.get(signature)}`);
+      return decisions.get(signature)!;
+    },
+    snapshots: {
+      read: async () => {
+        calls.push("fresh snapshot");
+        throw new Error("stop here");
+      },
+    },
     submitter: {
       fate: async () => (fate === "landed" ? { kind: "landed", slot: 7 } : { kind: "pending" }),
       send: async (p: Prepared) => (calls.push(`send ${p.signature}`), { signature: p.signature, slot: 8, computeUnitLimit: 0, priorityFeeMicroLamports: 0 }),
@@ -30,10 +42,20 @@ function setup(prepared: Prepared, fate: "pending" | "landed") {
 const base: Prepared = { signature: "S", raw: "", blockhash: "b", lastValidBlockHeight: 10, computeUnitLimit: 1, priorityFeeMicroLamports: 0 };
 
 describe("a job holding an earlier transaction", () => {
-  it("waits for a shared transaction that may still land instead of sending it", async () => {
+  it("takes over a stored shared transaction that may still land by deciding to send it, and resends it as it is", async () => {
     const { job, ctx, calls } = setup({ ...base, steps: 3, position: 1 }, "pending");
-    await expect(processStep(ctx, job, "token")).rejects.toBeInstanceOf(DelayedError);
-    expect(calls).toEqual(["delayed later"]);
+    await expect(processStep(ctx, job, "token")).resolves.toMatchObject({ outcome: "confirmed", slot: 8 });
+    expect(calls).toEqual(["decided send", "send S", "settled confirmed"]);
+    // Another job already decided to send it: the same.
+    const again = setup({ ...base, steps: 3, position: 2 }, "pending", "send");
+    await expect(processStep(again.ctx, again.job, "token")).resolves.toMatchObject({ outcome: "confirmed" });
+    expect(again.calls).toEqual(["decided send", "send S", "settled confirmed"]);
+  });
+
+  it("signs anew, never resending, a shared transaction abandoned before it was sent", async () => {
+    const { job, ctx, calls } = setup({ ...base, steps: 3, position: 1 }, "pending", "abandon");
+    await expect(processStep(ctx, job, "token")).rejects.toThrow("stop here");
+    expect(calls).toEqual(["decided abandon", "updateData", "fresh snapshot"]);
   });
 
   it("resends a transaction of its own step alone, and settles a shared one that landed", async () => {

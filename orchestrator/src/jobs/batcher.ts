@@ -5,8 +5,9 @@
 // every one of its steps' jobs has stored it and still holds its lock; if any of them drops out
 // first, it is never sent and the others start again at once. It is atomic on chain: all of its
 // steps land or none, and when one step's instruction fails that step gets the program's error
-// and the others start again. A shared transaction stored in a job is never sent again by that job
-// alone (jobs/worker.ts): its other steps' jobs may have moved on.
+// and the others start again. Whether a shared transaction is sent or abandoned is decided once,
+// in Redis, for every orchestrator (DecideShared): a job that took a step over from a dead process
+// resends the stored transaction under "send" and signs anew under "abandon" (jobs/worker.ts).
 import type { TransactionInstruction } from "@solana/web3.js";
 import type { MessageSize } from "./message.js";
 import { BUDGET_INSTRUCTIONS, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_UNITS, ProgramFailure, type Prepared, type Step, type Submitted, type Submitter } from "./submitter.js";
@@ -14,13 +15,39 @@ import { BUDGET_INSTRUCTIONS, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_UNITS, Prog
 /** The transaction this step shared was not sent, or failed on another step's instruction: it never lands, so the step may start again at once. */
 export class SharedTransactionLost extends Error {}
 
+/**
+ * This process gave up on a shared transaction, but a job that took one of its steps over (in
+ * another orchestrator) had already decided to send it: it may land, so its steps must not be
+ * signed anew; the job retries and finds the transaction's fate.
+ */
+export class SharedTransactionTakenOver extends Error {}
+
+export type SharedChoice = "send" | "abandon";
+/**
+ * Decides a shared transaction's fate once, for every orchestrator on the Redis: the first choice
+ * made for `signature` wins and is returned to every later caller (jobs/queues.ts
+ * sharedDecisions). A shared transaction is sent only under "send"; its steps are signed anew
+ * only under "abandon". So a job that takes a step over from a dead process can settle a stored,
+ * unsent transaction at once instead of waiting for its blockhash to expire.
+ */
+export type DecideShared = (signature: string, choice: SharedChoice) => Promise<SharedChoice>;
+
+/** A decider for one process alone (tests, a single orchestrator without Redis decisions). */
+export function localDecisions(): DecideShared {
+  const made = new Map<string, SharedChoice>();
+  return async (signature, choice) => {
+    if (!made.has(signature)) made.set(signature, choice);
+    return made.get(signature)!;
+  };
+}
+
 export interface Ticket {
   prepared: Prepared;
   /** How many steps share the transaction. */
   steps: number;
   /** The job stored the transaction and holds its lock: send once every step's job is ready, and wait for the outcome. */
   send(): Promise<Submitted>;
-  /** The job cannot go on (lock lost, store failed): the transaction is never sent. */
+  /** The job cannot go on (lock lost, store failed): the transaction is never sent by this process. */
   abandon(reason: string): void;
 }
 
@@ -31,30 +58,31 @@ interface Waiting {
   reject(e: unknown): void;
 }
 
-/** One shared transaction: sent when all its steps are ready, never after one abandoned it. */
+/** One shared transaction: sent when all its steps are ready and "send" is decided, never after one abandoned it. */
 class Shared {
   private pending: number;
-  private lost: string | null = null;
   private outcome: Promise<Submitted> | null = null;
   private readonly gate: Promise<void>;
   private open!: () => void;
-  private close!: (e: Error) => void;
 
   constructor(
     readonly prepared: Prepared,
     readonly steps: number,
     private readonly sendOnce: (p: Prepared) => Promise<Submitted>,
+    private readonly decide: DecideShared,
   ) {
     this.pending = steps;
-    this.gate = new Promise<void>((res, rej) => ([this.open, this.close] = [res, rej]));
-    this.gate.catch(() => {});
+    this.gate = new Promise<void>((res) => (this.open = res));
   }
 
   async send(position: number): Promise<Submitted> {
-    if (this.lost !== null) throw new SharedTransactionLost(this.lost);
-    if (--this.pending === 0) {
+    if (this.outcome === null && --this.pending === 0) {
+      const signature = this.prepared.signature;
       // Whatever goes wrong on the way out is every step's answer: nobody waits forever.
-      this.outcome = Promise.resolve().then(() => this.sendOnce(this.prepared));
+      this.outcome = (this.steps === 1 ? Promise.resolve<SharedChoice>("send") : this.decide(signature, "send")).then((choice) => {
+        if (choice !== "send") throw new SharedTransactionLost(`transaction ${signature} was abandoned by a job that took one of its steps over`);
+        return this.sendOnce(this.prepared);
+      });
       this.open();
     }
     await this.gate;
@@ -66,9 +94,15 @@ class Shared {
   }
 
   abandon(reason: string): void {
-    if (this.lost !== null || this.outcome !== null) return;
-    this.lost = `a step sharing transaction ${this.prepared.signature} dropped out before it was sent (${reason})`;
-    this.close(new SharedTransactionLost(this.lost));
+    if (this.outcome !== null) return;
+    const signature = this.prepared.signature;
+    // The steps are signed anew only once "abandon" is on record: a job elsewhere may be about to send it.
+    this.outcome = (this.steps === 1 ? Promise.resolve<SharedChoice>("abandon") : this.decide(signature, "abandon")).then((choice) => {
+      if (choice === "abandon") throw new SharedTransactionLost(`a step sharing transaction ${signature} dropped out before it was sent (${reason})`);
+      throw new SharedTransactionTakenOver(`transaction ${signature} is sent by a job that took one of its steps over`);
+    });
+    this.outcome.catch(() => {});
+    this.open();
   }
 
   /** A failed instruction is its own step's answer; to the others it is a transaction that never landed. */
@@ -88,6 +122,7 @@ export class StepBatcher {
     private readonly opts: { maxStepsPerTransaction: number },
     /** Just before a transaction goes out (the audit log writes its lines). */
     private readonly beforeSend: () => void = () => {},
+    private readonly decide: DecideShared = localDecisions(),
   ) {}
 
   /** Signs the step's instruction into a transaction, shared with the steps that reach this point in the same turn. */
@@ -144,10 +179,15 @@ export class StepBatcher {
         group.map((m) => m.w.step),
         group.map((m) => m.units),
       );
-      const shared = new Shared(prepared, group.length, (p) => {
-        this.beforeSend();
-        return this.submitter.send(p);
-      });
+      const shared = new Shared(
+        prepared,
+        group.length,
+        (p) => {
+          this.beforeSend();
+          return this.submitter.send(p);
+        },
+        this.decide,
+      );
       group.forEach((m, position) =>
         m.w.resolve({
           prepared: group.length > 1 ? { ...prepared, steps: group.length, position } : prepared,

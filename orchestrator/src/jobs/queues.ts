@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { Queue, Worker, type ConnectionOptions, type Job } from "bullmq";
 import type { Redis } from "ioredis";
+import type { DecideShared } from "./batcher.js";
 import { STEP_KINDS, jobId, priorityFor, queueName, type StepJob, type StepKind, type StepResult } from "./steps.js";
 
 export interface QueueOptions {
@@ -38,6 +39,20 @@ return 1
 
 interface StoringRedis {
   storeUnderLock(job: string, lock: string, stalled: string, token: string, lockMs: number, id: string, data: string): Promise<number>;
+}
+
+/** Long enough for any blockhash to expire: after it, the transaction can no longer land whatever was decided. */
+const SHARED_DECISION_TTL_S = 600;
+
+/** Shared-transaction decisions in Redis under the deployment's prefix: SET NX, so the first choice wins everywhere. */
+export function sharedDecisions(redis: Redis, prefix: string): DecideShared {
+  return async (signature, choice) => {
+    const key = `${prefix}:shared:${signature}`;
+    const set = await redis.set(key, choice, "EX", SHARED_DECISION_TTL_S, "NX");
+    if (set === "OK") return choice;
+    const existing = await redis.get(key);
+    return existing === "send" || existing === "abandon" ? existing : choice;
+  };
 }
 
 /** Renews the lock and stores the job's data in one round trip; false when `token` no longer holds the lock (or the job is gone). */

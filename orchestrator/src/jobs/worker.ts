@@ -12,7 +12,7 @@ import { claimDue, deficitBackedByClaims, evaluate, isEmptyAndNegative, settleme
 import { liquidationEligible, unflagEligible } from "../risk/liquidation.js";
 import { ChainStatus, type AccountState, type MarketState } from "../risk/types.js";
 import type { StepJob, StepResult } from "./steps.js";
-import { SharedTransactionLost, type StepBatcher } from "./batcher.js";
+import { SharedTransactionLost, type DecideShared, type StepBatcher } from "./batcher.js";
 import { ProgramFailure, type Prepared, type Submitter } from "./submitter.js";
 
 /** Program errors a retry may change (prices move, blockhashes refresh); any other code is final. */
@@ -22,8 +22,6 @@ const LIMIT_PRICE_EXCEEDED = 6018;
 const IMMEDIATE_RETRIES = 3;
 /** Starts over after a shared transaction was lost to another step: each is a new transaction with other steps. */
 const SHARED_RETRIES = 5;
-/** How often a job holding a shared transaction that may still land looks at it again. */
-const SHARED_PENDING_RECHECK_MS = 2_000;
 const NAMES: Record<number, string> = {
   6021: "no position",
   6022: "account healthy",
@@ -49,6 +47,8 @@ export interface StepContext {
   pauseRecheckMs: number;
   /** The workers' job lock; renewed before anything is signed or sent. */
   lockMs: number;
+  /** A shared transaction's fate, decided once for every orchestrator (jobs/batcher.ts DecideShared). */
+  decideShared: DecideShared;
   /** Renews the job's lock and stores its data in one step; false when `token` no longer holds the lock (jobs/queues.ts storeUnderLock). */
   storeUnderLock(job: Job<StepJob, StepResult>, token: string, data: StepJob): Promise<boolean>;
   /** Audit, log, metrics. */
@@ -144,19 +144,17 @@ export async function processStep(ctx: StepContext, job: Job<StepJob, StepResult
   if (earlier) {
     const fate = await ctx.submitter.fate(earlier);
     if (fate.kind === "landed") return settle(ctx, job, earlier.signature, fate.slot);
-    if (fate.kind === "pending" && (earlier.steps ?? 1) > 1) {
-      // A shared transaction is sent only once all its steps' jobs stored it, and its other jobs
-      // may since have learned it was never sent and signed their steps anew: sending it from here
-      // could double theirs. Wait until it has landed or can no longer land.
-      await job.moveToDelayed(Date.now() + SHARED_PENDING_RECHECK_MS, token);
-      throw new DelayedError();
-    }
-    if (fate.kind === "pending") {
+    // A shared transaction is sent only under "send", and its steps are signed anew only under
+    // "abandon": whichever is on record (or this job's "send", if nothing is) settles it at once.
+    const shared = fate.kind === "pending" && (earlier.steps ?? 1) > 1;
+    const choice = shared ? await ctx.decideShared(earlier.signature, "send") : null;
+    if (fate.kind === "pending" && choice !== "abandon") {
       await holdLock(ctx, job, token);
       const sent = await ctx.submitter.send(earlier).catch(classify);
       return settle(ctx, job, sent.signature, sent.slot);
     }
-    // Failed or expired: it can never land now, so a fresh transaction cannot be a second one.
+    // Failed, expired or abandoned before it was sent: it can never land now, so a fresh
+    // transaction cannot be a second one.
     // Whether the step is still due is for the fresh snapshot to say, not the old failure: the
     // same account state may be liquidatable again at a new price.
     await forget(job);
