@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
-import { ConfigError, configKeys, loadConfig, redactConfig, requireKeys, type Config } from "./config.js";
+import { ConfigError, configKeys, deploymentPrefix, loadConfig, redactConfig, requireKeys, type Config } from "./config.js";
 import { ALL_MARKETS, Control, type StatusRecord } from "./ops/control.js";
 import { createLogger, jsonReplacer } from "./ops/log.js";
 
@@ -133,7 +133,7 @@ async function withControl(config: Config, body: (control: Control) => Promise<n
     await redis.connect().catch((e: Error) => {
       throw new Error(`cannot reach Redis at ${redactConfig(config).redisUrl}: ${lastError?.message ?? e.message}`);
     });
-    return await body(new Control(redis, config.queuePrefix));
+    return await body(new Control(redis, deploymentPrefix(config)));
   } finally {
     redis.disconnect();
   }

@@ -30,6 +30,7 @@ export interface Config {
   confirmTimeoutMs: number;
   confirmPollAfterMs: number;
   simulateEveryStep: boolean;
+  dryRun: boolean;
   blockhashMaxAgeMs: number;
   priorityFeeMaxAgeMs: number;
   computeUnitMarginPercent: number;
@@ -156,6 +157,10 @@ const schema: Schema = {
   confirmPollAfterMs: positive(1_000),
   // false: simulate a step only when no earlier step of its shape sized the compute budget.
   simulateEveryStep: bool(false),
+  // Shadow mode: every step is decided, built and simulated, nothing is signed or sent; the
+  // simulated outcome goes to the log, the audit trail and dry_run_steps_total. Its jobs live
+  // under `<queuePrefix>-dry-run`, apart from any live orchestrator's.
+  dryRun: bool(false),
   // A blockhash is valid for 150 blocks (about a minute); steps share one for this long.
   blockhashMaxAgeMs: positive(1_000),
   priorityFeeMaxAgeMs: positive(2_000),
@@ -315,3 +320,6 @@ function distance(a: string, b: string): number {
   }
   return prev[b.length];
 }
+
+/** The Redis prefix of the deployment's queues and control keys: a dry run's are its own, so it never takes a live orchestrator's jobs. */
+export const deploymentPrefix = (c: Pick<Config, "queuePrefix" | "dryRun">) => (c.dryRun ? `${c.queuePrefix}-dry-run` : c.queuePrefix);

@@ -7,12 +7,12 @@ import { readFileSync, statSync } from "node:fs";
 import { DelayedError, UnrecoverableError, type Job, type Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { Connection, Keypair, PublicKey } from "@solana/web3.js";
-import { getOrCreateAssociatedTokenAccount } from "@solana/spl-token";
+import { getAssociatedTokenAddressSync, getOrCreateAssociatedTokenAccount } from "@solana/spl-token";
 import { decodeExchange, type ExchangeState } from "./chain/accounts.js";
 import { ChainFeed } from "./chain/feed.js";
 import { Supervisor, observation, type Effects } from "./actors/supervisor.js";
 import type { AccountContext } from "./actors/account-machine.js";
-import { requireKeys, type Config } from "./config.js";
+import { deploymentPrefix, requireKeys, type Config } from "./config.js";
 import { StepQueues, sharedDecisions, storeUnderLock } from "./jobs/queues.js";
 import { jobId, type StepJob, type StepKind, type StepResult } from "./jobs/steps.js";
 import { RpcBudget } from "./jobs/rpc-budget.js";
@@ -121,6 +121,8 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   private stepRpc: StepRpc | undefined;
   private pubsub: PubSub | undefined;
   private redis!: Redis;
+  /** The operator's public key: the fee payer and liquidator of every step. */
+  operatorKey!: PublicKey;
   private workers: Worker<StepJob, StepResult>[] = [];
   private audit!: AuditLog;
   private snapshots!: SnapshotWriter;
@@ -139,6 +141,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     const c = this.config;
     requireKeys(c, ["exchange", "operatorKeypairPath"]);
     const operator = loadKeypair(c.operatorKeypairPath);
+    this.operatorKey = operator.publicKey;
     this.connection = new Connection(c.rpcUrl, { commitment: "confirmed", ...(c.wsUrl ? { wsEndpoint: c.wsUrl } : {}) });
     await within(this.connection.getSlot(), 10_000, `RPC ${c.rpcUrl}`).catch((e) => {
       throw new StartupError(`cannot reach the RPC at ${c.rpcUrl}: ${(e as Error).message}`);
@@ -159,15 +162,25 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       throw new StartupError(`cannot reach Redis at ${c.redisUrl}: ${(e as Error).message}`);
     });
     await checkRedisSettings(this.redis, this.log);
-    this.control = new Control(this.redis, c.queuePrefix);
+    this.control = new Control(this.redis, deploymentPrefix(c));
     await this.control.start();
     this.audit = new AuditLog(c.auditLogPath);
     this.snapshots = new SnapshotWriter(this.control, (e) => this.log.warn("snapshot write failed", { error: e.message }));
-    this.queues = new StepQueues({ connection: this.redis, prefix: c.queuePrefix, attempts: c.jobAttempts, backoffMs: c.jobBackoffMs });
+    this.queues = new StepQueues({ connection: this.redis, prefix: deploymentPrefix(c), attempts: c.jobAttempts, backoffMs: c.jobBackoffMs });
 
+    const quoteMint = new PublicKey(this.exchange.quoteMint);
+    // A dry run sends nothing, not even the token account's creation: its simulations say if it is missing.
     const liquidatorToken = c.liquidatorTokenAccount
       ? new PublicKey(c.liquidatorTokenAccount)
-      : (await getOrCreateAssociatedTokenAccount(this.connection, operator, new PublicKey(this.exchange.quoteMint), operator.publicKey)).address;
+      : c.dryRun
+        ? getAssociatedTokenAddressSync(quoteMint, operator.publicKey)
+        : (await getOrCreateAssociatedTokenAccount(this.connection, operator, quoteMint, operator.publicKey)).address;
+    if (c.dryRun) {
+      this.log.warn("dry run: steps are simulated and never sent", { queuePrefix: deploymentPrefix(c), liquidatorToken: liquidatorToken.toBase58() });
+      if (!(await this.connection.getAccountInfo(liquidatorToken))) {
+        this.log.warn("dry run: the liquidator token account does not exist, so every liquidation's simulation fails (3012) until it is created (a live run creates it)", { liquidatorToken: liquidatorToken.toBase58() });
+      }
+    }
 
     this.stepRpc = new StepRpc(c.rpcUrl);
     this.pubsub = new PubSub(c.wsUrl ?? wsUrlFor(c.rpcUrl), (msg, fields) => this.log.warn(msg, fields));
@@ -196,7 +209,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     const budget = new RpcBudget(c.rpcRateLimitPerSecond);
     const submitter = new Submitter(this.connection, this.stepRpc, this.pubsub, new Signer(operator), c, budget);
     const knownMarkets = () => new Map([...this.feed.markets.values()].map((m) => [m.address, m.oracle]));
-    const decideShared = sharedDecisions(this.redis, c.queuePrefix);
+    const decideShared = sharedDecisions(this.redis, deploymentPrefix(c));
     const stepCtx: StepContext = {
       snapshots: new SnapshotReader(this.stepRpc, knownMarkets, () => budget.take()),
       batcher: new StepBatcher(submitter, { maxStepsPerTransaction: c.maxStepsPerTransaction }, () => this.audit.flush(), decideShared),
@@ -211,6 +224,12 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       pauseRecheckMs: 2_000,
       lockMs: c.jobLockMs,
       storeUnderLock: (job, token, data) => storeUnderLock(this.redis, job, token, c.jobLockMs, data),
+      dryRun: c.dryRun,
+      onDryRun: (job, id, simulated, ev) => {
+        this.metrics.dryRunSteps.inc({ kind: job.kind, result: simulated.err ? "would-fail" : "would-succeed" });
+        this.audit.append({ event: "dry-run", kind: job.kind, account: job.account, jobId: id, liquidationId: job.liquidationId, market: job.market, simulatedError: simulated.err, code: simulated.code, logs: simulated.logs.slice(-8), health: ev.health, prices: ev.prices, instance: this.instanceId });
+        this.log.decision(simulated.err ? "dry run: step would fail" : "dry run: step would succeed", { account: job.account, jobId: id, state: job.kind, code: simulated.code });
+      },
       onSent: (job, id, prepared, ev) => {
         this.metrics.txSent.inc({ kind: job.kind });
         this.audit.append({ event: "sent", kind: job.kind, account: job.account, jobId: id, liquidationId: job.liquidationId, signature: prepared.signature, computeUnitLimit: prepared.computeUnitLimit, priorityFeeMicroLamports: prepared.priorityFeeMicroLamports, health: ev.health, prices: ev.prices, instance: this.instanceId });

@@ -66,6 +66,36 @@ describe("orchestrator end to end", () => {
     for (const v of alwaysHealthy) expect(touched.has(v.account.address)).toBe(false);
   });
 
+  it("in a dry run decides and simulates every step and sends nothing, leaving the chain liquidatable", async () => {
+    h = await harness(40, 11);
+    const o = await h.start("dry", { dryRun: true });
+    const lamportsBefore = await h.world.connection.getBalance(o.operatorKey);
+    await shock(h.world, -0.12);
+    const due = (await chainVerdicts(h.world)).filter((v) => v.ev.state === "partial-liquidation" || v.ev.state === "bankrupt");
+    expect(due.length).toBeGreaterThan(0);
+    const deadline = Date.now() + 30_000;
+    const simulated = () => new Set(h!.audit("dry").filter((e) => e.event === "dry-run").map((e) => e.account as string));
+    while (due.some((v) => !simulated().has(v.account.address)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    // The operator has no quote token account yet, and a dry run creates nothing: the simulation says so.
+    const dryRuns = () => h!.audit("dry").filter((e) => e.event === "dry-run" && e.kind === "liquidate");
+    expect(due.filter((v) => !simulated().has(v.account.address))).toEqual([]);
+    expect(dryRuns().every((e) => e.code === 3012)).toBe(true);
+    // With the account created, the same steps (asked again after confirmTimeoutMs) would succeed.
+    const { createAssociatedTokenAccountIdempotent } = await import("@solana/spl-token");
+    await createAssociatedTokenAccountIdempotent(h.world.connection, h.world.admin, h.world.mint, o.operatorKey);
+    const seen = dryRuns().length;
+    const succeeded = () => new Set(dryRuns().slice(seen).filter((e) => e.simulatedError === null).map((e) => e.account as string));
+    const later = Date.now() + 30_000;
+    while (due.some((v) => v.ev.state === "partial-liquidation" && !succeeded().has(v.account.address)) && Date.now() < later) await new Promise((r) => setTimeout(r, 200));
+    expect(due.filter((v) => v.ev.state === "partial-liquidation" && !succeeded().has(v.account.address))).toEqual([]);
+    const entries = h.audit("dry");
+    expect(entries.filter((e) => e.event === "sent" || e.event === "confirmed")).toEqual([]);
+    // The chain is untouched: every account that was due still is, and the operator paid no fee.
+    const after = await chainVerdicts(h.world);
+    for (const v of due) expect(after.find((a) => a.account.address === v.account.address)!.ev.state).toBe(v.ev.state);
+    expect(await h.world.connection.getBalance(o.operatorKey)).toBe(lamportsBefore);
+  });
+
   it("finishes a killed orchestrator's work after a restart without sending any step twice", async () => {
     h = await harness(40, 12);
     const first = await h.start("first");

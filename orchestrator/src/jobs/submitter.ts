@@ -217,6 +217,15 @@ export class Submitter {
     return sized;
   }
 
+  /** A step's instruction simulated alone (nothing signed, nothing sent): the dry run's answer. */
+  async simulateOnly(ix: TransactionInstruction): Promise<{ err: unknown; code: number | null; logs: string[] }> {
+    const { blockhash } = await this.blockhash();
+    const probe = VersionedTransaction.deserialize(this.signer.unsigned(compileV0Message(this.signer.publicKey, blockhash, [ComputeBudgetProgram.setComputeUnitLimit({ units: this.opts.computeUnitCeiling }), ix])));
+    await this.budget.take();
+    const sim = await this.connection.simulateTransaction(probe, { sigVerify: false, commitment: "confirmed" });
+    return { err: sim.value.err, code: sim.value.err ? customCode(sim.value.err) : null, logs: sim.value.logs ?? [] };
+  }
+
   /** The size of a transaction from this signer with the two budget instructions and nothing else yet: `1 + 64 +` its message's bytes. */
   transactionSize(): MessageSize {
     const budget = [ComputeBudgetProgram.setComputeUnitLimit({ units: 0 }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: 0 })];

@@ -51,6 +51,9 @@ export interface StepContext {
   decideShared: DecideShared;
   /** Renews the job's lock and stores its data in one step; false when `token` no longer holds the lock (jobs/queues.ts storeUnderLock). */
   storeUnderLock(job: Job<StepJob, StepResult>, token: string, data: StepJob): Promise<boolean>;
+  /** Shadow mode: simulate the step's instruction and stop there (config `dryRun`). */
+  dryRun: boolean;
+  onDryRun(job: StepJob, jobId: string, simulated: { err: unknown; code: number | null; logs: string[] }, evaluation: Evaluation): void;
   /** Audit, log, metrics. */
   onSent(job: StepJob, jobId: string, prepared: Prepared, evaluation: Evaluation): void;
   onSettled(job: StepJob, jobId: string, result: StepResult): void;
@@ -190,6 +193,13 @@ async function attemptStep(ctx: StepContext, job: Job<StepJob, StepResult>, toke
   if (snap.oracleErrors.size > 0 && !ev.waitReason) ev.waitReason = [...snap.oracleErrors.values()].join("; ");
   judge(job.data, snap, ev);
   const ix = instructionFor(ctx, job.data, snap, ev);
+  if (ctx.dryRun) {
+    const simulated = await ctx.submitter.simulateOnly(ix);
+    ctx.onDryRun(job.data, job.id!, simulated, ev);
+    const result: StepResult = { outcome: "not-needed", reason: simulated.err ? `dry run: the simulation failed (${JSON.stringify(simulated.err)})` : "dry run: simulated, not sent" };
+    ctx.onSettled(job.data, job.id!, result);
+    return result;
+  }
   const ticket = await ctx.batcher.prepare(ix, { tag: job.id!, shape: `${job.data.kind}:${ix.keys.length}`, account: job.data.account });
   let ready = false;
   try {

@@ -20,6 +20,7 @@ export class Metrics {
   readonly staleWaits: Counter<"reason">;
   readonly oracleAgeSlots: Gauge<"market">;
   readonly serviceErrors: Counter<"service">;
+  readonly dryRunSteps: Counter<"kind" | "result">;
 
   constructor({ processMetrics = true }: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -45,6 +46,7 @@ export class Metrics {
     this.staleWaits = new Counter({ name: "stale_waits_total", help: "Actions deferred because data was too old", labelNames: ["reason"], registers });
     this.oracleAgeSlots = new Gauge({ name: "oracle_age_slots", help: "Slots since the oracle price was last updated, per market", labelNames: ["market"], registers });
     this.serviceErrors = new Counter({ name: "service_errors_total", help: "Errors from a service the orchestrator depends on (redis: its connection; worker: a job fetch or renewal)", labelNames: ["service"], registers });
+    this.dryRunSteps = new Counter({ name: "dry_run_steps_total", help: "Steps a dry run simulated instead of sending, per kind and simulated result", labelNames: ["kind", "result"], registers });
     if (processMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
