@@ -79,6 +79,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   }
 }
 
+/** How long a clean stop may take after a fatal error before the process exits anyway. */
+const FATAL_STOP_MS = 10_000;
+
 async function run(config: Config): Promise<never> {
   requireKeys(config, ["exchange", "operatorKeypairPath"]);
   if (!existsSync(config.operatorKeypairPath)) {
@@ -108,6 +111,18 @@ async function run(config: Config): Promise<never> {
   // Installed before startup so a signal during startup still gets a clean stop once it is done.
   process.on("SIGTERM", () => onSignal("SIGTERM"));
   process.on("SIGINT", () => onSignal("SIGINT"));
+  // A bug that escapes every handler: say what it was and exit non-zero (a supervisor restarts us;
+  // jobs and their stored transactions are in Redis), after a bounded try at a clean stop.
+  const onFatal = (kind: string) => (e: unknown) => {
+    log.error(kind, { err: e });
+    setTimeout(() => process.exit(1), FATAL_STOP_MS).unref();
+    if (handle !== undefined && stopping === undefined) {
+      stopping = kind;
+      void handle.stop(kind).finally(() => process.exit(1));
+    } else process.exit(1);
+  };
+  process.on("unhandledRejection", onFatal("unhandled rejection"));
+  process.on("uncaughtException", onFatal("uncaught exception"));
 
   // A variable specifier: the module's contract is RunFn, checked here at run time.
   const specifier = "./orchestrator.js";

@@ -31,6 +31,8 @@ export interface Config {
   confirmPollAfterMs: number;
   simulateEveryStep: boolean;
   dryRun: boolean;
+  minOperatorLamports: number;
+  balanceCheckIntervalMs: number;
   blockhashMaxAgeMs: number;
   priorityFeeMaxAgeMs: number;
   computeUnitMarginPercent: number;
@@ -161,6 +163,9 @@ const schema: Schema = {
   // simulated outcome goes to the log, the audit trail and dry_run_steps_total. Its jobs live
   // under `<queuePrefix>-dry-run`, apart from any live orchestrator's.
   dryRun: bool(false),
+  // Below this SOL balance (lamports) steps are held, not sent to fail for want of fees.
+  minOperatorLamports: nonNegative(10_000_000),
+  balanceCheckIntervalMs: positive(10_000),
   // A blockhash is valid for 150 blocks (about a minute); steps share one for this long.
   blockhashMaxAgeMs: positive(1_000),
   priorityFeeMaxAgeMs: positive(2_000),

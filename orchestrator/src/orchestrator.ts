@@ -29,6 +29,7 @@ import { AuditLog } from "./ops/audit.js";
 import { ALL_MARKETS, Control } from "./ops/control.js";
 import { startHttp, type HttpServer } from "./ops/http.js";
 import { createLogger, jsonReplacer, throttledWarning, type Logger } from "./ops/log.js";
+import { WalletWatch } from "./ops/wallet.js";
 import { Metrics } from "./ops/metrics.js";
 import { SnapshotWriter } from "./actors/snapshot-writer.js";
 
@@ -121,6 +122,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   private stepRpc: StepRpc | undefined;
   private pubsub: PubSub | undefined;
   private redis!: Redis;
+  private wallet!: WalletWatch;
   /** The operator's public key: the fee payer and liquidator of every step. */
   operatorKey!: PublicKey;
   private workers: Worker<StepJob, StepResult>[] = [];
@@ -182,6 +184,10 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       }
     }
 
+    this.wallet = new WalletWatch(this.connection, operator.publicKey, liquidatorToken, c, this.metrics, this.log);
+    await this.wallet.check();
+    this.wallet.start();
+
     this.stepRpc = new StepRpc(c.rpcUrl);
     this.pubsub = new PubSub(c.wsUrl ?? wsUrlFor(c.rpcUrl), (msg, fields) => this.log.warn(msg, fields));
     this.feed = new ChainFeed(this.connection, this.stepRpc, this.pubsub, programId, exchangeKey, c, {
@@ -220,7 +226,8 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       operator: operator.publicKey,
       liquidatorToken,
       marginCallBandPpm: c.marginCallBandPpm,
-      isPaused: (market) => this.control.isPaused(ALL_MARKETS) || (market !== null && this.control.isPaused(market)),
+      // Held like a pause: the kill switch, a paused market, or too little SOL to pay fees.
+      isPaused: (market) => this.wallet.low || this.control.isPaused(ALL_MARKETS) || (market !== null && this.control.isPaused(market)),
       pauseRecheckMs: 2_000,
       lockMs: c.jobLockMs,
       storeUnderLock: (job, token, data) => storeUnderLock(this.redis, job, token, c.jobLockMs, data),
@@ -273,7 +280,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
         if (missed.length > 0) this.log.warn("full scan found accounts the trigger index had not surfaced", { evaluated, missed });
       }, c.fullScanIntervalMs),
     );
-    this.http = await startHttp({ host: c.httpHost, port: c.httpPort, metrics: this.metrics, health: () => this.health(), status: () => this.status() });
+    this.http = await startHttp({ host: c.httpHost, port: c.httpPort, metrics: this.metrics, health: () => this.health(), ready: () => this.readiness(), status: () => this.status() });
     this.log.info("orchestrator running", { exchange: c.exchange, accounts: this.feed.accounts.size, markets: this.feed.markets.size, operator: operator.publicKey.toBase58(), http: this.http.url });
     return this;
   }
@@ -373,6 +380,15 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     };
   }
 
+  /** Ready to act: the book loaded, Redis connected, the RPC answering, the websocket live, fees payable. */
+  readiness() {
+    const h = this.health();
+    const loaded = this.feed !== undefined && this.supervisor !== undefined;
+    const rpc = this.wallet?.rpcAnswering ?? false;
+    const funded = this.wallet !== undefined && !this.wallet.low;
+    return { ok: h.ok && loaded && rpc && funded, details: { ...h.details, loaded, rpcAnswering: rpc, operatorLamports: this.wallet?.lamports ?? null, funded } };
+  }
+
   health() {
     const silenceMs = this.feed?.silenceMs ?? Infinity;
     const redisReady = this.redis?.status === "ready";
@@ -389,6 +405,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   private async publishStatus(): Promise<void> {
     try {
       const queues = await this.queues.counts();
+      for (const [queue, counts] of Object.entries(queues)) for (const [state, n] of Object.entries(counts)) this.metrics.queueJobs.set({ queue, state }, n);
       await this.control.publishStatus(this.instanceId, { ...this.status(), queues }, 10);
     } catch (e) {
       this.log.warn("status publish failed", { error: (e as Error).message });
@@ -400,6 +417,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     this.stopping ??= (async () => {
       this.log.info("stopping", { reason });
       for (const t of this.timers) clearInterval(t);
+      this.wallet?.stop();
       await this.feed?.stop();
       await Promise.all(this.workers.map((w) => w.close()));
       this.supervisor?.stopAll();

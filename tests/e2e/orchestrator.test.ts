@@ -96,6 +96,22 @@ describe("orchestrator end to end", () => {
     expect(await h.world.connection.getBalance(o.operatorKey)).toBe(lamportsBefore);
   });
 
+  it("holds every step while the operator's SOL is below the floor, and says it is not ready", async () => {
+    h = await harness(40, 11);
+    // The harness funds the operator with 100 SOL: a floor above it.
+    const o = await h.start("poor", { minOperatorLamports: 1_000 * 1_000_000_000 });
+    await shock(h.world, -0.12);
+    const due = (await chainVerdicts(h.world)).filter((v) => v.ev.state === "partial-liquidation");
+    expect(due.length).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(o.readiness()).toMatchObject({ ok: false, details: { funded: false } });
+    expect(h.audit("poor").filter((e) => e.event === "sent")).toEqual([]);
+    const counts = await o.queues.counts();
+    expect((counts.liquidate.delayed ?? 0) + (counts.liquidate.prioritized ?? 0) + (counts.liquidate.waiting ?? 0)).toBeGreaterThan(0);
+    const after = await chainVerdicts(h.world);
+    for (const v of due) expect(after.find((a) => a.account.address === v.account.address)!.ev.state).toBe("partial-liquidation");
+  });
+
   it("finishes a killed orchestrator's work after a restart without sending any step twice", async () => {
     h = await harness(40, 12);
     const first = await h.start("first");

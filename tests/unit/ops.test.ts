@@ -134,6 +134,7 @@ describe("http", () => {
       port: 0,
       metrics,
       health: () => ({ ok, details: { feedSilentMs: ok ? 10 : 60_000 } }),
+      ready: () => ({ ok: false, details: { rpcAnswering: false } }),
       status: () => ({ accounts: 3, shortfall: 10n }),
     });
     try {
@@ -153,6 +154,10 @@ describe("http", () => {
       ok = false;
       const sick = await fetch(`${server.url}/health`);
       expect([sick.status, await sick.json()]).toEqual([503, { ok: false, details: { feedSilentMs: 60_000 } }]);
+
+      // Alive is not ready: /readyz answers on its own.
+      const r = await fetch(`${server.url}/readyz`);
+      expect([r.status, await r.json()]).toEqual([503, { ok: false, details: { rpcAnswering: false } }]);
 
       const s = await fetch(`${server.url}/status?verbose=1`);
       expect(await s.json()).toEqual({ accounts: 3, shortfall: "10" });
@@ -255,5 +260,39 @@ describe("throttled warning", () => {
     warn({ error: "later" });
     expect(out.parsed()[3]).toMatchObject({ error: "later" });
     expect(out.parsed()[3].repeated).toBeUndefined();
+  });
+});
+
+describe("operator wallet", () => {
+  it("holds steps below the SOL floor, exports both balances, and says when the RPC stopped answering", async () => {
+    const { Keypair } = await import("@solana/web3.js");
+    const { WalletWatch } = await import("../../orchestrator/src/ops/wallet.js");
+    let lamports = 5_000_000;
+    let failing = false;
+    const connection = {
+      getBalance: async () => {
+        if (failing) throw new Error("fetch failed");
+        return lamports;
+      },
+      getTokenAccountBalance: async () => ({ context: { slot: 1 }, value: { amount: "123456789", decimals: 6, uiAmount: 123.456789, uiAmountString: "123.456789" } }),
+    };
+    const metrics = new Metrics({ processMetrics: false });
+    const out = capture();
+    const wallet = new WalletWatch(connection as never, Keypair.generate().publicKey, Keypair.generate().publicKey, { minOperatorLamports: 10_000_000, balanceCheckIntervalMs: 50 }, metrics, createLogger({ level: "info", stream: out.stream }));
+    expect([wallet.low, wallet.rpcAnswering]).toEqual([false, false]);
+    await wallet.check();
+    expect([wallet.low, wallet.rpcAnswering, wallet.quote]).toEqual([true, true, 123456789n]);
+    expect(out.parsed()[0].msg).toMatch(/below minOperatorLamports: steps are held/);
+    const text = (await metrics.expose()).body;
+    expect(text).toContain("operator_sol_lamports 5000000");
+    expect(text).toContain("operator_quote_units 123456789");
+    lamports = 20_000_000;
+    await wallet.check();
+    expect(wallet.low).toBe(false);
+    failing = true;
+    await new Promise((r) => setTimeout(r, 200));
+    await wallet.check();
+    // The last known balance stands; the RPC counts as not answering once three intervals pass.
+    expect([wallet.low, wallet.rpcAnswering]).toEqual([false, false]);
   });
 });

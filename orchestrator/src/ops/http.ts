@@ -15,6 +15,8 @@ export interface HttpOptions {
   port: number;
   metrics: Metrics;
   health: () => Health;
+  /** `/readyz`: able to act now (loaded, services reachable), apart from `/health`. */
+  ready?: () => Health;
   status: () => object;
 }
 
@@ -24,7 +26,7 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-export async function startHttp({ host, port, metrics, health, status }: HttpOptions): Promise<HttpServer> {
+export async function startHttp({ host, port, metrics, health, ready = health, status }: HttpOptions): Promise<HttpServer> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const route = req.method === "GET" ? routes[path] : undefined;
@@ -39,6 +41,10 @@ export async function startHttp({ host, port, metrics, health, status }: HttpOpt
     "/health": async (res) => {
       const h = health();
       json(res, h.ok ? 200 : 503, { ok: h.ok, details: h.details });
+    },
+    "/readyz": async (res) => {
+      const r = ready();
+      json(res, r.ok ? 200 : 503, { ok: r.ok, details: r.details });
     },
     "/status": async (res) => json(res, 200, status()),
   };

@@ -21,6 +21,9 @@ export class Metrics {
   readonly oracleAgeSlots: Gauge<"market">;
   readonly serviceErrors: Counter<"service">;
   readonly dryRunSteps: Counter<"kind" | "result">;
+  readonly operatorLamports: Gauge;
+  readonly operatorQuote: Gauge;
+  readonly queueJobs: Gauge<"queue" | "state">;
 
   constructor({ processMetrics = true }: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -47,6 +50,9 @@ export class Metrics {
     this.oracleAgeSlots = new Gauge({ name: "oracle_age_slots", help: "Slots since the oracle price was last updated, per market", labelNames: ["market"], registers });
     this.serviceErrors = new Counter({ name: "service_errors_total", help: "Errors from a service the orchestrator depends on (redis: its connection; worker: a job fetch or renewal)", labelNames: ["service"], registers });
     this.dryRunSteps = new Counter({ name: "dry_run_steps_total", help: "Steps a dry run simulated instead of sending, per kind and simulated result", labelNames: ["kind", "result"], registers });
+    this.operatorLamports = new Gauge({ name: "operator_sol_lamports", help: "The operator's SOL balance (pays the fees), lamports", registers });
+    this.operatorQuote = new Gauge({ name: "operator_quote_units", help: "The liquidator token account's quote balance, native units", registers });
+    this.queueJobs = new Gauge({ name: "queue_jobs", help: "Jobs per step queue and state (waiting, prioritized, active, delayed, completed, failed)", labelNames: ["queue", "state"], registers });
     if (processMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
