@@ -31,6 +31,7 @@ type Values = { [K in Option]?: (typeof OPTIONS)[K]["type"] extends "string" ? s
 
 const COMMANDS: Record<string, { args: string; summary: string; options: Option[] }> = {
   run: { args: "", summary: "start the orchestrator (needs exchange and operatorKeypairPath)", options: [] },
+  doctor: { args: "", summary: "check the configuration, the operator key, RPC, websocket, program, exchange, Redis and balances; send nothing", options: [] },
   status: { args: "[--json]", summary: "live orchestrator instances: last update, accounts per state, queue depths", options: ["json"] },
   accounts: { args: "[--at-risk] [--json]", summary: "accounts the orchestrators track; --at-risk: only those with a step due", options: ["at-risk", "json"] },
   pause: { args: "[--market <addr>]", summary: "stop automated actions on one market, or on all markets", options: ["market"] },
@@ -60,6 +61,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     }
     const config = loadConfig({ file: opts.config, env: io.env ?? process.env });
     if (command === "run") return await run(config);
+    if (command === "doctor") return await (await import("./ops/doctor.js")).runDoctor(config, { out: io.out });
     return await withControl(config, (control) => {
       if (command === "status") return status(control, opts, io);
       if (command === "accounts") return accounts(control, opts, io);

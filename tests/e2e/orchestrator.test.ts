@@ -112,6 +112,29 @@ describe("orchestrator end to end", () => {
     for (const v of due) expect(after.find((a) => a.account.address === v.account.address)!.ev.state).toBe("partial-liquidation");
   });
 
+  it("doctor checks everything run needs and names what is wrong, sending nothing", async () => {
+    h = await harness(4, 5);
+    const { runDoctor } = await import("../../orchestrator/src/ops/doctor.js");
+    const { localConfig } = await import("../../orchestrator/demo/operator.js");
+    const { join } = await import("node:path");
+    const good = localConfig(h.world, h.redis.url, join(h.dir, "operator.json"), {});
+    let text = "";
+    expect(await runDoctor(good, { out: (t) => (text += t) })).toBe(0);
+    for (const name of ["configuration", "operator key", "RPC", "websocket", "program", "exchange", "Redis", "operator balances"]) expect(text).toMatch(new RegExp(`^ok  \\s+${name}: `, "m"));
+    // The private test Redis persists nothing, and no liquidator token account exists yet.
+    expect(text).toMatch(/^warn\s+Redis: .*persists nothing/m);
+    expect(text).toMatch(/^warn\s+operator balances: liquidator token account .* does not exist yet/m);
+
+    text = "";
+    const bad = { ...good, exchange: h.world.admin.publicKey.toBase58(), redisUrl: "redis://127.0.0.1:1", minOperatorLamports: 10 ** 15 };
+    expect(await runDoctor(bad, { out: (t) => (text += t) })).toBe(1);
+    expect(text).toMatch(/^FAIL\s+exchange: .* is owned by 11111111111111111111111111111111/m);
+    expect(text).toMatch(/^FAIL\s+Redis: /m);
+    expect(text).toMatch(/^FAIL\s+operator balances: .* below minOperatorLamports/m);
+    expect(text).toMatch(/^ok  \s+RPC: /m);
+    expect(text).toMatch(/3 check\(s\) failed/);
+  });
+
   it("finishes a killed orchestrator's work after a restart without sending any step twice", async () => {
     h = await harness(40, 12);
     const first = await h.start("first");
