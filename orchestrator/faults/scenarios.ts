@@ -22,6 +22,15 @@ async function restart(run: FaultRun, name = "orchestrator"): Promise<number> {
   return at;
 }
 
+/** redis-server killed a third of the way through the wave and restarted on its data directory 2 s later. */
+async function restartRedis(run: FaultRun): Promise<{ clearedAtMs: number }> {
+  await run.until("a third of the steps", 60_000, () => steps(run) >= third(run));
+  run.redis.kill9();
+  await sleep(2_000);
+  await run.redis.start();
+  return { clearedAtMs: Date.now() };
+}
+
 export const FAULTS: Fault[] = [
   {
     name: "kill -9 after the first step",
@@ -39,27 +48,8 @@ export const FAULTS: Fault[] = [
       return { clearedAtMs: await restart(run) };
     },
   },
-  {
-    name: "kill -9 redis (appendonly yes)",
-    async inject(run) {
-      await run.until("a third of the steps", 60_000, () => steps(run) >= third(run));
-      run.redis.kill9();
-      await sleep(2_000);
-      await run.redis.start();
-      return { clearedAtMs: Date.now() };
-    },
-  },
-  {
-    name: "kill -9 redis (no persistence)",
-    appendonly: false,
-    async inject(run) {
-      await run.until("a third of the steps", 60_000, () => steps(run) >= third(run));
-      run.redis.kill9();
-      await sleep(2_000);
-      await run.redis.start();
-      return { clearedAtMs: Date.now() };
-    },
-  },
+  { name: "kill -9 redis (appendonly yes)", inject: restartRedis },
+  { name: "kill -9 redis (no persistence)", appendonly: false, inject: restartRedis },
   {
     name: "RPC frozen 20 s (SIGSTOP)",
     async inject(run) {
