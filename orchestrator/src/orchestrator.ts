@@ -98,7 +98,8 @@ export async function checkRedisSettings(redis: Redis, log: Logger): Promise<voi
   }
 }
 
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+/** `p`, or a StartupError naming `what` after `ms`. */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new StartupError(`${what}: no answer within ${ms} ms`)), ms)));
   try {

@@ -7,7 +7,7 @@ import { Redis } from "ioredis";
 import WebSocket from "ws";
 import type { Config } from "../config.js";
 import { decodeExchange } from "../chain/accounts.js";
-import { checkRedisSettings, loadKeypair } from "../orchestrator.js";
+import { checkRedisSettings, loadKeypair, within as withinMs } from "../orchestrator.js";
 import { wsUrlFor } from "../chain/pubsub.js";
 import { createLogger } from "./log.js";
 
@@ -18,11 +18,7 @@ export interface DoctorIo {
 type Outcome = { ok: true; detail: string; warnings?: string[] } | { ok: false; detail: string };
 
 const TIMEOUT_MS = 5_000;
-
-function within<T>(p: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS)))]).finally(() => clearTimeout(timer));
-}
+const within = <T>(p: Promise<T>, what: string) => withinMs(p, TIMEOUT_MS, what);
 
 /** One slot notification from the websocket: it is live, not only open. */
 function slotNotification(url: string): Promise<number> {
