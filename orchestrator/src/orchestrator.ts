@@ -242,6 +242,10 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
         this.metrics.txSent.inc({ kind: job.kind });
         this.audit.append({ event: "sent", kind: job.kind, account: job.account, jobId: id, liquidationId: job.liquidationId, signature: prepared.signature, computeUnitLimit: prepared.computeUnitLimit, priorityFeeMicroLamports: prepared.priorityFeeMicroLamports, health: ev.health, prices: ev.prices, instance: this.instanceId });
       },
+      onResend: (job, id, prepared) => {
+        this.audit.append({ event: "sent", resent: true, kind: job.kind, account: job.account, jobId: id, liquidationId: job.liquidationId, signature: prepared.signature, computeUnitLimit: prepared.computeUnitLimit, priorityFeeMicroLamports: prepared.priorityFeeMicroLamports, instance: this.instanceId });
+        this.audit.flush();
+      },
       onSettled: (job, id, result) => {
         if (result.outcome === "confirmed") {
           this.metrics.detectionToConfirmation.observe({ kind: job.kind }, (Date.now() - job.detectedAtMs) / 1000);

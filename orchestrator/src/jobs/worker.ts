@@ -56,6 +56,12 @@ export interface StepContext {
   onDryRun(job: StepJob, jobId: string, simulated: { err: unknown; code: number | null; logs: string[] }, evaluation: Evaluation): void;
   /** Audit, log, metrics. */
   onSent(job: StepJob, jobId: string, prepared: Prepared, evaluation: Evaluation): void;
+  /**
+   * An earlier attempt's transaction about to be sent again (after a restart or a takeover): on
+   * record, durably, before it goes out, since the process that signed it may have died before
+   * its own record was written.
+   */
+  onResend(job: StepJob, jobId: string, prepared: Prepared): void;
   onSettled(job: StepJob, jobId: string, result: StepResult): void;
 }
 
@@ -153,6 +159,7 @@ export async function processStep(ctx: StepContext, job: Job<StepJob, StepResult
     const choice = shared ? await ctx.decideShared(earlier.signature, "send") : null;
     if (fate.kind === "pending" && choice !== "abandon") {
       await holdLock(ctx, job, token);
+      ctx.onResend(job.data, job.id!, earlier);
       const sent = await ctx.submitter.send(earlier).catch(classify);
       return settle(ctx, job, sent.signature, sent.slot);
     }
