@@ -182,6 +182,8 @@ pub struct NativeRuntime {
 #[napi]
 impl NativeRuntime {
     /// A runtime with the default programs and the margin program loaded at its declared id.
+    // JavaScript's `new NativeRuntime()`: it starts a thread, which no `Default` should do.
+    #[allow(clippy::new_without_default)]
     #[napi(constructor)]
     pub fn new() -> Self {
         Self { inner: RuntimeThread::start() }

@@ -134,11 +134,11 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                 ex.advance(1 + rng.below(5) as i64);
                 // Outages are rare and short: one in 40 price steps kills a market's oracle, and a
                 // dead one comes back with odds of one in three per step.
-                for m in 0..2 {
-                    if dead[m] && rng.below(3) == 0 {
-                        dead[m] = false;
-                    } else if !dead[m] && rng.below(80) == 0 {
-                        dead[m] = true;
+                for d in dead.iter_mut() {
+                    if *d && rng.below(3) == 0 {
+                        *d = false;
+                    } else if !*d && rng.below(80) == 0 {
+                        *d = true;
                         outages += 1;
                     }
                 }

@@ -115,7 +115,7 @@ fn only_the_admin_updates_a_market() {
         data: anchor_lang::InstructionData::data(&margin::instruction::UpdateMarket { params: params.clone() }),
     };
     let kp = intruder.kp.insecure_clone();
-    assert_eq!(code(&ex.send(&[&kp], &[i.clone()])), Some(6005));
+    assert_eq!(code(&ex.send(&[&kp], std::slice::from_ref(&i))), Some(6005));
     let mut admin_ix = i;
     admin_ix.accounts[0].pubkey = ex.admin.pubkey();
     ok(&ex.send(&[], &[admin_ix]));

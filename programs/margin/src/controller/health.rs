@@ -179,7 +179,7 @@ mod tests {
         // lower $90, confidence max(2% × 90, 3) = 3 → 87.
         let long = unpriced_position(ONE, -100 * USD, 90 * USD, 20_000, Some((95 * USD, 3 * USD)), risk()).unwrap().unwrap();
         assert_eq!((long.price, long.conf), (90 * USD, 3 * USD));
-        assert_eq!(account_health(50 * USD, &[long.clone()]).unwrap().equity, 50 * USD - 13 * USD);
+        assert_eq!(account_health(50 * USD, std::slice::from_ref(&long)).unwrap().equity, 50 * USD - 13 * USD);
         // A short takes the higher price: $95 ± max(1.9, 3).
         let short = unpriced_position(-ONE, 100 * USD, 90 * USD, 20_000, Some((95 * USD, 3 * USD)), risk()).unwrap().unwrap();
         assert_eq!((short.price, short.conf), (95 * USD, 3 * USD));

@@ -14,7 +14,7 @@ pub fn pool_liability(long_open_interest: i128, short_open_interest: i128, quote
     let low = sub(price, conf)?.max(0);
     // A short's value is −base × price: rounded up against the pool means rounding the cost down.
     let shorts = sub(quote_entry_short, div_floor(mul(short_open_interest, low)?, BASE_TO_QUOTE)?)?;
-    Ok(add(longs.max(0), shorts.max(0))?)
+    add(longs.max(0), shorts.max(0))
 }
 
 /// The capital a pool must hold beyond what it owes for its traders' net position (`skew`, base

@@ -56,7 +56,7 @@ fn generate() -> Value {
     let mut tier_cases = vec![];
     for _ in 0..60 {
         let n = rng.range(0, 3_000_000 * USD);
-        let kind = if rng.next() % 2 == 0 { Requirement::Maintenance } else { Requirement::Initial };
+        let kind = if rng.next().is_multiple_of(2) { Requirement::Maintenance } else { Requirement::Initial };
         tier_cases.push(json!({
             "notional": s(n),
             "kind": if kind == Requirement::Maintenance { "maintenance" } else { "initial" },
@@ -66,7 +66,7 @@ fn generate() -> Value {
     // Sixteen brackets, as wide a table as a market holds, doubling from $50k.
     let tiers16: Vec<Tier> = (0..16)
         .map(|k| Tier {
-            notional_upper: if k == 15 { i128::MAX } else { 50_000 * USD << k },
+            notional_upper: if k == 15 { i128::MAX } else { (50_000 * USD) << k },
             initial_ratio: 20_000 + 20_000 * k as i128,
             maintenance_ratio: 10_000 + 10_000 * k as i128,
         })
@@ -74,7 +74,7 @@ fn generate() -> Value {
     let mut tier16_cases = vec![];
     for k in 0..60 {
         // Half the notionals within a unit of a bracket edge, where continuity is tested hardest.
-        let n = if k % 2 == 0 { (50_000 * USD << (k / 4)) + rng.range(-1, 2) } else { rng.range(0, 50_000 * USD << 16) };
+        let n = if k % 2 == 0 { ((50_000 * USD) << (k / 4)) + rng.range(-1, 2) } else { rng.range(0, (50_000 * USD) << 16) };
         let kind = if k % 3 == 0 { Requirement::Initial } else { Requirement::Maintenance };
         tier16_cases.push(json!({
             "notional": s(n),
@@ -203,7 +203,7 @@ fn generate() -> Value {
         let health = Health { equity, initial: end * 2, maintenance, liquidation_end: end };
         let status = [AccountStatus::Healthy, AccountStatus::BeingLiquidated, AccountStatus::Bankrupt][k % 3];
         let collateral = rng.range(-100 * USD, 100 * USD);
-        let has_positions = rng.next() % 2 == 0;
+        let has_positions = rng.next().is_multiple_of(2);
         eligibility_cases.push(json!({
             "equity": s(equity), "maintenance": s(maintenance), "liquidationEnd": s(end), "status": status as u8,
             "collateral": s(collateral), "hasPositions": has_positions,
@@ -249,8 +249,8 @@ fn generate() -> Value {
         let refused = if k % 3 == 0 { None } else { let p = rng.range(USD, 5_000 * USD); Some((p, rng.range(0, p / 20))) };
         let risk = MarketRisk { tiers: TIERS.to_vec(), addon_ratio: rng.range(0, 50_000), buffer_ratio: rng.range(0, 20_000) };
         let expected = unpriced_position(base, quote_entry, last_price, conf_ratio, refused, risk.clone()).unwrap().map(|p| {
-            let h = account_health(collateral, &[p.clone()]).unwrap();
-            let e = eligibility_health(collateral, &[p.clone()]).unwrap();
+            let h = account_health(collateral, std::slice::from_ref(&p)).unwrap();
+            let e = eligibility_health(collateral, std::slice::from_ref(&p)).unwrap();
             let (view_price, view_conf) = p.holder_view.unwrap();
             json!({
                 "price": s(p.price), "conf": s(p.conf), "equity": s(h.equity), "initial": s(h.initial), "maintenance": s(h.maintenance), "liquidationEnd": s(h.liquidation_end),
