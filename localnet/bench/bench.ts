@@ -28,7 +28,10 @@ const exchange = pda([Buffer.from("exchange"), mint], programId);
 const quoteVault = pda([Buffer.from("quote_vault"), exchange], programId);
 const marginAccount = pda([Buffer.from("margin"), exchange, user.publicKey], programId);
 await env.program.methods.initializeExchange().accounts({ quoteMint: mint }).rpc();
-const userProgram = new anchor.Program(env.program.idl, new anchor.AnchorProvider(env.connection, new anchor.Wallet(user), {}));
+const userProgram = new anchor.Program(
+  env.program.idl,
+  new anchor.AnchorProvider(env.connection, new anchor.Wallet(user), {}),
+);
 await userProgram.methods.createMarginAccount().accounts({ exchange }).rpc();
 
 let amount = 1;
@@ -62,7 +65,9 @@ async function prepare<T>(n: number, make: (i: number) => T | Promise<T>): Promi
 }
 
 function report(label: string, count: number, seconds: number): void {
-  console.log(`${label.padEnd(66)} ${(count / seconds).toFixed(0).padStart(7)} tx/s  (${count} tx in ${seconds.toFixed(2)} s)`);
+  console.log(
+    `${label.padEnd(66)} ${(count / seconds).toFixed(0).padStart(7)} tx/s  (${count} tx in ${seconds.toFixed(2)} s)`,
+  );
 }
 
 function measure(label: string, wires: Buffer[], send: (w: Buffer) => void): void {
@@ -80,7 +85,9 @@ function sendFromClients(wires: Buffer[]): Promise<number> {
   };
   const child = fork(new URL("./clients.ts", import.meta.url));
   return new Promise((resolve, reject) => {
-    child.once("message", (result: ClientsResult) => ("error" in result ? reject(new Error(result.error)) : resolve(result.seconds)));
+    child.once("message", (result: ClientsResult) =>
+      "error" in result ? reject(new Error(result.error)) : resolve(result.seconds),
+    );
     child.once("exit", (code) => reject(new Error(`bench clients exited with code ${code}`)));
     child.send(job);
   });
@@ -108,14 +115,21 @@ const viaRpc = await prepare(N, depositTx);
 }
 
 const concurrent = await prepare(N, depositTx);
-report(`margin deposit, JSON-RPC sendTransaction, ${CONCURRENCY} concurrent clients`, N, await sendFromClients(concurrent));
+report(
+  `margin deposit, JSON-RPC sendTransaction, ${CONCURRENCY} concurrent clients`,
+  N,
+  await sendFromClients(concurrent),
+);
 
 ledger.start();
 const ms: number[] = [];
 const slots: number[] = [];
 for (let i = 0; i < LATENCY_SAMPLES; i++) {
   const latest = await env.connection.getLatestBlockhash();
-  const ix = await userProgram.methods.deposit(new BN(amount++)).accounts({ exchange, marginAccount, userToken, quoteVault }).instruction();
+  const ix = await userProgram.methods
+    .deposit(new BN(amount++))
+    .accounts({ exchange, marginAccount, userToken, quoteVault })
+    .instruction();
   const tx = new Transaction({ ...latest, feePayer: user.publicKey }).add(ix);
   tx.sign(user);
   const slot0 = ledger.slot;

@@ -17,7 +17,10 @@ const MAX_PUBKEY_CHARS = 44;
 
 export function parsePubkey(value: unknown, what = "pubkey"): string {
   if (typeof value !== "string") throw invalidParams(`Invalid param: ${what} must be a base58 string`);
-  if (value.length > MAX_PUBKEY_CHARS) throw invalidParams(`Invalid param: Invalid ${what}: ${value.length} characters (a base58 pubkey has at most ${MAX_PUBKEY_CHARS})`);
+  if (value.length > MAX_PUBKEY_CHARS)
+    throw invalidParams(
+      `Invalid param: Invalid ${what}: ${value.length} characters (a base58 pubkey has at most ${MAX_PUBKEY_CHARS})`,
+    );
   try {
     return new PublicKey(value).toBase58();
   } catch {
@@ -45,12 +48,20 @@ export const MAX_BASE58_BYTES = 128;
 const TOO_LARGE_FOR_BASE58 = "error: data too large for bs58 encoding";
 
 /** The bytes an encoding writes: the slice if one is asked for. */
-const sliced = (data: Buffer, slice?: DataSlice) => (slice ? data.subarray(slice.offset, slice.offset + slice.length) : data);
+const sliced = (data: Buffer, slice?: DataSlice) =>
+  slice ? data.subarray(slice.offset, slice.offset + slice.length) : data;
 
 /** An RPC method's answer in base58 over the limit is refused, as a validator refuses it (subscriptions write a marker instead). */
 export function refuseLongBase58(account: NativeAccount | null, encoding: AccountEncoding, slice?: DataSlice): void {
-  if ((encoding === "base58" || encoding === "binary") && account && sliced(account.data, slice).length > MAX_BASE58_BYTES) {
-    throw new RpcError(INVALID_REQUEST, `Encoded binary (base 58) data should be less than ${MAX_BASE58_BYTES} bytes, please use Base64 encoding.`);
+  if (
+    (encoding === "base58" || encoding === "binary") &&
+    account &&
+    sliced(account.data, slice).length > MAX_BASE58_BYTES
+  ) {
+    throw new RpcError(
+      INVALID_REQUEST,
+      `Encoded binary (base 58) data should be less than ${MAX_BASE58_BYTES} bytes, please use Base64 encoding.`,
+    );
   }
 }
 
@@ -73,7 +84,12 @@ export function encodeData(data: Buffer, encoding: AccountEncoding, slice?: Data
  * decimals are read from its mint through `mintOf`) unless a slice is asked for; anything else
  * is base64.
  */
-export function encodeAccount(account: NativeAccount, encoding: AccountEncoding, slice?: DataSlice, mintOf?: (address: string) => NativeAccount | null) {
+export function encodeAccount(
+  account: NativeAccount,
+  encoding: AccountEncoding,
+  slice?: DataSlice,
+  mintOf?: (address: string) => NativeAccount | null,
+) {
   const parsed = encoding === "jsonParsed" && !slice && mintOf ? parsedTokenData(account, mintOf) : null;
   return {
     data: parsed ?? encodeData(account.data, encoding, slice),

@@ -210,7 +210,12 @@ export class Ledger extends EventEmitter {
   ): Promise<SendOutcome> {
     const signature = bs58.encode(tx.signatures[0]);
     if (this.transactions.has(signature) || this.pending.has(signature)) {
-      return { kind: "rejected", err: "AlreadyProcessed", errMessage: "This transaction has already been processed", logs: [] };
+      return {
+        kind: "rejected",
+        err: "AlreadyProcessed",
+        errMessage: "This transaction has already been processed",
+        logs: [],
+      };
     }
     if (!this.isBlockhashValid(tx.message.recentBlockhash)) {
       return { kind: "rejected", err: "BlockhashNotFound", errMessage: "Blockhash not found", logs: [] };
@@ -254,7 +259,9 @@ export class Ledger extends EventEmitter {
     };
     this.transactionCount += 1;
     this.remember(record, tx);
-    this.emitChanges(outcome.accounts.map((a) => ({ pubkey: a.pubkey, account: a.account.lamports > 0n ? a.account : null })));
+    this.emitChanges(
+      outcome.accounts.map((a) => ({ pubkey: a.pubkey, account: a.account.lamports > 0n ? a.account : null })),
+    );
     this.emit("transaction", record);
     return { kind: "landed", record };
   }

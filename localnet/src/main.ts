@@ -36,7 +36,9 @@ const localnet = await startLocalnet({
   slotMs: integer("--slot-ms", values["slot-ms"] ?? process.env.LOCALNET_SLOT_MS, 400, 0),
 });
 console.log(`localnet: JSON-RPC ${localnet.rpcUrl}  PubSub ${localnet.wsUrl}`);
-console.log(`localnet: margin program ${localnet.ledger.programId} (native), slot every ${localnet.ledger.options.slotMs} ms`);
+console.log(
+  `localnet: margin program ${localnet.ledger.programId} (native), slot every ${localnet.ledger.options.slotMs} ms`,
+);
 
 let closing = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -72,7 +72,8 @@ export class PubSub {
     try {
       const params = request.params === undefined ? [] : request.params;
       if (!Array.isArray(params)) throw new RpcError(INVALID_PARAMS, "Invalid params: expected an array");
-      if (deeperThan(params, MAX_PARAM_DEPTH)) throw new RpcError(INVALID_PARAMS, `Invalid params: nested deeper than ${MAX_PARAM_DEPTH} levels`);
+      if (deeperThan(params, MAX_PARAM_DEPTH))
+        throw new RpcError(INVALID_PARAMS, `Invalid params: nested deeper than ${MAX_PARAM_DEPTH} levels`);
       const result = this.dispatch(client, request.method, params);
       this.send(client, { jsonrpc: "2.0", result, id });
     } catch (e) {
@@ -145,7 +146,9 @@ export class PubSub {
   /** `resultJson` is shared by every subscriber it goes to: encoded once, not once per subscriber. */
   private notifyJson(client: Client, id: number, kind: Subscription["kind"], resultJson: string): void {
     if (client.socket.readyState !== client.socket.OPEN) return;
-    client.socket.send(`{"jsonrpc":"2.0","method":"${NOTIFICATION[kind]}","params":{"result":${resultJson},"subscription":${id}}}`);
+    client.socket.send(
+      `{"jsonrpc":"2.0","method":"${NOTIFICATION[kind]}","params":{"result":${resultJson},"subscription":${id}}}`,
+    );
   }
 
   private notifySignature(client: Client, id: number, record: TxRecord): void {
@@ -169,10 +172,22 @@ export class PubSub {
             context,
             value: account
               ? encodeAccount(account, sub.encoding)
-              : { data: sub.encoding === "binary" ? "" : ["", sub.encoding], executable: false, lamports: 0, owner: "11111111111111111111111111111111", rentEpoch: 0, space: 0 },
+              : {
+                  data: sub.encoding === "binary" ? "" : ["", sub.encoding],
+                  executable: false,
+                  lamports: 0,
+                  owner: "11111111111111111111111111111111",
+                  rentEpoch: 0,
+                  space: 0,
+                },
           }));
           this.notifyJson(client, id, "account", json);
-        } else if (sub.kind === "program" && account && account.owner === sub.owner && sub.filters.every((f) => f(account.data))) {
+        } else if (
+          sub.kind === "program" &&
+          account &&
+          account.owner === sub.owner &&
+          sub.filters.every((f) => f(account.data))
+        ) {
           const json = encoded(`program:${sub.encoding}`, () => ({
             context,
             value: { pubkey: change.pubkey, account: encodeAccount(account, sub.encoding) },

@@ -14,7 +14,14 @@ import {
   TRANSACTION_SIGNATURE_VERIFICATION_FAILURE,
   invalidParams,
 } from "./errors.js";
-import { encodeAccount, parseDataSlice, parseEncoding, parsePubkey, refuseLongBase58, type AccountEncoding } from "./encoding.js";
+import {
+  encodeAccount,
+  parseDataSlice,
+  parseEncoding,
+  parsePubkey,
+  refuseLongBase58,
+  type AccountEncoding,
+} from "./encoding.js";
 import { TOKEN_PROGRAMS, mint, tokenAccount, uiAmount } from "./token.js";
 import { LAMPORTS_PER_SIGNATURE, type Ledger, type TxRecord } from "./ledger.js";
 import type { NativeAccount } from "./native.js";
@@ -33,7 +40,8 @@ const context = (ledger: Ledger) => ({ slot: ledger.slot, apiVersion: "2.3.13" }
 const config = (params: Params, index: number): Record<string, unknown> => {
   const value = params[index];
   if (value === undefined || value === null) return {};
-  if (typeof value !== "object" || Array.isArray(value)) throw invalidParams(`Invalid param: config at position ${index}`);
+  if (typeof value !== "object" || Array.isArray(value))
+    throw invalidParams(`Invalid param: config at position ${index}`);
   return value as Record<string, unknown>;
 };
 
@@ -44,10 +52,17 @@ const MAX_ENCODED = { base64: 1_644, base58: 1_683 } as const;
 /** Encoded sizes are checked before decoding (decoding oversized input is slow), and the decoded size after. */
 function decodeWire(value: unknown, encoding: unknown): Buffer {
   if (typeof value !== "string") throw invalidParams("Invalid param: transaction must be an encoded string");
-  const kind = encoding === "base64" ? "base64" : encoding === undefined || encoding === null || encoding === "base58" ? "base58" : null;
+  const kind =
+    encoding === "base64"
+      ? "base64"
+      : encoding === undefined || encoding === null || encoding === "base58"
+        ? "base58"
+        : null;
   if (!kind) throw invalidParams(`Invalid param: unsupported encoding ${JSON.stringify(encoding)}`);
   if (value.length > MAX_ENCODED[kind]) {
-    throw invalidParams(`${kind} encoded solana_sdk::transaction::versioned::VersionedTransaction too large: ${value.length} bytes (max: encoded/raw ${MAX_ENCODED[kind]}/${PACKET_BYTES})`);
+    throw invalidParams(
+      `${kind} encoded solana_sdk::transaction::versioned::VersionedTransaction too large: ${value.length} bytes (max: encoded/raw ${MAX_ENCODED[kind]}/${PACKET_BYTES})`,
+    );
   }
   let wire: Buffer;
   try {
@@ -55,7 +70,10 @@ function decodeWire(value: unknown, encoding: unknown): Buffer {
   } catch {
     throw invalidParams(`Invalid param: transaction is not valid ${kind}`);
   }
-  if (wire.length > PACKET_BYTES) throw invalidParams(`decoded solana_sdk::transaction::versioned::VersionedTransaction too large: ${wire.length} bytes (max: ${PACKET_BYTES} bytes)`);
+  if (wire.length > PACKET_BYTES)
+    throw invalidParams(
+      `decoded solana_sdk::transaction::versioned::VersionedTransaction too large: ${wire.length} bytes (max: ${PACKET_BYTES} bytes)`,
+    );
   return wire;
 }
 
@@ -69,7 +87,12 @@ function parseTransaction(wire: Buffer): VersionedTransaction {
   }
 }
 
-function accountValue(account: NativeAccount | null, encoding: AccountEncoding, cfg: Record<string, unknown>, ledger: Ledger) {
+function accountValue(
+  account: NativeAccount | null,
+  encoding: AccountEncoding,
+  cfg: Record<string, unknown>,
+  ledger: Ledger,
+) {
   const slice = parseDataSlice(cfg.dataSlice);
   refuseLongBase58(account, encoding, slice);
   return account ? encodeAccount(account, encoding, slice, (a) => ledger.getAccount(a)) : null;
@@ -95,7 +118,8 @@ function tokenAccountsByOwner(params: Params, ledger: Ledger) {
   }
   const wantedMint = which.mint === undefined ? null : parsePubkey(which.mint, "mint");
   const programs = wantedMint ? TOKEN_PROGRAMS : [parsePubkey(which.programId, "program id")];
-  if (!programs.every((p) => TOKEN_PROGRAMS.includes(p))) throw invalidParams("Invalid param: unrecognized Token program id");
+  if (!programs.every((p) => TOKEN_PROGRAMS.includes(p)))
+    throw invalidParams("Invalid param: unrecognized Token program id");
   const cfg = config(params, 2);
   const encoding = parseEncoding(cfg.encoding, "binary");
   const value = programs
@@ -110,7 +134,8 @@ function tokenAccountsByOwner(params: Params, ledger: Ledger) {
 
 /** A base58 signature (64 bytes) is at most 88 characters; anything else is refused before decoding. */
 function parseSignature(value: unknown, what: string): string {
-  if (typeof value !== "string" || value.length > 88) throw invalidParams(`Invalid param: ${what} must be a base58 signature`);
+  if (typeof value !== "string" || value.length > 88)
+    throw invalidParams(`Invalid param: ${what} must be a base58 signature`);
   let bytes: Uint8Array;
   try {
     bytes = bs58.decode(value);
@@ -143,7 +168,10 @@ function blockTime(params: Params, ledger: Ledger) {
   const time = ledger.blockTime(slot);
   if (time !== undefined) return time;
   if (slot > ledger.slot) throw new RpcError(BLOCK_NOT_AVAILABLE, `Block not available for slot ${slot}`);
-  throw new RpcError(BLOCK_CLEANED_UP, `Block ${slot} cleaned up, does not exist on node. First available block: ${ledger.minimumSlot}`);
+  throw new RpcError(
+    BLOCK_CLEANED_UP,
+    `Block ${slot} cleaned up, does not exist on node. First available block: ${ledger.minimumSlot}`,
+  );
 }
 
 function nonNegativeInteger(value: unknown, what: string): number {
@@ -169,15 +197,20 @@ export function compileFilters(raw: unknown): ((data: Buffer) => boolean)[] {
     if (f && f.memcmp && typeof f.memcmp.bytes === "string") {
       const offset = nonNegativeInteger(f.memcmp.offset, "memcmp.offset");
       // 128 bytes at most: longer encodings are refused before decoding.
-      if (f.memcmp.bytes.length > (f.memcmp.encoding === "base64" ? 172 : 175)) throw invalidParams("Invalid param: memcmp bytes longer than 128");
+      if (f.memcmp.bytes.length > (f.memcmp.encoding === "base64" ? 172 : 175))
+        throw invalidParams("Invalid param: memcmp bytes longer than 128");
       let bytes: Buffer;
       try {
-        bytes = f.memcmp.encoding === "base64" ? Buffer.from(f.memcmp.bytes, "base64") : Buffer.from(bs58.decode(f.memcmp.bytes));
+        bytes =
+          f.memcmp.encoding === "base64"
+            ? Buffer.from(f.memcmp.bytes, "base64")
+            : Buffer.from(bs58.decode(f.memcmp.bytes));
       } catch {
         throw invalidParams("Invalid param: memcmp bytes are not valid base58");
       }
       if (bytes.length > 128) throw invalidParams("Invalid param: memcmp bytes longer than 128");
-      return (data: Buffer) => data.length >= offset + bytes.length && data.subarray(offset, offset + bytes.length).equals(bytes);
+      return (data: Buffer) =>
+        data.length >= offset + bytes.length && data.subarray(offset, offset + bytes.length).equals(bytes);
     }
     throw invalidParams("Invalid param: unsupported filter");
   });
@@ -217,9 +250,14 @@ function getTransaction(params: Params, ledger: Ledger) {
   const cfg = typeof params[1] === "string" ? { encoding: params[1] } : config(params, 1);
   const record = ledger.getTransaction(signature);
   if (!record) return null;
-  const version = VersionedMessage.deserializeMessageVersion(VersionedTransaction.deserialize(record.wire).message.serialize());
+  const version = VersionedMessage.deserializeMessageVersion(
+    VersionedTransaction.deserialize(record.wire).message.serialize(),
+  );
   if (version !== "legacy" && cfg.maxSupportedTransactionVersion === undefined) {
-    throw new RpcError(-32015, "Transaction version (0) is not supported by the requesting client. Please try the request again with the following configuration parameter: \"maxSupportedTransactionVersion\": 0");
+    throw new RpcError(
+      -32015,
+      'Transaction version (0) is not supported by the requesting client. Please try the request again with the following configuration parameter: "maxSupportedTransactionVersion": 0',
+    );
   }
   const encoding = cfg.encoding ?? "json";
   let transaction: unknown;
@@ -297,7 +335,10 @@ const methods: Record<string, Handler> = {
     Number(l.runtime.minimumBalanceForRentExemption(nonNegativeInteger(p[0] ?? 0, "data length"))),
   getFeeForMessage: (p, l) => {
     if (typeof p[0] !== "string") throw invalidParams("Invalid param: message must be a base64 string");
-    if (p[0].length > MAX_ENCODED.base64) throw invalidParams(`Invalid param: message too large: ${p[0].length} base64 characters (max ${MAX_ENCODED.base64})`);
+    if (p[0].length > MAX_ENCODED.base64)
+      throw invalidParams(
+        `Invalid param: message too large: ${p[0].length} base64 characters (max ${MAX_ENCODED.base64})`,
+      );
     let message: VersionedMessage;
     try {
       message = VersionedMessage.deserialize(Buffer.from(p[0], "base64"));
@@ -324,7 +365,11 @@ const methods: Record<string, Handler> = {
   sendTransaction: async (p, l) => {
     const cfg = config(p, 1);
     const wire = decodeWire(p[0], cfg.encoding);
-    const outcome = await l.sendTransaction(wire, { skipPreflight: cfg.skipPreflight === true }, parseTransaction(wire));
+    const outcome = await l.sendTransaction(
+      wire,
+      { skipPreflight: cfg.skipPreflight === true },
+      parseTransaction(wire),
+    );
     if (outcome.kind === "rejected") {
       if (outcome.errMessage.includes("signature")) {
         throw new RpcError(TRANSACTION_SIGNATURE_VERIFICATION_FAILURE, "Transaction signature verification failure");
@@ -379,7 +424,13 @@ const methods: Record<string, Handler> = {
   getSignaturesForAddress: signaturesForAddress,
   getBlockTime: blockTime,
   minimumLedgerSlot: (_p, l) => l.minimumSlot,
-  getEpochSchedule: () => ({ slotsPerEpoch: SLOTS_PER_EPOCH, leaderScheduleSlotOffset: SLOTS_PER_EPOCH, warmup: false, firstNormalEpoch: 0, firstNormalSlot: 0 }),
+  getEpochSchedule: () => ({
+    slotsPerEpoch: SLOTS_PER_EPOCH,
+    leaderScheduleSlotOffset: SLOTS_PER_EPOCH,
+    warmup: false,
+    firstNormalEpoch: 0,
+    firstNormalSlot: 0,
+  }),
   getTokenAccountBalance: (p, l) => {
     const { account, mint } = tokenAccountAt(l, parsePubkey(p[0]));
     return { context: context(l), value: uiAmount(account.amount, mint.decimals) };
@@ -391,7 +442,10 @@ const methods: Record<string, Handler> = {
     const key = parsePubkey(p[0]);
     const a = p[1] as { lamports?: unknown; owner?: unknown; data?: unknown; executable?: unknown };
     if (!a || typeof a !== "object") throw invalidParams("Invalid param: expected an account object");
-    const data = Array.isArray(a.data) && a.data[1] === "base64" && typeof a.data[0] === "string" ? Buffer.from(a.data[0], "base64") : undefined;
+    const data =
+      Array.isArray(a.data) && a.data[1] === "base64" && typeof a.data[0] === "string"
+        ? Buffer.from(a.data[0], "base64")
+        : undefined;
     if (!data) throw invalidParams('Invalid param: data must be ["<base64>", "base64"]');
     l.setAccount(key, {
       lamports: BigInt(nonNegativeInteger(a.lamports, "lamports")),
@@ -408,7 +462,10 @@ const methods: Record<string, Handler> = {
     l.advanceSlots(count);
     return l.slot;
   },
-  [`${LOCALNET_PREFIX}stats`]: (_p, l) => ({ requests: Object.fromEntries(l.rpcRequests), transactions: l.transactionCount }),
+  [`${LOCALNET_PREFIX}stats`]: (_p, l) => ({
+    requests: Object.fromEntries(l.rpcRequests),
+    transactions: l.transactionCount,
+  }),
 };
 
 export const RPC_METHODS = Object.keys(methods);
@@ -428,7 +485,12 @@ interface Request {
 async function respondOne(request: Request, ledger: Ledger): Promise<object | null> {
   const isObject = request !== null && typeof request === "object" && !Array.isArray(request);
   const notification = isObject && !Object.hasOwn(request, "id");
-  if (!isObject || request.jsonrpc !== "2.0" || typeof request.method !== "string" || !(notification || validId(request.id))) {
+  if (
+    !isObject ||
+    request.jsonrpc !== "2.0" ||
+    typeof request.method !== "string" ||
+    !(notification || validId(request.id))
+  ) {
     return { jsonrpc: "2.0", error: { code: INVALID_REQUEST, message: "Invalid request" }, id: null };
   }
   const id = notification ? null : request.id;
@@ -439,10 +501,14 @@ async function respondOne(request: Request, ledger: Ledger): Promise<object | nu
     ledger.rpcRequests.set(request.method, (ledger.rpcRequests.get(request.method) ?? 0) + 1);
     const params = request.params === undefined ? [] : request.params;
     if (!Array.isArray(params)) throw new RpcError(INVALID_PARAMS, "Invalid params: expected an array");
-    if (deeperThan(params, MAX_PARAM_DEPTH)) throw new RpcError(INVALID_PARAMS, `Invalid params: nested deeper than ${MAX_PARAM_DEPTH} levels`);
+    if (deeperThan(params, MAX_PARAM_DEPTH))
+      throw new RpcError(INVALID_PARAMS, `Invalid params: nested deeper than ${MAX_PARAM_DEPTH} levels`);
     reply = { jsonrpc: "2.0", result: await handler(params, ledger), id };
   } catch (e) {
-    const error = e instanceof RpcError ? { code: e.code, message: e.message, ...(e.data === undefined ? {} : { data: e.data }) } : { code: INTERNAL_ERROR, message: `Internal error: ${(e as Error).message}` };
+    const error =
+      e instanceof RpcError
+        ? { code: e.code, message: e.message, ...(e.data === undefined ? {} : { data: e.data }) }
+        : { code: INTERNAL_ERROR, message: `Internal error: ${(e as Error).message}` };
     reply = { jsonrpc: "2.0", error, id };
   }
   return notification ? null : reply;
@@ -476,7 +542,11 @@ export async function* rpcReply(body: string, ledger: Ledger): AsyncGenerator<st
     return;
   }
   if (parsed.length > MAX_BATCH) {
-    yield JSON.stringify({ jsonrpc: "2.0", error: { code: INVALID_REQUEST, message: `Invalid request: a batch holds at most ${MAX_BATCH} requests` }, id: null });
+    yield JSON.stringify({
+      jsonrpc: "2.0",
+      error: { code: INVALID_REQUEST, message: `Invalid request: a batch holds at most ${MAX_BATCH} requests` },
+      id: null,
+    });
     return;
   }
   const started: Promise<object | null>[] = [];

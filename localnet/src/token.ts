@@ -75,7 +75,13 @@ export function mint(account: NativeAccount | null): Mint | null {
   if (!account || kind(account) !== "mint") return null;
   const d = account.data;
   if (d[45] !== 1) return null;
-  return { mintAuthority: optionalKey(d, 0), supply: d.readBigUInt64LE(36), decimals: d[44], isInitialized: true, freezeAuthority: optionalKey(d, 46) };
+  return {
+    mintAuthority: optionalKey(d, 0),
+    supply: d.readBigUInt64LE(36),
+    decimals: d[44],
+    isInitialized: true,
+    freezeAuthority: optionalKey(d, 46),
+  };
 }
 
 /** The `UiTokenAmount` a validator writes. */
@@ -97,15 +103,28 @@ export function parsedTokenData(account: NativeAccount, mintOf: (address: string
   if (t) {
     const m = mint(mintOf(t.mint));
     if (!m) return null;
-    const info: Record<string, unknown> = { isNative: t.isNative, mint: t.mint, owner: t.owner, state: t.state, tokenAmount: uiAmount(t.amount, m.decimals) };
-    if (t.delegate) Object.assign(info, { delegate: t.delegate, delegatedAmount: uiAmount(t.delegatedAmount, m.decimals) });
+    const info: Record<string, unknown> = {
+      isNative: t.isNative,
+      mint: t.mint,
+      owner: t.owner,
+      state: t.state,
+      tokenAmount: uiAmount(t.amount, m.decimals),
+    };
+    if (t.delegate)
+      Object.assign(info, { delegate: t.delegate, delegatedAmount: uiAmount(t.delegatedAmount, m.decimals) });
     if (t.rentExemptReserve !== null) info.rentExemptReserve = uiAmount(t.rentExemptReserve, m.decimals);
     if (t.closeAuthority) info.closeAuthority = t.closeAuthority;
     return { program, parsed: { info, type: "account" }, space: account.data.length };
   }
   const m = mint(account);
   if (m) {
-    const info = { decimals: m.decimals, freezeAuthority: m.freezeAuthority, isInitialized: m.isInitialized, mintAuthority: m.mintAuthority, supply: m.supply.toString() };
+    const info = {
+      decimals: m.decimals,
+      freezeAuthority: m.freezeAuthority,
+      isInitialized: m.isInitialized,
+      mintAuthority: m.mintAuthority,
+      supply: m.supply.toString(),
+    };
     return { program, parsed: { info, type: "mint" }, space: account.data.length };
   }
   return null;

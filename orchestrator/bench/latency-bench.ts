@@ -34,7 +34,10 @@ async function main() {
   const first = new Map<string, { ms: number; slots: number }>();
   o.on("settled", (job, _id, result) => {
     if (job.kind !== "liquidate" || result.outcome !== "confirmed" || first.has(`${job.account}|${shockAtMs}`)) return;
-    first.set(`${job.account}|${shockAtMs}`, { ms: Date.now() - shockAtMs, slots: (result.slot ?? shockSlot) - shockSlot });
+    first.set(`${job.account}|${shockAtMs}`, {
+      ms: Date.now() - shockAtMs,
+      slots: (result.slot ?? shockSlot) - shockSlot,
+    });
   });
   for (let r = 0; r < ROUNDS; r++) {
     shockSlot = await world.connection.getSlot("confirmed");
@@ -44,19 +47,25 @@ async function main() {
     for (;;) {
       const c = await o.queues.counts();
       const s = o.supervisor.countsByState();
-      const busy = Object.values(c).some((x) => (x.waiting ?? 0) + (x.active ?? 0) + (x.delayed ?? 0) + (x.prioritized ?? 0) > 0);
+      const busy = Object.values(c).some(
+        (x) => (x.waiting ?? 0) + (x.active ?? 0) + (x.delayed ?? 0) + (x.prioritized ?? 0) > 0,
+      );
       if ((!busy && s["partial-liquidation"] + s.bankrupt === 0) || Date.now() > deadline) break;
       await new Promise((res) => setTimeout(res, 50));
     }
   }
   const ms = [...first.values()].map((v) => v.ms);
   const slots = [...first.values()].map((v) => v.slots);
-  console.log(`\noracle update → first liquidation step confirmed (native localnet, ${SLOT_MS} ms slots, ${TRADERS} traders, ${ROUNDS} drops of 4%)`);
+  console.log(
+    `\noracle update → first liquidation step confirmed (native localnet, ${SLOT_MS} ms slots, ${TRADERS} traders, ${ROUNDS} drops of 4%)`,
+  );
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${process.version}`);
   console.log(`  liquidated accounts measured: ${ms.length}`);
   console.log(`  latency ms:    p50 ${percentile(ms, 50)}  p99 ${percentile(ms, 99)}  max ${Math.max(...ms)}`);
   console.log(`  latency slots: p50 ${percentile(slots, 50)}  p99 ${percentile(slots, 99)}  max ${Math.max(...slots)}`);
-  console.log("  (one liquidation transaction per first step, which also flags the account; signed, sent and confirmed over JSON-RPC)");
+  console.log(
+    "  (one liquidation transaction per first step, which also flags the account; signed, sent and confirmed over JSON-RPC)",
+  );
   await o.stop("bench done");
   await world.close();
   await redis.stop();

@@ -47,17 +47,47 @@ const START_USD = [0.5, 1.2, 20, 150, 700, 2_500, 30_000, 60_000];
 function makeMarket(i: number): MarketState {
   const address = `MARKET${i}`;
   return {
-    address, exchange: "EXCHANGE", index: i, oracle: `ORACLE${i}`, oracleOwner: "PYTH", oracleLayout: OracleLayout.PriceUpdateV2,
-    feedId: Buffer.alloc(32), tiers: TIERS, addonRatio: BigInt(5_000 * i), bufferRatio: 10_000n, liquidatorFeeRatio: 5_000n,
-    insuranceFeeRatio: 2_500n, maxLiquidationNotional: 100_000n * USD, minRemainderNotional: 100n * USD, baseImpactRatio: 500n,
-    impactRatioPerMillion: 1_000n, maxImpactRatio: 5_000n, maxOracleAgeLiquidateS: 60, maxConfRatioLiquidate: 20_000n, lastOraclePrice: 0n, settlementPrice: 0n,
-    paused: false, poolBalance: 0n, insuranceBalance: 0n, totalLiquidations: 0n, totalLiquidatedNotional: 0n,
-    totalLiquidationFees: 0n, totalInsurancePaid: 0n, totalSocializedLoss: 0n, slot: SLOT,
+    address,
+    exchange: "EXCHANGE",
+    index: i,
+    oracle: `ORACLE${i}`,
+    oracleOwner: "PYTH",
+    oracleLayout: OracleLayout.PriceUpdateV2,
+    feedId: Buffer.alloc(32),
+    tiers: TIERS,
+    addonRatio: BigInt(5_000 * i),
+    bufferRatio: 10_000n,
+    liquidatorFeeRatio: 5_000n,
+    insuranceFeeRatio: 2_500n,
+    maxLiquidationNotional: 100_000n * USD,
+    minRemainderNotional: 100n * USD,
+    baseImpactRatio: 500n,
+    impactRatioPerMillion: 1_000n,
+    maxImpactRatio: 5_000n,
+    maxOracleAgeLiquidateS: 60,
+    maxConfRatioLiquidate: 20_000n,
+    lastOraclePrice: 0n,
+    settlementPrice: 0n,
+    paused: false,
+    poolBalance: 0n,
+    insuranceBalance: 0n,
+    totalLiquidations: 0n,
+    totalLiquidatedNotional: 0n,
+    totalLiquidationFees: 0n,
+    totalInsurancePaid: 0n,
+    totalSocializedLoss: 0n,
+    slot: SLOT,
   };
 }
 const MARKETS = START_USD.map((_, i) => makeMarket(i));
 const MARKET_MAP = new Map(MARKETS.map((m) => [m.address, m]));
-const reading = (m: MarketState, price: bigint, conf: bigint): PriceState => ({ oracle: m.oracle, price, conf, publishTime: NOW_S, slot: SLOT });
+const reading = (m: MarketState, price: bigint, conf: bigint): PriceState => ({
+  oracle: m.oracle,
+  price,
+  conf,
+  publishTime: NOW_S,
+  slot: SLOT,
+});
 
 // 44 characters like a base58 address, the row in the book inside. Built from bytes, like an address
 // decoded from RPC data: a concatenated string would keep its pieces and inflate the memory figures.
@@ -72,7 +102,11 @@ class Book {
   readonly base: BigInt64Array;
   readonly quoteEntry: BigInt64Array;
 
-  constructor(readonly n: number, prices: bigint[], rnd: () => number) {
+  constructor(
+    readonly n: number,
+    prices: bigint[],
+    rnd: () => number,
+  ) {
     this.start = new Uint32Array(n + 1);
     this.collateral = new BigInt64Array(n);
     const cap = n * 3;
@@ -112,7 +146,18 @@ class Book {
     for (let p = this.start[i]; p < this.start[i + 1]; p++) {
       positions.push({ market: MARKETS[this.market[p]].address, base: this.base[p], quoteEntry: this.quoteEntry[p] });
     }
-    return { address: addressOf(i), owner: "OWNER", exchange: "EXCHANGE", collateral: this.collateral[i], lastActiveSlot: 0n, liquidationId: 0n, status: ChainStatus.Healthy, positions, shortfallMarkets: [], slot: SLOT };
+    return {
+      address: addressOf(i),
+      owner: "OWNER",
+      exchange: "EXCHANGE",
+      collateral: this.collateral[i],
+      lastActiveSlot: 0n,
+      liquidationId: 0n,
+      status: ChainStatus.Healthy,
+      positions,
+      shortfallMarkets: [],
+      slot: SLOT,
+    };
   }
 
   *all(): Generator<AccountState> {
@@ -292,11 +337,15 @@ function table(head: string[], rows: string[][]) {
 }
 
 const cpus = os.cpus();
-console.log(`risk bench · node ${process.version} · ${os.platform()} ${os.arch()} · ${cpus.length} × ${cpus[0]?.model ?? "?"} · ${f(os.totalmem() / 2 ** 30, 1)} GiB`);
+console.log(
+  `risk bench · node ${process.version} · ${os.platform()} ${os.arch()} · ${cpus.length} × ${cpus[0]?.model ?? "?"} · ${f(os.totalmem() / 2 ** 30, 1)} GiB`,
+);
 console.log(
   `${MARKETS.length} markets (tiers 5/10/20%, add-on 0–3.5%, conf limit 2%), 1–3 positions per account, margin-call band 10%, buckets ${BUCKET_BPS} bps`,
 );
-console.log("ticks: one market each, ±0.1% (97%), ±1–3% (3%), one −8% and one +6% shock; index and full scan see the same ticks");
+console.log(
+  "ticks: one market each, ±0.1% (97%), ±1–3% (3%), one −8% and one +6% shock; index and full scan see the same ticks",
+);
 if (!gc) console.log("(no --expose-gc: memory figures include garbage)");
 const rows: Row[] = [];
 SIZES.forEach((n, i) => {
@@ -306,18 +355,60 @@ SIZES.forEach((n, i) => {
 });
 console.log("\nprice tick → accounts to act on (latency per tick, ms)");
 table(
-  ["accounts", "index p50", "index p99", "ticks", "full scan p50", "full scan p99", "scans", "p50 speed-up", "acted/tick idx", "acted/tick scan", "missed"],
+  [
+    "accounts",
+    "index p50",
+    "index p99",
+    "ticks",
+    "full scan p50",
+    "full scan p99",
+    "scans",
+    "p50 speed-up",
+    "acted/tick idx",
+    "acted/tick scan",
+    "missed",
+  ],
   rows.map((r) => [
-    k(r.n), f(r.idxP50), f(r.idxP99), `${r.ticks}`, f(r.scanP50, 0), f(r.scanP99, 0), `${r.scans}`, `${f(r.scanP50 / r.idxP50, 0)}×`,
-    f(r.actedMean, 1), f(r.scanActedMean, 1), `${r.missed}`,
+    k(r.n),
+    f(r.idxP50),
+    f(r.idxP99),
+    `${r.ticks}`,
+    f(r.scanP50, 0),
+    f(r.scanP99, 0),
+    `${r.scans}`,
+    `${f(r.scanP50 / r.idxP50, 0)}×`,
+    f(r.actedMean, 1),
+    f(r.scanActedMean, 1),
+    `${r.missed}`,
   ]),
 );
 console.log("\nwhere the index's time goes, and what it costs");
 table(
-  ["accounts", "lookup p50", "lookup p99", "crossed/tick", "evaluated/tick", "at risk start→end", "build s", "index rss B/acct", "index heap B/acct", "book B/acct", "bisections"],
+  [
+    "accounts",
+    "lookup p50",
+    "lookup p99",
+    "crossed/tick",
+    "evaluated/tick",
+    "at risk start→end",
+    "build s",
+    "index rss B/acct",
+    "index heap B/acct",
+    "book B/acct",
+    "bisections",
+  ],
   rows.map((r) => [
-    k(r.n), f(r.lookupP50, 3), f(r.lookupP99, 3), f(r.crossedMean, 1), f(r.evaluatedMean, 1), `${r.atRiskStart}→${r.atRiskEnd}`, f(r.buildS, 1),
-    f(r.rssPerAccount, 0), f(r.heapPerAccount, 0), f(r.bookPerAccount, 0), r.fallbacks,
+    k(r.n),
+    f(r.lookupP50, 3),
+    f(r.lookupP99, 3),
+    f(r.crossedMean, 1),
+    f(r.evaluatedMean, 1),
+    `${r.atRiskStart}→${r.atRiskEnd}`,
+    f(r.buildS, 1),
+    f(r.rssPerAccount, 0),
+    f(r.heapPerAccount, 0),
+    f(r.bookPerAccount, 0),
+    r.fallbacks,
   ]),
 );
 console.log(`

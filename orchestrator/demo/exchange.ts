@@ -4,9 +4,21 @@
 // same code builds a world on a localnet in this process or on one in another process.
 import * as anchor from "@coral-xyz/anchor";
 import BN from "bn.js";
-import { Connection, Keypair, PublicKey, SystemProgram, Transaction, type TransactionInstruction } from "@solana/web3.js";
+import {
+  Connection,
+  Keypair,
+  PublicKey,
+  SystemProgram,
+  Transaction,
+  type TransactionInstruction,
+} from "@solana/web3.js";
 import { createAccount, createMint, mintTo } from "@solana/spl-token";
-import { PYTH_LEGACY_PROGRAM, PYTH_RECEIVER_PROGRAM, encodeLegacyPush, encodePriceUpdateV2 } from "../../localnet/src/pyth.js";
+import {
+  PYTH_LEGACY_PROGRAM,
+  PYTH_RECEIVER_PROGRAM,
+  encodeLegacyPush,
+  encodePriceUpdateV2,
+} from "../../localnet/src/pyth.js";
 import { IDL, type Margin } from "../src/chain/idl.js";
 
 export const USD = 1_000_000n;
@@ -53,7 +65,12 @@ export function rpcAccountWriter(rpcUrl: string, onCall?: () => void): AccountWr
     const res = await fetch(rpcUrl, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "localnet_setAccount", params: [key.toBase58(), setAccountParam(body)] }),
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "localnet_setAccount",
+        params: [key.toBase58(), setAccountParam(body)],
+      }),
     });
     const reply = (await res.json()) as { error?: { message: string } };
     if (reply.error) throw new Error(`localnet_setAccount ${key.toBase58()}: ${reply.error.message}`);
@@ -62,10 +79,19 @@ export function rpcAccountWriter(rpcUrl: string, onCall?: () => void): AccountWr
 
 export function setAccountParam(body: AccountBody) {
   if (body.lamports > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error("lamports beyond what JSON-RPC carries exactly");
-  return { lamports: Number(body.lamports), owner: body.owner.toBase58(), data: [body.data.toString("base64"), "base64"], executable: false };
+  return {
+    lamports: Number(body.lamports),
+    owner: body.owner.toBase58(),
+    data: [body.data.toString("base64"), "base64"],
+    executable: false,
+  };
 }
 
-export const systemAccount = (lamports: bigint): AccountBody => ({ lamports, owner: SystemProgram.programId, data: Buffer.alloc(0) });
+export const systemAccount = (lamports: bigint): AccountBody => ({
+  lamports,
+  owner: SystemProgram.programId,
+  data: Buffer.alloc(0),
+});
 
 /** The oracle account of `m` at `price`, published `ageS` seconds ago, as a Pyth publisher writes it. */
 export function oracleAccount(m: WorldMarket, price: bigint, ageS = 0): AccountBody {
@@ -78,7 +104,10 @@ export function oracleAccount(m: WorldMarket, price: bigint, ageS = 0): AccountB
 }
 
 export const pda = (programId: PublicKey, ...seeds: (Buffer | PublicKey)[]) =>
-  PublicKey.findProgramAddressSync(seeds.map((s) => (s instanceof PublicKey ? s.toBuffer() : s)), programId)[0];
+  PublicKey.findProgramAddressSync(
+    seeds.map((s) => (s instanceof PublicKey ? s.toBuffer() : s)),
+    programId,
+  )[0];
 
 /** A small deterministic PRNG so every run builds the same book. */
 export function rng(seed: number): () => number {
@@ -129,7 +158,10 @@ export async function send(connection: Connection, ixs: TransactionInstruction[]
   tx.recentBlockhash = latest.blockhash;
   tx.feePayer = signers[0].publicKey;
   tx.sign(...signers);
-  const signature = await connection.sendRawTransaction(tx.serialize(), { skipPreflight: false, preflightCommitment: "confirmed" });
+  const signature = await connection.sendRawTransaction(tx.serialize(), {
+    skipPreflight: false,
+    preflightCommitment: "confirmed",
+  });
   const res = await connection.confirmTransaction({ signature, ...latest }, "confirmed");
   if (res.value.err) throw new Error(`transaction ${signature} failed: ${JSON.stringify(res.value.err)}`);
   return signature;
@@ -157,10 +189,17 @@ export interface ExchangeOptions {
   onProgress?(msg: string): void;
 }
 
-export async function createExchange(connection: Connection, write: AccountWriter, opts: ExchangeOptions = {}): Promise<Exchange> {
+export async function createExchange(
+  connection: Connection,
+  write: AccountWriter,
+  opts: ExchangeOptions = {},
+): Promise<Exchange> {
   const admin = opts.admin ?? Keypair.generate();
   await write(admin.publicKey, systemAccount(1_000_000_000_000n));
-  const program = new anchor.Program<Margin>(IDL, new anchor.AnchorProvider(connection, new anchor.Wallet(admin), { commitment: "confirmed" }));
+  const program = new anchor.Program<Margin>(
+    IDL,
+    new anchor.AnchorProvider(connection, new anchor.Wallet(admin), { commitment: "confirmed" }),
+  );
   const programId = program.programId;
   const mint = await createMint(connection, admin, admin.publicKey, null, 6, opts.mint);
   const adminToken = await createAccount(connection, admin, mint, admin.publicKey);
@@ -185,10 +224,21 @@ export async function createExchange(connection: Connection, write: AccountWrite
     markets.push(m);
     await write(m.oracle, oracleAccount(m, m.price));
     const owner = spec.layout === "v2" ? PYTH_RECEIVER_PROGRAM : PYTH_LEGACY_PROGRAM;
-    await program.methods.createMarket(marketParams(owner, spec.layout, m.feedId)).accounts({ exchange, oracle: m.oracle }).rpc();
-    await program.methods.poolLiquidity(new BN((spec.poolUsd * USD).toString())).accounts({ exchange, market: m.address, adminToken, quoteVault }).rpc();
-    await program.methods.fundInsurance(new BN((spec.insuranceUsd * USD).toString())).accounts({ exchange, market: m.address, funderToken: adminToken, insuranceVault }).rpc();
-    opts.onProgress?.(`market ${spec.symbol} at $${spec.priceUsd} (${spec.layout === "v2" ? "PriceUpdateV2" : "legacy push"} oracle), pool $${spec.poolUsd}, insurance $${spec.insuranceUsd}`);
+    await program.methods
+      .createMarket(marketParams(owner, spec.layout, m.feedId))
+      .accounts({ exchange, oracle: m.oracle })
+      .rpc();
+    await program.methods
+      .poolLiquidity(new BN((spec.poolUsd * USD).toString()))
+      .accounts({ exchange, market: m.address, adminToken, quoteVault })
+      .rpc();
+    await program.methods
+      .fundInsurance(new BN((spec.insuranceUsd * USD).toString()))
+      .accounts({ exchange, market: m.address, funderToken: adminToken, insuranceVault })
+      .rpc();
+    opts.onProgress?.(
+      `market ${spec.symbol} at $${spec.priceUsd} (${spec.layout === "v2" ? "PriceUpdateV2" : "legacy push"} oracle), pool $${spec.poolUsd}, insurance $${spec.insuranceUsd}`,
+    );
   }
   return { connection, admin, program, mint, adminToken, exchange, quoteVault, insuranceVault, markets };
 }

@@ -29,13 +29,22 @@ export const METHOD_NOT_FOUND = -32601;
 
 export async function startLocalnetProcess(slotMs: number, logDir: string): Promise<RemoteLocalnet> {
   const port = await freePortPair();
-  const child = spawnNode("localnet", "localnet/src/main.ts", ["--port", String(port), "--slot-ms", String(slotMs)], logDir);
+  const child = spawnNode(
+    "localnet",
+    "localnet/src/main.ts",
+    ["--port", String(port), "--slot-ms", String(slotMs)],
+    logDir,
+  );
   const rpcUrl = `http://127.0.0.1:${port}`;
   const own: Record<string, number> = {};
   const count = (method: string) => void (own[method] = (own[method] ?? 0) + 1);
   const rpc = async <T>(method: string, params: unknown[] = []): Promise<T> => {
     count(method);
-    const res = await fetch(rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+    const res = await fetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    });
     const reply = (await res.json()) as { result?: T; error?: { code: number; message: string } };
     if (reply.error) throw new RpcError(reply.error.code, `${method}: ${reply.error.message}`);
     return reply.result as T;

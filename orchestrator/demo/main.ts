@@ -38,7 +38,9 @@ async function main(): Promise<number> {
     say(`redis at ${redis.url}`);
     say(`starting the native localnet in its own process and building the exchange with ${TRADERS} traders`);
     world = await buildWorld({ traders: TRADERS, seed: 42, slotMs: SLOT_MS, processLogDir: dir, onProgress: say });
-    say(`localnet (pid ${world.localnet.pid}, ${SLOT_MS} ms slots) at ${world.localnet.rpcUrl}, exchange ${world.exchange.toBase58()}`);
+    say(
+      `localnet (pid ${world.localnet.pid}, ${SLOT_MS} ms slots) at ${world.localnet.rpcUrl}, exchange ${world.exchange.toBase58()}`,
+    );
 
     const config = localConfig(world, redis.url, await operatorKeypair(world, dir), {
       queuePrefix: `demo-${process.pid}`,
@@ -52,7 +54,9 @@ async function main(): Promise<number> {
     const log = createLogger({ level: "info", stream: createWriteStream(logPath) });
     orchestrator = new Orchestrator(config, { log });
     await orchestrator.start();
-    say(`orchestrator up: metrics and health at ${orchestrator.http!.url}, JSON log ${logPath}, audit log ${config.auditLogPath}`);
+    say(
+      `orchestrator up: metrics and health at ${orchestrator.http!.url}, JSON log ${logPath}, audit log ${config.auditLogPath}`,
+    );
 
     const before = await world.program.account.market.all();
     const samples = await runPath(world, orchestrator, PATH, say);

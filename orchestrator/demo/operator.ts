@@ -21,13 +21,22 @@ export async function operatorKeypair(world: World, dir: string): Promise<string
 }
 
 /** A keypair funded through `write`, saved as `dir/name`. */
-export async function fundedKeypairFile(write: AccountWriter, dir: string, name = "operator.json"): Promise<{ keypair: Keypair; path: string }> {
+export async function fundedKeypairFile(
+  write: AccountWriter,
+  dir: string,
+  name = "operator.json",
+): Promise<{ keypair: Keypair; path: string }> {
   const keypair = Keypair.generate();
   await write(keypair.publicKey, systemAccount(OPERATOR_LAMPORTS));
   return { keypair, path: writeKeypair(dir, name, keypair) };
 }
 
-export function localConfig(world: World, redisUrl: string, operatorKeypairPath: string, overrides: Partial<Config>): Config {
+export function localConfig(
+  world: World,
+  redisUrl: string,
+  operatorKeypairPath: string,
+  overrides: Partial<Config>,
+): Config {
   return loadConfig({
     env: {},
     overrides: {

@@ -20,14 +20,26 @@ export interface Child {
 const STOP_GRACE_MS = 10_000;
 const running = new Set<Child>();
 
-export function spawnNode(name: string, script: string, args: string[], logDir: string, env: NodeJS.ProcessEnv = process.env, nodeArgs: string[] = []): Child {
+export function spawnNode(
+  name: string,
+  script: string,
+  args: string[],
+  logDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+  nodeArgs: string[] = [],
+): Child {
   const logPath = join(logDir, `${name}.log`);
   const log = createWriteStream(logPath);
-  const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script, ...args], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   if (proc.pid === undefined) throw new Error(`could not start ${name}`);
   proc.stdout!.pipe(log, { end: false });
   proc.stderr!.pipe(log, { end: false });
-  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once("exit", (code, signal) => resolve(code ?? (signal ? -1 : null))),
+  );
   const child: Child = {
     name,
     pid: proc.pid,
@@ -112,13 +124,22 @@ export async function freePort(): Promise<number> {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns a value; fails early if `child` exits, with its last output. */
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, child?: Child): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  child?: Child,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child && !child.isRunning()) throw new Error(`${child.name} exited while waiting for ${what}; its log (${child.logPath}):\n${child.tail()}`);
+    if (child && !child.isRunning())
+      throw new Error(`${child.name} exited while waiting for ${what}; its log (${child.logPath}):\n${child.tail()}`);
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${child ? `; ${child.name} log (${child.logPath}):\n${child.tail()}` : ""}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${child ? `; ${child.name} log (${child.logPath}):\n${child.tail()}` : ""}`,
+      );
     await sleep(200);
   }
 }

@@ -21,14 +21,16 @@ export class RecordCheck {
     } else if (name === "liquidationRecord") {
       this.liquidationSteps++;
       // The program liquidates below maintenance, or a flagged account below liquidation-end.
-      if (big(d.equityBefore) >= big(d.liquidationEndBefore)) this.touchedWhileHealthy.push(`${d.marginAccount} (liquidation)`);
+      if (big(d.equityBefore) >= big(d.liquidationEndBefore))
+        this.touchedWhileHealthy.push(`${d.marginAccount} (liquidation)`);
       const key = `${d.marginAccount}|${d.liquidationId}|${d.equityBefore}|${d.closedBase}`;
       if (this.steps.has(key)) this.duplicateSteps++;
       this.steps.add(key);
     } else if (name === "bankruptcyResolved") this.resolutions++;
     else if (name === "accountUnflagged") {
       this.unflags++;
-      if (big(d.equity) < big(d.liquidationEndRequirement)) this.touchedWhileHealthy.push(`${d.marginAccount} (unflagged below liquidation-end)`);
+      if (big(d.equity) < big(d.liquidationEndRequirement))
+        this.touchedWhileHealthy.push(`${d.marginAccount} (unflagged below liquidation-end)`);
     }
   }
 }

@@ -35,7 +35,8 @@ async function ping(url: string, timeoutMs: number): Promise<void> {
       return;
     } catch (e) {
       r.disconnect();
-      if (Date.now() > deadline) throw new RedisUnavailableError(`no Redis answering at ${url}: ${(e as Error).message}`);
+      if (Date.now() > deadline)
+        throw new RedisUnavailableError(`no Redis answering at ${url}: ${(e as Error).message}`);
       await new Promise((res) => setTimeout(res, 50));
     }
   }
@@ -48,7 +49,18 @@ export async function startRedis(env: NodeJS.ProcessEnv = process.env): Promise<
   }
   const port = await freePort();
   // No persistence (a scratch server) and noeviction: BullMQ must never lose a key to eviction.
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction"];
+  const args = [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--maxmemory-policy",
+    "noeviction",
+  ];
   const child: ChildProcess = spawn(env.REDIS_SERVER ?? "redis-server", args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr += d));

@@ -11,9 +11,9 @@ import type { World } from "./world.js";
 
 type MarketRows = Awaited<ReturnType<World["program"]["account"]["market"]["all"]>>;
 
-const usd = (v: bigint) => `$${(Number(v) / 1e6).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+const usd = (v: bigint) =>
+  `$${(Number(v) / 1e6).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const big = (v: { toString(): string }) => BigInt(v.toString());
-
 
 function totals(rows: MarketRows) {
   const t = { liquidations: 0n, notional: 0n, fees: 0n, insurancePaid: 0n, socialized: 0n, insurance: 0n };
@@ -45,13 +45,24 @@ export async function checkTransactions(world: World, signatures: string[]): Pro
   const records = new RecordCheck();
   let transactions = 0;
   for (const signature of new Set(signatures)) {
-    const tx = await world.connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+    const tx = await world.connection.getTransaction(signature, {
+      commitment: "confirmed",
+      maxSupportedTransactionVersion: 0,
+    });
     if (!tx?.meta || tx.meta.err) continue;
     transactions++;
     for (const e of parser.parseLogs(tx.meta.logMessages ?? [])) records.add(e.name, e.data as EventData);
   }
   const { flags, liquidationSteps, resolutions, unflags, touchedWhileHealthy, duplicateSteps } = records;
-  const out: ChainCheck = { transactions, flags, liquidationSteps, resolutions, unflags, touchedWhileHealthy, duplicateSteps };
+  const out: ChainCheck = {
+    transactions,
+    flags,
+    liquidationSteps,
+    resolutions,
+    unflags,
+    touchedWhileHealthy,
+    duplicateSteps,
+  };
   return out;
 }
 
@@ -61,7 +72,10 @@ export async function report(world: World, o: Orchestrator, before: MarketRows, 
   const a = totals(after);
   const audit = readAudit(auditPath);
   const confirmed = audit.filter((e) => e.event === "confirmed");
-  const check = await checkTransactions(world, confirmed.map((e) => e.signature as string));
+  const check = await checkTransactions(
+    world,
+    confirmed.map((e) => e.signature as string),
+  );
   // Detection → first liquidation step confirmed, per liquidation episode.
   const firstStep = new Map<string, number>();
   for (const e of confirmed.filter((x) => x.kind === "liquidate")) {
@@ -72,11 +86,17 @@ export async function report(world: World, o: Orchestrator, before: MarketRows, 
   const latencies = [...firstStep.values()];
   const allSteps = confirmed.map((e) => e.latencyMs as number);
   const finalCounts = o.supervisor.countsByState();
-  const stillBelow = [...o.supervisor.lastEvaluation.values()].filter((e) => e.health && e.health.equity < e.health.maintenance).length;
+  const stillBelow = [...o.supervisor.lastEvaluation.values()].filter(
+    (e) => e.health && e.health.equity < e.health.maintenance,
+  ).length;
 
   const lines: string[] = [];
   lines.push("", "=== margin-warden demo report ===", "", "Accounts per state over time:");
-  lines.push("  tick  phase     " + world.markets.map((m) => m.symbol.padStart(12)).join("") + "   healthy  margin-call  liquidating  bankrupt  waiting");
+  lines.push(
+    "  tick  phase     " +
+      world.markets.map((m) => m.symbol.padStart(12)).join("") +
+      "   healthy  margin-call  liquidating  bankrupt  waiting",
+  );
   for (const s of samples) {
     lines.push(
       `  ${String(s.tick).padStart(4)}  ${s.phase.padEnd(8)}  ${world.markets.map((m) => ("$" + (Number(s.prices[m.symbol]) / 1e6).toFixed(2)).padStart(12)).join("")}   ${String(s.counts.healthy).padStart(7)}  ${String(s.counts["margin-call"]).padStart(11)}  ${String(s.counts["partial-liquidation"]).padStart(11)}  ${String(s.counts.bankrupt).padStart(8)}  ${String(s.counts.waiting).padStart(7)}`,
@@ -97,7 +117,9 @@ export async function report(world: World, o: Orchestrator, before: MarketRows, 
     check.touchedWhileHealthy.length === 0
       ? `Check: no healthy account was touched (all ${check.transactions} transactions' program records show the account below its threshold)`
       : `CHECK FAILED: healthy accounts touched: ${check.touchedWhileHealthy.join(", ")}`,
-    check.duplicateSteps === 0 ? "Check: no liquidation step was sent twice" : `CHECK FAILED: ${check.duplicateSteps} duplicate steps`,
+    check.duplicateSteps === 0
+      ? "Check: no liquidation step was sent twice"
+      : `CHECK FAILED: ${check.duplicateSteps} duplicate steps`,
     "",
   );
   return { ok, text: lines.join("\n"), check, latencies };

@@ -14,7 +14,10 @@ export interface Tick {
 const all = (sol: number, btc: number, eth: number) => ({ "SOL-PERP": sol, "BTC-PERP": btc, "ETH-PERP": eth });
 
 export const PATH: Tick[] = [
-  ...Array.from({ length: 4 }, (_, i): Tick => ({ phase: "calm", moves: all(i % 2 ? 0.002 : -0.002, 0.001, -0.001), holdMs: 400 })),
+  ...Array.from(
+    { length: 4 },
+    (_, i): Tick => ({ phase: "calm", moves: all(i % 2 ? 0.002 : -0.002, 0.001, -0.001), holdMs: 400 }),
+  ),
   { phase: "crash", moves: all(-0.03, -0.02, -0.03), holdMs: 1000 },
   { phase: "crash", moves: all(-0.04, -0.03, -0.04), holdMs: 1000 },
   { phase: "crash", moves: all(-0.07, -0.04, -0.08), holdMs: 1500 },
@@ -36,12 +39,19 @@ const usd = (p: bigint) => (Number(p) / 1e6).toFixed(2);
 
 async function idle(o: Orchestrator): Promise<boolean> {
   const counts = await o.queues.counts();
-  const busy = Object.values(counts).some((c) => (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) > 0);
+  const busy = Object.values(counts).some(
+    (c) => (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) > 0,
+  );
   const s = o.supervisor.countsByState();
   return !busy && s["partial-liquidation"] === 0 && s.bankrupt === 0;
 }
 
-export async function runPath(world: World, o: Orchestrator, path: Tick[], say: (msg: string) => void): Promise<Sample[]> {
+export async function runPath(
+  world: World,
+  o: Orchestrator,
+  path: Tick[],
+  say: (msg: string) => void,
+): Promise<Sample[]> {
   const samples: Sample[] = [];
   const sample = (tick: number, phase: string) => {
     const prices = Object.fromEntries(world.markets.map((m) => [m.symbol, m.price]));

@@ -5,12 +5,28 @@
 import * as anchor from "@coral-xyz/anchor";
 import BN from "bn.js";
 import { ComputeBudgetProgram, Connection, Keypair, PublicKey } from "@solana/web3.js";
-import { createAssociatedTokenAccountIdempotentInstruction, createMintToInstruction, getAssociatedTokenAddressSync } from "@solana/spl-token";
+import {
+  createAssociatedTokenAccountIdempotentInstruction,
+  createMintToInstruction,
+  getAssociatedTokenAddressSync,
+} from "@solana/spl-token";
 import type { Ledger } from "../../localnet/src/ledger.js";
 import { startLocalnet } from "../../localnet/src/server.js";
 import { IDL, type Margin } from "../src/chain/idl.js";
 import { closeConnection, startLocalnetProcess } from "./localnet-process.js";
-import { USD, createExchange, oracleAccount, pda, rng, send, systemAccount, type AccountBody, type AccountWriter, type MarketSpec, type WorldMarket } from "./exchange.js";
+import {
+  USD,
+  createExchange,
+  oracleAccount,
+  pda,
+  rng,
+  send,
+  systemAccount,
+  type AccountBody,
+  type AccountWriter,
+  type MarketSpec,
+  type WorldMarket,
+} from "./exchange.js";
 
 export { DEFAULT_MARKETS, ONE, USD, rng, type MarketSpec, type WorldMarket } from "./exchange.js";
 
@@ -52,7 +68,13 @@ export interface World {
 }
 
 export function writeLedgerAccount(ledger: Ledger, key: PublicKey, body: AccountBody): void {
-  ledger.setAccount(key.toBase58(), { lamports: body.lamports, owner: body.owner.toBase58(), data: body.data, executable: false, rentEpoch: 0n });
+  ledger.setAccount(key.toBase58(), {
+    lamports: body.lamports,
+    owner: body.owner.toBase58(),
+    data: body.data,
+    executable: false,
+    rentEpoch: 0n,
+  });
 }
 
 export const ledgerAccountWriter =
@@ -75,10 +97,21 @@ async function openLocalnet(opts: WorldOptions): Promise<WorldLocalnet> {
   if (opts.processLogDir !== undefined) {
     const remote = await startLocalnetProcess(slotMs, opts.processLogDir);
     closeConnection(remote.connection);
-    return { rpcUrl: remote.rpcUrl, wsUrl: remote.wsUrl, write: remote.write, pid: remote.child.pid, close: () => remote.child.stop() };
+    return {
+      rpcUrl: remote.rpcUrl,
+      wsUrl: remote.wsUrl,
+      write: remote.write,
+      pid: remote.child.pid,
+      close: () => remote.child.stop(),
+    };
   }
   const local = await startLocalnet({ port: 0, slotMs });
-  return { rpcUrl: local.rpcUrl, wsUrl: local.wsUrl, write: ledgerAccountWriter(local.ledger), close: () => local.close() };
+  return {
+    rpcUrl: local.rpcUrl,
+    wsUrl: local.wsUrl,
+    write: ledgerAccountWriter(local.ledger),
+    close: () => local.close(),
+  };
 }
 
 export async function buildWorld(opts: WorldOptions): Promise<World> {
@@ -123,7 +156,9 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
     const u = random();
     const leverage = u < 0.75 ? 2 + u * 4 : 5 + (u - 0.75) * 18;
     const two = random() < 0.3;
-    const picks = two ? [markets[i % markets.length], markets[(i + 1) % markets.length]] : [markets[i % markets.length]];
+    const picks = two
+      ? [markets[i % markets.length], markets[(i + 1) % markets.length]]
+      : [markets[i % markets.length]];
     const positions: Record<string, bigint> = {};
     for (const m of picks) {
       const long = random() < 0.8;
@@ -131,10 +166,19 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
       const base = BigInt(Math.floor((notionalUsd / (Number(m.price) / 1e6)) * 1e9));
       positions[m.symbol] = long ? base : -base;
     }
-    traders.push({ owner, account: pda(program.programId, Buffer.from("margin"), exchange, owner.publicKey), depositUsd, positions });
+    traders.push({
+      owner,
+      account: pda(program.programId, Buffer.from("margin"), exchange, owner.publicKey),
+      depositUsd,
+      positions,
+    });
   }
 
-  const userProgram = (kp: Keypair) => new anchor.Program<Margin>(IDL, new anchor.AnchorProvider(connection, new anchor.Wallet(kp), { commitment: "confirmed" }));
+  const userProgram = (kp: Keypair) =>
+    new anchor.Program<Margin>(
+      IDL,
+      new anchor.AnchorProvider(connection, new anchor.Wallet(kp), { commitment: "confirmed" }),
+    );
   const CHUNK = 16;
   for (let i = 0; i < traders.length; i += CHUNK) {
     // Publishers keep prices fresh; opening positions needs a recent one.
@@ -150,7 +194,10 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
             createAssociatedTokenAccountIdempotentInstruction(admin.publicKey, token, t.owner.publicKey, mint),
             createMintToInstruction(mint, token, admin.publicKey, amount),
             await p.methods.createMarginAccount().accounts({ owner: t.owner.publicKey, exchange }).instruction(),
-            await p.methods.deposit(new BN(amount.toString())).accounts({ owner: t.owner.publicKey, exchange, marginAccount: t.account, userToken: token, quoteVault }).instruction(),
+            await p.methods
+              .deposit(new BN(amount.toString()))
+              .accounts({ owner: t.owner.publicKey, exchange, marginAccount: t.account, userToken: token, quoteVault })
+              .instruction(),
           ],
           [admin, t.owner],
         );
@@ -165,7 +212,13 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
           ]);
           const ix = await p.methods
             .trade(new BN(base.toString()), new BN(limit.toString()))
-            .accounts({ owner: t.owner.publicKey, exchange, marginAccount: t.account, market: m.address, oracle: m.oracle })
+            .accounts({
+              owner: t.owner.publicKey,
+              exchange,
+              marginAccount: t.account,
+              market: m.address,
+              oracle: m.oracle,
+            })
             .remainingAccounts(remaining)
             .instruction();
           try {

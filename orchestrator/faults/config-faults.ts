@@ -31,10 +31,22 @@ const keyCopy = (run: FaultRun, dir: string, name: string, mode: number) => {
 
 export const CONFIG_FAULTS: ConfigFault[] = [
   { name: "config: exchange missing", config: async () => ({ exchange: undefined }), message: /exchange is required/ },
-  { name: "config: mistyped key", config: async () => ({ redisURL: "redis://127.0.0.1:6379" }), message: /unknown key "redisURL".*redisUrl/ },
+  {
+    name: "config: mistyped key",
+    config: async () => ({ redisURL: "redis://127.0.0.1:6379" }),
+    message: /unknown key "redisURL".*redisUrl/,
+  },
   { name: "config: bad value", config: async () => ({ jobLockMs: -5 }), message: /jobLockMs.*positive integer/ },
-  { name: "config: keypair readable by others", config: async (run, dir) => ({ operatorKeypairPath: keyCopy(run, dir, "open-key.json", 0o644) }), message: /readable by others.*chmod 600/ },
-  { name: "config: keypair unreadable", config: async (run, dir) => ({ operatorKeypairPath: keyCopy(run, dir, "closed-key.json", 0o000) }), message: /not readable by its owner/ },
+  {
+    name: "config: keypair readable by others",
+    config: async (run, dir) => ({ operatorKeypairPath: keyCopy(run, dir, "open-key.json", 0o644) }),
+    message: /readable by others.*chmod 600/,
+  },
+  {
+    name: "config: keypair unreadable",
+    config: async (run, dir) => ({ operatorKeypairPath: keyCopy(run, dir, "closed-key.json", 0o000) }),
+    message: /not readable by its owner/,
+  },
   {
     name: "config: keypair not a keypair",
     config: async (_run, dir) => {
@@ -44,12 +56,24 @@ export const CONFIG_FAULTS: ConfigFault[] = [
     },
     message: /cannot read operator keypair/,
   },
-  { name: "config: RPC unreachable", config: async () => ({ rpcUrl: `http://127.0.0.1:${await freePort()}`, wsUrl: undefined }), message: /RPC|rpc|ECONNREFUSED|fetch failed/ },
-  { name: "config: Redis unreachable", config: async () => ({ redisUrl: `redis://127.0.0.1:${await freePort()}` }), message: /Redis|redis/ },
+  {
+    name: "config: RPC unreachable",
+    config: async () => ({ rpcUrl: `http://127.0.0.1:${await freePort()}`, wsUrl: undefined }),
+    message: /RPC|rpc|ECONNREFUSED|fetch failed/,
+  },
+  {
+    name: "config: Redis unreachable",
+    config: async () => ({ redisUrl: `redis://127.0.0.1:${await freePort()}` }),
+    message: /Redis|redis/,
+  },
 ];
 
 /** Each fault's configuration tried in turn on one world where the working configuration would run. */
-export async function runConfigFaults(faults: ConfigFault[], baseDir: string, say: (m: string) => void): Promise<ConfigRow[]> {
+export async function runConfigFaults(
+  faults: ConfigFault[],
+  baseDir: string,
+  say: (m: string) => void,
+): Promise<ConfigRow[]> {
   if (faults.length === 0) return [];
   const run = await FaultRun.open("configuration", baseDir, 4, { say });
   const rows: ConfigRow[] = [];
@@ -71,15 +95,31 @@ async function runConfigFault(run: FaultRun, fault: ConfigFault, say: (m: string
   }
   writeFileSync(file, JSON.stringify(config, null, 2));
   const before = (await localnetStats(run.local))?.transactions ?? 0;
-  const child = spawnNode(fault.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase(), "orchestrator/src/cli.ts", ["run", "--config", file], run.dir);
+  const child = spawnNode(
+    fault.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase(),
+    "orchestrator/src/cli.ts",
+    ["run", "--config", file],
+    run.dir,
+  );
   const exitCode = await Promise.race([child.exited, sleep(30_000).then(() => null)]);
   if (exitCode === null) await child.stop();
   const output = child.tail(40);
   const transactions = ((await localnetStats(run.local))?.transactions ?? 0) - before;
   const messageOk = fault.message.test(output);
   const ok = exitCode !== null && exitCode !== 0 && messageOk && transactions === 0;
-  const last = output.split("\n").filter((l) => l.trim()).slice(-1)[0] ?? "";
-  const detail = exitCode === null ? "still running after 30 s" : exitCode === 0 ? "exit 0" : !messageOk ? `message: ${last}` : `${transactions} transactions sent`;
+  const last =
+    output
+      .split("\n")
+      .filter((l) => l.trim())
+      .slice(-1)[0] ?? "";
+  const detail =
+    exitCode === null
+      ? "still running after 30 s"
+      : exitCode === 0
+        ? "exit 0"
+        : !messageOk
+          ? `message: ${last}`
+          : `${transactions} transactions sent`;
   say(`${fault.name}: ${ok ? "ok" : "FAILED"} (exit ${exitCode}) ${last}`);
   return { name: fault.name, exitCode, messageOk, transactions, ok, detail };
 }

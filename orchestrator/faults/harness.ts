@@ -31,7 +31,22 @@ export class RedisProcess {
 
   async start(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
-    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--appendonly", this.appendonly ? "yes" : "no", "--appendfsync", "always", "--maxmemory-policy", "noeviction"];
+    const args = [
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      this.dir,
+      "--save",
+      "",
+      "--appendonly",
+      this.appendonly ? "yes" : "no",
+      "--appendfsync",
+      "always",
+      "--maxmemory-policy",
+      "noeviction",
+    ];
     const child = spawn(process.env.REDIS_SERVER ?? "redis-server", args, { stdio: "ignore" });
     this.child = child;
     await new Promise<void>((resolve, reject) => (child.once("spawn", resolve), child.once("error", reject)));
@@ -103,7 +118,12 @@ export class FaultRun {
     private readonly unregister: () => void,
   ) {}
 
-  static async open(name: string, baseDir: string, n: number, opts: { appendonly?: boolean; say: (m: string) => void }): Promise<FaultRun> {
+  static async open(
+    name: string,
+    baseDir: string,
+    n: number,
+    opts: { appendonly?: boolean; say: (m: string) => void },
+  ): Promise<FaultRun> {
     const dir = join(baseDir, name);
     mkdirSync(dir, { recursive: true });
     const local = await startLocalnetProcess(400, dir);
@@ -117,7 +137,9 @@ export class FaultRun {
     const { path } = await fundedKeypairFile(local.write, dir);
     const run = new FaultRun(name, dir, local, redis, world, path, unregister);
     const crashOverride = new Map([[world.crashMarket.oracle.toBase58(), world.crashPrice]]);
-    run.expected = evaluateBook(await readBook(local, world, crashOverride)).filter(isDue).map((ev) => ev.account);
+    run.expected = evaluateBook(await readBook(local, world, crashOverride))
+      .filter(isDue)
+      .map((ev) => ev.account);
     opts.say(`${name}: ${n} traders, ${run.expected.length} below maintenance at the crash price`);
     return run;
   }
@@ -149,12 +171,29 @@ export class FaultRun {
     const httpPort = existing?.httpPort ?? (await freePort());
     const configPath = existing?.configPath ?? this.writeConfig(name, httpPort, overrides);
     loadConfig({ file: configPath, env: {} });
-    const child = spawnNode(`${name}-${++this.started}`, "orchestrator/src/cli.ts", ["run", "--config", configPath], this.dir, childEnv());
-    await waitFor(`${name} to load the book`, 60_000, async () => {
-      const status = (await (await fetch(`http://127.0.0.1:${httpPort}/status`)).json()) as { accounts?: number };
-      return (status.accounts ?? 0) >= this.world.traders.length ? true : undefined;
-    }, child);
-    const o: Orchestrator = { name, child, httpPort, auditPath: JSON.parse(readFileSync(configPath, "utf8")).auditLogPath, configPath };
+    const child = spawnNode(
+      `${name}-${++this.started}`,
+      "orchestrator/src/cli.ts",
+      ["run", "--config", configPath],
+      this.dir,
+      childEnv(),
+    );
+    await waitFor(
+      `${name} to load the book`,
+      60_000,
+      async () => {
+        const status = (await (await fetch(`http://127.0.0.1:${httpPort}/status`)).json()) as { accounts?: number };
+        return (status.accounts ?? 0) >= this.world.traders.length ? true : undefined;
+      },
+      child,
+    );
+    const o: Orchestrator = {
+      name,
+      child,
+      httpPort,
+      auditPath: JSON.parse(readFileSync(configPath, "utf8")).auditLogPath,
+      configPath,
+    };
     if (existing) Object.assign(existing, o);
     else this.orchestrators.push(o);
     return existing ?? o;

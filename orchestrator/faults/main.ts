@@ -15,7 +15,10 @@ import { FAULTS } from "./scenarios.js";
 import { CONFIG_FAULTS, runConfigFaults } from "./config-faults.js";
 
 const N = Number(process.env.FAULTS_N ?? 60);
-const only = (process.env.FAULTS ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+const only = (process.env.FAULTS ?? "")
+  .split(",")
+  .map((s) => s.trim().toLowerCase())
+  .filter(Boolean);
 const selected = (name: string) => only.length === 0 || only.some((o) => name.toLowerCase().includes(o));
 const started = Date.now();
 const say = (m: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${m}`);
@@ -29,11 +32,20 @@ interface Row {
 }
 
 function passed(c: Checks): boolean {
-  return c.duplicateSteps === 0 && c.touchedWhileHealthy.length === 0 && c.notCured === 0 && c.leftBelowMaintenance === 0 && c.unaudited === 0;
+  return (
+    c.duplicateSteps === 0 &&
+    c.touchedWhileHealthy.length === 0 &&
+    c.notCured === 0 &&
+    c.leftBelowMaintenance === 0 &&
+    c.unaudited === 0
+  );
 }
 
 async function runFault(fault: (typeof FAULTS)[number], dir: string): Promise<Row> {
-  const run = await FaultRun.open(fault.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase(), dir, N, { appendonly: fault.appendonly, say });
+  const run = await FaultRun.open(fault.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase(), dir, N, {
+    appendonly: fault.appendonly,
+    say,
+  });
   try {
     if (fault.setup) await fault.setup(run);
     else await run.startOrchestrator();
@@ -42,7 +54,8 @@ async function runFault(fault: (typeof FAULTS)[number], dir: string): Promise<Ro
     const { clearedAtMs, note } = await fault.inject(run, say);
     say(`${fault.name}: fault cleared ${((clearedAtMs - run.crashAtMs) / 1000).toFixed(1)} s after the crash`);
     const checks = await run.settle(120_000);
-    const recoveryMs = checks.allCuredMs === null ? null : Math.max(0, checks.allCuredMs - (clearedAtMs - run.crashAtMs));
+    const recoveryMs =
+      checks.allCuredMs === null ? null : Math.max(0, checks.allCuredMs - (clearedAtMs - run.crashAtMs));
     const ok = passed(checks);
     say(`${fault.name}: ${ok ? "ok" : "FAILED"} ${JSON.stringify({ ...checks, recoveryMs })}`);
     return { fault: fault.name, checks, recoveryMs, note: note ?? "", ok };
@@ -61,10 +74,18 @@ async function main(): Promise<number> {
   say(`fault runs of ${N} traders each; logs under ${dir}`);
   const rows: Row[] = [];
   for (const fault of FAULTS.filter((f) => selected(f.name))) rows.push(await runFault(fault, dir));
-  const configRows = await runConfigFaults(CONFIG_FAULTS.filter((f) => selected(f.name)), dir, say);
+  const configRows = await runConfigFaults(
+    CONFIG_FAULTS.filter((f) => selected(f.name)),
+    dir,
+    say,
+  );
 
-  console.log("\nfault                              steps  twice  healthy touched  not cured  below maint.  unaudited  all cured  recovery  result");
-  console.log("---------------------------------  -----  -----  ---------------  ---------  ------------  ---------  ---------  --------  ------");
+  console.log(
+    "\nfault                              steps  twice  healthy touched  not cured  below maint.  unaudited  all cured  recovery  result",
+  );
+  console.log(
+    "---------------------------------  -----  -----  ---------------  ---------  ------------  ---------  ---------  --------  ------",
+  );
   for (const r of rows) {
     const c = r.checks;
     console.log(
@@ -84,14 +105,20 @@ async function main(): Promise<number> {
   }
   if (configRows.length > 0) {
     console.log("\nconfiguration at start              exit  message  sent  result");
-    for (const r of configRows) console.log(`${r.name.padEnd(35)}  ${String(r.exitCode).padStart(4)}  ${(r.messageOk ? "yes" : "no").padStart(7)}  ${String(r.transactions).padStart(4)}  ${r.ok ? "ok" : `FAILED (${r.detail})`}`);
+    for (const r of configRows)
+      console.log(
+        `${r.name.padEnd(35)}  ${String(r.exitCode).padStart(4)}  ${(r.messageOk ? "yes" : "no").padStart(7)}  ${String(r.transactions).padStart(4)}  ${r.ok ? "ok" : `FAILED (${r.detail})`}`,
+      );
   }
   const failed = rows.filter((r) => !r.ok).length + configRows.filter((r) => !r.ok).length;
-  console.log(`\n${failed === 0 ? "all fault checks passed" : `${failed} fault run(s) failed`} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(
+    `\n${failed === 0 ? "all fault checks passed" : `${failed} fault run(s) failed`} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
   return failed === 0 ? 0 : 1;
 }
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void stopAll().finally(() => process.exit(130)));
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => void stopAll().finally(() => process.exit(130)));
 main().then(
   async (code) => {
     await stopAll();

@@ -95,7 +95,8 @@ export const FAULTS: Fault[] = [
       const child = run.orchestrators[0].child;
       process.kill(child.pid, "SIGTERM");
       const code = await child.exited;
-      if (code !== 0) throw new Error(`SIGTERM: the orchestrator exited with ${code}, not 0; its log:\n${child.tail()}`);
+      if (code !== 0)
+        throw new Error(`SIGTERM: the orchestrator exited with ${code}, not 0; its log:\n${child.tail()}`);
       return { clearedAtMs: await restart(run), note: "exit 0" };
     },
   },

@@ -4,7 +4,15 @@ import { existsSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
-import { ConfigError, configKeys, deploymentPrefix, loadConfig, redactConfig, requireKeys, type Config } from "./config.js";
+import {
+  ConfigError,
+  configKeys,
+  deploymentPrefix,
+  loadConfig,
+  redactConfig,
+  requireKeys,
+  type Config,
+} from "./config.js";
 import { ALL_MARKETS, Control, type StatusRecord } from "./ops/control.js";
 import { createLogger, jsonReplacer } from "./ops/log.js";
 
@@ -31,10 +39,27 @@ type Values = { [K in Option]?: (typeof OPTIONS)[K]["type"] extends "string" ? s
 
 const COMMANDS: Record<string, { args: string; summary: string; options: Option[] }> = {
   run: { args: "", summary: "start the orchestrator (needs exchange and operatorKeypairPath)", options: [] },
-  doctor: { args: "", summary: "check the configuration, the operator key, RPC, websocket, program, exchange, Redis and balances; send nothing", options: [] },
-  status: { args: "[--json]", summary: "live orchestrator instances: last update, accounts per state, queue depths", options: ["json"] },
-  accounts: { args: "[--at-risk] [--json]", summary: "accounts the orchestrators track; --at-risk: only those with a step due", options: ["at-risk", "json"] },
-  pause: { args: "[--market <addr>]", summary: "stop automated actions on one market, or on all markets", options: ["market"] },
+  doctor: {
+    args: "",
+    summary:
+      "check the configuration, the operator key, RPC, websocket, program, exchange, Redis and balances; send nothing",
+    options: [],
+  },
+  status: {
+    args: "[--json]",
+    summary: "live orchestrator instances: last update, accounts per state, queue depths",
+    options: ["json"],
+  },
+  accounts: {
+    args: "[--at-risk] [--json]",
+    summary: "accounts the orchestrators track; --at-risk: only those with a step due",
+    options: ["at-risk", "json"],
+  },
+  pause: {
+    args: "[--market <addr>]",
+    summary: "stop automated actions on one market, or on all markets",
+    options: ["market"],
+  },
   resume: { args: "[--market <addr>]", summary: "lift the pause of one market, or every pause", options: ["market"] },
 };
 const GLOBAL: Option[] = ["config", "help"];
@@ -57,7 +82,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     }
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     for (const name of Object.keys(opts) as Option[]) {
-      if (!GLOBAL.includes(name) && !spec.options.includes(name)) throw new UsageError(`--${name} is not an option of ${command}`);
+      if (!GLOBAL.includes(name) && !spec.options.includes(name))
+        throw new UsageError(`--${name} is not an option of ${command}`);
     }
     const config = loadConfig({ file: opts.config, env: io.env ?? process.env });
     if (command === "run") return await run(config);
@@ -87,7 +113,9 @@ const FATAL_STOP_MS = 10_000;
 async function run(config: Config): Promise<never> {
   requireKeys(config, ["exchange", "operatorKeypairPath"]);
   if (!existsSync(config.operatorKeypairPath)) {
-    throw new ConfigError([`operatorKeypairPath must name an existing keypair file (got "${config.operatorKeypairPath}")`]);
+    throw new ConfigError([
+      `operatorKeypairPath must name an existing keypair file (got "${config.operatorKeypairPath}")`,
+    ]);
   }
   const log = createLogger({ level: config.logLevel, base: { component: "cli" } });
   log.info("starting", { config: redactConfig(config) });
@@ -143,7 +171,12 @@ async function run(config: Config): Promise<never> {
 
 async function withControl(config: Config, body: (control: Control) => Promise<number>): Promise<number> {
   // Fail fast: a CLI that retries forever looks like a hang.
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 5_000 });
+  const redis = new Redis(config.redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+    connectTimeout: 5_000,
+  });
   let lastError: Error | undefined;
   redis.on("error", (e: Error) => (lastError = e)); // surfaced by the failing command instead
   try {
@@ -168,7 +201,12 @@ async function status(control: Control, opts: Values, io: Io): Promise<number> {
     return 0;
   }
   const now = Date.now();
-  const rows = instances.map((r: StatusRecord) => [r.instanceId, ago(now - r.updatedAt), counts(r.status.accountsByState), queues(r.status.queues)]);
+  const rows = instances.map((r: StatusRecord) => [
+    r.instanceId,
+    ago(now - r.updatedAt),
+    counts(r.status.accountsByState),
+    queues(r.status.queues),
+  ]);
   io.out(table([["INSTANCE", "UPDATED", "ACCOUNTS", "QUEUES"], ...rows]));
   return 0;
 }
@@ -186,15 +224,28 @@ interface AccountView {
 
 async function accounts(control: Control, opts: Values, io: Io): Promise<number> {
   const snapshots = await control.loadActorSnapshots();
-  const views = [...snapshots].map(([account, snap]) => accountView(account, snap)).sort((a, b) => a.account.localeCompare(b.account));
+  const views = [...snapshots]
+    .map(([account, snap]) => accountView(account, snap))
+    .sort((a, b) => a.account.localeCompare(b.account));
   const shown = opts["at-risk"] ? views.filter((v) => !NOT_AT_RISK.has(v.state.split(".")[0])) : views;
   if (opts.json) io.out(JSON.stringify(shown, null, 2) + "\n");
   else if (shown.length === 0) io.out(opts["at-risk"] ? "no accounts at risk\n" : "no tracked accounts\n");
-  else io.out(table([["ACCOUNT", "STATE", "SHORTFALL", "LIQUIDATION", "LAST JOB"], ...shown.map((v) => [v.account, v.state, v.shortfall, v.liquidationId, v.lastJob])]));
+  else
+    io.out(
+      table([
+        ["ACCOUNT", "STATE", "SHORTFALL", "LIQUIDATION", "LAST JOB"],
+        ...shown.map((v) => [v.account, v.state, v.shortfall, v.liquidationId, v.lastJob]),
+      ]),
+    );
   return 0;
 }
 
-async function pauseOrResume(control: Control, command: "pause" | "resume", market: string | undefined, io: Io): Promise<number> {
+async function pauseOrResume(
+  control: Control,
+  command: "pause" | "resume",
+  market: string | undefined,
+  io: Io,
+): Promise<number> {
   if (command === "pause") await control.pause(market);
   else await control.resume(market);
   const paused = await control.pausedMarkets();
@@ -213,20 +264,38 @@ function accountView(account: string, snap: unknown): AccountView {
   const s = (isObject(snap) ? snap : {}) as Record<string, unknown>;
   const ctx = (isObject(s.context) ? s.context : s) as Record<string, unknown>;
   const text = (v: unknown) => (v === undefined || v === null ? "-" : String(v));
-  return { account, state: stateName(s.value ?? s.state), shortfall: text(ctx.shortfall), liquidationId: text(ctx.liquidationId), lastJob: text(ctx.lastJobId ?? ctx.requestedStep) };
+  return {
+    account,
+    state: stateName(s.value ?? s.state),
+    shortfall: text(ctx.shortfall),
+    liquidationId: text(ctx.liquidationId),
+    lastJob: text(ctx.lastJobId ?? ctx.requestedStep),
+  };
 }
 
 function stateName(value: unknown): string {
   if (typeof value === "string") return value;
   if (!isObject(value)) return "-";
-  return Object.entries(value).map(([k, v]) => (isObject(v) || typeof v === "string" ? `${k}.${stateName(v)}` : k)).join(",");
+  return Object.entries(value)
+    .map(([k, v]) => (isObject(v) || typeof v === "string" ? `${k}.${stateName(v)}` : k))
+    .join(",");
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const describePaused = (paused: Set<string>) => (paused.has(ALL_MARKETS) ? "all markets" : paused.size === 0 ? "none" : [...paused].sort().join(", "));
-const counts = (c: Record<string, number> | undefined) => (c ? Object.entries(c).map(([k, n]) => `${k}=${n}`).join(" ") || "-" : "-");
+const describePaused = (paused: Set<string>) =>
+  paused.has(ALL_MARKETS) ? "all markets" : paused.size === 0 ? "none" : [...paused].sort().join(", ");
+const counts = (c: Record<string, number> | undefined) =>
+  c
+    ? Object.entries(c)
+        .map(([k, n]) => `${k}=${n}`)
+        .join(" ") || "-"
+    : "-";
 const queues = (q: Record<string, number | Record<string, number>> | undefined) =>
-  q ? Object.entries(q).map(([name, v]) => `${name}: ${typeof v === "number" ? v : counts(v)}`).join("; ") || "-" : "-";
+  q
+    ? Object.entries(q)
+        .map(([name, v]) => `${name}: ${typeof v === "number" ? v : counts(v)}`)
+        .join("; ") || "-"
+    : "-";
 
 function ago(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -235,12 +304,18 @@ function ago(ms: number): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ")).join("\n") + "\n";
+  return (
+    rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ")).join("\n") +
+    "\n"
+  );
 }
 
 function usage(): string {
   const commands = Object.entries(COMMANDS).map(([name, c]) => [`  ${name} ${c.args}`.trimEnd(), c.summary]);
-  const keys = configKeys().map((k) => [`  ${k.key}`, k.default === undefined ? k.expected : `${k.expected}; default ${k.default}`]);
+  const keys = configKeys().map((k) => [
+    `  ${k.key}`,
+    k.default === undefined ? k.expected : `${k.expected}; default ${k.default}`,
+  ]);
   return [
     "Usage: margin-warden <command> [options]",
     "",

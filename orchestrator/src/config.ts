@@ -74,9 +74,21 @@ function integer(min: number, max: number): Parse<number> {
     return typeof n === "number" && Number.isSafeInteger(n) && n >= min && n <= max ? n : fail();
   };
 }
-const positive = (def: number): Field<number> => ({ expected: "a positive integer", parse: integer(1, Number.MAX_SAFE_INTEGER), default: def });
-const nonNegative = (def: number): Field<number> => ({ expected: "a non-negative integer", parse: integer(0, Number.MAX_SAFE_INTEGER), default: def });
-const range = (min: number, max: number, def: number): Field<number> => ({ expected: `an integer in ${min}..${max}`, parse: integer(min, max), default: def });
+const positive = (def: number): Field<number> => ({
+  expected: "a positive integer",
+  parse: integer(1, Number.MAX_SAFE_INTEGER),
+  default: def,
+});
+const nonNegative = (def: number): Field<number> => ({
+  expected: "a non-negative integer",
+  parse: integer(0, Number.MAX_SAFE_INTEGER),
+  default: def,
+});
+const range = (min: number, max: number, def: number): Field<number> => ({
+  expected: `an integer in ${min}..${max}`,
+  parse: integer(min, max),
+  default: def,
+});
 
 const bool = (def: boolean): Field<boolean> => ({
   expected: "true or false",
@@ -109,8 +121,16 @@ const pubkey: Parse<string> = (raw) => {
 const schema: Schema = {
   rpcUrl: { expected: "an http(s) URL", parse: url(["http:", "https:"]), default: "http://127.0.0.1:8899" },
   wsUrl: { expected: "a ws(s) URL", parse: url(["ws:", "wss:"]) },
-  redisUrl: { expected: "a redis:// or rediss:// URL", parse: url(["redis:", "rediss:"]), default: "redis://127.0.0.1:6379" },
-  programId: { expected: "a base58 public key", parse: pubkey, default: "796WEWCyqBUDsnMbNSLgaJR5bZAG32237yywsBogJnfG" },
+  redisUrl: {
+    expected: "a redis:// or rediss:// URL",
+    parse: url(["redis:", "rediss:"]),
+    default: "redis://127.0.0.1:6379",
+  },
+  programId: {
+    expected: "a base58 public key",
+    parse: pubkey,
+    default: "796WEWCyqBUDsnMbNSLgaJR5bZAG32237yywsBogJnfG",
+  },
   exchange: { expected: "a base58 public key", parse: pubkey },
   operatorKeypairPath: { expected: "a path to a Solana JSON keypair file", parse: text },
   liquidatorTokenAccount: { expected: "a base58 public key", parse: pubkey },
@@ -122,7 +142,12 @@ const schema: Schema = {
   marginCallBandPpm: {
     expected: "an integer ppm of maintenance in 0..10000000",
     parse: (raw) => {
-      const s = typeof raw === "bigint" ? raw.toString() : typeof raw === "number" && Number.isSafeInteger(raw) ? String(raw) : raw;
+      const s =
+        typeof raw === "bigint"
+          ? raw.toString()
+          : typeof raw === "number" && Number.isSafeInteger(raw)
+            ? String(raw)
+            : raw;
       const v = typeof s === "string" && /^\d+$/.test(s.trim()) ? BigInt(s) : fail();
       return v <= 10_000_000n ? v : fail();
     },
@@ -250,14 +275,19 @@ export function loadConfig({ file, env = process.env, overrides = {} }: LoadOpti
   }
   const c = config as unknown as Config;
   if (c.computeUnitFloor > c.computeUnitCeiling) {
-    problems.push(`computeUnitFloor (${c.computeUnitFloor}) must not exceed computeUnitCeiling (${c.computeUnitCeiling})`);
+    problems.push(
+      `computeUnitFloor (${c.computeUnitFloor}) must not exceed computeUnitCeiling (${c.computeUnitCeiling})`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return c;
 }
 
 /** Keys a command cannot run without; narrows them to defined. */
-export function requireKeys<K extends keyof Config>(config: Config, keys: K[]): asserts config is Config & Required<Pick<Config, K>> {
+export function requireKeys<K extends keyof Config>(
+  config: Config,
+  keys: K[],
+): asserts config is Config & Required<Pick<Config, K>> {
   const missing = keys.filter((k) => config[k] === undefined);
   if (missing.length > 0) {
     throw new ConfigError(missing.map((k) => `${k} is required (set ${envName(k)} or "${k}" in the config file)`));
@@ -300,7 +330,7 @@ function readFile(file: string, problems: string[]): Record<string, unknown> {
 }
 
 function show(raw: unknown): string {
-  return typeof raw === "bigint" ? `"${raw}"` : JSON.stringify(raw) ?? String(raw);
+  return typeof raw === "bigint" ? `"${raw}"` : (JSON.stringify(raw) ?? String(raw));
 }
 
 function suggest(name: string, isEnv = false): string {
@@ -327,4 +357,5 @@ function distance(a: string, b: string): number {
 }
 
 /** The Redis prefix of the deployment's queues and control keys: a dry run's are its own, so it never takes a live orchestrator's jobs. */
-export const deploymentPrefix = (c: Pick<Config, "queuePrefix" | "dryRun">) => (c.dryRun ? `${c.queuePrefix}-dry-run` : c.queuePrefix);
+export const deploymentPrefix = (c: Pick<Config, "queuePrefix" | "dryRun">) =>
+  c.dryRun ? `${c.queuePrefix}-dry-run` : c.queuePrefix;

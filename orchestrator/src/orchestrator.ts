@@ -59,10 +59,14 @@ export function loadKeypair(path: string): Keypair {
     throw new StartupError(`cannot read operator keypair ${path}: ${(e as Error).message}`);
   }
   if ((mode & 0o077) !== 0) {
-    throw new StartupError(`operator keypair ${path} is readable by others (mode ${(mode & 0o777).toString(8)}): make it private with chmod 600 ${path}`);
+    throw new StartupError(
+      `operator keypair ${path} is readable by others (mode ${(mode & 0o777).toString(8)}): make it private with chmod 600 ${path}`,
+    );
   }
   if ((mode & 0o400) === 0) {
-    throw new StartupError(`operator keypair ${path} is not readable by its owner (mode ${(mode & 0o777).toString(8)}): chmod 600 ${path}`);
+    throw new StartupError(
+      `operator keypair ${path} is not readable by its owner (mode ${(mode & 0o777).toString(8)}): chmod 600 ${path}`,
+    );
   }
   try {
     return Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(path, "utf8"))));
@@ -86,22 +90,32 @@ export async function checkRedisSettings(redis: Redis, log: Logger): Promise<voi
       if (value !== undefined) settings[name] = value;
     }
   } catch (e) {
-    log.warn("cannot read the Redis settings (CONFIG GET); make sure it runs with maxmemory-policy noeviction and appendonly yes", { error: (e as Error).message });
+    log.warn(
+      "cannot read the Redis settings (CONFIG GET); make sure it runs with maxmemory-policy noeviction and appendonly yes",
+      { error: (e as Error).message },
+    );
     return;
   }
   const policy = settings["maxmemory-policy"];
   if (policy !== undefined && policy !== "noeviction") {
-    throw new StartupError(`Redis runs with maxmemory-policy ${policy}: it may evict job records; set maxmemory-policy noeviction`);
+    throw new StartupError(
+      `Redis runs with maxmemory-policy ${policy}: it may evict job records; set maxmemory-policy noeviction`,
+    );
   }
   if (settings.appendonly !== "yes" && !settings.save) {
-    log.warn("Redis persists nothing (appendonly no, no save points): a Redis restart forgets the steps in flight, which are asked for again after confirmTimeoutMs; use appendonly yes", {});
+    log.warn(
+      "Redis persists nothing (appendonly no, no save points): a Redis restart forgets the steps in flight, which are asked for again after confirmTimeoutMs; use appendonly yes",
+      {},
+    );
   }
 }
 
 /** `p`, or a StartupError naming `what` after `ms`. */
 export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new StartupError(`${what}: no answer within ${ms} ms`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new StartupError(`${what}: no answer within ${ms} ms`)), ms)),
+  );
   try {
     return await Promise.race([p, timeout]);
   } finally {
@@ -145,18 +159,26 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     requireKeys(c, ["exchange", "operatorKeypairPath"]);
     const operator = loadKeypair(c.operatorKeypairPath);
     this.operatorKey = operator.publicKey;
-    this.connection = new Connection(c.rpcUrl, { commitment: "confirmed", ...(c.wsUrl ? { wsEndpoint: c.wsUrl } : {}) });
+    this.connection = new Connection(c.rpcUrl, {
+      commitment: "confirmed",
+      ...(c.wsUrl ? { wsEndpoint: c.wsUrl } : {}),
+    });
     await within(this.connection.getSlot(), 10_000, `RPC ${c.rpcUrl}`).catch((e) => {
       throw new StartupError(`cannot reach the RPC at ${c.rpcUrl}: ${(e as Error).message}`);
     });
     const programId = new PublicKey(c.programId);
     const exchangeKey = new PublicKey(c.exchange);
     const info = await this.connection.getAccountInfo(exchangeKey);
-    if (!info || !info.owner.equals(programId)) throw new StartupError(`exchange ${c.exchange} does not exist or is not owned by program ${c.programId}`);
+    if (!info || !info.owner.equals(programId))
+      throw new StartupError(`exchange ${c.exchange} does not exist or is not owned by program ${c.programId}`);
     this.exchange = decodeExchange(c.exchange, info.data);
 
     this.redis = new Redis(c.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
-    const redisWarning = throttledWarning(this.log, "redis error; commands wait for the reconnection", OUTAGE_LOG_INTERVAL_MS);
+    const redisWarning = throttledWarning(
+      this.log,
+      "redis error; commands wait for the reconnection",
+      OUTAGE_LOG_INTERVAL_MS,
+    );
     this.redis.on("error", (e) => {
       this.metrics.serviceErrors.inc({ service: "redis" });
       redisWarning({ error: e.message });
@@ -168,8 +190,15 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     this.control = new Control(this.redis, deploymentPrefix(c));
     await this.control.start();
     this.audit = new AuditLog(c.auditLogPath);
-    this.snapshots = new SnapshotWriter(this.control, (e) => this.log.warn("snapshot write failed", { error: e.message }));
-    this.queues = new StepQueues({ connection: this.redis, prefix: deploymentPrefix(c), attempts: c.jobAttempts, backoffMs: c.jobBackoffMs });
+    this.snapshots = new SnapshotWriter(this.control, (e) =>
+      this.log.warn("snapshot write failed", { error: e.message }),
+    );
+    this.queues = new StepQueues({
+      connection: this.redis,
+      prefix: deploymentPrefix(c),
+      attempts: c.jobAttempts,
+      backoffMs: c.jobBackoffMs,
+    });
 
     const quoteMint = new PublicKey(this.exchange.quoteMint);
     // A dry run sends nothing, not even the token account's creation: its simulations say if it is missing.
@@ -179,9 +208,15 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
         ? getAssociatedTokenAddressSync(quoteMint, operator.publicKey)
         : (await getOrCreateAssociatedTokenAccount(this.connection, operator, quoteMint, operator.publicKey)).address;
     if (c.dryRun) {
-      this.log.warn("dry run: steps are simulated and never sent", { queuePrefix: deploymentPrefix(c), liquidatorToken: liquidatorToken.toBase58() });
+      this.log.warn("dry run: steps are simulated and never sent", {
+        queuePrefix: deploymentPrefix(c),
+        liquidatorToken: liquidatorToken.toBase58(),
+      });
       if (!(await this.connection.getAccountInfo(liquidatorToken))) {
-        this.log.warn("dry run: the liquidator token account does not exist, so every liquidation's simulation fails (3012) until it is created (a live run creates it)", { liquidatorToken: liquidatorToken.toBase58() });
+        this.log.warn(
+          "dry run: the liquidator token account does not exist, so every liquidation's simulation fails (3012) until it is created (a live run creates it)",
+          { liquidatorToken: liquidatorToken.toBase58() },
+        );
       }
     }
 
@@ -219,7 +254,12 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     const decideShared = sharedDecisions(this.redis, deploymentPrefix(c));
     const stepCtx: StepContext = {
       snapshots: new SnapshotReader(this.stepRpc, knownMarkets, () => budget.take()),
-      batcher: new StepBatcher(submitter, { maxStepsPerTransaction: c.maxStepsPerTransaction }, () => this.audit.flush(), decideShared),
+      batcher: new StepBatcher(
+        submitter,
+        { maxStepsPerTransaction: c.maxStepsPerTransaction },
+        () => this.audit.flush(),
+        decideShared,
+      ),
       decideShared,
       programId,
       exchange: this.exchange,
@@ -228,32 +268,97 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       liquidatorToken,
       marginCallBandPpm: c.marginCallBandPpm,
       // Held like a pause: the kill switch, a paused market, or too little SOL to pay fees.
-      isPaused: (market) => this.wallet.low || this.control.isPaused(ALL_MARKETS) || (market !== null && this.control.isPaused(market)),
+      isPaused: (market) =>
+        this.wallet.low || this.control.isPaused(ALL_MARKETS) || (market !== null && this.control.isPaused(market)),
       pauseRecheckMs: 2_000,
       lockMs: c.jobLockMs,
       storeUnderLock: (job, token, data) => storeUnderLock(this.redis, job, token, c.jobLockMs, data),
       dryRun: c.dryRun,
       onDryRun: (job, id, simulated, ev) => {
         this.metrics.dryRunSteps.inc({ kind: job.kind, result: simulated.err ? "would-fail" : "would-succeed" });
-        this.audit.append({ event: "dry-run", kind: job.kind, account: job.account, jobId: id, liquidationId: job.liquidationId, market: job.market, simulatedError: simulated.err, code: simulated.code, logs: simulated.logs.slice(-8), health: ev.health, prices: ev.prices, instance: this.instanceId });
-        this.log.decision(simulated.err ? "dry run: step would fail" : "dry run: step would succeed", { account: job.account, jobId: id, state: job.kind, code: simulated.code });
+        this.audit.append({
+          event: "dry-run",
+          kind: job.kind,
+          account: job.account,
+          jobId: id,
+          liquidationId: job.liquidationId,
+          market: job.market,
+          simulatedError: simulated.err,
+          code: simulated.code,
+          logs: simulated.logs.slice(-8),
+          health: ev.health,
+          prices: ev.prices,
+          instance: this.instanceId,
+        });
+        this.log.decision(simulated.err ? "dry run: step would fail" : "dry run: step would succeed", {
+          account: job.account,
+          jobId: id,
+          state: job.kind,
+          code: simulated.code,
+        });
       },
       onSent: (job, id, prepared, ev) => {
         this.metrics.txSent.inc({ kind: job.kind });
-        this.audit.append({ event: "sent", kind: job.kind, account: job.account, jobId: id, liquidationId: job.liquidationId, signature: prepared.signature, computeUnitLimit: prepared.computeUnitLimit, priorityFeeMicroLamports: prepared.priorityFeeMicroLamports, health: ev.health, prices: ev.prices, instance: this.instanceId });
+        this.audit.append({
+          event: "sent",
+          kind: job.kind,
+          account: job.account,
+          jobId: id,
+          liquidationId: job.liquidationId,
+          signature: prepared.signature,
+          computeUnitLimit: prepared.computeUnitLimit,
+          priorityFeeMicroLamports: prepared.priorityFeeMicroLamports,
+          health: ev.health,
+          prices: ev.prices,
+          instance: this.instanceId,
+        });
       },
       onResend: (job, id, prepared) => {
-        this.audit.append({ event: "sent", resent: true, kind: job.kind, account: job.account, jobId: id, liquidationId: job.liquidationId, signature: prepared.signature, computeUnitLimit: prepared.computeUnitLimit, priorityFeeMicroLamports: prepared.priorityFeeMicroLamports, instance: this.instanceId });
+        this.audit.append({
+          event: "sent",
+          resent: true,
+          kind: job.kind,
+          account: job.account,
+          jobId: id,
+          liquidationId: job.liquidationId,
+          signature: prepared.signature,
+          computeUnitLimit: prepared.computeUnitLimit,
+          priorityFeeMicroLamports: prepared.priorityFeeMicroLamports,
+          instance: this.instanceId,
+        });
         this.audit.flush();
       },
       onSettled: (job, id, result) => {
         if (result.outcome === "confirmed") {
           this.metrics.detectionToConfirmation.observe({ kind: job.kind }, (Date.now() - job.detectedAtMs) / 1000);
-          this.audit.append({ event: "confirmed", kind: job.kind, account: job.account, jobId: id, signature: result.signature, slot: result.slot, detectedAtMs: job.detectedAtMs, latencyMs: Date.now() - job.detectedAtMs, instance: this.instanceId });
+          this.audit.append({
+            event: "confirmed",
+            kind: job.kind,
+            account: job.account,
+            jobId: id,
+            signature: result.signature,
+            slot: result.slot,
+            detectedAtMs: job.detectedAtMs,
+            latencyMs: Date.now() - job.detectedAtMs,
+            instance: this.instanceId,
+          });
         } else {
-          this.audit.append({ event: "not-needed", kind: job.kind, account: job.account, jobId: id, reason: result.reason, instance: this.instanceId });
+          this.audit.append({
+            event: "not-needed",
+            kind: job.kind,
+            account: job.account,
+            jobId: id,
+            reason: result.reason,
+            instance: this.instanceId,
+          });
         }
-        this.log.decision(result.outcome === "confirmed" ? "step confirmed" : "step not needed", { account: job.account, jobId: id, state: job.kind, signature: result.signature, reason: result.reason });
+        this.log.decision(result.outcome === "confirmed" ? "step confirmed" : "step not needed", {
+          account: job.account,
+          jobId: id,
+          state: job.kind,
+          signature: result.signature,
+          reason: result.reason,
+        });
         this.supervisor.settled(job.account, job.stepKey, result.outcome, result.slot);
         this.emit("settled", job, id, result);
       },
@@ -269,7 +374,10 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     this.supervisor.restore(await this.control.loadActorSnapshots());
     this.supervisor.fullScan();
 
-    this.workers = this.queues.workers((job, token) => this.process(stepCtx, job, token), this.redis, { concurrency: c.workerConcurrency, lockMs: c.jobLockMs });
+    this.workers = this.queues.workers((job, token) => this.process(stepCtx, job, token), this.redis, {
+      concurrency: c.workerConcurrency,
+      lockMs: c.jobLockMs,
+    });
     // Every worker fails its fetch while Redis is away: one line per interval for all of them.
     const workerWarning = throttledWarning(this.log, "worker error", OUTAGE_LOG_INTERVAL_MS);
     for (const w of this.workers) {
@@ -282,11 +390,25 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     this.timers.push(
       setInterval(() => {
         const { evaluated, missed } = this.supervisor.fullScan();
-        if (missed.length > 0) this.log.warn("full scan found accounts the trigger index had not surfaced", { evaluated, missed });
+        if (missed.length > 0)
+          this.log.warn("full scan found accounts the trigger index had not surfaced", { evaluated, missed });
       }, c.fullScanIntervalMs),
     );
-    this.http = await startHttp({ host: c.httpHost, port: c.httpPort, metrics: this.metrics, health: () => this.health(), ready: () => this.readiness(), status: () => this.status() });
-    this.log.info("orchestrator running", { exchange: c.exchange, accounts: this.feed.accounts.size, markets: this.feed.markets.size, operator: operator.publicKey.toBase58(), http: this.http.url });
+    this.http = await startHttp({
+      host: c.httpHost,
+      port: c.httpPort,
+      metrics: this.metrics,
+      health: () => this.health(),
+      ready: () => this.readiness(),
+      status: () => this.status(),
+    });
+    this.log.info("orchestrator running", {
+      exchange: c.exchange,
+      accounts: this.feed.accounts.size,
+      markets: this.feed.markets.size,
+      operator: operator.publicKey.toBase58(),
+      http: this.http.url,
+    });
     return this;
   }
 
@@ -312,7 +434,13 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   }
 
   private effects(): Effects {
-    const decide = (kind: StepKind, ctx: AccountContext, ev: Evaluation | undefined, detectedAtMs: number, market?: string) => {
+    const decide = (
+      kind: StepKind,
+      ctx: AccountContext,
+      ev: Evaluation | undefined,
+      detectedAtMs: number,
+      market?: string,
+    ) => {
       const job: StepJob = {
         kind,
         account: ctx.account,
@@ -332,27 +460,74 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
             this.metrics.jobs.inc({ queue: kind, outcome: "duplicate" });
             return;
           }
-          this.log.decision(`enqueued ${kind}`, { account: ctx.account, jobId: id, state: ctx.state ?? "waiting", shortfall: ctx.shortfall });
-          this.audit.append({ event: "decided", kind, account: ctx.account, jobId: id, liquidationId: ctx.liquidationId, state: ctx.state, shortfall: ctx.shortfall, health: ev?.health, prices: ev?.prices, instance: this.instanceId });
+          this.log.decision(`enqueued ${kind}`, {
+            account: ctx.account,
+            jobId: id,
+            state: ctx.state ?? "waiting",
+            shortfall: ctx.shortfall,
+          });
+          this.audit.append({
+            event: "decided",
+            kind,
+            account: ctx.account,
+            jobId: id,
+            liquidationId: ctx.liquidationId,
+            state: ctx.state,
+            shortfall: ctx.shortfall,
+            health: ev?.health,
+            prices: ev?.prices,
+            instance: this.instanceId,
+          });
         },
-        (e: Error) => this.log.error("could not enqueue; the actor asks again after its timeout", { account: ctx.account, jobId: id, state: ctx.state ?? "waiting", error: e.message }),
+        (e: Error) =>
+          this.log.error("could not enqueue; the actor asks again after its timeout", {
+            account: ctx.account,
+            jobId: id,
+            state: ctx.state ?? "waiting",
+            error: e.message,
+          }),
       );
     };
     return {
       enqueue: decide,
       notifyMarginCall: (ctx, ev) => {
-        this.log.decision("margin call", { account: ctx.account, jobId: null, state: "margin-call", shortfall: ctx.shortfall, equity: ev?.health?.equity, maintenance: ev?.health?.maintenance });
-        this.audit.append({ event: "margin-call", account: ctx.account, health: ev?.health, prices: ev?.prices, instance: this.instanceId });
+        this.log.decision("margin call", {
+          account: ctx.account,
+          jobId: null,
+          state: "margin-call",
+          shortfall: ctx.shortfall,
+          equity: ev?.health?.equity,
+          maintenance: ev?.health?.maintenance,
+        });
+        this.audit.append({
+          event: "margin-call",
+          account: ctx.account,
+          health: ev?.health,
+          prices: ev?.prices,
+          instance: this.instanceId,
+        });
         const url = this.config.marginCallWebhookUrl;
         if (url) {
-          const body = JSON.stringify({ account: ctx.account, equity: ev?.health?.equity?.toString(), maintenance: ev?.health?.maintenance?.toString() });
-          fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(3_000) }).catch((e: Error) =>
+          const body = JSON.stringify({
+            account: ctx.account,
+            equity: ev?.health?.equity?.toString(),
+            maintenance: ev?.health?.maintenance?.toString(),
+          });
+          fetch(url, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body,
+            signal: AbortSignal.timeout(3_000),
+          }).catch((e: Error) =>
             this.log.warn("margin-call webhook failed", { account: ctx.account, error: e.message }),
           );
         }
       },
       reread: (account, afterSlot) => {
-        const fetch = () => void this.feed.fetchBatched([account]).catch((e: Error) => this.log.warn("re-read failed", { account, error: e.message }));
+        const fetch = () =>
+          void this.feed
+            .fetchBatched([account])
+            .catch((e: Error) => this.log.warn("re-read failed", { account, error: e.message }));
         const current = () => (this.feed.accounts.get(account)?.slot ?? -1) >= (afterSlot ?? Infinity);
         if (afterSlot === undefined) return fetch();
         // After a confirmed step the feed's notification usually has the account already; read it
@@ -375,7 +550,19 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       // Its id names the market's state too (its slot): a pool that receives money again asks again.
       claim: (a, ev, market) => {
         const slot = this.feed.markets.get(market)?.slot ?? 0;
-        decide("claim", { ...observation(ev, a), stepKey: `${ev.stepKey}-${market}-${slot}`, account: a.address, requestedStep: null, requests: 0 }, ev, Date.now(), market);
+        decide(
+          "claim",
+          {
+            ...observation(ev, a),
+            stepKey: `${ev.stepKey}-${market}-${slot}`,
+            account: a.address,
+            requestedStep: null,
+            requests: 0,
+          },
+          ev,
+          Date.now(),
+          market,
+        );
       },
       persist: (account, snapshot) => this.snapshots.write(account, snapshot),
       transition: (account, from, to) => {
@@ -391,26 +578,46 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     const loaded = this.feed !== undefined && this.supervisor !== undefined;
     const rpc = this.wallet?.rpcAnswering ?? false;
     const funded = this.wallet !== undefined && !this.wallet.low;
-    return { ok: h.ok && loaded && rpc && funded, details: { ...h.details, loaded, rpcAnswering: rpc, operatorLamports: this.wallet?.lamports ?? null, funded } };
+    return {
+      ok: h.ok && loaded && rpc && funded,
+      details: { ...h.details, loaded, rpcAnswering: rpc, operatorLamports: this.wallet?.lamports ?? null, funded },
+    };
   }
 
   health() {
     const silenceMs = this.feed?.silenceMs ?? Infinity;
     const redisReady = this.redis?.status === "ready";
     const ok = redisReady && silenceMs < this.config.resubscribeAfterSilenceMs;
-    return { ok, details: { redis: this.redis?.status, websocketSilenceMs: silenceMs, slot: this.feed?.currentSlot, verifiedSlot: this.feed?.verifiedSlot } };
+    return {
+      ok,
+      details: {
+        redis: this.redis?.status,
+        websocketSilenceMs: silenceMs,
+        slot: this.feed?.currentSlot,
+        verifiedSlot: this.feed?.verifiedSlot,
+      },
+    };
   }
 
   status() {
     const counts = this.supervisor.countsByState();
     for (const [state, n] of Object.entries(counts)) this.metrics.accountsByState.set({ state }, n);
-    return { instanceId: this.instanceId, accounts: this.feed.accounts.size, accountsByState: counts, actors: this.supervisor.actors.size, indexed: this.supervisor.index.size, slot: this.feed.currentSlot, verifiedSlot: this.feed.verifiedSlot };
+    return {
+      instanceId: this.instanceId,
+      accounts: this.feed.accounts.size,
+      accountsByState: counts,
+      actors: this.supervisor.actors.size,
+      indexed: this.supervisor.index.size,
+      slot: this.feed.currentSlot,
+      verifiedSlot: this.feed.verifiedSlot,
+    };
   }
 
   private async publishStatus(): Promise<void> {
     try {
       const queues = await this.queues.counts();
-      for (const [queue, counts] of Object.entries(queues)) for (const [state, n] of Object.entries(counts)) this.metrics.queueJobs.set({ queue, state }, n);
+      for (const [queue, counts] of Object.entries(queues))
+        for (const [state, n] of Object.entries(counts)) this.metrics.queueJobs.set({ queue, state }, n);
       await this.control.publishStatus(this.instanceId, { ...this.status(), queues }, 10);
     } catch (e) {
       this.log.warn("status publish failed", { error: (e as Error).message });
@@ -432,7 +639,8 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       await this.control?.clearStatus(this.instanceId).catch(() => {});
       await this.http?.close();
       await this.audit?.close();
-      const socket = (this.connection as unknown as { _rpcWebSocket?: { close(): void; reconnect?: boolean } })?._rpcWebSocket;
+      const socket = (this.connection as unknown as { _rpcWebSocket?: { close(): void; reconnect?: boolean } })
+        ?._rpcWebSocket;
       if (socket) {
         socket.reconnect = false;
         socket.close();
@@ -451,7 +659,17 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
  * mid-flight, nothing is flushed. Another orchestrator must finish the work without repeating it.
  */
 export async function killOrchestrator(o: Orchestrator): Promise<void> {
-  const self = o as unknown as { workers: Worker[]; timers: NodeJS.Timeout[]; redis: Redis; feed: ChainFeed; http?: HttpServer; control: Control; stopping: Promise<void> | null; pubsub?: PubSub; stepRpc?: StepRpc };
+  const self = o as unknown as {
+    workers: Worker[];
+    timers: NodeJS.Timeout[];
+    redis: Redis;
+    feed: ChainFeed;
+    http?: HttpServer;
+    control: Control;
+    stopping: Promise<void> | null;
+    pubsub?: PubSub;
+    stepRpc?: StepRpc;
+  };
   self.stopping = Promise.resolve();
   for (const t of self.timers) clearInterval(t);
   o.supervisor.stopAll();

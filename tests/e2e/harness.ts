@@ -46,7 +46,9 @@ export async function harness(traders: number, seed: number, markets?: MarketSpe
         workerConcurrency: 4,
         ...overrides,
       });
-      const o = new Orchestrator(config, { log: createLogger({ level: "warn", stream: process.env.E2E_LOG ? process.stderr : { write: () => true } }) });
+      const o = new Orchestrator(config, {
+        log: createLogger({ level: "warn", stream: process.env.E2E_LOG ? process.stderr : { write: () => true } }),
+      });
       running.push(o);
       return o.start();
     },
@@ -61,7 +63,8 @@ export async function harness(traders: number, seed: number, markets?: MarketSpe
 
 /** Moves every market by `move` (e.g. -0.2) and refreshes the markets' volatility estimates. */
 export async function shock(world: World, move: number): Promise<void> {
-  for (const m of world.markets) await world.setPrice(m.symbol, (m.price * BigInt(Math.round((1 + move) * 1e6))) / 1_000_000n);
+  for (const m of world.markets)
+    await world.setPrice(m.symbol, (m.price * BigInt(Math.round((1 + move) * 1e6))) / 1_000_000n);
   await Promise.all(world.markets.map((m) => world.refresh(m.symbol).catch(() => {})));
 }
 
@@ -72,7 +75,12 @@ export async function idle(orchestrators: Orchestrator[], timeoutMs = 60_000): P
     for (const o of orchestrators) {
       const counts = await o.queues.counts();
       const s = o.supervisor.countsByState();
-      if (Object.values(counts).some((c) => (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) > 0)) busy = true;
+      if (
+        Object.values(counts).some(
+          (c) => (c.waiting ?? 0) + (c.active ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) > 0,
+        )
+      )
+        busy = true;
       if (s["partial-liquidation"] + s.bankrupt > 0) busy = true;
     }
     if (!busy) return;

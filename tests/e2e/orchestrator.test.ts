@@ -27,7 +27,13 @@ async function chainVerdicts(world: Harness["world"]) {
   const out = [];
   for (const t of world.traders) {
     const snap = await readSnapshot(connectionReader(world.connection), t.account.toBase58(), markets);
-    const ev = evaluate(snap.account, snap.markets, snap.prices, { currentSlot: snap.slot, nowS: Math.floor(Date.now() / 1000), maxAccountAgeSlots: 0, maxOracleAgeSlots: 0 }, 0n);
+    const ev = evaluate(
+      snap.account,
+      snap.markets,
+      snap.prices,
+      { currentSlot: snap.slot, nowS: Math.floor(Date.now() / 1000), maxAccountAgeSlots: 0, maxOracleAgeSlots: 0 },
+      0n,
+    );
     out.push({ account: snap.account, ev });
   }
   return out;
@@ -50,19 +56,31 @@ describe("orchestrator end to end", () => {
     const after = await chainVerdicts(h.world);
     const below = after.filter((v) => v.ev.health && v.ev.health.equity < v.ev.health.maintenance);
     expect(below.map((v) => v.account.address)).toEqual([]);
-    const stuck = after.filter((v) => v.account.status === ChainStatus.BeingLiquidated && v.ev.health!.equity < v.ev.health!.liquidationEnd);
+    const stuck = after.filter(
+      (v) => v.account.status === ChainStatus.BeingLiquidated && v.ev.health!.equity < v.ev.health!.liquidationEnd,
+    );
     expect(stuck).toEqual([]);
-    expect(after.filter((v) => v.account.status === ChainStatus.Bankrupt || (v.account.positions.length === 0 && v.account.collateral < 0n))).toEqual([]);
+    expect(
+      after.filter(
+        (v) =>
+          v.account.status === ChainStatus.Bankrupt || (v.account.positions.length === 0 && v.account.collateral < 0n),
+      ),
+    ).toEqual([]);
 
     const audit = h.audit("a");
     const confirmed = audit.filter((e) => e.event === "confirmed");
     expect(confirmed.filter((e) => e.kind === "liquidate").length).toBeGreaterThan(0);
-    const check = await checkTransactions(h.world, confirmed.map((e) => e.signature as string));
+    const check = await checkTransactions(
+      h.world,
+      confirmed.map((e) => e.signature as string),
+    );
     expect(check.touchedWhileHealthy).toEqual([]);
     expect(check.duplicateSteps).toBe(0);
     // Accounts healthy before and after, at every price, were never acted on.
     const touched = new Set(confirmed.map((e) => e.account));
-    const alwaysHealthy = before.filter((v, i) => v.ev.state === "healthy" && after[i].ev.state === "healthy" && after[i].account.liquidationId === 0n);
+    const alwaysHealthy = before.filter(
+      (v, i) => v.ev.state === "healthy" && after[i].ev.state === "healthy" && after[i].account.liquidationId === 0n,
+    );
     for (const v of alwaysHealthy) expect(touched.has(v.account.address)).toBe(false);
   });
 
@@ -71,11 +89,20 @@ describe("orchestrator end to end", () => {
     const o = await h.start("dry", { dryRun: true });
     const lamportsBefore = await h.world.connection.getBalance(o.operatorKey);
     await shock(h.world, -0.12);
-    const due = (await chainVerdicts(h.world)).filter((v) => v.ev.state === "partial-liquidation" || v.ev.state === "bankrupt");
+    const due = (await chainVerdicts(h.world)).filter(
+      (v) => v.ev.state === "partial-liquidation" || v.ev.state === "bankrupt",
+    );
     expect(due.length).toBeGreaterThan(0);
     const deadline = Date.now() + 30_000;
-    const simulated = () => new Set(h!.audit("dry").filter((e) => e.event === "dry-run").map((e) => e.account as string));
-    while (due.some((v) => !simulated().has(v.account.address)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    const simulated = () =>
+      new Set(
+        h!
+          .audit("dry")
+          .filter((e) => e.event === "dry-run")
+          .map((e) => e.account as string),
+      );
+    while (due.some((v) => !simulated().has(v.account.address)) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
     // The operator has no quote token account yet, and a dry run creates nothing: the simulation says so.
     const dryRuns = () => h!.audit("dry").filter((e) => e.event === "dry-run" && e.kind === "liquidate");
     expect(due.filter((v) => !simulated().has(v.account.address))).toEqual([]);
@@ -84,9 +111,19 @@ describe("orchestrator end to end", () => {
     const { createAssociatedTokenAccountIdempotent } = await import("@solana/spl-token");
     await createAssociatedTokenAccountIdempotent(h.world.connection, h.world.admin, h.world.mint, o.operatorKey);
     const seen = dryRuns().length;
-    const succeeded = () => new Set(dryRuns().slice(seen).filter((e) => e.simulatedError === null).map((e) => e.account as string));
+    const succeeded = () =>
+      new Set(
+        dryRuns()
+          .slice(seen)
+          .filter((e) => e.simulatedError === null)
+          .map((e) => e.account as string),
+      );
     const later = Date.now() + 30_000;
-    while (due.some((v) => v.ev.state === "partial-liquidation" && !succeeded().has(v.account.address)) && Date.now() < later) await new Promise((r) => setTimeout(r, 200));
+    while (
+      due.some((v) => v.ev.state === "partial-liquidation" && !succeeded().has(v.account.address)) &&
+      Date.now() < later
+    )
+      await new Promise((r) => setTimeout(r, 200));
     expect(due.filter((v) => v.ev.state === "partial-liquidation" && !succeeded().has(v.account.address))).toEqual([]);
     const entries = h.audit("dry");
     expect(entries.filter((e) => e.event === "sent" || e.event === "confirmed")).toEqual([]);
@@ -107,9 +144,12 @@ describe("orchestrator end to end", () => {
     expect(o.readiness()).toMatchObject({ ok: false, details: { funded: false } });
     expect(h.audit("poor").filter((e) => e.event === "sent")).toEqual([]);
     const counts = await o.queues.counts();
-    expect((counts.liquidate.delayed ?? 0) + (counts.liquidate.prioritized ?? 0) + (counts.liquidate.waiting ?? 0)).toBeGreaterThan(0);
+    expect(
+      (counts.liquidate.delayed ?? 0) + (counts.liquidate.prioritized ?? 0) + (counts.liquidate.waiting ?? 0),
+    ).toBeGreaterThan(0);
     const after = await chainVerdicts(h.world);
-    for (const v of due) expect(after.find((a) => a.account.address === v.account.address)!.ev.state).toBe("partial-liquidation");
+    for (const v of due)
+      expect(after.find((a) => a.account.address === v.account.address)!.ev.state).toBe("partial-liquidation");
   });
 
   it("doctor checks everything run needs and names what is wrong, sending nothing", async () => {
@@ -120,13 +160,28 @@ describe("orchestrator end to end", () => {
     const good = localConfig(h.world, h.redis.url, join(h.dir, "operator.json"), {});
     let text = "";
     expect(await runDoctor(good, { out: (t) => (text += t) })).toBe(0);
-    for (const name of ["configuration", "operator key", "RPC", "websocket", "program", "exchange", "Redis", "operator balances"]) expect(text).toMatch(new RegExp(`^ok  \\s+${name}: `, "m"));
+    for (const name of [
+      "configuration",
+      "operator key",
+      "RPC",
+      "websocket",
+      "program",
+      "exchange",
+      "Redis",
+      "operator balances",
+    ])
+      expect(text).toMatch(new RegExp(`^ok  \\s+${name}: `, "m"));
     // The private test Redis persists nothing, and no liquidator token account exists yet.
     expect(text).toMatch(/^warn\s+Redis: .*persists nothing/m);
     expect(text).toMatch(/^warn\s+operator balances: liquidator token account .* does not exist yet/m);
 
     text = "";
-    const bad = { ...good, exchange: h.world.admin.publicKey.toBase58(), redisUrl: "redis://127.0.0.1:1", minOperatorLamports: 10 ** 15 };
+    const bad = {
+      ...good,
+      exchange: h.world.admin.publicKey.toBase58(),
+      redisUrl: "redis://127.0.0.1:1",
+      minOperatorLamports: 10 ** 15,
+    };
     expect(await runDoctor(bad, { out: (t) => (text += t) })).toBe(1);
     expect(text).toMatch(/^FAIL\s+exchange: .* is owned by 11111111111111111111111111111111/m);
     expect(text).toMatch(/^FAIL\s+Redis: /m);
@@ -150,7 +205,10 @@ describe("orchestrator end to end", () => {
 
     const entries = [...h.audit("first"), ...h.audit("second")];
     for (const [jobId, signatures] of signaturesPerJob(entries)) expect([jobId, signatures.size]).toEqual([jobId, 1]);
-    const check = await checkTransactions(h.world, entries.filter((e) => e.event === "confirmed").map((e) => e.signature as string));
+    const check = await checkTransactions(
+      h.world,
+      entries.filter((e) => e.event === "confirmed").map((e) => e.signature as string),
+    );
     expect(check.duplicateSteps).toBe(0);
     expect(check.touchedWhileHealthy).toEqual([]);
   });
@@ -171,7 +229,11 @@ describe("orchestrator end to end", () => {
         const m = world.markets.find((x) => x.address.toBase58() === p.market)!;
         return [m.address, m.oracle].map((pubkey) => ({ pubkey, isSigner: false, isWritable: false }));
       });
-      await world.program.methods.flagAccount().accounts({ exchange: world.exchange, marginAccount: new PublicKey(v.account.address) }).remainingAccounts(remaining).rpc();
+      await world.program.methods
+        .flagAccount()
+        .accounts({ exchange: world.exchange, marginAccount: new PublicKey(v.account.address) })
+        .remainingAccounts(remaining)
+        .rpc();
       flagged.push(v.account.address);
     }
     expect(flagged.length).toBeGreaterThan(0);
@@ -188,9 +250,17 @@ describe("orchestrator end to end", () => {
     }
     await idle([o]);
     const confirmed = h.audit("a").filter((e) => e.event === "confirmed");
-    expect(confirmed.filter((e) => e.kind === "unflag").map((e) => e.account).sort()).toEqual([...flagged].sort());
+    expect(
+      confirmed
+        .filter((e) => e.kind === "unflag")
+        .map((e) => e.account)
+        .sort(),
+    ).toEqual([...flagged].sort());
     expect(confirmed.filter((e) => e.kind === "liquidate")).toEqual([]);
-    const check = await checkTransactions(world, confirmed.map((e) => e.signature as string));
+    const check = await checkTransactions(
+      world,
+      confirmed.map((e) => e.signature as string),
+    );
     expect(check.unflags).toBe(flagged.length);
     expect(check.touchedWhileHealthy).toEqual([]);
   });
@@ -210,7 +280,10 @@ describe("orchestrator end to end", () => {
     }
     expect(sentPerJob.size).toBeGreaterThan(0);
     for (const [jobId, signatures] of sentPerJob) expect([jobId, signatures.size]).toEqual([jobId, 1]);
-    const check = await checkTransactions(h.world, entries.filter((e) => e.event === "confirmed").map((e) => e.signature as string));
+    const check = await checkTransactions(
+      h.world,
+      entries.filter((e) => e.event === "confirmed").map((e) => e.signature as string),
+    );
     expect(check.duplicateSteps).toBe(0);
     const after = await chainVerdicts(h.world);
     expect(after.filter((v) => v.ev.health && v.ev.health.equity < v.ev.health.maintenance)).toEqual([]);
@@ -227,9 +300,18 @@ describe("orchestrator end to end", () => {
     await w.refresh(sol.symbol).catch(() => {});
     const poolOf = async () => BigInt((await w.program.account.market.fetch(sol.address)).poolBalance.toString());
     const remove = (amount: bigint) =>
-      w.program.methods.poolLiquidity(new BN((-amount).toString())).accounts({ exchange: w.exchange, market: sol.address, adminToken: w.adminToken, quoteVault: w.quoteVault }).rpc();
+      w.program.methods
+        .poolLiquidity(new BN((-amount).toString()))
+        .accounts({ exchange: w.exchange, market: sol.address, adminToken: w.adminToken, quoteVault: w.quoteVault })
+        .rpc();
     for (let amount = await poolOf(); amount > USD; ) {
-      if (!(await remove(amount).then(() => true, () => false))) amount /= 2n;
+      if (
+        !(await remove(amount).then(
+          () => true,
+          () => false,
+        ))
+      )
+        amount /= 2n;
     }
     await w.setPrice(sol.symbol, (sol.price * 140n) / 100n);
     const known = new Map(w.markets.map((m) => [m.address.toBase58(), m.oracle.toBase58()]));
@@ -239,22 +321,51 @@ describe("orchestrator end to end", () => {
       const snap = await readSnapshot(connectionReader(w.connection), long.account.toBase58(), known);
       const others = snap.account.positions
         .filter((p) => p.market !== sol.address.toBase58())
-        .flatMap((p) => [p.market, known.get(p.market)!].map((k) => ({ pubkey: new PublicKey(k), isSigner: false, isWritable: false })));
+        .flatMap((p) =>
+          [p.market, known.get(p.market)!].map((k) => ({
+            pubkey: new PublicKey(k),
+            isSigner: false,
+            isWritable: false,
+          })),
+        );
       await w.program.methods
         .trade(new BN((-long.positions["SOL-PERP"]).toString()), new BN(0))
-        .accounts({ owner: long.owner.publicKey, exchange: w.exchange, marginAccount: long.account, market: sol.address, oracle: sol.oracle })
+        .accounts({
+          owner: long.owner.publicKey,
+          exchange: w.exchange,
+          marginAccount: long.account,
+          market: sol.address,
+          oracle: sol.oracle,
+        })
         .remainingAccounts(others)
         .signers([long.owner])
         .rpc();
-      const c = (await w.program.account.marginAccount.fetch(long.account)).claims.reduce((x, y) => x + BigInt(y.toString()), 0n);
+      const c = (await w.program.account.marginAccount.fetch(long.account)).claims.reduce(
+        (x, y) => x + BigInt(y.toString()),
+        0n,
+      );
       if (c > 0n) [claimed, claimant] = [c, long];
     }
     expect(claimed > 0n).toBe(true);
-    const collateralBefore = BigInt((await w.program.account.marginAccount.fetch(claimant.account)).collateral.toString());
+    const collateralBefore = BigInt(
+      (await w.program.account.marginAccount.fetch(claimant.account)).collateral.toString(),
+    );
     // The pool receives money: the orchestrator sees it and pays the claim.
     const o = await h.start("a");
-    const paid = new Promise<void>((resolve) => o.on("settled", (job, _id, result) => job.kind === "claim" && job.account === claimant.account.toBase58() && result.outcome === "confirmed" && resolve()));
-    await w.program.methods.poolLiquidity(new BN((1_000_000n * USD).toString())).accounts({ exchange: w.exchange, market: sol.address, adminToken: w.adminToken, quoteVault: w.quoteVault }).rpc();
+    const paid = new Promise<void>((resolve) =>
+      o.on(
+        "settled",
+        (job, _id, result) =>
+          job.kind === "claim" &&
+          job.account === claimant.account.toBase58() &&
+          result.outcome === "confirmed" &&
+          resolve(),
+      ),
+    );
+    await w.program.methods
+      .poolLiquidity(new BN((1_000_000n * USD).toString()))
+      .accounts({ exchange: w.exchange, market: sol.address, adminToken: w.adminToken, quoteVault: w.quoteVault })
+      .rpc();
     await paid;
     await idle([o]);
     const after = await w.program.account.marginAccount.fetch(claimant.account);

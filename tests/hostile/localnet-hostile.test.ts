@@ -92,30 +92,77 @@ function wsExchange(message: string | Buffer): Promise<{ reply?: unknown; closed
 describe("a localnet under hostile input", () => {
   it("refuses every hostile request quickly while getHealth keeps answering within 100 ms", async () => {
     const TOKEN = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
-    const request = (method: string, params: unknown[], id: unknown = 1) => JSON.stringify({ jsonrpc: "2.0", id, method, params });
+    const request = (method: string, params: unknown[], id: unknown = 1) =>
+      JSON.stringify({ jsonrpc: "2.0", id, method, params });
     // Every body is built before the clock starts: only the server's handling is measured.
     const http: [string, string, (r: Awaited<ReturnType<typeof post>>) => unknown][] = [
       // Bodies over the 50 KiB limit: refused unread.
-      ["10 MB base64 transaction", request("sendTransaction", [Buffer.alloc(7_500_000, 3).toString("base64"), { encoding: "base64" }]), (r) => r.status],
+      [
+        "10 MB base64 transaction",
+        request("sendTransaction", [Buffer.alloc(7_500_000, 3).toString("base64"), { encoding: "base64" }]),
+        (r) => r.status,
+      ],
       ["10 MB base58 pubkey", request("getBalance", ["1".repeat(10_000_000)]), (r) => r.status],
-      ["1M-deep params", `{"jsonrpc":"2.0","id":1,"method":"getBalance","params":${"[".repeat(1_000_000)}${"]".repeat(1_000_000)}}`, (r) => r.status],
+      [
+        "1M-deep params",
+        `{"jsonrpc":"2.0","id":1,"method":"getBalance","params":${"[".repeat(1_000_000)}${"]".repeat(1_000_000)}}`,
+        (r) => r.status,
+      ],
       // Under the body limit: refused by the method's own limits, before decoding.
       ["40 KB base58 pubkey", request("getBalance", ["1".repeat(40_000)]), code],
       ["40 KB base58 transaction", request("sendTransaction", ["2".repeat(40_000)]), code],
-      ["40 KB memcmp", request("getProgramAccounts", [SystemProgram.programId.toBase58(), { filters: [{ memcmp: { offset: 0, bytes: "3".repeat(40_000) } }] }]), code],
-      ["1,300-byte transaction", request("sendTransaction", [Buffer.alloc(1_300, 1).toString("base64"), { encoding: "base64" }]), code],
-      ["20k-deep params", `{"jsonrpc":"2.0","id":1,"method":"getBalance","params":[${"[".repeat(20_000)}${"]".repeat(20_000)}]}`, code],
+      [
+        "40 KB memcmp",
+        request("getProgramAccounts", [
+          SystemProgram.programId.toBase58(),
+          { filters: [{ memcmp: { offset: 0, bytes: "3".repeat(40_000) } }] },
+        ]),
+        code,
+      ],
+      [
+        "1,300-byte transaction",
+        request("sendTransaction", [Buffer.alloc(1_300, 1).toString("base64"), { encoding: "base64" }]),
+        code,
+      ],
+      [
+        "20k-deep params",
+        `{"jsonrpc":"2.0","id":1,"method":"getBalance","params":[${"[".repeat(20_000)}${"]".repeat(20_000)}]}`,
+        code,
+      ],
       ["object id", request("getSlot", [], { a: 1 }), code],
       ["notification", JSON.stringify({ jsonrpc: "2.0", method: "getSlot" }), (r) => r.status],
       ["base58 of a 134 KB account", request("getAccountInfo", [TOKEN, { encoding: "base58" }]), code],
-      ["1,001-request batch", JSON.stringify(Array.from({ length: 1_001 }, (_, id) => ({ jsonrpc: "2.0", id, method: "getHealth" }))), code],
+      [
+        "1,001-request batch",
+        JSON.stringify(Array.from({ length: 1_001 }, (_, id) => ({ jsonrpc: "2.0", id, method: "getHealth" }))),
+        code,
+      ],
       // The heaviest batch the body limit lets through: 300 full reads of the SPL Token program (40 MB of answer).
-      ["300 × getAccountInfo of 134 KB", JSON.stringify(Array.from({ length: 300 }, (_, id) => ({ jsonrpc: "2.0", id, method: "getAccountInfo", params: [TOKEN, { encoding: "base64" }] }))), (r) => (Array.isArray(r.json) ? r.json.length : r.status)],
+      [
+        "300 × getAccountInfo of 134 KB",
+        JSON.stringify(
+          Array.from({ length: 300 }, (_, id) => ({
+            jsonrpc: "2.0",
+            id,
+            method: "getAccountInfo",
+            params: [TOKEN, { encoding: "base64" }],
+          })),
+        ),
+        (r) => (Array.isArray(r.json) ? r.json.length : r.status),
+      ],
     ];
     const ws: [string, string | Buffer, (r: { reply?: unknown; closed?: number }) => unknown][] = [
       ["1 MB websocket message", Buffer.alloc(1_000_000, 0x5b), (r) => r.closed],
-      ["websocket 40 KB pubkey", request("accountSubscribe", ["1".repeat(40_000)]), (r) => (r.reply as { error?: { code: number } }).error?.code],
-      ["websocket deep params", `{"jsonrpc":"2.0","id":1,"method":"accountSubscribe","params":${"[".repeat(30_000)}${"]".repeat(30_000)}}`, (r) => (r.reply as { error?: { code: number } }).error?.code],
+      [
+        "websocket 40 KB pubkey",
+        request("accountSubscribe", ["1".repeat(40_000)]),
+        (r) => (r.reply as { error?: { code: number } }).error?.code,
+      ],
+      [
+        "websocket deep params",
+        `{"jsonrpc":"2.0","id":1,"method":"accountSubscribe","params":${"[".repeat(30_000)}${"]".repeat(30_000)}}`,
+        (r) => (r.reply as { error?: { code: number } }).error?.code,
+      ],
     ];
 
     const slotBefore = await localnet.rpc<number>("getSlot");
@@ -158,7 +205,9 @@ describe("a localnet under hostile input", () => {
     });
     const worst = Math.max(...samples.map((s) => s.ms));
     if (process.env.HOSTILE_TRACE) console.log(JSON.stringify({ samples: samples.filter((s) => s.ms > 20), marks }));
-    console.log(`getHealth under attack: ${samples.length} answers over ${elapsed} ms, worst ${worst.toFixed(1)} ms; slots ${slotBefore} → ${slotAfter}`);
+    console.log(
+      `getHealth under attack: ${samples.length} answers over ${elapsed} ms, worst ${worst.toFixed(1)} ms; slots ${slotBefore} → ${slotAfter}`,
+    );
     expect(samples.length).toBeGreaterThan(20);
     expect(samples.every((s) => s.ok)).toBe(true);
     expect(worst).toBeLessThan(LIMIT_MS);

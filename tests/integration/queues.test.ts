@@ -58,7 +58,12 @@ async function jobsIn(queues: StepQueues, kind: StepKind): Promise<number> {
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
-async function settledJob(queues: StepQueues, kind: StepKind, id: string, state: "completed" | "failed"): Promise<Job<StepJob, StepResult>> {
+async function settledJob(
+  queues: StepQueues,
+  kind: StepKind,
+  id: string,
+  state: "completed" | "failed",
+): Promise<Job<StepJob, StepResult>> {
   const deadline = Date.now() + 5_000;
   for (;;) {
     const now = await queues.queues[kind].getJobState(id);
@@ -143,7 +148,8 @@ describe("step workers", () => {
     const shortfalls = [3n * USD, 40_000n * USD, 0n, 700n * USD];
     // Distinct priorities, so the order below is decided by priority alone, not by insertion.
     expect(new Set(shortfalls.map((s) => priorityFor(s))).size).toBe(shortfalls.length);
-    for (const [i, s] of shortfalls.entries()) await queues.add(step({ stepKey: `step-${i}`, shortfall: s.toString() }));
+    for (const [i, s] of shortfalls.entries())
+      await queues.add(step({ stepKey: `step-${i}`, shortfall: s.toString() }));
 
     const served: string[] = [];
     startWorkers(async (job) => {
@@ -164,13 +170,15 @@ describe("step workers", () => {
       { shortfall: 700n * USD, firstStep: true },
       { shortfall: 900n * USD, firstStep: false },
     ];
-    for (const [i, s] of steps.entries()) await queues.add(step({ stepKey: `first-${i}`, shortfall: s.shortfall.toString(), firstStep: s.firstStep }));
+    for (const [i, s] of steps.entries())
+      await queues.add(step({ stepKey: `first-${i}`, shortfall: s.shortfall.toString(), firstStep: s.firstStep }));
     const served: string[] = [];
     startWorkers(async (job) => {
       served.push(job.data.shortfall);
       return CONFIRMED;
     });
-    for (const i of steps.keys()) await settledJob(queues, "liquidate", jobId(step({ stepKey: `first-${i}` })), "completed");
+    for (const i of steps.keys())
+      await settledJob(queues, "liquidate", jobId(step({ stepKey: `first-${i}` })), "completed");
     expect(served).toEqual([700n * USD, 3n * USD, 40_000n * USD, 900n * USD].map(String));
   });
 

@@ -27,7 +27,10 @@ export const EXTERNAL_CLUSTER = process.env.ANCHOR_PROVIDER_URL;
 export async function startEnv(slotMs = 50): Promise<Env> {
   const localnet = EXTERNAL_CLUSTER ? undefined : await startLocalnet({ port: 0, slotMs });
   const rpcUrl = localnet?.rpcUrl ?? EXTERNAL_CLUSTER!;
-  const connection = new Connection(rpcUrl, { commitment: "confirmed", ...(localnet ? { wsEndpoint: localnet.wsUrl } : {}) });
+  const connection = new Connection(rpcUrl, {
+    commitment: "confirmed",
+    ...(localnet ? { wsEndpoint: localnet.wsUrl } : {}),
+  });
   const admin = Keypair.generate();
   await airdrop(connection, admin.publicKey, 100);
   const provider = new anchor.AnchorProvider(connection, new anchor.Wallet(admin), { commitment: "confirmed" });
@@ -54,7 +57,11 @@ export function pda(seeds: (Buffer | PublicKey)[], programId: PublicKey): Public
 }
 
 export async function rpc(url: string, body: unknown): Promise<any> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
   return res.json();
 }
 

@@ -56,7 +56,12 @@ function marketParams() {
 
 function setOracle(priceUsd: bigint, ageS = 0) {
   const now = Math.floor(Date.now() / 1000);
-  const data = encodePriceUpdateV2(FEED, { price: priceUsd, conf: priceUsd / 2000n, exponent: -6, publishTime: now - ageS });
+  const data = encodePriceUpdateV2(FEED, {
+    price: priceUsd,
+    conf: priceUsd / 2000n,
+    exponent: -6,
+    publishTime: now - ageS,
+  });
   env.localnet!.ledger.setAccount(oracle.toBase58(), {
     lamports: 10_000_000n,
     owner: PYTH_RECEIVER_PROGRAM.toBase58(),
@@ -76,13 +81,19 @@ interface Trader {
 async function trader(depositUsd: bigint): Promise<Trader> {
   const kp = Keypair.generate();
   await airdrop(env.connection, kp.publicKey, 2);
-  const program = new anchor.Program<Margin>(IDL, new anchor.AnchorProvider(env.connection, new anchor.Wallet(kp), { commitment: "confirmed" }));
+  const program = new anchor.Program<Margin>(
+    IDL,
+    new anchor.AnchorProvider(env.connection, new anchor.Wallet(kp), { commitment: "confirmed" }),
+  );
   const token = await createAccount(env.connection, kp, mint, kp.publicKey);
   await mintTo(env.connection, env.admin, mint, token, env.admin, depositUsd * USD + 1n);
   await program.methods.createMarginAccount().accounts({ exchange }).rpc();
   const account = pda([Buffer.from("margin"), exchange, kp.publicKey], env.program.programId);
   if (depositUsd > 0n) {
-    await program.methods.deposit(new BN((depositUsd * USD).toString())).accounts({ exchange, marginAccount: account, userToken: token, quoteVault }).rpc();
+    await program.methods
+      .deposit(new BN((depositUsd * USD).toString()))
+      .accounts({ exchange, marginAccount: account, userToken: token, quoteVault })
+      .rpc();
   }
   return { kp, program, token, account };
 }
@@ -97,7 +108,15 @@ function trade(t: Trader, base: bigint, limit: bigint) {
 function liquidate(keeper: Trader, target: Trader, limit: bigint) {
   return keeper.program.methods
     .liquidate(new BN(limit.toString()))
-    .accounts({ exchange, marginAccount: target.account, market, oracle, liquidatorToken: keeper.token, quoteVault, insuranceVault })
+    .accounts({
+      exchange,
+      marginAccount: target.account,
+      market,
+      oracle,
+      liquidatorToken: keeper.token,
+      quoteVault,
+      insuranceVault,
+    })
     .rpc();
 }
 
@@ -114,8 +133,14 @@ beforeAll(async () => {
   await env.program.methods.initializeExchange().accounts({ quoteMint: mint }).rpc();
   setOracle(100n * USD);
   await env.program.methods.createMarket(marketParams()).accounts({ exchange, oracle }).rpc();
-  await env.program.methods.poolLiquidity(new BN((1_000_000n * USD).toString())).accounts({ exchange, market, adminToken, quoteVault }).rpc();
-  await env.program.methods.fundInsurance(new BN((50_000n * USD).toString())).accounts({ exchange, market, funderToken: adminToken, insuranceVault }).rpc();
+  await env.program.methods
+    .poolLiquidity(new BN((1_000_000n * USD).toString()))
+    .accounts({ exchange, market, adminToken, quoteVault })
+    .rpc();
+  await env.program.methods
+    .fundInsurance(new BN((50_000n * USD).toString()))
+    .accounts({ exchange, market, funderToken: adminToken, insuranceVault })
+    .rpc();
 });
 
 afterAll(async () => {
@@ -132,7 +157,12 @@ describe("markets through the localnet", () => {
   });
 
   it("writes legacy push accounts that @pythnetwork/client parses", () => {
-    const data = encodeLegacyPush({ price: 12_345_678_900n, conf: 1_000_000n, exponent: -8, publishTime: 1_700_000_000 });
+    const data = encodeLegacyPush({
+      price: 12_345_678_900n,
+      conf: 1_000_000n,
+      exponent: -8,
+      publishTime: 1_700_000_000,
+    });
     const parsed = parsePriceData(data);
     expect(parsed.aggregate.price).toBeCloseTo(123.456789, 6);
     expect(parsed.confidence).toBeCloseTo(0.01, 8);
@@ -158,7 +188,10 @@ describe("markets through the localnet", () => {
     const keeper = await trader(0n);
     await expect(liquidate(keeper, t, 0n)).rejects.toMatchObject({ error: { errorCode: { number: 6022 } } });
     await expect(
-      keeper.program.methods.updateMarket(marketParams()).accounts({ admin: keeper.kp.publicKey, exchange, market }).rpc(),
+      keeper.program.methods
+        .updateMarket(marketParams())
+        .accounts({ admin: keeper.kp.publicKey, exchange, market })
+        .rpc(),
     ).rejects.toMatchObject({ error: { errorCode: { number: 6005 } } });
   });
 
@@ -169,7 +202,10 @@ describe("markets through the localnet", () => {
     const keeper = await trader(0n);
     setOracle(93_500_000n);
     const signature = await liquidate(keeper, t, 90n * USD);
-    const tx = await env.connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+    const tx = await env.connection.getTransaction(signature, {
+      commitment: "confirmed",
+      maxSupportedTransactionVersion: 0,
+    });
     const parser = new anchor.EventParser(env.program.programId, new anchor.BorshCoder(env.program.idl));
     const record = [...parser.parseLogs(tx!.meta!.logMessages!)].find((e) => e.name === "liquidationRecord");
     expect(record).toBeDefined();

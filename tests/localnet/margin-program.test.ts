@@ -16,7 +16,10 @@ let userToken: PublicKey;
 let marginAccount: PublicKey;
 
 const userProgram = () =>
-  new anchor.Program(env.program.idl, new anchor.AnchorProvider(env.connection, new anchor.Wallet(user), { commitment: "confirmed" }));
+  new anchor.Program(
+    env.program.idl,
+    new anchor.AnchorProvider(env.connection, new anchor.Wallet(user), { commitment: "confirmed" }),
+  );
 
 beforeAll(async () => {
   env = await startEnv();
@@ -37,7 +40,10 @@ afterAll(async () => {
 describe("the margin program through a real web3.js and Anchor client", () => {
   it("initializes the exchange, resolving its PDAs from the IDL, and emits an event", async () => {
     const signature = await env.program.methods.initializeExchange().accounts({ quoteMint: mint }).rpc();
-    const tx = await env.connection.getTransaction(signature, { commitment: "confirmed", maxSupportedTransactionVersion: 0 });
+    const tx = await env.connection.getTransaction(signature, {
+      commitment: "confirmed",
+      maxSupportedTransactionVersion: 0,
+    });
     const parser = new anchor.EventParser(env.program.programId, new anchor.BorshCoder(env.program.idl));
     const events = [...parser.parseLogs(tx!.meta!.logMessages!)];
     expect(events.map((e) => e.name)).toEqual(["exchangeInitialized"]);
@@ -92,8 +98,8 @@ describe("the margin program through a real web3.js and Anchor client", () => {
   });
 
   it("withdraws with the exchange PDA signing the token transfer", async () => {
-    await userProgram().methods
-      .withdraw(new BN(50_000_000))
+    await userProgram()
+      .methods.withdraw(new BN(50_000_000))
       .accounts({ exchange, marginAccount, userToken, quoteVault })
       .rpc();
     const account = await env.program.account.marginAccount.fetch(marginAccount);
@@ -104,10 +110,15 @@ describe("the margin program through a real web3.js and Anchor client", () => {
   it("finds margin accounts by owner with a memcmp filter", async () => {
     const other = Keypair.generate();
     await airdrop(env.connection, other.publicKey, 1);
-    const otherProgram = new anchor.Program(env.program.idl, new anchor.AnchorProvider(env.connection, new anchor.Wallet(other), {}));
+    const otherProgram = new anchor.Program(
+      env.program.idl,
+      new anchor.AnchorProvider(env.connection, new anchor.Wallet(other), {}),
+    );
     await otherProgram.methods.createMarginAccount().accounts({ exchange }).rpc();
 
-    const mine = await env.program.account.marginAccount.all([{ memcmp: { offset: 8, bytes: user.publicKey.toBase58() } }]);
+    const mine = await env.program.account.marginAccount.all([
+      { memcmp: { offset: 8, bytes: user.publicKey.toBase58() } },
+    ]);
     expect(mine.map((a) => a.publicKey.toBase58())).toEqual([marginAccount.toBase58()]);
     const all = await env.program.account.marginAccount.all();
     expect(all).toHaveLength(2);
@@ -134,7 +145,10 @@ describe("the margin program through a real web3.js and Anchor client", () => {
   it("rejects a deposit signed by someone who does not own the margin account", async () => {
     const intruder = Keypair.generate();
     await airdrop(env.connection, intruder.publicKey, 1);
-    const program = new anchor.Program(env.program.idl, new anchor.AnchorProvider(env.connection, new anchor.Wallet(intruder), {}));
+    const program = new anchor.Program(
+      env.program.idl,
+      new anchor.AnchorProvider(env.connection, new anchor.Wallet(intruder), {}),
+    );
     const attempt = program.methods
       .deposit(new BN(1))
       .accounts({ exchange, marginAccount, userToken, quoteVault })
@@ -155,7 +169,10 @@ describe("the margin program through a real web3.js and Anchor client", () => {
     const sim = await env.connection.simulateTransaction(tx, undefined, [marginAccount]);
     expect(sim.value.err).toBeNull();
     expect(sim.value.logs).toContain("Program TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA success");
-    const post = env.program.coder.accounts.decode("marginAccount", Buffer.from(sim.value.accounts![0]!.data[0], "base64"));
+    const post = env.program.coder.accounts.decode(
+      "marginAccount",
+      Buffer.from(sim.value.accounts![0]!.data[0], "base64"),
+    );
     expect(post.collateral.toNumber()).toBe(200_001_000);
     const committed = await env.program.account.marginAccount.fetch(marginAccount);
     expect(committed.collateral.toNumber()).toBe(200_000_000);
@@ -179,7 +196,9 @@ describe("the margin program through a real web3.js and Anchor client", () => {
 
   it("transfers lamports with the system program and confirms over signatureSubscribe", async () => {
     const to = Keypair.generate().publicKey;
-    const tx = new Transaction().add(SystemProgram.transfer({ fromPubkey: user.publicKey, toPubkey: to, lamports: 12345 }));
+    const tx = new Transaction().add(
+      SystemProgram.transfer({ fromPubkey: user.publicKey, toPubkey: to, lamports: 12345 }),
+    );
     const signature = await env.connection.sendTransaction(tx, [user]);
     const latest = await env.connection.getLatestBlockhash();
     const result = await env.connection.confirmTransaction({ signature, ...latest }, "confirmed");

@@ -29,7 +29,13 @@ const next = <T>(subscribe: (resolve: (v: T) => void) => () => void, ms = 5_000)
   });
 
 function writeAccount(key: string, data: Buffer) {
-  localnet.ledger.setAccount(key, { lamports: 1_000_000n, owner: SystemProgram.programId.toBase58(), data, executable: false, rentEpoch: 0n });
+  localnet.ledger.setAccount(key, {
+    lamports: 1_000_000n,
+    owner: SystemProgram.programId.toBase58(),
+    data,
+    executable: false,
+    rentEpoch: 0n,
+  });
 }
 
 /** Writes until the subscription (acknowledged asynchronously) has seen it. */
@@ -63,12 +69,21 @@ describe("PubSub client", () => {
 
   it("notifies a signature once, with the slot it landed in", async () => {
     const payer = localnet.ledger.faucet;
-    const tx = new Transaction({ ...localnet.ledger.latestBlockhash(), feePayer: payer.publicKey }).add(SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: Keypair.generate().publicKey, lamports: 5_000 }));
+    const tx = new Transaction({ ...localnet.ledger.latestBlockhash(), feePayer: payer.publicKey }).add(
+      SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: Keypair.generate().publicKey, lamports: 5_000 }),
+    );
     tx.sign(payer);
     const landed = await localnet.ledger.sendTransaction(tx.serialize(), { skipPreflight: false });
     expect(landed.kind).toBe("landed");
     const signature = landed.kind === "landed" ? landed.record.signature : "";
-    const result = await next<{ context: { slot: number }; value: { err: unknown } }>((resolve) => client.subscribe("signatureSubscribe", [signature, { commitment: "confirmed" }], (r) => resolve(r as never), true));
+    const result = await next<{ context: { slot: number }; value: { err: unknown } }>((resolve) =>
+      client.subscribe(
+        "signatureSubscribe",
+        [signature, { commitment: "confirmed" }],
+        (r) => resolve(r as never),
+        true,
+      ),
+    );
     expect(result.value.err).toBeNull();
     expect(result.context.slot).toBe(landed.kind === "landed" ? landed.record.slot : -1);
   });
@@ -76,11 +91,15 @@ describe("PubSub client", () => {
   it("renews every subscription after the connection is dropped", async () => {
     const key = Keypair.generate().publicKey.toBase58();
     const seen: string[] = [];
-    client.subscribe("accountSubscribe", [key, { encoding: "base64", commitment: "confirmed" }], (r) => seen.push(accountFromWire((r as { value: WireAccount }).value).data.toString()));
+    client.subscribe("accountSubscribe", [key, { encoding: "base64", commitment: "confirmed" }], (r) =>
+      seen.push(accountFromWire((r as { value: WireAccount }).value).data.toString()),
+    );
     await writeUntilSeen(key, "before", seen);
     client.reconnect();
     seen.length = 0;
-    const slot = await next<{ slot: number }>((resolve) => client.subscribe("slotSubscribe", [], (r) => resolve(r as never)));
+    const slot = await next<{ slot: number }>((resolve) =>
+      client.subscribe("slotSubscribe", [], (r) => resolve(r as never)),
+    );
     expect(slot.slot).toBeGreaterThan(0);
     await writeUntilSeen(key, "after", seen);
     expect(seen[0]).toBe("after");

@@ -1,16 +1,11 @@
 // The JSON-RPC and PubSub surface: standard error codes, blockhash lifetimes, slots and fees.
 import { afterAll, beforeAll, describe as baseDescribe, expect, it } from "vitest";
-import {
-  ComputeBudgetProgram,
-  Keypair,
-  PublicKey,
-  SystemProgram,
-  Transaction,
-} from "@solana/web3.js";
+import { ComputeBudgetProgram, Keypair, PublicKey, SystemProgram, Transaction } from "@solana/web3.js";
 import { EXTERNAL_CLUSTER, airdrop, rpc, startEnv, waitFor, type Env } from "./helpers.js";
 
 let env: Env;
-const req = (method: string, params?: unknown[]) => rpc(env.localnet!.rpcUrl, { jsonrpc: "2.0", id: 1, method, params });
+const req = (method: string, params?: unknown[]) =>
+  rpc(env.localnet!.rpcUrl, { jsonrpc: "2.0", id: 1, method, params });
 
 // These exercise the native localnet itself (its error codes, its localnet_ methods).
 const describe = EXTERNAL_CLUSTER ? baseDescribe.skip : baseDescribe;
@@ -34,7 +29,9 @@ describe("JSON-RPC errors", () => {
     expect((await req("getEverything")).error.code).toBe(-32601);
     expect((await req("getBalance", ["not-a-key"])).error.code).toBe(-32602);
     expect((await req("getBalance", [42])).error.code).toBe(-32602);
-    expect((await req("getAccountInfo", [Keypair.generate().publicKey.toBase58(), { encoding: "weird" }])).error.code).toBe(-32602);
+    expect(
+      (await req("getAccountInfo", [Keypair.generate().publicKey.toBase58(), { encoding: "weird" }])).error.code,
+    ).toBe(-32602);
     expect((await rpc(env.localnet!.rpcUrl, { jsonrpc: "2.0", id: 3 })).error.code).toBe(-32600);
   });
 
@@ -64,7 +61,10 @@ describe("JSON-RPC errors", () => {
       ["sendTransaction", [huge, { encoding: "base64" }]],
       ["sendTransaction", ["2".repeat(40_000)]],
       ["simulateTransaction", [Buffer.alloc(1_300, 1).toString("base64"), { encoding: "base64" }]],
-      ["getProgramAccounts", [SystemProgram.programId.toBase58(), { filters: [{ memcmp: { offset: 0, bytes: key } }] }]],
+      [
+        "getProgramAccounts",
+        [SystemProgram.programId.toBase58(), { filters: [{ memcmp: { offset: 0, bytes: key } }] }],
+      ],
       ["getFeeForMessage", [huge]],
     ];
     for (const [method, params] of cases) {
@@ -78,7 +78,14 @@ describe("JSON-RPC errors", () => {
     expect(tooLarge.error.message).toMatch(/too large: 37336 bytes \(max: encoded\/raw 1644\/1232\)/);
     // A body over a validator's 50 KiB limit is refused unread.
     const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "getBalance", params: ["1".repeat(60_000)] });
-    const status = await fetch(env.localnet!.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body }).then((r) => r.status, () => "reset");
+    const status = await fetch(env.localnet!.rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    }).then(
+      (r) => r.status,
+      () => "reset",
+    );
     expect([413, "reset"]).toContain(status);
     expect((await req("getHealth")).result).toBe("ok");
   });
@@ -158,7 +165,10 @@ describe("accounts and fees", () => {
     const key = Keypair.generate().publicKey;
     const owner = new PublicKey("rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ");
     const data = Buffer.from([1, 2, 3, 4, 5]);
-    const res = await req("localnet_setAccount", [key.toBase58(), { lamports: 1_000_000, owner: owner.toBase58(), data: [data.toString("base64"), "base64"] }]);
+    const res = await req("localnet_setAccount", [
+      key.toBase58(),
+      { lamports: 1_000_000, owner: owner.toBase58(), data: [data.toString("base64"), "base64"] },
+    ]);
     expect(res.error).toBeUndefined();
     const [info, missing] = await env.connection.getMultipleAccountsInfo([key, Keypair.generate().publicKey]);
     expect(info?.owner.toBase58()).toBe(owner.toBase58());
@@ -196,7 +206,12 @@ describe("localnet_stats", () => {
 });
 
 describe("JSON-RPC 2.0 ids and notifications", () => {
-  const post = (body: unknown) => fetch(env.localnet!.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const post = (body: unknown) =>
+    fetch(env.localnet!.rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
 
   it("answers a request whose id is not a string, number or null with -32600 and id null", async () => {
     for (const id of [{ a: 1 }, [1], true]) {
@@ -215,15 +230,25 @@ describe("JSON-RPC 2.0 ids and notifications", () => {
     expect(await res.text()).toBe("");
     // Even a failing notification gets no answer.
     expect((await post({ jsonrpc: "2.0", method: "nope" })).status).toBe(204);
-    const batch = await rpc(env.localnet!.rpcUrl, [{ jsonrpc: "2.0", method: "getSlot" }, { jsonrpc: "2.0", id: 9, method: "getHealth" }, { jsonrpc: "2.0", method: 5 }]);
-    expect(batch).toEqual([{ jsonrpc: "2.0", result: "ok", id: 9 }, { jsonrpc: "2.0", error: { code: -32600, message: "Invalid request" }, id: null }]);
+    const batch = await rpc(env.localnet!.rpcUrl, [
+      { jsonrpc: "2.0", method: "getSlot" },
+      { jsonrpc: "2.0", id: 9, method: "getHealth" },
+      { jsonrpc: "2.0", method: 5 },
+    ]);
+    expect(batch).toEqual([
+      { jsonrpc: "2.0", result: "ok", id: 9 },
+      { jsonrpc: "2.0", error: { code: -32600, message: "Invalid request" }, id: null },
+    ]);
     expect((await post([{ jsonrpc: "2.0", method: "getSlot" }])).status).toBe(204);
     const after = (await req("localnet_stats")).result.requests.getSlot;
     expect(after - before).toBe(3);
   });
 
   it("refuses a batch of more than 1,000 requests", async () => {
-    const res = await rpc(env.localnet!.rpcUrl, Array.from({ length: 1_001 }, (_, id) => ({ jsonrpc: "2.0", id, method: "getHealth" })));
+    const res = await rpc(
+      env.localnet!.rpcUrl,
+      Array.from({ length: 1_001 }, (_, id) => ({ jsonrpc: "2.0", id, method: "getHealth" })),
+    );
     expect(res).toMatchObject({ error: { code: -32600 }, id: null });
   });
 });
@@ -241,8 +266,18 @@ describe("token accounts", () => {
     await mintTo(env.connection, payer, mint, account, payer, 12_345_000n);
     await mintTo(env.connection, payer, other, second, payer, 7n);
 
-    expect((await env.connection.getTokenAccountBalance(account)).value).toEqual({ amount: "12345000", decimals: 6, uiAmount: 12.345, uiAmountString: "12.345" });
-    expect((await env.connection.getTokenAccountBalance(second)).value).toEqual({ amount: "7", decimals: 9, uiAmount: 7e-9, uiAmountString: "0.000000007" });
+    expect((await env.connection.getTokenAccountBalance(account)).value).toEqual({
+      amount: "12345000",
+      decimals: 6,
+      uiAmount: 12.345,
+      uiAmountString: "12.345",
+    });
+    expect((await env.connection.getTokenAccountBalance(second)).value).toEqual({
+      amount: "7",
+      decimals: 9,
+      uiAmount: 7e-9,
+      uiAmountString: "0.000000007",
+    });
     // A mint, a system account and a missing account are not token accounts.
     for (const key of [mint, payer.publicKey, Keypair.generate().publicKey]) {
       expect((await req("getTokenAccountBalance", [key.toBase58()])).error.code).toBe(-32602);
@@ -251,14 +286,44 @@ describe("token accounts", () => {
     const byMint = await env.connection.getTokenAccountsByOwner(owner.publicKey, { mint });
     expect(byMint.value.map((a) => a.pubkey.toBase58())).toEqual([account.toBase58()]);
     expect(byMint.value[0].account.data.length).toBe(165);
-    const byProgram = await env.connection.getParsedTokenAccountsByOwner(owner.publicKey, { programId: TOKEN_PROGRAM_ID });
-    expect(byProgram.value.map((a) => a.pubkey.toBase58()).sort()).toEqual([account.toBase58(), second.toBase58()].sort());
+    const byProgram = await env.connection.getParsedTokenAccountsByOwner(owner.publicKey, {
+      programId: TOKEN_PROGRAM_ID,
+    });
+    expect(byProgram.value.map((a) => a.pubkey.toBase58()).sort()).toEqual(
+      [account.toBase58(), second.toBase58()].sort(),
+    );
     const parsed = byProgram.value.find((a) => a.pubkey.equals(account))!.account.data;
-    expect(parsed).toMatchObject({ program: "spl-token", space: 165, parsed: { type: "account", info: { mint: mint.toBase58(), owner: owner.publicKey.toBase58(), state: "initialized", isNative: false, tokenAmount: { amount: "12345000", decimals: 6 } } } });
+    expect(parsed).toMatchObject({
+      program: "spl-token",
+      space: 165,
+      parsed: {
+        type: "account",
+        info: {
+          mint: mint.toBase58(),
+          owner: owner.publicKey.toBase58(),
+          state: "initialized",
+          isNative: false,
+          tokenAmount: { amount: "12345000", decimals: 6 },
+        },
+      },
+    });
     const parsedMint = await env.connection.getParsedAccountInfo(mint);
-    expect(parsedMint.value?.data).toMatchObject({ program: "spl-token", parsed: { type: "mint", info: { decimals: 6, supply: "12345000", mintAuthority: payer.publicKey.toBase58(), freezeAuthority: null } } });
+    expect(parsedMint.value?.data).toMatchObject({
+      program: "spl-token",
+      parsed: {
+        type: "mint",
+        info: { decimals: 6, supply: "12345000", mintAuthority: payer.publicKey.toBase58(), freezeAuthority: null },
+      },
+    });
     expect((await env.connection.getTokenAccountsByOwner(Keypair.generate().publicKey, { mint })).value).toEqual([]);
-    expect((await req("getTokenAccountsByOwner", [owner.publicKey.toBase58(), { programId: SystemProgram.programId.toBase58() }])).error.code).toBe(-32602);
+    expect(
+      (
+        await req("getTokenAccountsByOwner", [
+          owner.publicKey.toBase58(),
+          { programId: SystemProgram.programId.toBase58() },
+        ])
+      ).error.code,
+    ).toBe(-32602);
   });
 
   it("refuses base58 for data over 128 bytes, as a validator does", async () => {
@@ -266,7 +331,10 @@ describe("token accounts", () => {
     const res = await req("getAccountInfo", [TOKEN_PROGRAM_ID.toBase58(), { encoding: "base58" }]);
     expect(res.error.code).toBe(-32600);
     expect(res.error.message).toMatch(/less than 128 bytes/);
-    const sliced = await req("getAccountInfo", [TOKEN_PROGRAM_ID.toBase58(), { encoding: "base58", dataSlice: { offset: 0, length: 16 } }]);
+    const sliced = await req("getAccountInfo", [
+      TOKEN_PROGRAM_ID.toBase58(),
+      { encoding: "base58", dataSlice: { offset: 0, length: 16 } },
+    ]);
     expect(sliced.result.value.data[1]).toBe("base58");
   });
 });
@@ -278,20 +346,32 @@ describe("history", () => {
     const target = Keypair.generate().publicKey;
     const sent: string[] = [];
     for (let i = 0; i < 4; i++) {
-      const tx = new Transaction().add(SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: target, lamports: 1_000_000 + i }));
+      const tx = new Transaction().add(
+        SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: target, lamports: 1_000_000 + i }),
+      );
       sent.push(await env.connection.sendTransaction(tx, [payer]));
     }
     const all = await env.connection.getSignaturesForAddress(target);
     expect(all.map((s) => s.signature)).toEqual([...sent].reverse());
     expect(all[0]).toMatchObject({ err: null, memo: null, confirmationStatus: "confirmed" });
     expect(typeof all[0].blockTime).toBe("number");
-    expect((await env.connection.getSignaturesForAddress(target, { limit: 2 })).map((s) => s.signature)).toEqual([sent[3], sent[2]]);
-    expect((await env.connection.getSignaturesForAddress(target, { before: sent[2] })).map((s) => s.signature)).toEqual([sent[1], sent[0]]);
-    expect((await env.connection.getSignaturesForAddress(target, { until: sent[1] })).map((s) => s.signature)).toEqual([sent[3], sent[2]]);
+    expect((await env.connection.getSignaturesForAddress(target, { limit: 2 })).map((s) => s.signature)).toEqual([
+      sent[3],
+      sent[2],
+    ]);
+    expect((await env.connection.getSignaturesForAddress(target, { before: sent[2] })).map((s) => s.signature)).toEqual(
+      [sent[1], sent[0]],
+    );
+    expect((await env.connection.getSignaturesForAddress(target, { until: sent[1] })).map((s) => s.signature)).toEqual([
+      sent[3],
+      sent[2],
+    ]);
     // The payer's list also holds its airdrop.
     expect((await env.connection.getSignaturesForAddress(payer.publicKey)).length).toBe(5);
     expect((await req("getSignaturesForAddress", [target.toBase58(), { limit: 1_001 }])).error.code).toBe(-32602);
-    expect((await req("getSignaturesForAddress", [target.toBase58(), { before: "1".repeat(200) }])).error.code).toBe(-32602);
+    expect((await req("getSignaturesForAddress", [target.toBase58(), { before: "1".repeat(200) }])).error.code).toBe(
+      -32602,
+    );
   });
 
   it("answers block times, the epoch schedule and the first kept slot", async () => {
@@ -300,6 +380,11 @@ describe("history", () => {
     expect(Math.abs(time! - Date.now() / 1000)).toBeLessThan(5);
     expect((await req("getBlockTime", [slot + 1_000_000])).error.code).toBe(-32004);
     expect(await env.connection.getMinimumLedgerSlot()).toBe(0);
-    expect(await env.connection.getEpochSchedule()).toMatchObject({ slotsPerEpoch: 432_000, warmup: false, firstNormalEpoch: 0, firstNormalSlot: 0 });
+    expect(await env.connection.getEpochSchedule()).toMatchObject({
+      slotsPerEpoch: 432_000,
+      warmup: false,
+      firstNormalEpoch: 0,
+      firstNormalSlot: 0,
+    });
   });
 });

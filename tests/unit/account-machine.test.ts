@@ -3,7 +3,12 @@
 // it returns; timers and restarts run an actor with fake effects on a simulated clock.
 import { SimulatedClock, createActor, initialTransition, transition, type SnapshotFrom } from "xstate";
 import { describe, expect, it } from "vitest";
-import { accountMachine, type AccountContext, type AccountEvent, type Observation } from "../../orchestrator/src/actors/account-machine.js";
+import {
+  accountMachine,
+  type AccountContext,
+  type AccountEvent,
+  type Observation,
+} from "../../orchestrator/src/actors/account-machine.js";
 import type { RiskState } from "../../orchestrator/src/risk/types.js";
 
 const ACCOUNT = "7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU";
@@ -19,19 +24,33 @@ const BANKRUPT_CHANGED = "e5e5e5e5e5e5e5e5";
 
 const observed = (state: RiskState | null, over: Partial<Observation> = {}): AccountEvent => ({
   type: "OBSERVED",
-  observation: { state, waitReason: null, chainStatus: 0, liquidationId: "0", stepKey: BELOW_MAINTENANCE, shortfall: "0", liquidationMarket: MARKET, unflagDue: false, ...over },
+  observation: {
+    state,
+    waitReason: null,
+    chainStatus: 0,
+    liquidationId: "0",
+    stepKey: BELOW_MAINTENANCE,
+    shortfall: "0",
+    liquidationMarket: MARKET,
+    unflagDue: false,
+    ...over,
+  },
 });
 const belowMaintenance = (shortfall = "250000000") => observed("partial-liquidation", { shortfall });
-const flagged = (stepKey = FLAGGED, shortfall = "250000000") => observed("partial-liquidation", { chainStatus: 1, liquidationId: "1", stepKey, shortfall });
-const bankrupt = (stepKey = BANKRUPT) => observed("bankrupt", { chainStatus: 2, liquidationId: "1", stepKey, liquidationMarket: null });
+const flagged = (stepKey = FLAGGED, shortfall = "250000000") =>
+  observed("partial-liquidation", { chainStatus: 1, liquidationId: "1", stepKey, shortfall });
+const bankrupt = (stepKey = BANKRUPT) =>
+  observed("bankrupt", { chainStatus: 2, liquidationId: "1", stepKey, liquidationMarket: null });
 /** Flagged on chain, yet back at or above the liquidation-end level. */
-const recovered = (stepKey = FLAGGED_AFTER_ONE_STEP) => observed("margin-call", { chainStatus: 1, liquidationId: "1", stepKey, unflagDue: true });
+const recovered = (stepKey = FLAGGED_AFTER_ONE_STEP) =>
+  observed("margin-call", { chainStatus: 1, liquidationId: "1", stepKey, unflagDue: true });
 const stale = observed(null, { waitReason: "oracle price older than 25 slots" });
 
 type Snap = SnapshotFrom<typeof accountMachine>;
 
 /** The named effects among the actions a transition yields (XState's own timer actions left out). */
-const effectsOf = (actions: readonly { type: string }[]) => actions.map((a) => a.type).filter((t) => !t.startsWith("xstate."));
+const effectsOf = (actions: readonly { type: string }[]) =>
+  actions.map((a) => a.type).filter((t) => !t.startsWith("xstate."));
 
 /** Runs events from the initial state; returns the last snapshot and the effects of the last event only. */
 function after(...events: AccountEvent[]): [Snap, string[]] {
@@ -70,7 +89,11 @@ describe("deciding from an observation", () => {
   it("asks for the next liquidation step when the account changed on chain (new stepKey)", () => {
     const [snapshot, effects] = after(flagged(), flagged(), flagged(FLAGGED_AFTER_ONE_STEP, "90000000"));
     expect(effects).toEqual(["enqueueLiquidation"]);
-    expect(snapshot.context).toMatchObject({ requestedStep: FLAGGED_AFTER_ONE_STEP, requests: 2, shortfall: "90000000" });
+    expect(snapshot.context).toMatchObject({
+      requestedStep: FLAGGED_AFTER_ONE_STEP,
+      requests: 2,
+      shortfall: "90000000",
+    });
   });
 
   it("asks to resolve a bankrupt account, once per on-chain state", () => {
@@ -82,7 +105,10 @@ describe("deciding from an observation", () => {
   });
 
   it("ends in the final healthy state when the account is healthy again", () => {
-    const [snapshot, effects] = after(flagged(), observed("healthy", { chainStatus: 0, stepKey: FLAGGED_AFTER_ONE_STEP }));
+    const [snapshot, effects] = after(
+      flagged(),
+      observed("healthy", { chainStatus: 0, stepKey: FLAGGED_AFTER_ONE_STEP }),
+    );
     expect(effects).toEqual([]);
     expect(snapshot.value).toBe("healthy");
     expect(snapshot.status).toBe("done");
@@ -131,7 +157,11 @@ describe("deciding from an observation", () => {
 
   it("re-reads the account when a step settles, and leaves the next decision to that observation", () => {
     const [before] = after(flagged());
-    const [next, actions] = transition(accountMachine, before, { type: "STEP_SETTLED", stepKey: FLAGGED, outcome: "confirmed" });
+    const [next, actions] = transition(accountMachine, before, {
+      type: "STEP_SETTLED",
+      stepKey: FLAGGED,
+      outcome: "confirmed",
+    });
     expect(effectsOf(actions)).toEqual(["rereadAccount"]);
     expect(next.value).toEqual(before.value);
     expect(next.context.requests).toBe(1);
@@ -191,7 +221,10 @@ describe("timers and restarts", () => {
     clock.increment(CONFIRM_MS / 2);
     expect(calls).toHaveLength(2);
     clock.increment(CONFIRM_MS / 2);
-    expect(calls.slice(2)).toEqual([`rereadAccount ${FLAGGED_AFTER_ONE_STEP}`, `enqueueLiquidation ${FLAGGED_AFTER_ONE_STEP}`]);
+    expect(calls.slice(2)).toEqual([
+      `rereadAccount ${FLAGGED_AFTER_ONE_STEP}`,
+      `enqueueLiquidation ${FLAGGED_AFTER_ONE_STEP}`,
+    ]);
     actor.stop();
   });
 
@@ -242,7 +275,11 @@ describe("timers and restarts", () => {
     actor.stop();
 
     const resumedCalls: string[] = [];
-    const restored = createActor(recording(resumedCalls), { snapshot: persisted, clock: new SimulatedClock(), input: { account: ACCOUNT } });
+    const restored = createActor(recording(resumedCalls), {
+      snapshot: persisted,
+      clock: new SimulatedClock(),
+      input: { account: ACCOUNT },
+    });
     restored.start();
     restored.send({ type: "RESUMED" });
     expect(resumedCalls).toEqual([`enqueueResolution ${BANKRUPT}`]);

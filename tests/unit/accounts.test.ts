@@ -3,21 +3,30 @@
 import { PublicKey, Keypair } from "@solana/web3.js";
 import BN from "bn.js";
 import { describe, expect, it } from "vitest";
-import { DecodeError, MARGIN_ACCOUNT_SIZE, accountsCoder, decodeMarginAccount } from "../../orchestrator/src/chain/accounts.js";
+import {
+  DecodeError,
+  MARGIN_ACCOUNT_SIZE,
+  accountsCoder,
+  decodeMarginAccount,
+} from "../../orchestrator/src/chain/accounts.js";
 
 const key = () => Keypair.generate().publicKey;
 const i64 = (r: () => number) => new BN(Math.floor((r() - 0.5) * 2 ** 52)).mul(new BN(Math.floor(r() * 2048)));
 
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 async function encoded(r: () => number, status: number) {
   const markets = [key(), key(), key()];
   const positions = Array.from({ length: 8 }, () => {
     const open = r() < 0.5;
-    return { market: open ? markets[Math.floor(r() * 3)] : PublicKey.default, base: open ? i64(r) : new BN(0), quoteEntry: open ? i64(r) : new BN(r() < 0.1 ? 5 : 0) };
+    return {
+      market: open ? markets[Math.floor(r() * 3)] : PublicKey.default,
+      base: open ? i64(r) : new BN(0),
+      quoteEntry: open ? i64(r) : new BN(r() < 0.1 ? 5 : 0),
+    };
   });
   const fields = {
     owner: key(),
@@ -56,9 +65,15 @@ describe("margin account decoding", () => {
         status: i % 3,
         positions: fields.positions
           .filter((p) => !p.base.isZero() || !p.quoteEntry.isZero())
-          .map((p) => ({ market: p.market.toBase58(), base: BigInt(p.base.toString()), quoteEntry: BigInt(p.quoteEntry.toString()) })),
+          .map((p) => ({
+            market: p.market.toBase58(),
+            base: BigInt(p.base.toString()),
+            quoteEntry: BigInt(p.quoteEntry.toString()),
+          })),
         shortfallMarkets: fields.shortfallMarketIndexes.filter((_, k) => !fields.shortfalls[k].isZero()),
-        claims: fields.claims.flatMap((c, k) => (c.isZero() ? [] : [{ marketIndex: fields.claimMarketIndexes[k], amount: BigInt(c.toString()) }])),
+        claims: fields.claims.flatMap((c, k) =>
+          c.isZero() ? [] : [{ marketIndex: fields.claimMarketIndexes[k], amount: BigInt(c.toString()) }],
+        ),
         slot: 7,
       });
       const viaIdl = accountsCoder.decode("marginAccount", data);

@@ -4,7 +4,12 @@
 import { Keypair, PublicKey, TransactionInstruction, VersionedTransaction } from "@solana/web3.js";
 import bs58 from "bs58";
 import { describe, expect, it } from "vitest";
-import { SharedTransactionLost, SharedTransactionTakenOver, StepBatcher, localDecisions } from "../../orchestrator/src/jobs/batcher.js";
+import {
+  SharedTransactionLost,
+  SharedTransactionTakenOver,
+  StepBatcher,
+  localDecisions,
+} from "../../orchestrator/src/jobs/batcher.js";
 import { RpcBudget } from "../../orchestrator/src/jobs/rpc-budget.js";
 import { Signer } from "../../orchestrator/src/jobs/signer.js";
 import { MAX_TRANSACTION_BYTES, ProgramFailure, Submitter } from "../../orchestrator/src/jobs/submitter.js";
@@ -29,10 +34,15 @@ const SHARED = Array.from({ length: 8 }, () => Keypair.generate().publicKey);
 function step(account: PublicKey, extra = 0) {
   const ix = new TransactionInstruction({
     programId: PROGRAM,
-    keys: [...SHARED, account, ...Array.from({ length: extra }, () => Keypair.generate().publicKey)].map((pubkey, i) => ({ pubkey, isSigner: false, isWritable: i < 3 || i === SHARED.length })),
+    keys: [...SHARED, account, ...Array.from({ length: extra }, () => Keypair.generate().publicKey)].map(
+      (pubkey, i) => ({ pubkey, isSigner: false, isWritable: i < 3 || i === SHARED.length }),
+    ),
     data: Buffer.alloc(16, 7),
   });
-  return { ix, step: { tag: `job-${account.toBase58()}`, shape: `liquidate:${ix.keys.length}`, account: account.toBase58() } };
+  return {
+    ix,
+    step: { tag: `job-${account.toBase58()}`, shape: `liquidate:${ix.keys.length}`, account: account.toBase58() },
+  };
 }
 
 /** A Submitter over fake RPC: `failing` maps a sent transaction to its outcome (null: landed). */
@@ -59,7 +69,14 @@ function world(failing: (tx: VersionedTransaction) => unknown = () => null, unit
       return signature;
     },
   };
-  const submitter = new Submitter(connection as never, rpc as never, pubsub as never, new Signer(Keypair.generate()), OPTIONS, new RpcBudget(1_000));
+  const submitter = new Submitter(
+    connection as never,
+    rpc as never,
+    pubsub as never,
+    new Signer(Keypair.generate()),
+    OPTIONS,
+    new RpcBudget(1_000),
+  );
   return { submitter, sent };
 }
 
@@ -72,7 +89,14 @@ describe("step batcher", () => {
     expect(tickets.map((t) => t.steps)).toEqual([4, 4, 4, 4, 2, 2]);
     expect(new Set(tickets.map((t) => t.prepared.signature)).size).toBe(2);
     // Each job stores where its step sits, so a later attempt knows the transaction is shared.
-    expect(tickets.map((t) => [t.prepared.steps, t.prepared.position])).toEqual([[4, 0], [4, 1], [4, 2], [4, 3], [2, 0], [2, 1]]);
+    expect(tickets.map((t) => [t.prepared.steps, t.prepared.position])).toEqual([
+      [4, 0],
+      [4, 1],
+      [4, 2],
+      [4, 3],
+      [2, 0],
+      [2, 1],
+    ]);
     // Nothing goes out until the last step of a transaction is ready.
     const first = tickets.slice(0, 3).map((t) => t.send());
     await new Promise((r) => setTimeout(r, 20));
@@ -92,7 +116,8 @@ describe("step batcher", () => {
     const steps = [step(same), step(same), ...Array.from({ length: 12 }, () => step(Keypair.generate().publicKey, 2))];
     const tickets = await Promise.all(steps.map((s) => batcher.prepare(s.ix, s.step)));
     expect(tickets[0].prepared.signature).not.toBe(tickets[1].prepared.signature);
-    for (const t of tickets) expect(Buffer.from(t.prepared.raw, "base64").length).toBeLessThanOrEqual(MAX_TRANSACTION_BYTES);
+    for (const t of tickets)
+      expect(Buffer.from(t.prepared.raw, "base64").length).toBeLessThanOrEqual(MAX_TRANSACTION_BYTES);
     expect(new Set(tickets.map((t) => t.prepared.signature)).size).toBeGreaterThan(2);
     for (const t of tickets) t.abandon("test");
   });
@@ -114,14 +139,25 @@ describe("step batcher", () => {
     const decide = localDecisions();
     const { submitter, sent } = world();
     const batcher = new StepBatcher(submitter, { maxStepsPerTransaction: 8 }, () => {}, decide);
-    const [a, b] = await Promise.all(Array.from({ length: 2 }, () => step(Keypair.generate().publicKey)).map((s) => batcher.prepare(s.ix, s.step)));
+    const [a, b] = await Promise.all(
+      Array.from({ length: 2 }, () => step(Keypair.generate().publicKey)).map((s) => batcher.prepare(s.ix, s.step)),
+    );
     expect(await decide(a.prepared.signature, "abandon")).toBe("abandon");
-    const outcomes = await Promise.all([a.send(), b.send()].map((p) => p.then(() => "landed", (e) => e)));
+    const outcomes = await Promise.all(
+      [a.send(), b.send()].map((p) =>
+        p.then(
+          () => "landed",
+          (e) => e,
+        ),
+      ),
+    );
     expect(outcomes.every((o) => o instanceof SharedTransactionLost)).toBe(true);
     expect(sent).toHaveLength(0);
 
     // Decided "send" elsewhere: this process dropping out must not free its steps to be signed anew.
-    const [c, d] = await Promise.all(Array.from({ length: 2 }, () => step(Keypair.generate().publicKey)).map((s) => batcher.prepare(s.ix, s.step)));
+    const [c, d] = await Promise.all(
+      Array.from({ length: 2 }, () => step(Keypair.generate().publicKey)).map((s) => batcher.prepare(s.ix, s.step)),
+    );
     expect(await decide(c.prepared.signature, "send")).toBe("send");
     const waiting = c.send();
     d.abandon("lock lost");
@@ -135,7 +171,14 @@ describe("step batcher", () => {
     const batcher = new StepBatcher(submitter, { maxStepsPerTransaction: 8 });
     const steps = Array.from({ length: 3 }, () => step(Keypair.generate().publicKey));
     const tickets = await Promise.all(steps.map((s) => batcher.prepare(s.ix, s.step)));
-    const outcomes = await Promise.all(tickets.map((t) => t.send().then(() => "landed", (e) => e)));
+    const outcomes = await Promise.all(
+      tickets.map((t) =>
+        t.send().then(
+          () => "landed",
+          (e) => e,
+        ),
+      ),
+    );
     expect(outcomes[0]).toBeInstanceOf(SharedTransactionLost);
     expect(outcomes[1]).toBeInstanceOf(ProgramFailure);
     expect((outcomes[1] as ProgramFailure).code).toBe(6018);

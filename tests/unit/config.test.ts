@@ -51,7 +51,10 @@ describe("loadConfig", () => {
 
   it("lets the environment win over the file, and the file over the defaults", () => {
     const path = file({ maxOracleAgeSlots: 10, workerConcurrency: 8, logLevel: "debug" });
-    const c = loadConfig({ file: path, env: { MARGIN_WARDEN_MAX_ORACLE_AGE_SLOTS: "20", MARGIN_WARDEN_LOG_LEVEL: "" } });
+    const c = loadConfig({
+      file: path,
+      env: { MARGIN_WARDEN_MAX_ORACLE_AGE_SLOTS: "20", MARGIN_WARDEN_LOG_LEVEL: "" },
+    });
     expect(c.maxOracleAgeSlots).toBe(20);
     expect(c.workerConcurrency).toBe(8);
     // An empty variable means unset, so the file's value stays.
@@ -105,7 +108,9 @@ describe("loadConfig", () => {
         return err as Error;
       }
     })();
-    expect(e?.message).toBe('config: maxOracleAgeSlots must be a positive integer (got "abc" from MARGIN_WARDEN_MAX_ORACLE_AGE_SLOTS)');
+    expect(e?.message).toBe(
+      'config: maxOracleAgeSlots must be a positive integer (got "abc" from MARGIN_WARDEN_MAX_ORACLE_AGE_SLOTS)',
+    );
   });
 
   it("rejects unknown keys in the file and unknown MARGIN_WARDEN_ variables, suggesting the likely key", () => {
@@ -117,14 +122,19 @@ describe("loadConfig", () => {
   });
 
   it("rejects a file that is not a JSON object", () => {
-    expect(problems(() => loadConfig({ file: file("{ not json"), env: {} }))[0]).toMatch(/^cannot read .*config-\d+\.json/);
+    expect(problems(() => loadConfig({ file: file("{ not json"), env: {} }))[0]).toMatch(
+      /^cannot read .*config-\d+\.json/,
+    );
     expect(problems(() => loadConfig({ file: file([1]), env: {} }))[0]).toMatch(/must hold a JSON object/);
     expect(problems(() => loadConfig({ file: join(dir, "missing.json"), env: {} }))[0]).toMatch(/^cannot read/);
   });
 
   it("rejects fractions, negatives and a compute floor above the ceiling", () => {
     const found = problems(() =>
-      loadConfig({ file: file({ jobAttempts: 1.5, pollIntervalMs: -5, computeUnitFloor: 300_000, computeUnitCeiling: 250_000 }), env: {} }),
+      loadConfig({
+        file: file({ jobAttempts: 1.5, pollIntervalMs: -5, computeUnitFloor: 300_000, computeUnitCeiling: 250_000 }),
+        env: {},
+      }),
     );
     expect(found).toHaveLength(3);
     expect(found[2]).toBe("computeUnitFloor (300000) must not exceed computeUnitCeiling (250000)");
@@ -146,7 +156,9 @@ describe("requireKeys", () => {
   });
 
   it("passes when the keys are set", () => {
-    const c = loadConfig({ env: { MARGIN_WARDEN_EXCHANGE: EXCHANGE, MARGIN_WARDEN_OPERATOR_KEYPAIR_PATH: "/keys/op.json" } });
+    const c = loadConfig({
+      env: { MARGIN_WARDEN_EXCHANGE: EXCHANGE, MARGIN_WARDEN_OPERATOR_KEYPAIR_PATH: "/keys/op.json" },
+    });
     requireKeys(c, ["exchange", "operatorKeypairPath"]);
     expect(c.exchange.length).toBeGreaterThan(0);
   });
@@ -155,7 +167,10 @@ describe("requireKeys", () => {
 describe("redactConfig", () => {
   it("masks credentials in URLs and leaves plain ones alone", () => {
     const c = loadConfig({
-      env: { MARGIN_WARDEN_RPC_URL: "https://rpc.example.com/v1/KEY123", MARGIN_WARDEN_REDIS_URL: "redis://:pw@redis:6379" },
+      env: {
+        MARGIN_WARDEN_RPC_URL: "https://rpc.example.com/v1/KEY123",
+        MARGIN_WARDEN_REDIS_URL: "redis://:pw@redis:6379",
+      },
     });
     const r = redactConfig(c);
     expect(r.rpcUrl).toBe("https://rpc.example.com/***");

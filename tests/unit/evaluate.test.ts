@@ -7,7 +7,13 @@ import { describe, expect, it } from "vitest";
 import { BASE_PRECISION } from "../../orchestrator/src/math/constants.js";
 import { baseValue } from "../../orchestrator/src/math/position.js";
 import { evaluate, type Freshness } from "../../orchestrator/src/risk/evaluate.js";
-import { ChainStatus, OracleLayout, type AccountState, type MarketState, type PriceState } from "../../orchestrator/src/risk/types.js";
+import {
+  ChainStatus,
+  OracleLayout,
+  type AccountState,
+  type MarketState,
+  type PriceState,
+} from "../../orchestrator/src/risk/types.js";
 
 const USD = 1_000_000n;
 const FRESH: Freshness = { currentSlot: 100, nowS: 10_000, maxAccountAgeSlots: 1_000, maxOracleAgeSlots: 1_000 };
@@ -26,7 +32,13 @@ function market(address: string, lastOraclePrice: bigint): MarketState {
   } as MarketState;
 }
 
-const price = (m: MarketState, p: bigint, ageS = 0): PriceState => ({ oracle: m.oracle, price: p, conf: p / 1_000n, publishTime: FRESH.nowS - ageS, slot: FRESH.currentSlot });
+const price = (m: MarketState, p: bigint, ageS = 0): PriceState => ({
+  oracle: m.oracle,
+  price: p,
+  conf: p / 1_000n,
+  publishTime: FRESH.nowS - ageS,
+  slot: FRESH.currentSlot,
+});
 const base = (usd: bigint, p: bigint) => (usd * BASE_PRECISION) / p;
 
 /** $1,000 of collateral, 9× long SOL bought at $100 and a $3 ETH long bought at $3,000. */
@@ -128,7 +140,10 @@ describe("evaluating with an oracle the program refuses", () => {
     const eth = base(3_000n * USD, 3_000n * USD);
     a.positions[1] = { market: "ETH", base: eth, quoteEntry: -baseValue(eth, 3_000n * USD) };
     const { markets, prices } = world(3_000n * USD, 88n * USD, 0, 3_300n * USD);
-    expect(evaluate(a, markets, prices, FRESH, 0n)).toMatchObject({ state: "partial-liquidation", liquidationMarket: "ETH" });
+    expect(evaluate(a, markets, prices, FRESH, 0n)).toMatchObject({
+      state: "partial-liquidation",
+      liquidationMarket: "ETH",
+    });
     // With the collateral to pay the loss, the largest position goes first, as before.
     a.collateral = 1_500n * USD;
     const { markets: m2, prices: p2 } = world(3_000n * USD, 85n * USD, 0, 3_300n * USD);

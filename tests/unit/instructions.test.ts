@@ -5,12 +5,20 @@ import { Connection, Keypair, PublicKey, type TransactionInstruction } from "@so
 import BN from "bn.js";
 import { describe, expect, it } from "vitest";
 import { IDL, type Margin } from "../../orchestrator/src/chain/idl.js";
-import { liquidateInstruction, resolveInstruction, settleClaimInstruction, unflagInstruction } from "../../orchestrator/src/chain/instructions.js";
+import {
+  liquidateInstruction,
+  resolveInstruction,
+  settleClaimInstruction,
+  unflagInstruction,
+} from "../../orchestrator/src/chain/instructions.js";
 import type { ExchangeState } from "../../orchestrator/src/chain/accounts.js";
 import type { AccountState, MarketState } from "../../orchestrator/src/risk/types.js";
 
 const programId = new PublicKey(IDL.address);
-const anchorProgram = new Program<Margin>(IDL, new AnchorProvider(new Connection("http://127.0.0.1:1"), { publicKey: PublicKey.default } as unknown as Wallet, {}));
+const anchorProgram = new Program<Margin>(
+  IDL,
+  new AnchorProvider(new Connection("http://127.0.0.1:1"), { publicKey: PublicKey.default } as unknown as Wallet, {}),
+);
 const address = () => Keypair.generate().publicKey.toBase58();
 
 const exchange = { address: address(), quoteVault: address(), insuranceVault: address() } as ExchangeState;
@@ -25,7 +33,10 @@ const account = {
     { market: eth.address, base: 2n, quoteEntry: -60n },
   ],
 } as AccountState;
-const pairs = (...ms: MarketState[]) => ms.flatMap((m) => [m.address, m.oracle].map((k) => ({ pubkey: new PublicKey(k), isSigner: false, isWritable: false })));
+const pairs = (...ms: MarketState[]) =>
+  ms.flatMap((m) =>
+    [m.address, m.oracle].map((k) => ({ pubkey: new PublicKey(k), isSigner: false, isWritable: false })),
+  );
 
 const plain = (ix: TransactionInstruction) => ({
   programId: ix.programId.toBase58(),
@@ -68,7 +79,9 @@ describe("instruction encoding", () => {
         quoteVault: new PublicKey(exchange.quoteVault),
         insuranceVault: new PublicKey(exchange.insuranceVault),
       })
-      .remainingAccounts([sol, eth].map((m) => ({ pubkey: new PublicKey(m.address), isSigner: false, isWritable: true })))
+      .remainingAccounts(
+        [sol, eth].map((m) => ({ pubkey: new PublicKey(m.address), isSigner: false, isWritable: true })),
+      )
       .instruction();
     expect(plain(ours)).toEqual(plain(theirs));
   });
@@ -87,7 +100,11 @@ describe("instruction encoding", () => {
     const ours = settleClaimInstruction(programId, exchange, account, eth);
     const theirs = await anchorProgram.methods
       .settleClaim()
-      .accountsPartial({ exchange: new PublicKey(exchange.address), marginAccount: new PublicKey(account.address), market: new PublicKey(eth.address) })
+      .accountsPartial({
+        exchange: new PublicKey(exchange.address),
+        marginAccount: new PublicKey(account.address),
+        market: new PublicKey(eth.address),
+      })
       .instruction();
     expect(plain(ours)).toEqual(plain(theirs));
   });

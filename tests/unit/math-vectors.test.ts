@@ -4,18 +4,39 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { liquidationEndRequirement, tierRequirement, type Tier } from "../../orchestrator/src/math/margin.js";
-import { executionPrice, scaleConfCeil, scalePriceFloor, valuationPrice } from "../../orchestrator/src/math/oracle_price.js";
+import {
+  executionPrice,
+  scaleConfCeil,
+  scalePriceFloor,
+  valuationPrice,
+} from "../../orchestrator/src/math/oracle_price.js";
 import { applyTrade, baseValue, notional } from "../../orchestrator/src/math/position.js";
-import { decayFactor, ewmaVarianceElapsed, returnRatioAbs, volatilityAddonRatio } from "../../orchestrator/src/math/volatility.js";
+import {
+  decayFactor,
+  ewmaVarianceElapsed,
+  returnRatioAbs,
+  volatilityAddonRatio,
+} from "../../orchestrator/src/math/volatility.js";
 import { baseToClose, liquidationPrice, shrinkFees } from "../../orchestrator/src/math/liquidation.js";
 import { accountHealth, backedPnl, eligibilityHealth, unpricedPosition } from "../../orchestrator/src/risk/health.js";
-import { bankruptcyCleared, flagEligible, liquidationEligible, unflagEligible } from "../../orchestrator/src/risk/liquidation.js";
+import {
+  bankruptcyCleared,
+  flagEligible,
+  liquidationEligible,
+  unflagEligible,
+} from "../../orchestrator/src/risk/liquidation.js";
 import { check } from "../../orchestrator/src/risk/oracle_guard.js";
 
 type Row = Record<string, any>;
-const v = JSON.parse(readFileSync(new URL("../../programs/margin/vectors/math.json", import.meta.url), "utf8")) as Record<string, Row[]>;
+const v = JSON.parse(
+  readFileSync(new URL("../../programs/margin/vectors/math.json", import.meta.url), "utf8"),
+) as Record<string, Row[]>;
 const b = (s: string) => BigInt(s);
-const tiers: Tier[] = v.tiers.map((t) => ({ notionalUpper: b(t.notionalUpper), initialRatio: b(t.initialRatio), maintenanceRatio: b(t.maintenanceRatio) }));
+const tiers: Tier[] = v.tiers.map((t) => ({
+  notionalUpper: b(t.notionalUpper),
+  initialRatio: b(t.initialRatio),
+  maintenanceRatio: b(t.maintenanceRatio),
+}));
 
 describe("TypeScript math mirror against the Rust vectors", () => {
   it("has vectors to check", () => {
@@ -24,12 +45,20 @@ describe("TypeScript math mirror against the Rust vectors", () => {
   });
 
   it("tierRequirement and liquidationEndRequirement", () => {
-    for (const c of v.tierRequirement) expect(tierRequirement(b(c.notional), tiers, c.kind).toString()).toBe(c.expected);
-    const tiers16: Tier[] = v.tiers16.map((t) => ({ notionalUpper: b(t.notionalUpper), initialRatio: b(t.initialRatio), maintenanceRatio: b(t.maintenanceRatio) }));
+    for (const c of v.tierRequirement)
+      expect(tierRequirement(b(c.notional), tiers, c.kind).toString()).toBe(c.expected);
+    const tiers16: Tier[] = v.tiers16.map((t) => ({
+      notionalUpper: b(t.notionalUpper),
+      initialRatio: b(t.initialRatio),
+      maintenanceRatio: b(t.maintenanceRatio),
+    }));
     expect(tiers16.length).toBe(16);
-    for (const c of v.tierRequirement16) expect(tierRequirement(b(c.notional), tiers16, c.kind).toString()).toBe(c.expected);
+    for (const c of v.tierRequirement16)
+      expect(tierRequirement(b(c.notional), tiers16, c.kind).toString()).toBe(c.expected);
     for (const c of v.liquidationEndRequirement) {
-      expect(liquidationEndRequirement(b(c.notional), tiers, b(c.addonRatio), b(c.bufferRatio)).toString()).toBe(c.expected);
+      expect(liquidationEndRequirement(b(c.notional), tiers, b(c.addonRatio), b(c.bufferRatio)).toString()).toBe(
+        c.expected,
+      );
     }
   });
 
@@ -50,7 +79,11 @@ describe("TypeScript math mirror against the Rust vectors", () => {
       const exec = executionPrice(b(c.trade), b(c.price), b(c.impactRatio));
       expect(exec.toString()).toBe(c.execPrice);
       const after = applyTrade(opened.base, opened.quoteEntry, b(c.trade), exec);
-      expect([after.base, after.quoteEntry, after.realizedPnl].map(String)).toEqual([c.after.base, c.after.quoteEntry, c.after.realizedPnl]);
+      expect([after.base, after.quoteEntry, after.realizedPnl].map(String)).toEqual([
+        c.after.base,
+        c.after.quoteEntry,
+        c.after.realizedPnl,
+      ]);
     }
   });
 
@@ -78,13 +111,23 @@ describe("TypeScript math mirror against the Rust vectors", () => {
         liquidatorFeeRatio: b(c.liquidatorFeeRatio),
         insuranceFeeRatio: b(c.insuranceFeeRatio),
       };
-      expect(baseToClose(b(c.equity), b(c.endRequirement), pos, b(c.maxCloseAbs), b(c.minRemainderNotional)).toString()).toBe(c.expected);
+      expect(
+        baseToClose(b(c.equity), b(c.endRequirement), pos, b(c.maxCloseAbs), b(c.minRemainderNotional)).toString(),
+      ).toBe(c.expected);
     }
     for (const c of v.shrinkFees) {
       expect(shrinkFees(b(c.liquidatorFee), b(c.insuranceFee), b(c.equityAfterClose)).map(String)).toEqual(c.expected);
     }
     for (const c of v.liquidationPrice) {
-      const p = liquidationPrice(b(c.base), b(c.quoteEntry), b(c.confRatio), tiers, b(c.addonRatio), { equity: b(c.restEquity), maintenance: b(c.restMaintenance) }, b(c.maxPrice));
+      const p = liquidationPrice(
+        b(c.base),
+        b(c.quoteEntry),
+        b(c.confRatio),
+        tiers,
+        b(c.addonRatio),
+        { equity: b(c.restEquity), maintenance: b(c.restMaintenance) },
+        b(c.maxPrice),
+      );
       expect(p === null ? null : p.toString()).toBe(c.expected);
     }
   });
@@ -92,8 +135,17 @@ describe("TypeScript math mirror against the Rust vectors", () => {
   it("flag, liquidation and unflag eligibility, and a covered bankruptcy", () => {
     expect(v.eligibility.some((c) => c.unflag) && v.eligibility.some((c) => c.flag)).toBe(true);
     for (const c of v.eligibility) {
-      const h = { equity: b(c.equity), initial: 0n, maintenance: b(c.maintenance), liquidationEnd: b(c.liquidationEnd) };
-      expect([flagEligible(h, c.status), liquidationEligible(h, c.status), unflagEligible(h, c.status)]).toEqual([c.flag, c.liquidation, c.unflag]);
+      const h = {
+        equity: b(c.equity),
+        initial: 0n,
+        maintenance: b(c.maintenance),
+        liquidationEnd: b(c.liquidationEnd),
+      };
+      expect([flagEligible(h, c.status), liquidationEligible(h, c.status), unflagEligible(h, c.status)]).toEqual([
+        c.flag,
+        c.liquidation,
+        c.unflag,
+      ]);
       expect(bankruptcyCleared(b(c.collateral), c.status, c.hasPositions)).toBe(c.bankruptcyCleared);
     }
   });
@@ -108,13 +160,21 @@ describe("TypeScript math mirror against the Rust vectors", () => {
         risk: { tiers, addonRatio: b(p.addonRatio), bufferRatio: b(p.bufferRatio) },
       }));
       const h = accountHealth(b(c.collateral), positions);
-      expect([h.equity, h.initial, h.maintenance, h.liquidationEnd].map(String)).toEqual([c.expected.equity, c.expected.initial, c.expected.maintenance, c.expected.liquidationEnd]);
+      expect([h.equity, h.initial, h.maintenance, h.liquidationEnd].map(String)).toEqual([
+        c.expected.equity,
+        c.expected.initial,
+        c.expected.maintenance,
+        c.expected.liquidationEnd,
+      ]);
     }
   });
 
   it("the oracle check", () => {
     for (const c of v.oracleGuard) {
-      const refusal = check({ price: b(c.price), conf: b(c.conf), publishTime: c.publishTime }, c.now, { maxAgeS: c.maxAgeS, maxConfRatio: b(c.maxConfRatio) });
+      const refusal = check({ price: b(c.price), conf: b(c.conf), publishTime: c.publishTime }, c.now, {
+        maxAgeS: c.maxAgeS,
+        maxConfRatio: b(c.maxConfRatio),
+      });
       expect(refusal).toBe(c.expected);
     }
   });
@@ -122,25 +182,42 @@ describe("TypeScript math mirror against the Rust vectors", () => {
   it("a position without a usable oracle price", () => {
     for (const c of v.unpricedPosition) {
       const refused = c.refused === null ? null : { price: b(c.refused.price), conf: b(c.refused.conf) };
-      const p = unpricedPosition(b(c.base), b(c.quoteEntry), b(c.lastPrice), b(c.confRatio), refused, { tiers, addonRatio: b(c.addonRatio), bufferRatio: b(c.bufferRatio) });
+      const p = unpricedPosition(b(c.base), b(c.quoteEntry), b(c.lastPrice), b(c.confRatio), refused, {
+        tiers,
+        addonRatio: b(c.addonRatio),
+        bufferRatio: b(c.bufferRatio),
+      });
       if (c.expected === null) {
         expect(p).toBeNull();
         continue;
       }
       const h = accountHealth(b(c.collateral), [p!]);
-      expect([p!.price, p!.conf, h.equity, h.initial, h.maintenance, h.liquidationEnd].map(String)).toEqual(
-        [c.expected.price, c.expected.conf, c.expected.equity, c.expected.initial, c.expected.maintenance, c.expected.liquidationEnd],
-      );
-      expect([p!.holderView!.price, p!.holderView!.conf].map(String)).toEqual([c.expected.holderView.price, c.expected.holderView.conf]);
+      expect([p!.price, p!.conf, h.equity, h.initial, h.maintenance, h.liquidationEnd].map(String)).toEqual([
+        c.expected.price,
+        c.expected.conf,
+        c.expected.equity,
+        c.expected.initial,
+        c.expected.maintenance,
+        c.expected.liquidationEnd,
+      ]);
+      expect([p!.holderView!.price, p!.holderView!.conf].map(String)).toEqual([
+        c.expected.holderView.price,
+        c.expected.holderView.conf,
+      ]);
       const e = eligibilityHealth(b(c.collateral), [p!]);
-      expect([e.equity, e.maintenance, e.liquidationEnd].map(String)).toEqual([c.expected.eligibility.equity, c.expected.eligibility.maintenance, c.expected.eligibility.liquidationEnd]);
+      expect([e.equity, e.maintenance, e.liquidationEnd].map(String)).toEqual([
+        c.expected.eligibility.equity,
+        c.expected.eligibility.maintenance,
+        c.expected.eligibility.liquidationEnd,
+      ]);
     }
   });
 
   it("a gain counts only as far as its pool backs it", () => {
     expect(v.backedPnl.length).toBeGreaterThan(0);
     for (const c of v.backedPnl) {
-      const backing = c.backing === null ? null : { poolBalance: b(c.backing.poolBalance), liability: b(c.backing.liability) };
+      const backing =
+        c.backing === null ? null : { poolBalance: b(c.backing.poolBalance), liability: b(c.backing.liability) };
       expect(String(backedPnl(b(c.pnl), backing))).toBe(c.expected);
     }
   });

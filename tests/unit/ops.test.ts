@@ -26,7 +26,13 @@ describe("logger", () => {
     const line = out.parsed()[0];
     expect(Object.keys(line).slice(0, 3)).toEqual(["time", "level", "msg"]);
     expect(new Date(line.time).toISOString()).toBe(line.time);
-    expect(line).toMatchObject({ level: "info", msg: "liquidation sent", component: "test", account: "Acc1", shortfall: "12345678901234567890" });
+    expect(line).toMatchObject({
+      level: "info",
+      msg: "liquidation sent",
+      component: "test",
+      account: "Acc1",
+      shortfall: "12345678901234567890",
+    });
   });
 
   it("drops lines below its level", () => {
@@ -41,7 +47,11 @@ describe("logger", () => {
 
   it("marks decisions with account, job id and state", () => {
     const out = capture();
-    createLogger({ level: "info", stream: out.stream }).decision("margin call", { account: "Acc1", jobId: "mc:Acc1:7", state: "atRisk" });
+    createLogger({ level: "info", stream: out.stream }).decision("margin call", {
+      account: "Acc1",
+      jobId: "mc:Acc1:7",
+      state: "atRisk",
+    });
     expect(out.parsed()[0]).toMatchObject({ event: "decision", account: "Acc1", jobId: "mc:Acc1:7", state: "atRisk" });
   });
 
@@ -188,7 +198,16 @@ describe("cli", () => {
     const t = io();
     expect(await main(["--help"], t.io)).toBe(0);
     const text = t.out.join("");
-    for (const word of ["run", "status", "accounts", "pause", "resume", "--config", "MARGIN_WARDEN_FOO_BAR_MS", "maxOracleAgeSlots"]) {
+    for (const word of [
+      "run",
+      "status",
+      "accounts",
+      "pause",
+      "resume",
+      "--config",
+      "MARGIN_WARDEN_FOO_BAR_MS",
+      "maxOracleAgeSlots",
+    ]) {
       expect(text).toContain(word);
     }
   });
@@ -204,7 +223,9 @@ describe("cli", () => {
   it("exits 2 with the config problems and no stack on a bad config", async () => {
     const t = io({ MARGIN_WARDEN_MAX_ORACLE_AGE_SLOTS: "abc" });
     expect(await main(["status"], t.io)).toBe(2);
-    expect(t.err.join("")).toBe('config: maxOracleAgeSlots must be a positive integer (got "abc" from MARGIN_WARDEN_MAX_ORACLE_AGE_SLOTS)\n');
+    expect(t.err.join("")).toBe(
+      'config: maxOracleAgeSlots must be a positive integer (got "abc" from MARGIN_WARDEN_MAX_ORACLE_AGE_SLOTS)\n',
+    );
   });
 
   it("exits 2 when run lacks the exchange and operator keypair", async () => {
@@ -274,11 +295,21 @@ describe("operator wallet", () => {
         if (failing) throw new Error("fetch failed");
         return lamports;
       },
-      getTokenAccountBalance: async () => ({ context: { slot: 1 }, value: { amount: "123456789", decimals: 6, uiAmount: 123.456789, uiAmountString: "123.456789" } }),
+      getTokenAccountBalance: async () => ({
+        context: { slot: 1 },
+        value: { amount: "123456789", decimals: 6, uiAmount: 123.456789, uiAmountString: "123.456789" },
+      }),
     };
     const metrics = new Metrics({ processMetrics: false });
     const out = capture();
-    const wallet = new WalletWatch(connection as never, Keypair.generate().publicKey, Keypair.generate().publicKey, { minOperatorLamports: 10_000_000, balanceCheckIntervalMs: 50 }, metrics, createLogger({ level: "info", stream: out.stream }));
+    const wallet = new WalletWatch(
+      connection as never,
+      Keypair.generate().publicKey,
+      Keypair.generate().publicKey,
+      { minOperatorLamports: 10_000_000, balanceCheckIntervalMs: 50 },
+      metrics,
+      createLogger({ level: "info", stream: out.stream }),
+    );
     expect([wallet.low, wallet.rpcAnswering]).toEqual([false, false]);
     await wallet.check();
     expect([wallet.low, wallet.rpcAnswering, wallet.quote]).toEqual([true, true, 123456789n]);

@@ -12,7 +12,13 @@ describe("step signer", () => {
       const message = new TransactionMessage({
         payerKey: payer.publicKey,
         recentBlockhash: bs58.encode(Keypair.generate().publicKey.toBytes()),
-        instructions: [SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: Keypair.generate().publicKey, lamports: 1_000 + i })],
+        instructions: [
+          SystemProgram.transfer({
+            fromPubkey: payer.publicKey,
+            toPubkey: Keypair.generate().publicKey,
+            lamports: 1_000 + i,
+          }),
+        ],
       }).compileToV0Message();
       const theirs = new VersionedTransaction(message);
       theirs.sign([payer]);
@@ -33,9 +39,14 @@ describe("step message", () => {
     const k = () => Keypair.generate().publicKey.toBase58();
     for (let i = 0; i < 20; i++) {
       const payer = Keypair.generate().publicKey;
-      const markets = new Map(Array.from({ length: 1 + (i % 3) }, () => ({ address: k(), oracle: k() })).map((m) => [m.address, m as never]));
+      const markets = new Map(
+        Array.from({ length: 1 + (i % 3) }, () => ({ address: k(), oracle: k() })).map((m) => [m.address, m as never]),
+      );
       const [first] = [...markets.values()] as { address: string; oracle: string }[];
-      const account = { address: k(), positions: [...markets.keys()].map((market) => ({ market, base: 1n, quoteEntry: 0n })) };
+      const account = {
+        address: k(),
+        positions: [...markets.keys()].map((market) => ({ market, base: 1n, quoteEntry: 0n })),
+      };
       const ix = liquidateInstruction(
         Keypair.generate().publicKey,
         // The payer liquidates: its key appears again, as a signer.
@@ -46,9 +57,15 @@ describe("step message", () => {
         markets,
         BigInt(1_000_000 + i),
       );
-      const ixs = [ComputeBudgetProgram.setComputeUnitLimit({ units: 200_000 + i }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: i }), ix];
+      const ixs = [
+        ComputeBudgetProgram.setComputeUnitLimit({ units: 200_000 + i }),
+        ComputeBudgetProgram.setComputeUnitPrice({ microLamports: i }),
+        ix,
+      ];
       const blockhash = bs58.encode(Keypair.generate().publicKey.toBytes());
-      const theirs = new TransactionMessage({ payerKey: payer, recentBlockhash: blockhash, instructions: ixs }).compileToV0Message().serialize();
+      const theirs = new TransactionMessage({ payerKey: payer, recentBlockhash: blockhash, instructions: ixs })
+        .compileToV0Message()
+        .serialize();
       expect(compileV0Message(payer, blockhash, ixs).toString("hex")).toBe(Buffer.from(theirs).toString("hex"));
       // The packer's running size agrees with the serialized length, before and after each instruction.
       const size = new MessageSize(payer, ixs.slice(0, 2));
@@ -57,7 +74,15 @@ describe("step message", () => {
       size.add(ix);
       expect(size.bytes).toBe(theirs.length);
       // A second step on other accounts shares the program, the exchange and the markets.
-      const other = liquidateInstruction(Keypair.generate().publicKey, { authority: payer, token: Keypair.generate().publicKey }, { address: k(), quoteVault: k(), insuranceVault: k() } as never, { ...account, address: k() } as never, first as never, markets, 7n);
+      const other = liquidateInstruction(
+        Keypair.generate().publicKey,
+        { authority: payer, token: Keypair.generate().publicKey },
+        { address: k(), quoteVault: k(), insuranceVault: k() } as never,
+        { ...account, address: k() } as never,
+        first as never,
+        markets,
+        7n,
+      );
       expect(size.with(other)).toBe(compileV0Message(payer, blockhash, [...ixs, other]).length);
     }
   });

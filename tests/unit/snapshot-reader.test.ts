@@ -35,7 +35,12 @@ function chain(accounts: Map<string, Buffer>, fail = false) {
       calls.push(keys);
       if (keys.length > MAX_KEYS_PER_READ) throw new Error(`asked for ${keys.length} keys`);
       if (fail) throw new Error("rpc down");
-      return { slot: 42, value: keys.map((k): RawAccount | null => (accounts.has(k) ? { owner: key(), lamports: 1, data: accounts.get(k)! } : null)) };
+      return {
+        slot: 42,
+        value: keys.map((k): RawAccount | null =>
+          accounts.has(k) ? { owner: key(), lamports: 1, data: accounts.get(k)! } : null,
+        ),
+      };
     },
   };
   return { reader, calls };
@@ -45,7 +50,10 @@ describe("snapshot reader", () => {
   it("reads the snapshots of one turn together, markets once per call, within the key limit", async () => {
     const accounts = new Map<string, Buffer>();
     for (let i = 0; i < 150; i++) accounts.set(key(), await emptyAccount(i));
-    const pairs = new Map([[key(), key()], [key(), key()]]);
+    const pairs = new Map([
+      [key(), key()],
+      [key(), key()],
+    ]);
     const { reader, calls } = chain(accounts);
     const snapshots = new SnapshotReader(reader, () => pairs);
     const addresses = [...accounts.keys()];

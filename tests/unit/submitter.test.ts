@@ -20,7 +20,14 @@ const OPTIONS = {
   priorityFeeMaxAgeMs: 1_000,
 };
 
-const prepared: Prepared = { signature: "sig", raw: Buffer.alloc(10).toString("base64"), blockhash: "x", lastValidBlockHeight: 100, computeUnitLimit: 200_000, priorityFeeMicroLamports: 0 };
+const prepared: Prepared = {
+  signature: "sig",
+  raw: Buffer.alloc(10).toString("base64"),
+  blockhash: "x",
+  lastValidBlockHeight: 100,
+  computeUnitLimit: 200_000,
+  priorityFeeMicroLamports: 0,
+};
 
 function submitter(notify: { err: unknown } | null) {
   const pubsub = {
@@ -31,7 +38,14 @@ function submitter(notify: { err: unknown } | null) {
   };
   // The send's answer comes well after the notification.
   const rpc = { sendTransaction: () => new Promise<string>((r) => setTimeout(() => r("sig"), 50)) };
-  return new Submitter({} as never, rpc as never, pubsub as never, new Signer(Keypair.generate()), OPTIONS, new RpcBudget(100));
+  return new Submitter(
+    {} as never,
+    rpc as never,
+    pubsub as never,
+    new Signer(Keypair.generate()),
+    OPTIONS,
+    new RpcBudget(100),
+  );
 }
 
 describe("submitter confirmation", () => {
@@ -40,10 +54,12 @@ describe("submitter confirmation", () => {
     const onUnhandled = (e: unknown) => unhandled.push(e);
     process.on("unhandledRejection", onUnhandled);
     try {
-      const outcome = await submitter({ err: { InstructionError: [2, { Custom: 6018 }] } }).send(prepared).then(
-        () => null,
-        (e: unknown) => e,
-      );
+      const outcome = await submitter({ err: { InstructionError: [2, { Custom: 6018 }] } })
+        .send(prepared)
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       await new Promise((r) => setTimeout(r, 20));
       expect(outcome).toBeInstanceOf(ProgramFailure);
       expect((outcome as ProgramFailure).code).toBe(6018);

@@ -7,13 +7,29 @@ import type { Evaluation } from "../../orchestrator/src/risk/evaluate.js";
 import { ChainStatus, type AccountState, type MarketState } from "../../orchestrator/src/risk/types.js";
 
 function account(collateral: bigint, shortfallMarkets: number[], digest = 0n): AccountState {
-  return { address: "acct", owner: "o", exchange: "e", collateral, lastActiveSlot: digest, liquidationId: 1n, status: ChainStatus.Healthy, positions: [], shortfallMarkets, slot: 10 };
+  return {
+    address: "acct",
+    owner: "o",
+    exchange: "e",
+    collateral,
+    lastActiveSlot: digest,
+    liquidationId: 1n,
+    status: ChainStatus.Healthy,
+    positions: [],
+    shortfallMarkets,
+    slot: 10,
+  };
 }
 
 function setup() {
   const accounts = new Map<string, AccountState>();
   const markets = new Map<string, MarketState>();
-  const world: World = { accounts, markets, prices: new Map(), freshness: () => ({ currentSlot: 10, nowS: 1_000, maxAccountAgeSlots: 100, maxOracleAgeSlots: 100 }) };
+  const world: World = {
+    accounts,
+    markets,
+    prices: new Map(),
+    freshness: () => ({ currentSlot: 10, nowS: 1_000, maxAccountAgeSlots: 100, maxOracleAgeSlots: 100 }),
+  };
   const settled: Array<{ account: string; stepKey: string }> = [];
   const claimed: Array<{ account: string; market: string }> = [];
   const noop = () => {};
@@ -79,7 +95,17 @@ describe("settling a covered shortfall record", () => {
 
 describe("paying a claim on a pool", () => {
   let slot = 0;
-  const market = (poolBalance: bigint) => ({ address: "ETH", index: 3, poolBalance, slot: ++slot, tiers: [], addonRatio: 0n, bufferRatio: 0n, maxConfRatioLiquidate: 0n }) as unknown as MarketState;
+  const market = (poolBalance: bigint) =>
+    ({
+      address: "ETH",
+      index: 3,
+      poolBalance,
+      slot: ++slot,
+      tiers: [],
+      addonRatio: 0n,
+      bufferRatio: 0n,
+      maxConfRatioLiquidate: 0n,
+    }) as unknown as MarketState;
 
   it("asks when the pool holds money, once per account and market state, and again when the pool receives more", () => {
     const { accounts, supervisor, claimed, markets } = setup();

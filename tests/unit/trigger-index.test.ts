@@ -9,7 +9,14 @@ import { evaluate, type Freshness } from "../../orchestrator/src/risk/evaluate.j
 import { fullScan, missedBy } from "../../orchestrator/src/risk/full-scan.js";
 import { accountHealth } from "../../orchestrator/src/risk/health.js";
 import { TriggerIndex } from "../../orchestrator/src/risk/trigger-index.js";
-import { ChainStatus, OracleLayout, type AccountState, type MarketState, type PositionState, type PriceState } from "../../orchestrator/src/risk/types.js";
+import {
+  ChainStatus,
+  OracleLayout,
+  type AccountState,
+  type MarketState,
+  type PositionState,
+  type PriceState,
+} from "../../orchestrator/src/risk/types.js";
 
 const USD = 1_000_000n;
 const UNBOUNDED = (1n << 127n) - 1n;
@@ -22,8 +29,17 @@ const tier = (upperUsd: bigint | null, initialRatio: bigint, maintenanceRatio: b
   maintenanceRatio,
 });
 const TWO_TIERS = [tier(100_000n, 100_000n, 50_000n), tier(null, 200_000n, 100_000n)];
-const THREE_TIERS = [tier(20_000n, 60_000n, 30_000n), tier(1_000_000n, 150_000n, 80_000n), tier(null, 300_000n, 200_000n)];
-const FOUR_TIERS = [tier(5_000n, 50_000n, 25_000n), tier(50_000n, 100_000n, 50_000n), tier(2_000_000n, 200_000n, 120_000n), tier(null, 400_000n, 250_000n)];
+const THREE_TIERS = [
+  tier(20_000n, 60_000n, 30_000n),
+  tier(1_000_000n, 150_000n, 80_000n),
+  tier(null, 300_000n, 200_000n),
+];
+const FOUR_TIERS = [
+  tier(5_000n, 50_000n, 25_000n),
+  tier(50_000n, 100_000n, 50_000n),
+  tier(2_000_000n, 200_000n, 120_000n),
+  tier(null, 400_000n, 250_000n),
+];
 // Above $1M a long's requirement grows faster than its value.
 const STEEP_TIERS = [tier(1_000_000n, 100_000n, 50_000n), tier(null, 600_000n, 500_000n)];
 
@@ -62,7 +78,13 @@ function market(address: string, tiers: Tier[], addonRatio: bigint): MarketState
   };
 }
 
-const reading = (m: MarketState, price: bigint, conf: bigint): PriceState => ({ oracle: m.oracle, price, conf, publishTime: FRESH.nowS, slot: FRESH.currentSlot });
+const reading = (m: MarketState, price: bigint, conf: bigint): PriceState => ({
+  oracle: m.oracle,
+  price,
+  conf,
+  publishTime: FRESH.nowS,
+  slot: FRESH.currentSlot,
+});
 /** The widest confidence the program still accepts for a liquidation at this price. */
 const worstConf = (m: MarketState, price: bigint) => (price * m.maxConfRatioLiquidate) / 1_000_000n;
 
@@ -100,7 +122,18 @@ class World {
 }
 
 function account(address: string, collateral: bigint, positions: PositionState[]): AccountState {
-  return { address, owner: "owner", exchange: "exchange", collateral, lastActiveSlot: 0n, liquidationId: 0n, status: ChainStatus.Healthy, positions, shortfallMarkets: [], slot: FRESH.currentSlot };
+  return {
+    address,
+    owner: "owner",
+    exchange: "exchange",
+    collateral,
+    lastActiveSlot: 0n,
+    liquidationId: 0n,
+    status: ChainStatus.Healthy,
+    positions,
+    shortfallMarkets: [],
+    slot: FRESH.currentSlot,
+  };
 }
 
 /** A position of `usd` notional opened at `entry`. */
@@ -177,7 +210,10 @@ describe("trigger index", () => {
     let caughtByCrossing = 0;
     for (let t = 0; t < 420; t++) {
       const names = [...w.markets.keys()];
-      const [name, factor] = shocks.get(t) ?? [names[Math.floor(rnd() * names.length)], rnd() < 0.92 ? 1 + (rnd() - 0.5) * 0.004 : 1 + (rnd() - 0.5) * 0.06];
+      const [name, factor] = shocks.get(t) ?? [
+        names[Math.floor(rnd() * names.length)],
+        rnd() < 0.92 ? 1 + (rnd() - 0.5) * 0.004 : 1 + (rnd() - 0.5) * 0.06,
+      ];
       const old = w.price(name);
       const next = BigInt(Math.max(1, Math.round(Number(old) * factor)));
       const m = w.markets.get(name)!;
@@ -222,7 +258,10 @@ describe("trigger index", () => {
           const p = pick(b, p0.get(b.market)!);
           moved.set(b.market, p, worstConf(moved.markets.get(b.market)!, p));
         }
-        expect(moved.state(a), `${a.address} inside ${JSON.stringify(bands, (_, v) => (typeof v === "bigint" ? v.toString() : v))}`).toBe("healthy");
+        expect(
+          moved.state(a),
+          `${a.address} inside ${JSON.stringify(bands, (_, v) => (typeof v === "bigint" ? v.toString() : v))}`,
+        ).toBe("healthy");
         checked++;
       }
     }
@@ -242,7 +281,8 @@ describe("trigger index", () => {
       ["BTC", 45_000],
       ["BTC", 1.5],
     ];
-    for (let i = 0; i < 12; i++) sizes.push(["SOL", 10 + rnd() * 300], ["ETH", 100 + rnd() * 5_000], ["BTC", 2_000 + rnd() * 100_000]);
+    for (let i = 0; i < 12; i++)
+      sizes.push(["SOL", 10 + rnd() * 300], ["ETH", 100 + rnd() * 5_000], ["BTC", 2_000 + rnd() * 100_000]);
     let cases = 0;
     for (const [name, usd] of sizes) {
       for (const long of [true, false]) {
@@ -254,12 +294,15 @@ describe("trigger index", () => {
           const inward = long ? 1n : -1n;
           const m = w.markets.get(name)!;
           const at = (p: bigint) => {
-            const moved = new World([...w.markets.values()].map((x) => [x, w.price(x.address)] as [MarketState, bigint]));
+            const moved = new World(
+              [...w.markets.values()].map((x) => [x, w.price(x.address)] as [MarketState, bigint]),
+            );
             moved.set(name, p, worstConf(m, p));
             return moved.state(a);
           };
           expect(edge).not.toBe(long ? NO_LOWER : NO_UPPER);
-          for (let k = 0n; k < 300n; k++) expect(at(edge + inward * k), `${a.address} at ${edge + inward * k}`).toBe("healthy");
+          for (let k = 0n; k < 300n; k++)
+            expect(at(edge + inward * k), `${a.address} at ${edge + inward * k}`).toBe("healthy");
           const slack = p0 / 10_000n > 100n ? p0 / 10_000n : 100n;
           expect(at(edge - inward * slack)).toBe("margin-call");
           cases++;
@@ -282,7 +325,8 @@ describe("trigger index", () => {
       return w.state(a);
     };
     const tierEdge = (1_000_000n * USD * BASE_PRECISION) / a.positions[0].base;
-    for (const p of [band.lo, p0, tierEdge - 1n, tierEdge, tierEdge + 1n, band.hi]) if (p <= band.hi) expect(at(p)).toBe("healthy");
+    for (const p of [band.lo, p0, tierEdge - 1n, tierEdge, tierEdge + 1n, band.hi])
+      if (p <= band.hi) expect(at(p)).toBe("healthy");
     expect(at(band.hi + band.hi / 1_000n)).toBe("margin-call");
   });
 
@@ -320,7 +364,10 @@ describe("trigger index", () => {
 
   it("replaces an account's bands on upsert and forgets it on remove", () => {
     const index = new TriggerIndex({ bucketBps: 25 });
-    index.upsert("a", [{ market: "M", lo: 90n * USD, hi: NO_UPPER }, { market: "N", lo: NO_LOWER, hi: 50n * USD }]);
+    index.upsert("a", [
+      { market: "M", lo: 90n * USD, hi: NO_UPPER },
+      { market: "N", lo: NO_LOWER, hi: 50n * USD },
+    ]);
     index.upsert("b", [{ market: "M", lo: NO_LOWER, hi: 120n * USD }]);
     expect(index.size).toBe(2);
     expect(index.accountsOn("M").sort()).toEqual(["a", "b"]);

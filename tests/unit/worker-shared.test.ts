@@ -11,7 +11,17 @@ function setup(prepared: Prepared, fate: "pending" | "landed", decided?: "send" 
   const calls: string[] = [];
   const job = {
     id: "job-1",
-    data: { kind: "liquidate", account: "A", liquidationId: "0", stepKey: "k", market: "M", shortfall: "1", detectedAtMs: 0, decidedOn: {}, prepared },
+    data: {
+      kind: "liquidate",
+      account: "A",
+      liquidationId: "0",
+      stepKey: "k",
+      market: "M",
+      shortfall: "1",
+      detectedAtMs: 0,
+      decidedOn: {},
+      prepared,
+    },
     extendLock: async () => 1,
     moveToDelayed: async (at: number) => void calls.push(`delayed ${at > Date.now() ? "later" : "now"}`),
     updateData: async () => void calls.push("updateData"),
@@ -33,7 +43,10 @@ function setup(prepared: Prepared, fate: "pending" | "landed", decided?: "send" 
     },
     submitter: {
       fate: async () => (fate === "landed" ? { kind: "landed", slot: 7 } : { kind: "pending" }),
-      send: async (p: Prepared) => (calls.push(`send ${p.signature}`), { signature: p.signature, slot: 8, computeUnitLimit: 0, priorityFeeMicroLamports: 0 }),
+      send: async (p: Prepared) => (
+        calls.push(`send ${p.signature}`),
+        { signature: p.signature, slot: 8, computeUnitLimit: 0, priorityFeeMicroLamports: 0 }
+      ),
     },
     onResend: (_j: unknown, _id: string, p: Prepared) => void calls.push(`on record ${p.signature}`),
     onSettled: (_j: unknown, _id: string, r: { outcome: string }) => void calls.push(`settled ${r.outcome}`),
@@ -41,7 +54,14 @@ function setup(prepared: Prepared, fate: "pending" | "landed", decided?: "send" 
   return { job: job as never, ctx, calls };
 }
 
-const base: Prepared = { signature: "S", raw: "", blockhash: "b", lastValidBlockHeight: 10, computeUnitLimit: 1, priorityFeeMicroLamports: 0 };
+const base: Prepared = {
+  signature: "S",
+  raw: "",
+  blockhash: "b",
+  lastValidBlockHeight: 10,
+  computeUnitLimit: 1,
+  priorityFeeMicroLamports: 0,
+};
 
 describe("a job holding an earlier transaction", () => {
   it("takes over a stored shared transaction that may still land by deciding to send it, and resends it as it is", async () => {
@@ -65,7 +85,10 @@ describe("a job holding an earlier transaction", () => {
     await expect(processStep(own.ctx, own.job, "token")).resolves.toMatchObject({ outcome: "confirmed", slot: 8 });
     expect(own.calls).toEqual(["on record S", "send S", "settled confirmed"]);
     const landed = setup({ ...base, steps: 3, position: 0 }, "landed");
-    await expect(processStep(landed.ctx, landed.job, "token")).resolves.toMatchObject({ outcome: "confirmed", slot: 7 });
+    await expect(processStep(landed.ctx, landed.job, "token")).resolves.toMatchObject({
+      outcome: "confirmed",
+      slot: 7,
+    });
     expect(landed.calls).toEqual(["settled confirmed"]);
   });
 });

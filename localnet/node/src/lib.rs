@@ -56,9 +56,7 @@ fn to_js(account: Account) -> JsAccount {
 }
 
 fn keyed(list: Vec<(Pubkey, Account)>) -> Vec<KeyedAccount> {
-    list.into_iter()
-        .map(|(key, account)| KeyedAccount { pubkey: key.to_string(), account: to_js(account) })
-        .collect()
+    list.into_iter().map(|(key, account)| KeyedAccount { pubkey: key.to_string(), account: to_js(account) }).collect()
 }
 
 fn pubkey(s: &str) -> Result<Pubkey> {
@@ -147,7 +145,11 @@ impl RuntimeThread {
     }
 
     /// Queues `f`; jobs run in the order they are queued.
-    fn queue<R: Send + 'static>(&self, what: &str, f: impl FnOnce(&mut Runtime) -> R + Send + 'static) -> Result<Answer<R>> {
+    fn queue<R: Send + 'static>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut Runtime) -> R + Send + 'static,
+    ) -> Result<Answer<R>> {
         let (reply, answer) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |rt| {
             let _ = reply.send(catch_unwind(AssertUnwindSafe(|| f(rt))).ok());
@@ -166,11 +168,7 @@ struct Answer<R>(mpsc::Receiver<Option<R>>);
 
 impl<R> Answer<R> {
     fn wait(&self, what: &str) -> Result<R> {
-        self.0
-            .recv()
-            .ok()
-            .flatten()
-            .ok_or_else(|| Error::from_reason(format!("{what}: internal runtime panic")))
+        self.0.recv().ok().flatten().ok_or_else(|| Error::from_reason(format!("{what}: internal runtime panic")))
     }
 }
 

@@ -139,8 +139,7 @@ impl Runtime {
 
     pub fn send(&mut self, tx: VersionedTransaction) -> Executed {
         let writable = writable_keys(&tx.message);
-        let before: HashMap<Pubkey, Option<Account>> =
-            writable.iter().map(|k| (*k, self.svm.get_account(k))).collect();
+        let before: HashMap<Pubkey, Option<Account>> = writable.iter().map(|k| (*k, self.svm.get_account(k))).collect();
         match self.svm.send_transaction(tx) {
             Ok(meta) => {
                 let changed = before
@@ -193,10 +192,7 @@ impl Runtime {
 /// The statically listed accounts a transaction may write (address-table accounts are not tracked).
 fn writable_keys(message: &VersionedMessage) -> Vec<Pubkey> {
     let keys = message.static_account_keys();
-    (0..keys.len())
-        .filter(|&i| message.is_maybe_writable(i, None))
-        .map(|i| keys[i])
-        .collect()
+    (0..keys.len()).filter(|&i| message.is_maybe_writable(i, None)).map(|i| keys[i]).collect()
 }
 
 /// The JSON shape a validator's RPC gives a transaction error (`{"InstructionError":[0,{"Custom":6000}]}`).

@@ -42,11 +42,7 @@ static PROGRAMS: RwLock<Option<HashMap<Pubkey, ProgramEntry>>> = RwLock::new(Non
 
 /// Makes `entry` the processor of `program_id` in every runtime of this process.
 pub(crate) fn register(program_id: Pubkey, entry: ProgramEntry) {
-    PROGRAMS
-        .write()
-        .unwrap()
-        .get_or_insert_with(HashMap::new)
-        .insert(program_id, entry);
+    PROGRAMS.write().unwrap().get_or_insert_with(HashMap::new).insert(program_id, entry);
 }
 
 fn lookup(program_id: &Pubkey) -> Option<ProgramEntry> {
@@ -93,9 +89,7 @@ impl Drop for ContextGuard {
     }
 }
 
-solana_program_runtime::declare_process_instruction!(NativeProgram, 1, |invoke_context| {
-    process(invoke_context)
-});
+solana_program_runtime::declare_process_instruction!(NativeProgram, 1, |invoke_context| { process(invoke_context) });
 
 pub(crate) use NativeProgram as Builtin;
 
@@ -105,9 +99,7 @@ fn process(invoke_context: &mut InvokeContext) -> Result<(), InstructionError> {
     let program_id = *instruction_context.get_last_program_key(transaction_context)?;
     let entry = lookup(&program_id).ok_or(InstructionError::UnsupportedProgramId)?;
 
-    let mask_rent_epoch = invoke_context
-        .get_feature_set()
-        .mask_out_rent_epoch_in_vm_serialization;
+    let mask_rent_epoch = invoke_context.get_feature_set().mask_out_rent_epoch_in_vm_serialization;
     let (mut buffer, _regions, accounts_metadata) =
         serialize_parameters(transaction_context, instruction_context, true, mask_rent_epoch)?;
 
@@ -116,8 +108,7 @@ fn process(invoke_context: &mut InvokeContext) -> Result<(), InstructionError> {
         let input = buffer.as_slice_mut().as_mut_ptr();
         catch_unwind(AssertUnwindSafe(|| {
             // SAFETY: `input` is a loader-format parameter buffer that outlives the call.
-            let (program_id, accounts, data) =
-                unsafe { solana_program_entrypoint::deserialize(input) };
+            let (program_id, accounts, data) = unsafe { solana_program_entrypoint::deserialize(input) };
             entry(program_id, &accounts, data)
         }))
     };

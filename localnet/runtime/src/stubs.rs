@@ -115,21 +115,15 @@ impl SyscallStubs for RuntimeStubs {
     }
 
     fn sol_get_epoch_schedule_sysvar(&self, var_addr: *mut u8) -> u64 {
-        Self::copy_sysvar(var_addr, |ic| {
-            ic.get_sysvar_cache().get_epoch_schedule().ok().map(|e| (*e).clone())
-        })
+        Self::copy_sysvar(var_addr, |ic| ic.get_sysvar_cache().get_epoch_schedule().ok().map(|e| (*e).clone()))
     }
 
     fn sol_get_epoch_rewards_sysvar(&self, var_addr: *mut u8) -> u64 {
-        Self::copy_sysvar(var_addr, |ic| {
-            ic.get_sysvar_cache().get_epoch_rewards().ok().map(|e| (*e).clone())
-        })
+        Self::copy_sysvar(var_addr, |ic| ic.get_sysvar_cache().get_epoch_rewards().ok().map(|e| (*e).clone()))
     }
 
     fn sol_get_last_restart_slot(&self, var_addr: *mut u8) -> u64 {
-        Self::copy_sysvar(var_addr, |ic| {
-            ic.get_sysvar_cache().get_last_restart_slot().ok().map(|s| (*s).clone())
-        })
+        Self::copy_sysvar(var_addr, |ic| ic.get_sysvar_cache().get_last_restart_slot().ok().map(|s| (*s).clone()))
     }
 
     fn sol_get_return_data(&self) -> Option<(Pubkey, Vec<u8>)> {
@@ -143,9 +137,7 @@ impl SyscallStubs for RuntimeStubs {
     fn sol_set_return_data(&self, data: &[u8]) {
         with_invoke_context(|ic| {
             let tc = &mut ic.transaction_context;
-            let program_id = tc
-                .get_current_instruction_context()
-                .and_then(|ctx| ctx.get_last_program_key(tc).copied());
+            let program_id = tc.get_current_instruction_context().and_then(|ctx| ctx.get_last_program_key(tc).copied());
             if let Ok(program_id) = program_id {
                 let _ = tc.set_return_data(program_id, data.to_vec());
             }
@@ -201,10 +193,8 @@ fn try_invoke_signed(
         let caller_ctx = tc.get_current_instruction_context()?;
         for account in &instruction_accounts {
             let key = tc.get_key_of_account_at_index(account.index_in_transaction)?;
-            let info_index = account_infos
-                .iter()
-                .position(|info| info.key == key)
-                .ok_or(InstructionError::MissingAccount)?;
+            let info_index =
+                account_infos.iter().position(|info| info.key == key).ok_or(InstructionError::MissingAccount)?;
             let info = &account_infos[info_index];
             let mut borrowed = caller_ctx.try_borrow_instruction_account(tc, account.index_in_caller)?;
             if borrowed.get_lamports() != info.lamports() {
@@ -238,8 +228,7 @@ fn try_invoke_signed(
     for (index_in_caller, info_index) in writable {
         let borrowed = caller_ctx.try_borrow_instruction_account(tc, index_in_caller)?;
         let info = &account_infos[info_index];
-        **info.try_borrow_mut_lamports().map_err(|_| InstructionError::AccountBorrowFailed)? =
-            borrowed.get_lamports();
+        **info.try_borrow_mut_lamports().map_err(|_| InstructionError::AccountBorrowFailed)? = borrowed.get_lamports();
         if info.owner != borrowed.get_owner() {
             // `owner` points into the serialized parameter buffer; the SBF runtime updates the
             // same bytes in place after a CPI.
@@ -249,9 +238,7 @@ fn try_invoke_signed(
         if info.data_len() != new_data.len() {
             info.resize(new_data.len()).map_err(|_| InstructionError::InvalidRealloc)?;
         }
-        info.try_borrow_mut_data()
-            .map_err(|_| InstructionError::AccountBorrowFailed)?
-            .copy_from_slice(new_data);
+        info.try_borrow_mut_data().map_err(|_| InstructionError::AccountBorrowFailed)?.copy_from_slice(new_data);
     }
     Ok(())
 }

@@ -71,7 +71,10 @@ fn an_account_whose_other_positions_can_pay_the_fee_earns_its_liquidator_no_insu
     let exec = ex.liquidate(&liquidator, &trader.account, eth, u64::MAX);
     ok(&exec);
     let a = ex.margin_account(&trader.account);
-    assert!(a.collateral < 0 && a.position_index(&ex.markets[eth].key).is_none(), "ETH closed into a negative collateral");
+    assert!(
+        a.collateral < 0 && a.position_index(&ex.markets[eth].key).is_none(),
+        "ETH closed into a negative collateral"
+    );
     assert!(ex.health(&trader.account).equity > 0, "the SOL gain keeps equity positive");
     assert!(events::<LiquidationBounty>(&exec).is_empty(), "no bounty for an account that is not underwater");
     assert_eq!(ex.market(eth).insurance_balance, insurance);
@@ -157,12 +160,14 @@ fn closing_at_an_old_price_pays_the_age_spread() {
     let late = ex.user(10_000 * USD as u64);
     ok(&ex.market_order(&fresh, m, 10 * ONE));
     ok(&ex.market_order(&late, m, 10 * ONE));
-    let close = |ex: &mut Exchange, u: &User| events::<PositionChanged>(&{
-        let e = ex.market_order(u, m, -10 * ONE);
-        ok(&e);
-        e
-    })[0]
-    .exec_price;
+    let close = |ex: &mut Exchange, u: &User| {
+        events::<PositionChanged>(&{
+            let e = ex.market_order(u, m, -10 * ONE);
+            ok(&e);
+            e
+        })[0]
+            .exec_price
+    };
     let at_fresh = close(&mut ex, &fresh);
     // The same price, 100 s old: past the opening limit, inside the liquidation limit.
     ex.set_oracle(m, 100 * USD, USD / 20, 100);

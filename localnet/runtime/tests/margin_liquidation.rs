@@ -146,7 +146,12 @@ fn a_crash_bankrupts_the_account_and_insurance_pays_the_deficit() {
 fn what_insurance_cannot_pay_is_socialized_on_the_pool() {
     let mut ex = Exchange::new();
     // $11 of insurance: $10 goes to the liquidator's bounty, $1 is left for the deficit.
-    let m = ex.add_market_with(margin::state::MarketParams::example(PYTH_RECEIVER, [0; 32]), 100 * USD, 10_000_000 * USD as i64, 11 * USD as u64);
+    let m = ex.add_market_with(
+        margin::state::MarketParams::example(PYTH_RECEIVER, [0; 32]),
+        100 * USD,
+        10_000_000 * USD as i64,
+        11 * USD as u64,
+    );
     let trader = ex.user(1_000 * USD as u64);
     let liquidator = ex.user(0);
     ok(&ex.market_order(&trader, m, 90 * ONE));

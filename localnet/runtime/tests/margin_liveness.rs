@@ -36,7 +36,10 @@ fn an_owner_who_closes_his_position_while_flagged_is_unflagged_and_can_withdraw(
     ok(&exec);
     let unflagged = events::<AccountUnflagged>(&exec);
     assert_eq!(unflagged.len(), 1);
-    assert_eq!((unflagged[0].margin_account, unflagged[0].liquidation_id, unflagged[0].status_before), (trader.account, 1, 1));
+    assert_eq!(
+        (unflagged[0].margin_account, unflagged[0].liquidation_id, unflagged[0].status_before),
+        (trader.account, 1, 1)
+    );
     assert_eq!(status(&ex, &trader), AccountStatus::Healthy);
     let left = ex.margin_account(&trader.account).collateral as u64;
     assert!(left > 0);
@@ -86,7 +89,10 @@ fn anyone_unflags_an_account_whose_price_recovered_and_only_then() {
 fn an_unflag_needs_every_position_priced() {
     let (mut ex, _, trader, _) = flagged();
     let i = anchor_lang::InstructionData::data(&margin::instruction::UnflagAccount {});
-    let metas = anchor_lang::ToAccountMetas::to_account_metas(&margin::accounts::UnflagAccount { exchange: ex.exchange, margin_account: trader.account }, None);
+    let metas = anchor_lang::ToAccountMetas::to_account_metas(
+        &margin::accounts::UnflagAccount { exchange: ex.exchange, margin_account: trader.account },
+        None,
+    );
     let ix = solana_instruction::Instruction { program_id: margin::ID, accounts: metas, data: i };
     assert_eq!(code(&ex.send(&[], &[ix])), Some(6026));
 }

@@ -40,8 +40,22 @@ fn setup() -> Setup {
         create_account_ix(&rt, &admin.pubkey(), &mint.pubkey(), spl_token::state::Mint::LEN, &spl_token::ID),
         spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), &admin.pubkey(), None, 6).unwrap(),
         create_account_ix(&rt, &admin.pubkey(), &user_token.pubkey(), spl_token::state::Account::LEN, &spl_token::ID),
-        spl_token::instruction::initialize_account3(&spl_token::ID, &user_token.pubkey(), &mint.pubkey(), &user.pubkey()).unwrap(),
-        spl_token::instruction::mint_to(&spl_token::ID, &mint.pubkey(), &user_token.pubkey(), &admin.pubkey(), &[], 1_000_000_000).unwrap(),
+        spl_token::instruction::initialize_account3(
+            &spl_token::ID,
+            &user_token.pubkey(),
+            &mint.pubkey(),
+            &user.pubkey(),
+        )
+        .unwrap(),
+        spl_token::instruction::mint_to(
+            &spl_token::ID,
+            &mint.pubkey(),
+            &user_token.pubkey(),
+            &admin.pubkey(),
+            &[],
+            1_000_000_000,
+        )
+        .unwrap(),
     ];
     assert_ok(&send(&mut rt, &admin, &ixs, &[&mint, &user_token]));
 

@@ -44,7 +44,8 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
     let mut ex = Exchange::new();
     // A deep SOL pool and a shallow ETH one, so winners are sometimes haircut.
     let shallow = MarketParams::example(PYTH_RECEIVER, [0; 32]);
-    let markets = [ex.add_market(100 * USD), ex.add_market_with(shallow, 3_000 * USD, 20_000 * USD as i64, 100_000 * USD as u64)];
+    let markets =
+        [ex.add_market(100 * USD), ex.add_market_with(shallow, 3_000 * USD, 20_000 * USD as i64, 100_000 * USD as u64)];
     let mut prices = [100 * USD, 3_000 * USD];
     // A dead oracle keeps publishing nothing new: its account reads 200 s old at every step.
     let mut dead = [false, false];
@@ -54,7 +55,8 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
     let users: Vec<User> = (0..16).map(|i| ex.user((500 + 1_500 * (i % 6)) as u64 * USD as u64)).collect();
     let keeper = ex.user(0);
     let (mut trades, mut refused, mut liquidations, mut bankruptcies) = (0, 0, 0, 0);
-    let (mut deposits, mut flags, mut unflags, mut refused_unflags, mut owner_unflags, mut outages) = (0, 0, 0, 0, 0usize, 0usize);
+    let (mut deposits, mut flags, mut unflags, mut refused_unflags, mut owner_unflags, mut outages) =
+        (0, 0, 0, 0, 0usize, 0usize);
     let mut claims_paid = 0u64;
     let mut pool_removals = 0usize;
     let mut claim_backed = 0usize;
@@ -65,7 +67,11 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                 let u = &users[rng.below(users.len() as u64) as usize];
                 let m = rng.below(2) as usize;
                 let account = ex.margin_account(&u.account);
-                let held = account.open_positions().find(|p| p.market == ex.markets[markets[m]].key).map(|p| p.base).unwrap_or(0);
+                let held = account
+                    .open_positions()
+                    .find(|p| p.market == ex.markets[markets[m]].key)
+                    .map(|p| p.base)
+                    .unwrap_or(0);
                 let base = if held != 0 && rng.below(3) == 0 {
                     // Reduce or close.
                     -held * (1 + rng.below(4) as i64) / 4
@@ -75,7 +81,11 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                     let free = (h.equity - h.initial).max(0);
                     let notional = free * (1 + rng.below(11) as i128);
                     let b = (notional * i128::from(ONE) / prices[m]) as i64;
-                    if rng.below(2) == 0 { -b } else { b }
+                    if rng.below(2) == 0 {
+                        -b
+                    } else {
+                        b
+                    }
                 };
                 if base == 0 {
                     continue;
@@ -84,7 +94,10 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                 let exec = ex.market_order(u, markets[m], base);
                 // A dead oracle in the traded market, or in another of the account's markets when
                 // the trade adds risk, refuses it as stale.
-                let touches_dead = dead[m] || account.open_positions().any(|p| dead[ex.markets.iter().position(|mi| mi.key == p.market).unwrap()]);
+                let touches_dead = dead[m]
+                    || account
+                        .open_positions()
+                        .any(|p| dead[ex.markets.iter().position(|mi| mi.key == p.market).unwrap()]);
                 let dead_refusal = touches_dead && code(&exec) == Some(6014);
                 match code(&exec) {
                     _ if dead_refusal => refused += 1,
@@ -93,8 +106,16 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                         // A flagged owner's reduction carries the other positions: it unflags exactly
                         // when the liquidation-end level is back.
                         if flagged {
-                            let expected = if ex.eligibility(&u.account).below_liquidation_end() { AccountStatus::BeingLiquidated } else { AccountStatus::Healthy };
-                            assert_eq!(ex.margin_account(&u.account).status(), expected, "step {step}: reduction by a flagged owner");
+                            let expected = if ex.eligibility(&u.account).below_liquidation_end() {
+                                AccountStatus::BeingLiquidated
+                            } else {
+                                AccountStatus::Healthy
+                            };
+                            assert_eq!(
+                                ex.margin_account(&u.account).status(),
+                                expected,
+                                "step {step}: reduction by a flagged owner"
+                            );
                             owner_unflags += usize::from(expected == AccountStatus::Healthy);
                         }
                     }
@@ -110,7 +131,9 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                 let before = ex.margin_account(&u.account);
                 let remaining = if rng.below(2) == 0 { ex.remaining(&u.account, None) } else { vec![] };
                 // Carrying every position's accounts, with at least one usable price (or none open).
-                let any_live = before.open_positions().any(|p| !dead[ex.markets.iter().position(|mi| mi.key == p.market).unwrap()]);
+                let any_live = before
+                    .open_positions()
+                    .any(|p| !dead[ex.markets.iter().position(|mi| mi.key == p.market).unwrap()]);
                 let carried = (!remaining.is_empty() && any_live) || before.open_positions().next().is_none();
                 ok(&ex.deposit_with(u, amount, remaining));
                 deposits += 1;
@@ -118,12 +141,17 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                 let h = ex.eligibility(&u.account);
                 match before.status() {
                     AccountStatus::Bankrupt => {
-                        let expected = if after.collateral >= 0 { AccountStatus::Healthy } else { AccountStatus::Bankrupt };
+                        let expected =
+                            if after.collateral >= 0 { AccountStatus::Healthy } else { AccountStatus::Bankrupt };
                         assert_eq!(after.status(), expected, "step {step}: deposit into a bankrupt account");
                         owner_unflags += usize::from(expected == AccountStatus::Healthy);
                     }
                     AccountStatus::BeingLiquidated if carried => {
-                        let expected = if h.below_liquidation_end() { AccountStatus::BeingLiquidated } else { AccountStatus::Healthy };
+                        let expected = if h.below_liquidation_end() {
+                            AccountStatus::BeingLiquidated
+                        } else {
+                            AccountStatus::Healthy
+                        };
                         assert_eq!(after.status(), expected, "step {step}: deposit into a flagged account");
                         owner_unflags += usize::from(expected == AccountStatus::Healthy);
                     }
@@ -144,7 +172,13 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                 }
                 for m in 0..2 {
                     let jump = rng.below(100);
-                    let factor = if jump < 3 { -150_000 } else if jump < 5 { 100_000 } else { rng.signed(15_000) };
+                    let factor = if jump < 3 {
+                        -150_000
+                    } else if jump < 5 {
+                        100_000
+                    } else {
+                        rng.signed(15_000)
+                    };
                     prices[m] = (prices[m] * (1_000_000 + factor) / 1_000_000).max(USD);
                     if dead[m] {
                         ex.set_oracle(markets[m], prices[m], prices[m] / 2_000, 200);
@@ -174,7 +208,9 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                     let a = ex.margin_account(&account);
                     let h = ex.eligibility(&account);
                     if a.status() == AccountStatus::Healthy && h.below_maintenance() {
-                        let all_dead = a.open_positions().all(|p| dead[ex.markets.iter().position(|mi| mi.key == p.market).unwrap()]);
+                        let all_dead = a
+                            .open_positions()
+                            .all(|p| dead[ex.markets.iter().position(|mi| mi.key == p.market).unwrap()]);
                         let exec = ex.flag(&account);
                         if all_dead {
                             assert_eq!(code(&exec), Some(6014), "step {step}: flagged with no usable price");
@@ -209,16 +245,24 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                     loop {
                         let a = ex.margin_account(&account);
                         let h = ex.eligibility(&account);
-                        let eligible = h.below_maintenance() || (a.status() == AccountStatus::BeingLiquidated && h.below_liquidation_end());
+                        let eligible = h.below_maintenance()
+                            || (a.status() == AccountStatus::BeingLiquidated && h.below_liquidation_end());
                         // Only a market with a live price can be liquidated; a dead one waits.
-                        let live = |p: &&margin::state::Position| !dead[ex.markets.iter().position(|mi| mi.key == p.market).unwrap()];
+                        let live = |p: &&margin::state::Position| {
+                            !dead[ex.markets.iter().position(|mi| mi.key == p.market).unwrap()]
+                        };
                         let Some(position) = a.open_positions().find(live).copied() else { break };
                         let m = ex.markets.iter().position(|mi| mi.key == position.market).unwrap();
                         // Any price: closing a long sells (minimum 0), closing a short buys (no maximum).
                         let limit = if position.base > 0 { 0 } else { u64::MAX };
                         let exec = ex.liquidate(&keeper, &account, m, limit);
                         if eligible {
-                            assert!(exec.result.is_ok(), "step {step}: an unhealthy account could not be liquidated: {:?}\n{}", exec.result, exec.logs.join("\n"));
+                            assert!(
+                                exec.result.is_ok(),
+                                "step {step}: an unhealthy account could not be liquidated: {:?}\n{}",
+                                exec.result,
+                                exec.logs.join("\n")
+                            );
                             liquidations += 1;
                             slices += 1;
                             assert!(slices < 100, "liquidation does not converge");
@@ -233,12 +277,17 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                         let exec = ex.unflag(&account);
                         let a = ex.margin_account(&account);
                         let all_dead = a.open_positions().next().is_some()
-                            && a.open_positions().all(|p| dead[ex.markets.iter().position(|mi| mi.key == p.market).unwrap()]);
+                            && a.open_positions()
+                                .all(|p| dead[ex.markets.iter().position(|mi| mi.key == p.market).unwrap()]);
                         if all_dead {
                             assert_eq!(code(&exec), Some(6014), "step {step}: unflag with no usable price");
                             refused_unflags += 1;
                         } else if ex.eligibility(&account).below_liquidation_end() {
-                            assert_eq!(code(&exec), Some(6033), "step {step}: unflagged below the liquidation-end level");
+                            assert_eq!(
+                                code(&exec),
+                                Some(6033),
+                                "step {step}: unflagged below the liquidation-end level"
+                            );
                             refused_unflags += 1;
                         } else {
                             ok(&exec);
@@ -250,7 +299,11 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                         let a = ex.margin_account(&account);
                         let backed = a.deficit().min(a.claims_total());
                         if backed == a.deficit() {
-                            assert_eq!(code(&ex.resolve(&account, 0)), Some(6041), "step {step}: a deficit its claims back");
+                            assert_eq!(
+                                code(&ex.resolve(&account, 0)),
+                                Some(6041),
+                                "step {step}: a deficit its claims back"
+                            );
                             claim_backed += 1;
                         } else {
                             ok(&ex.resolve(&account, 0));
@@ -266,7 +319,9 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
                     let h = ex.eligibility(&account);
                     match a.status() {
                         AccountStatus::BeingLiquidated => {
-                            let waiting = a.open_positions().all(|p| dead[ex.markets.iter().position(|mi| mi.key == p.market).unwrap()]);
+                            let waiting = a
+                                .open_positions()
+                                .all(|p| dead[ex.markets.iter().position(|mi| mi.key == p.market).unwrap()]);
                             assert!(h.below_liquidation_end() || waiting, "step {step}: stuck in liquidation: {h:?}");
                         }
                         AccountStatus::Bankrupt => {
@@ -327,7 +382,11 @@ fn random_trading_prices_and_keepers_conserve_funds_and_liquidate_only_the_unhea
     assert_eq!(ex.token_balance(&ex.quote_vault) as i64, pools, "quote vault after the close-out");
     let haircuts: u64 = (0..2).map(|m| ex.market(m).total_haircut).sum();
     let claims: u64 = (0..2).map(|m| ex.market(m).total_claims).sum();
-    eprintln!("closed out: every owner withdrew in full; haircuts on winners ${}, of which ${} still claimed", haircuts / USD as u64, claims / USD as u64);
+    eprintln!(
+        "closed out: every owner withdrew in full; haircuts on winners ${}, of which ${} still claimed",
+        haircuts / USD as u64,
+        claims / USD as u64
+    );
     assert!(trades > steps / 5, "the run traded ({trades})");
     assert!(liquidations > 0, "the run liquidated");
 }

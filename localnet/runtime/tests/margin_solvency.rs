@@ -67,7 +67,8 @@ fn recorded(a: &MarginAccount) -> u64 {
 fn a_deficit_from_losses_in_two_markets_is_split_between_them_in_proportion() {
     let (mut ex, sol, eth, trader, liquidator) = two_market_crash();
     while ex.margin_account(&trader.account).open_positions().next().is_some() {
-        let m = if ex.margin_account(&trader.account).position_index(&ex.markets[sol].key).is_some() { sol } else { eth };
+        let m =
+            if ex.margin_account(&trader.account).position_index(&ex.markets[sol].key).is_some() { sol } else { eth };
         ok(&ex.liquidate(&liquidator, &trader.account, m, 0));
     }
     let a = ex.margin_account(&trader.account);
@@ -155,7 +156,10 @@ fn a_winner_is_never_paid_with_a_bankrupt_accounts_unpaid_loss() {
     let exec = ex.resolve(&loser.account, m);
     ok(&exec);
     let r = events::<BankruptcyResolved>(&exec).pop().unwrap();
-    assert_eq!((r.deficit as i64, r.insurance_paid, r.socialized_loss as i64), (deficit, USD as u64, deficit - USD as i64));
+    assert_eq!(
+        (r.deficit as i64, r.insurance_paid, r.socialized_loss as i64),
+        (deficit, USD as u64, deficit - USD as i64)
+    );
     assert_eq!(ex.market(m).pool_balance, USD as i64 + (recorded_before(&r) as i64));
     ex.assert_conserved();
 }
@@ -219,7 +223,11 @@ fn a_covered_shortfall_is_settled_to_the_pool_it_is_owed_to() {
     ex.set_oracle(eth, 5_000 * USD, USD, 0);
     ok(&ex.market_order(&trader, eth, ONE));
     let a = ex.margin_account(&trader.account);
-    assert!(a.collateral < 0 && a.deficit_record() == vec![(eth as u16, a.deficit() as u64)], "{:?}", a.deficit_record());
+    assert!(
+        a.collateral < 0 && a.deficit_record() == vec![(eth as u16, a.deficit() as u64)],
+        "{:?}",
+        a.deficit_record()
+    );
     ok(&ex.market_order(&trader, sol, -40 * ONE));
     let a = ex.margin_account(&trader.account);
     assert!(a.collateral > 0);

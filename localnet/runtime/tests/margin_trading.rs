@@ -33,7 +33,11 @@ fn a_market_holds_sixteen_brackets_and_margins_a_large_position_in_its_own() {
     let mut params = MarketParams::example(PYTH_RECEIVER, [0; 32]);
     // Brackets doubling from $50k: 6%/4% + 2%/1% per bracket, the widest table a market holds.
     params.tiers = (0..16u32)
-        .map(|k| margin::state::TierParams { notional_upper: 50_000_000_000u64 << k, initial_ratio: 60_000 + 20_000 * k, maintenance_ratio: 40_000 + 10_000 * k })
+        .map(|k| margin::state::TierParams {
+            notional_upper: 50_000_000_000u64 << k,
+            initial_ratio: 60_000 + 20_000 * k,
+            maintenance_ratio: 40_000 + 10_000 * k,
+        })
         .collect();
     let m = ex.add_market_with(params, PRICE, 1_000_000_000 * USD as i64, 0);
     let market = ex.market(m);
@@ -43,7 +47,9 @@ fn a_market_holds_sixteen_brackets_and_margins_a_large_position_in_its_own() {
     ok(&ex.market_order(&trader, m, 32_000 * ONE));
     let h = ex.health(&trader.account);
     let n = 3_200_000 * USD;
-    let expected = margin::math::margin::tier_requirement(n, &market.tiers(), margin::math::margin::Requirement::Maintenance).unwrap();
+    let expected =
+        margin::math::margin::tier_requirement(n, &market.tiers(), margin::math::margin::Requirement::Maintenance)
+            .unwrap();
     assert_eq!(h.maintenance, expected);
     // Continuous across brackets: between the first bracket's 4% and this one's marginal 10%.
     assert!(h.maintenance > n * 40_000 / 1_000_000 && h.maintenance < n * 100_000 / 1_000_000, "{}", h.maintenance);
@@ -109,7 +115,11 @@ fn only_the_admin_updates_a_market() {
     let i = solana_instruction::Instruction {
         program_id: margin::ID,
         accounts: anchor_lang::ToAccountMetas::to_account_metas(
-            &margin::accounts::UpdateMarket { admin: intruder.kp.pubkey(), exchange: ex.exchange, market: ex.markets[m].key },
+            &margin::accounts::UpdateMarket {
+                admin: intruder.kp.pubkey(),
+                exchange: ex.exchange,
+                market: ex.markets[m].key,
+            },
             None,
         ),
         data: anchor_lang::InstructionData::data(&margin::instruction::UpdateMarket { params: params.clone() }),
@@ -191,7 +201,11 @@ fn refuses_the_wrong_oracle_account_owner_or_feed() {
     ex.markets[m].oracle = real;
 
     // The right address owned by another program.
-    ex.set_raw_oracle(oracle, solana_pubkey::Pubkey::new_unique(), price_update_v2(feed, 10_000_000_000, 0, -8, now, true));
+    ex.set_raw_oracle(
+        oracle,
+        solana_pubkey::Pubkey::new_unique(),
+        price_update_v2(feed, 10_000_000_000, 0, -8, now, true),
+    );
     assert_eq!(code(&ex.market_order(&u, m, ONE)), Some(6008));
 
     // Another feed, and a partially verified update.
@@ -213,11 +227,21 @@ fn reads_the_legacy_push_layout() {
     let oracle = solana_pubkey::Pubkey::new_unique();
     ex.set_raw_oracle(oracle, legacy_program, legacy_push(1_000_000_000, 100_000, -7, ex.now, LEGACY_STATUS_TRADING));
     params.oracle_owner = legacy_program;
-    let key = solana_pubkey::Pubkey::find_program_address(&[b"market", ex.exchange.as_ref(), &0u16.to_le_bytes()], &margin::ID).0;
+    let key = solana_pubkey::Pubkey::find_program_address(
+        &[b"market", ex.exchange.as_ref(), &0u16.to_le_bytes()],
+        &margin::ID,
+    )
+    .0;
     let create = solana_instruction::Instruction {
         program_id: margin::ID,
         accounts: anchor_lang::ToAccountMetas::to_account_metas(
-            &margin::accounts::CreateMarket { admin: ex.admin.pubkey(), exchange: ex.exchange, market: key, oracle, system_program: solana_sdk_ids::system_program::ID },
+            &margin::accounts::CreateMarket {
+                admin: ex.admin.pubkey(),
+                exchange: ex.exchange,
+                market: key,
+                oracle,
+                system_program: solana_sdk_ids::system_program::ID,
+            },
             None,
         ),
         data: anchor_lang::InstructionData::data(&margin::instruction::CreateMarket { params }),
@@ -268,18 +292,27 @@ fn positions_in_several_markets_are_margined_together() {
     let btc = ex.add_market(50_000 * USD);
     let u = ex.user(1_000 * USD as u64);
     ok(&ex.market_order(&u, sol, 50 * ONE)); // $5,000: $500 initial
-    // Another $5,000 in BTC would need $1,000 in total: refused.
+                                             // Another $5,000 in BTC would need $1,000 in total: refused.
     assert_eq!(code(&ex.market_order(&u, btc, ONE / 10)), Some(6017));
     ok(&ex.market_order(&u, btc, ONE / 20)); // $2,500: $750 in total
-    // Leaving out the other market's accounts is refused.
+                                             // Leaving out the other market's accounts is refused.
     let market = ex.markets[btc].key;
     let i = solana_instruction::Instruction {
         program_id: margin::ID,
         accounts: anchor_lang::ToAccountMetas::to_account_metas(
-            &margin::accounts::Trade { owner: u.kp.pubkey(), exchange: ex.exchange, margin_account: u.account, market, oracle: ex.markets[btc].oracle },
+            &margin::accounts::Trade {
+                owner: u.kp.pubkey(),
+                exchange: ex.exchange,
+                margin_account: u.account,
+                market,
+                oracle: ex.markets[btc].oracle,
+            },
             None,
         ),
-        data: anchor_lang::InstructionData::data(&margin::instruction::Trade { base_delta: ONE / 100, limit_price: u64::MAX }),
+        data: anchor_lang::InstructionData::data(&margin::instruction::Trade {
+            base_delta: ONE / 100,
+            limit_price: u64::MAX,
+        }),
     };
     let kp = u.kp.insecure_clone();
     assert_eq!(code(&ex.send(&[&kp], &[i])), Some(6026));

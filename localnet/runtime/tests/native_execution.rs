@@ -94,10 +94,7 @@ fn a_panic_fails_the_transaction_and_the_runtime_keeps_serving() {
     let mut rt = runtime();
     let payer = funded(&mut rt);
     let exec = send(&mut rt, &payer, &[ix(vec![1], vec![])], &[]);
-    assert_eq!(
-        exec.result,
-        Err(TransactionError::InstructionError(0, InstructionError::ProgramFailedToComplete))
-    );
+    assert_eq!(exec.result, Err(TransactionError::InstructionError(0, InstructionError::ProgramFailedToComplete)));
     assert!(has_log(&exec, "deliberate panic"), "{:?}", exec.logs);
     let again = send(&mut rt, &payer, &[ix(vec![0], vec![])], &[]);
     assert_ok(&again);
@@ -146,10 +143,7 @@ fn writing_an_account_the_program_does_not_own_is_refused_like_the_loader_does()
     let foreign = Account { lamports: 1_000_000, data: vec![0; 8], owner: pk(6), executable: false, rent_epoch: 0 };
     rt.svm_mut().set_account(victim, foreign).unwrap();
     let exec = send(&mut rt, &payer, &[ix(vec![5], vec![AccountMeta::new(victim, false)])], &[]);
-    assert_eq!(
-        exec.result,
-        Err(TransactionError::InstructionError(0, InstructionError::ExternalAccountDataModified))
-    );
+    assert_eq!(exec.result, Err(TransactionError::InstructionError(0, InstructionError::ExternalAccountDataModified)));
     assert_eq!(rt.get_account(&victim).unwrap().data, vec![0; 8]);
 }
 

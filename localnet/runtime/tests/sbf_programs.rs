@@ -19,16 +19,20 @@ fn associated_token_accounts_are_created_by_the_sbf_program() {
     let len = spl_token::state::Mint::LEN;
     let lamports = rt.svm().minimum_balance_for_rent_exemption(len);
     let ixs = [
-        solana_system_interface::instruction::create_account(&payer.pubkey(), &mint.pubkey(), lamports, len as u64, &spl_token::ID),
+        solana_system_interface::instruction::create_account(
+            &payer.pubkey(),
+            &mint.pubkey(),
+            lamports,
+            len as u64,
+            &spl_token::ID,
+        ),
         spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), &payer.pubkey(), None, 6).unwrap(),
     ];
     assert_ok(&send(&mut rt, &payer, &ixs, &[&mint]));
 
     let owner = Pubkey::new_unique();
-    let (ata, _) = Pubkey::find_program_address(
-        &[owner.as_ref(), spl_token::ID.as_ref(), mint.pubkey().as_ref()],
-        &ATA_PROGRAM,
-    );
+    let (ata, _) =
+        Pubkey::find_program_address(&[owner.as_ref(), spl_token::ID.as_ref(), mint.pubkey().as_ref()], &ATA_PROGRAM);
     let create = Instruction {
         program_id: ATA_PROGRAM,
         accounts: vec![

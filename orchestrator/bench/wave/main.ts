@@ -32,7 +32,8 @@ function clockTicks(): number {
 
 async function main(): Promise<number> {
   const sizes = list("BENCH_WAVE_SIZES", "300,1000,3000").map(Number);
-  if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`BENCH_WAVE_SIZES must be positive integers, got ${process.env.BENCH_WAVE_SIZES}`);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`BENCH_WAVE_SIZES must be positive integers, got ${process.env.BENCH_WAVE_SIZES}`);
   const modes = list("BENCH_WAVE_MODES", "ours,reference");
   const bad = modes.filter((m) => m !== "ours" && m !== "reference");
   if (bad.length > 0) throw new Error(`BENCH_WAVE_MODES may hold "ours" and "reference", got ${bad.join(", ")}`);
@@ -43,7 +44,9 @@ async function main(): Promise<number> {
 
   console.log("liquidation wave: localnet, Redis and liquidator as separate processes");
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${process.version}; slot ${SLOT_MS} ms`);
-  console.log(`sizes ${sizes.join(", ")}; modes ${modes.join(", ")}; seed ${seed}; ours with ${JSON.stringify(OURS_TUNING)}; logs under ${dir}\n`);
+  console.log(
+    `sizes ${sizes.join(", ")}; modes ${modes.join(", ")}; seed ${seed}; ours with ${JSON.stringify(OURS_TUNING)}; logs under ${dir}\n`,
+  );
 
   const results: RunResult[] = [];
   for (const n of sizes) {
@@ -54,8 +57,12 @@ async function main(): Promise<number> {
       console.log(runReport(r) + "\n");
     }
   }
-  console.log("first = oracle write → first liquidation step confirmed; all cured = oracle write → every account healthy or resolved.");
-  console.log("ours/ref below 1: ours is faster (latencies) or cheaper (RPC, CPU); above 1 for steps/s: ours is faster.\n");
+  console.log(
+    "first = oracle write → first liquidation step confirmed; all cured = oracle write → every account healthy or resolved.",
+  );
+  console.log(
+    "ours/ref below 1: ours is faster (latencies) or cheaper (RPC, CPU); above 1 for steps/s: ours is faster.\n",
+  );
   console.log(comparison(results));
   const failed = results.filter((r) => !r.check.ok);
   if (failed.length > 0) {

@@ -50,7 +50,11 @@ export class WaveObserver {
   }
 
   start(): void {
-    this.subscription = this.connection.onLogs(this.programId, (logs, ctx) => this.onLogs(logs.err, logs.logs, ctx.slot, logs.signature), "confirmed");
+    this.subscription = this.connection.onLogs(
+      this.programId,
+      (logs, ctx) => this.onLogs(logs.err, logs.logs, ctx.slot, logs.signature),
+      "confirmed",
+    );
   }
 
   async stop(): Promise<void> {
@@ -69,7 +73,12 @@ export class WaveObserver {
     const now = Date.now();
     const events = [...this.parser.parseLogs(logs)];
     if (this.crash && events.some((e) => STEP_EVENTS.has(e.name))) this.stepSignatures.add(signature);
-    if (this.crash && events.some((e) => e.name === "accountFlagged") && !events.some((e) => e.name === "liquidationRecord")) this.flagOnlyTransactions++;
+    if (
+      this.crash &&
+      events.some((e) => e.name === "accountFlagged") &&
+      !events.some((e) => e.name === "liquidationRecord")
+    )
+      this.flagOnlyTransactions++;
     for (const e of events) {
       if (e.name !== "liquidationRecord" && e.name !== "bankruptcyResolved" && e.name !== "accountFlagged") continue;
       if (!this.crash) {
@@ -135,7 +144,11 @@ export async function localnetStats(local: RemoteLocalnet): Promise<LocalnetStat
 }
 
 /** Requests per method between two stats readings, less `own` (this process's calls in between). */
-export function requestDelta(before: LocalnetStats | null, after: LocalnetStats | null, own: Record<string, number>): { total: number; byMethod: Record<string, number> } | null {
+export function requestDelta(
+  before: LocalnetStats | null,
+  after: LocalnetStats | null,
+  own: Record<string, number>,
+): { total: number; byMethod: Record<string, number> } | null {
   if (!before || !after) return null;
   const byMethod: Record<string, number> = {};
   let total = 0;

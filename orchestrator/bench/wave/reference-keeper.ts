@@ -8,9 +8,24 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import bs58 from "bs58";
-import { ComputeBudgetProgram, Connection, Keypair, PublicKey, Transaction, type TransactionInstruction } from "@solana/web3.js";
+import {
+  ComputeBudgetProgram,
+  Connection,
+  Keypair,
+  PublicKey,
+  Transaction,
+  type TransactionInstruction,
+} from "@solana/web3.js";
 import { getOrCreateAssociatedTokenAccount } from "@solana/spl-token";
-import { EXCHANGE_OFFSET, MARGIN_ACCOUNT_SIZE, MARKET_SIZE, decodeExchange, decodeMarginAccount, decodeMarket, discriminator } from "../../src/chain/accounts.js";
+import {
+  EXCHANGE_OFFSET,
+  MARGIN_ACCOUNT_SIZE,
+  MARKET_SIZE,
+  decodeExchange,
+  decodeMarginAccount,
+  decodeMarket,
+  discriminator,
+} from "../../src/chain/accounts.js";
 import { IDL } from "../../src/chain/idl.js";
 import { liquidateInstruction, resolveInstruction, resolveMarkets } from "../../src/chain/instructions.js";
 import { OracleError, readOracle } from "../../src/chain/oracle.js";
@@ -33,7 +48,10 @@ if (!values.rpc || !values.exchange || !values.keypair) {
   process.exit(2);
 }
 const INTERVAL_MS = Number(values["interval-ms"] ?? 1_000);
-const connection = new Connection(values.rpc, { commitment: "confirmed", ...(values.ws ? { wsEndpoint: values.ws } : {}) });
+const connection = new Connection(values.rpc, {
+  commitment: "confirmed",
+  ...(values.ws ? { wsEndpoint: values.ws } : {}),
+});
 const programId = new PublicKey(values["program-id"] ?? IDL.address);
 const exchangeKey = new PublicKey(values.exchange);
 const operator = Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(values.keypair, "utf8"))));
@@ -50,17 +68,28 @@ const filters = (kind: "marginAccount" | "market", size: number) => [
 const exchangeInfo = await connection.getAccountInfo(exchangeKey);
 if (!exchangeInfo) throw new Error(`exchange ${exchangeKey.toBase58()} not found`);
 const exchange = decodeExchange(exchangeKey.toBase58(), exchangeInfo.data);
-const liquidatorToken = (await getOrCreateAssociatedTokenAccount(connection, operator, new PublicKey(exchange.quoteMint), operator.publicKey)).address;
+const liquidatorToken = (
+  await getOrCreateAssociatedTokenAccount(connection, operator, new PublicKey(exchange.quoteMint), operator.publicKey)
+).address;
 // A market's oracle never changes: the market list is read once, their contents every pass.
-const marketKeys = (await connection.getProgramAccounts(programId, { filters: filters("market", MARKET_SIZE) })).map((r) => r.pubkey);
+const marketKeys = (await connection.getProgramAccounts(programId, { filters: filters("market", MARKET_SIZE) })).map(
+  (r) => r.pubkey,
+);
 const oracleKeys = new Map<string, PublicKey>();
-(await connection.getMultipleAccountsInfo(marketKeys)).forEach((info, i) => oracleKeys.set(marketKeys[i].toBase58(), new PublicKey(decodeMarket(marketKeys[i].toBase58(), info!.data, 0).oracle)));
-console.log(`reference keeper ready: ${marketKeys.length} markets, operator ${operator.publicKey.toBase58()}, every ${INTERVAL_MS} ms`);
+(await connection.getMultipleAccountsInfo(marketKeys)).forEach((info, i) =>
+  oracleKeys.set(marketKeys[i].toBase58(), new PublicKey(decodeMarket(marketKeys[i].toBase58(), info!.data, 0).oracle)),
+);
+console.log(
+  `reference keeper ready: ${marketKeys.length} markets, operator ${operator.publicKey.toBase58()}, every ${INTERVAL_MS} ms`,
+);
 
 async function readAll() {
   const keys = marketKeys.flatMap((k) => [k, oracleKeys.get(k.toBase58())!]);
   const [accounts, multi] = await Promise.all([
-    connection.getProgramAccounts(programId, { filters: filters("marginAccount", MARGIN_ACCOUNT_SIZE), withContext: true }),
+    connection.getProgramAccounts(programId, {
+      filters: filters("marginAccount", MARGIN_ACCOUNT_SIZE),
+      withContext: true,
+    }),
     connection.getMultipleAccountsInfoAndContext(keys),
   ]);
   const slot = accounts.context.slot;
@@ -72,12 +101,21 @@ async function readAll() {
     const oracle = multi.value[2 * i + 1];
     if (!oracle) return;
     try {
-      prices.set(m.oracle, { ...readOracle(m, oracle.owner.toBase58(), oracle.data), oracle: m.oracle, slot: multi.context.slot });
+      prices.set(m.oracle, {
+        ...readOracle(m, oracle.owner.toBase58(), oracle.data),
+        oracle: m.oracle,
+        slot: multi.context.slot,
+      });
     } catch (e) {
       if (!(e instanceof OracleError)) throw e;
     }
   });
-  return { slot, accounts: accounts.value.map((r) => decodeMarginAccount(r.pubkey.toBase58(), r.account.data, slot)), markets, prices };
+  return {
+    slot,
+    accounts: accounts.value.map((r) => decodeMarginAccount(r.pubkey.toBase58(), r.account.data, slot)),
+    markets,
+    prices,
+  };
 }
 
 async function sendAndConfirm(ix: TransactionInstruction): Promise<void> {
@@ -91,8 +129,18 @@ async function sendAndConfirm(ix: TransactionInstruction): Promise<void> {
   if (res.value.err) throw new Error(`transaction ${signature} failed: ${JSON.stringify(res.value.err)}`);
 }
 
-function stepFor(a: AccountState, markets: Map<string, MarketState>, prices: Map<string, PriceState>, slot: number): TransactionInstruction | null {
-  const fresh = { currentSlot: slot, nowS: Math.floor(Date.now() / 1000), maxAccountAgeSlots: Number.MAX_SAFE_INTEGER, maxOracleAgeSlots: Number.MAX_SAFE_INTEGER };
+function stepFor(
+  a: AccountState,
+  markets: Map<string, MarketState>,
+  prices: Map<string, PriceState>,
+  slot: number,
+): TransactionInstruction | null {
+  const fresh = {
+    currentSlot: slot,
+    nowS: Math.floor(Date.now() / 1000),
+    maxAccountAgeSlots: Number.MAX_SAFE_INTEGER,
+    maxOracleAgeSlots: Number.MAX_SAFE_INTEGER,
+  };
   const ev = evaluate(a, markets, prices, fresh, 200_000n);
   if (ev.state === "bankrupt" && isEmptyAndNegative(a)) {
     const [first, ...others] = resolveMarkets(a, markets);
@@ -102,7 +150,15 @@ function stepFor(a: AccountState, markets: Map<string, MarketState>, prices: Map
   const market = markets.get(ev.liquidationMarket!)!;
   const base = a.positions.find((p) => p.market === market.address)!.base;
   const limit = executionPrice(base > 0n ? -1n : 1n, prices.get(market.oracle)!.price, market.maxImpactRatio);
-  return liquidateInstruction(programId, { authority: operator.publicKey, token: liquidatorToken }, exchange, a, market, markets, limit);
+  return liquidateInstruction(
+    programId,
+    { authority: operator.publicKey, token: liquidatorToken },
+    exchange,
+    a,
+    market,
+    markets,
+    limit,
+  );
 }
 
 for (let pass = 1; !stopping; pass++) {
@@ -127,7 +183,9 @@ for (let pass = 1; !stopping; pass++) {
       }
     }
     if (due.length > 0) {
-      console.log(`pass ${pass}: ${accounts.length} accounts read, ${due.length} due, ${sent} confirmed, ${failed} failed, ${Date.now() - started} ms${firstError ? `; first failure: ${firstError}` : ""}`);
+      console.log(
+        `pass ${pass}: ${accounts.length} accounts read, ${due.length} due, ${sent} confirmed, ${failed} failed, ${Date.now() - started} ms${firstError ? `; first failure: ${firstError}` : ""}`,
+      );
     }
   } catch (e) {
     console.log(`pass ${pass} failed: ${(e as Error).message}`);

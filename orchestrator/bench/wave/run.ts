@@ -13,12 +13,15 @@ import { buildWaveWorld, evaluateBook, isDue, readBook, type WaveWorld } from ".
 
 export type Mode = "ours" | "reference";
 
-
 /** A localnet has no RPC plan to respect; BENCH_WAVE_WORKER_CONCURRENCY tries another concurrency than the default. */
 export const OURS_TUNING = {
   rpcRateLimitPerSecond: 2_000,
-  ...(process.env.BENCH_WAVE_WORKER_CONCURRENCY ? { workerConcurrency: Number(process.env.BENCH_WAVE_WORKER_CONCURRENCY) } : {}),
-  ...(process.env.BENCH_WAVE_MAX_STEPS_PER_TX ? { maxStepsPerTransaction: Number(process.env.BENCH_WAVE_MAX_STEPS_PER_TX) } : {}),
+  ...(process.env.BENCH_WAVE_WORKER_CONCURRENCY
+    ? { workerConcurrency: Number(process.env.BENCH_WAVE_WORKER_CONCURRENCY) }
+    : {}),
+  ...(process.env.BENCH_WAVE_MAX_STEPS_PER_TX
+    ? { maxStepsPerTransaction: Number(process.env.BENCH_WAVE_MAX_STEPS_PER_TX) }
+    : {}),
 };
 
 export interface RunOptions {
@@ -57,16 +60,30 @@ export interface RunResult {
   localnetCpuMs: number | null;
   badDebt: bigint;
   insurancePaid: bigint;
-  check: { ok: boolean; touchedWhileHealthy: string[]; duplicateSteps: number; eventsBeforeCrash: number; leftBelowMaintenance: number };
+  check: {
+    ok: boolean;
+    touchedWhileHealthy: string[];
+    duplicateSteps: number;
+    eventsBeforeCrash: number;
+    leftBelowMaintenance: number;
+  };
   buildMs: number;
   logDir: string;
 }
 
 /** BENCH_WAVE_CPU_PROF=<dir>: the liquidator process (ours or the reference) writes a V8 CPU profile there on exit. */
-const profileArgs = () => (process.env.BENCH_WAVE_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_WAVE_CPU_PROF}`] : []);
+const profileArgs = () =>
+  process.env.BENCH_WAVE_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_WAVE_CPU_PROF}`] : [];
 const childEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MARGIN_WARDEN_")));
 
-async function startOurs(local: RemoteLocalnet, w: WaveWorld, redisUrl: string, keypairPath: string, dir: string, n: number): Promise<Child> {
+async function startOurs(
+  local: RemoteLocalnet,
+  w: WaveWorld,
+  redisUrl: string,
+  keypairPath: string,
+  dir: string,
+  n: number,
+): Promise<Child> {
   const httpPort = await freePort();
   const file = join(dir, "orchestrator.json");
   writeFileSync(
@@ -94,18 +111,44 @@ async function startOurs(local: RemoteLocalnet, w: WaveWorld, redisUrl: string, 
   // BENCH_WAVE_ORCHESTRATOR_CLI: another checkout's cli.ts, to measure a change against its parent.
   const cli = process.env.BENCH_WAVE_ORCHESTRATOR_CLI ?? "orchestrator/src/cli.ts";
   const child = spawnNode("orchestrator", cli, ["run", "--config", file], dir, childEnv(), profileArgs());
-  await waitFor(`the orchestrator to load ${n} accounts`, 60_000 + n * 20, async () => {
-    const res = await fetch(`http://127.0.0.1:${httpPort}/status`);
-    const status = (await res.json()) as { accounts?: number };
-    return (status.accounts ?? 0) >= n ? true : undefined;
-  }, child);
+  await waitFor(
+    `the orchestrator to load ${n} accounts`,
+    60_000 + n * 20,
+    async () => {
+      const res = await fetch(`http://127.0.0.1:${httpPort}/status`);
+      const status = (await res.json()) as { accounts?: number };
+      return (status.accounts ?? 0) >= n ? true : undefined;
+    },
+    child,
+  );
   return child;
 }
 
 async function startReference(local: RemoteLocalnet, w: WaveWorld, keypairPath: string, dir: string): Promise<Child> {
-  const args = ["--rpc", local.rpcUrl, "--ws", local.wsUrl, "--exchange", w.ex.exchange.toBase58(), "--keypair", keypairPath];
-  const child = spawnNode("reference-keeper", "orchestrator/bench/wave/reference-keeper.ts", args, dir, childEnv(), profileArgs());
-  await waitFor("the reference keeper to start", 60_000, async () => (child.tail(50).includes("reference keeper ready") ? true : undefined), child);
+  const args = [
+    "--rpc",
+    local.rpcUrl,
+    "--ws",
+    local.wsUrl,
+    "--exchange",
+    w.ex.exchange.toBase58(),
+    "--keypair",
+    keypairPath,
+  ];
+  const child = spawnNode(
+    "reference-keeper",
+    "orchestrator/bench/wave/reference-keeper.ts",
+    args,
+    dir,
+    childEnv(),
+    profileArgs(),
+  );
+  await waitFor(
+    "the reference keeper to start",
+    60_000,
+    async () => (child.tail(50).includes("reference keeper ready") ? true : undefined),
+    child,
+  );
   return child;
 }
 
@@ -140,10 +183,15 @@ export async function runWave(o: RunOptions): Promise<RunResult> {
     const atCrash = evaluateBook(await readBook(local, world, crashOverride));
     const expected = atCrash.filter(isDue).map((ev) => ev.account);
     const bankruptAtCrash = atCrash.filter((ev) => (ev.health?.equity ?? 0n) < 0n).length;
-    o.say(`world built in ${(buildMs / 1000).toFixed(1)} s: ${atCrash.length} margin accounts, ${expected.length} below maintenance at the crash price ($${Number(world.crashPrice) / 1e6} on ${world.crashMarket.symbol}), ${bankruptAtCrash} of them with negative equity`);
+    o.say(
+      `world built in ${(buildMs / 1000).toFixed(1)} s: ${atCrash.length} margin accounts, ${expected.length} below maintenance at the crash price ($${Number(world.crashPrice) / 1e6} on ${world.crashMarket.symbol}), ${bankruptAtCrash} of them with negative equity`,
+    );
 
     const { path: keypairPath } = await fundedKeypairFile(local.write, dir);
-    liquidator = o.mode === "ours" ? await startOurs(local, world, redis!.url, keypairPath, dir, atCrash.length) : await startReference(local, world, keypairPath, dir);
+    liquidator =
+      o.mode === "ours"
+        ? await startOurs(local, world, redis!.url, keypairPath, dir, atCrash.length)
+        : await startReference(local, world, keypairPath, dir);
     o.say(`${liquidator.name} pid ${liquidator.pid} up (log ${liquidator.logPath})`);
 
     observer = new WaveObserver(local.connection, world.ex.program);
@@ -164,10 +212,15 @@ export async function runWave(o: RunOptions): Promise<RunResult> {
     const timeoutMs = waveTimeoutMs(o.mode, o.n);
     let lastReport = Date.now();
     while (!observer.allCured(expected) && Date.now() - crash.atMs < timeoutMs) {
-      if (!liquidator.isRunning()) throw new Error(`${liquidator.name} exited during the wave; its log (${liquidator.logPath}):\n${liquidator.tail()}`);
+      if (!liquidator.isRunning())
+        throw new Error(
+          `${liquidator.name} exited during the wave; its log (${liquidator.logPath}):\n${liquidator.tail()}`,
+        );
       if (Date.now() - lastReport > 5_000) {
         lastReport = Date.now();
-        o.say(`  ${((Date.now() - crash.atMs) / 1000).toFixed(0)} s: ${observer.cured(expected)}/${expected.length} cured, ${observer.records.liquidationSteps} liquidation steps, ${observer.records.resolutions} resolutions`);
+        o.say(
+          `  ${((Date.now() - crash.atMs) / 1000).toFixed(0)} s: ${observer.cured(expected)}/${expected.length} cured, ${observer.records.liquidationSteps} liquidation steps, ${observer.records.resolutions} resolutions`,
+        );
       }
       await sleep(50);
     }
@@ -205,10 +258,14 @@ export async function runWave(o: RunOptions): Promise<RunResult> {
       waveMs,
       rpcCalls: requestDelta(statsBefore, statsAfter, ownDuring),
       cpuMs: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null,
-      localnetCpuMs: localnetCpuBefore !== null && localnetCpuAfter !== null ? localnetCpuAfter - localnetCpuBefore : null,
+      localnetCpuMs:
+        localnetCpuBefore !== null && localnetCpuAfter !== null ? localnetCpuAfter - localnetCpuBefore : null,
       badDebt: totalsAfter.socializedLoss - totalsBefore.socializedLoss,
       insurancePaid: totalsAfter.insurancePaid - totalsBefore.insurancePaid,
-      check: { ...check, ok: check.touchedWhileHealthy.length === 0 && check.duplicateSteps === 0 && check.eventsBeforeCrash === 0 },
+      check: {
+        ...check,
+        ok: check.touchedWhileHealthy.length === 0 && check.duplicateSteps === 0 && check.eventsBeforeCrash === 0,
+      },
       buildMs,
       logDir: dir,
     };

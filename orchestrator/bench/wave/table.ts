@@ -2,15 +2,25 @@
 import { percentile } from "../../src/ops/stats.js";
 import type { Mode, RunResult } from "./run.js";
 
-const usd = (v: bigint) => `$${(Number(v) / 1e6).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-const fmt = (v: number | null | undefined, digits = 0) => (v === null || v === undefined || Number.isNaN(v) ? "n/a" : v.toFixed(digits));
+const usd = (v: bigint) =>
+  `$${(Number(v) / 1e6).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+const fmt = (v: number | null | undefined, digits = 0) =>
+  v === null || v === undefined || Number.isNaN(v) ? "n/a" : v.toFixed(digits);
 
 export const steps = (r: RunResult) => r.liquidations + r.resolutions;
 export const stepsPerSecond = (r: RunResult) => (r.waveMs > 0 ? (steps(r) * 1000) / r.waveMs : NaN);
 export const rpcPerStep = (r: RunResult) => (r.rpcCalls && steps(r) > 0 ? r.rpcCalls.total / steps(r) : null);
 export const cpuPerStep = (r: RunResult) => (r.cpuMs !== null && steps(r) > 0 ? r.cpuMs / steps(r) : null);
-const firstMs = (r: RunResult, p: number) => percentile(r.firsts.map((f) => f.ms), p);
-const firstSlots = (r: RunResult, p: number) => percentile(r.firsts.map((f) => f.slots), p);
+const firstMs = (r: RunResult, p: number) =>
+  percentile(
+    r.firsts.map((f) => f.ms),
+    p,
+  );
+const firstSlots = (r: RunResult, p: number) =>
+  percentile(
+    r.firsts.map((f) => f.slots),
+    p,
+  );
 
 export function runReport(r: RunResult): string {
   const methods = r.rpcCalls
@@ -21,7 +31,9 @@ export function runReport(r: RunResult): string {
     : "";
   const c = r.check;
   const problems = [
-    c.touchedWhileHealthy.length > 0 ? `${c.touchedWhileHealthy.length} steps on accounts above their threshold (${c.touchedWhileHealthy.slice(0, 3).join(", ")})` : "",
+    c.touchedWhileHealthy.length > 0
+      ? `${c.touchedWhileHealthy.length} steps on accounts above their threshold (${c.touchedWhileHealthy.slice(0, 3).join(", ")})`
+      : "",
     c.duplicateSteps > 0 ? `${c.duplicateSteps} steps appear twice` : "",
     c.eventsBeforeCrash > 0 ? `${c.eventsBeforeCrash} liquidation events before the crash` : "",
   ].filter(Boolean);
@@ -46,10 +58,25 @@ function pad(cells: string[], widths: number[]): string {
   return cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
 }
 
-const ratio = (a: number | null, b: number | null) => (a === null || b === null || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? "n/a" : (a / b).toFixed(2));
+const ratio = (a: number | null, b: number | null) =>
+  a === null || b === null || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? "n/a" : (a / b).toFixed(2);
 
 export function comparison(results: RunResult[]): string {
-  const head = ["N", "mode", "first p50 ms", "first p99 ms", "p50 slots", "p99 slots", "all cured ms", "slots", "not cured", "steps/s", "RPC/step", "CPU ms/step", "bad debt"];
+  const head = [
+    "N",
+    "mode",
+    "first p50 ms",
+    "first p99 ms",
+    "p50 slots",
+    "p99 slots",
+    "all cured ms",
+    "slots",
+    "not cured",
+    "steps/s",
+    "RPC/step",
+    "CPU ms/step",
+    "bad debt",
+  ];
   const rows: string[][] = [];
   const sizes = [...new Set(results.map((r) => r.n))];
   for (const n of sizes) {
@@ -94,5 +121,7 @@ export function comparison(results: RunResult[]): string {
     }
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [pad(head, widths), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map((r) => pad(r, widths))].join("\n");
+  return [pad(head, widths), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map((r) => pad(r, widths))].join(
+    "\n",
+  );
 }

@@ -7,12 +7,33 @@ import { createHash } from "node:crypto";
 import BN from "bn.js";
 import bs58 from "bs58";
 import { ComputeBudgetProgram, Keypair, PublicKey, Transaction, type TransactionInstruction } from "@solana/web3.js";
-import { createAssociatedTokenAccountIdempotentInstruction, createMintToInstruction, getAssociatedTokenAddressSync } from "@solana/spl-token";
-import { EXCHANGE_OFFSET, MARGIN_ACCOUNT_SIZE, decodeMarginAccount, decodeMarket, discriminator } from "../../src/chain/accounts.js";
+import {
+  createAssociatedTokenAccountIdempotentInstruction,
+  createMintToInstruction,
+  getAssociatedTokenAddressSync,
+} from "@solana/spl-token";
+import {
+  EXCHANGE_OFFSET,
+  MARGIN_ACCOUNT_SIZE,
+  decodeMarginAccount,
+  decodeMarket,
+  discriminator,
+} from "../../src/chain/accounts.js";
 import { readOracle } from "../../src/chain/oracle.js";
 import { evaluate, type Evaluation } from "../../src/risk/evaluate.js";
 import type { MarketState, PriceState } from "../../src/risk/types.js";
-import { DEFAULT_MARKETS, USD, createExchange, oracleAccount, pda, rng, setAccountParam, systemAccount, type Exchange, type WorldMarket } from "../../demo/exchange.js";
+import {
+  DEFAULT_MARKETS,
+  USD,
+  createExchange,
+  oracleAccount,
+  pda,
+  rng,
+  setAccountParam,
+  systemAccount,
+  type Exchange,
+  type WorldMarket,
+} from "../../demo/exchange.js";
 import type { RemoteLocalnet } from "../../demo/localnet-process.js";
 import { sleep } from "../../demo/processes.js";
 
@@ -42,7 +63,8 @@ export interface WaveWorld {
   stopPublisher(): Promise<void>;
 }
 
-const keypairFor = (seed: number, label: string) => Keypair.fromSeed(createHash("sha256").update(`wave|${seed}|${label}`).digest());
+const keypairFor = (seed: number, label: string) =>
+  Keypair.fromSeed(createHash("sha256").update(`wave|${seed}|${label}`).digest());
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
 async function pool<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
@@ -58,13 +80,20 @@ async function pool<T>(items: T[], limit: number, fn: (item: T, index: number) =
 }
 
 /** Sends with preflight and waits for the signature; the localnet executes on receipt. */
-async function sendTx(local: RemoteLocalnet, blockhash: () => Promise<string>, ixs: TransactionInstruction[], signers: Keypair[]): Promise<void> {
+async function sendTx(
+  local: RemoteLocalnet,
+  blockhash: () => Promise<string>,
+  ixs: TransactionInstruction[],
+  signers: Keypair[],
+): Promise<void> {
   const tx = new Transaction().add(...ixs);
   tx.recentBlockhash = await blockhash();
   tx.feePayer = signers[0].publicKey;
   tx.sign(...signers);
   // Verifying our own fresh signatures again would cost more CPU than signing them.
-  const signature = await local.connection.sendRawTransaction(tx.serialize({ verifySignatures: false }), { preflightCommitment: "confirmed" });
+  const signature = await local.connection.sendRawTransaction(tx.serialize({ verifySignatures: false }), {
+    preflightCommitment: "confirmed",
+  });
   for (let i = 0; i < 300; i++) {
     const status = (await local.connection.getSignatureStatuses([signature])).value[0];
     if (status?.err) throw new Error(`transaction ${signature} failed: ${JSON.stringify(status.err)}`);
@@ -74,7 +103,12 @@ async function sendTx(local: RemoteLocalnet, blockhash: () => Promise<string>, i
   throw new Error(`transaction ${signature} not confirmed`);
 }
 
-export async function buildWaveWorld(local: RemoteLocalnet, n: number, seed: number, say: (msg: string) => void): Promise<WaveWorld> {
+export async function buildWaveWorld(
+  local: RemoteLocalnet,
+  n: number,
+  seed: number,
+  say: (msg: string) => void,
+): Promise<WaveWorld> {
   const { connection } = local;
   const ex = await createExchange(connection, local.write, {
     // Pools deep enough to back the wave's net long (up to ~$80M on market A at N = 3,000): the
@@ -89,13 +123,17 @@ export async function buildWaveWorld(local: RemoteLocalnet, n: number, seed: num
 
   // One publisher for every oracle write, so a refresh can never land after (and undo) the crash.
   let writes = Promise.resolve();
-  const publish = (markets: WorldMarket[]) => (writes = writes.then(() => Promise.all(markets.map((m) => local.write(m.oracle, oracleAccount(m, m.price)))).then(() => {})));
+  const publish = (markets: WorldMarket[]) =>
+    (writes = writes.then(() =>
+      Promise.all(markets.map((m) => local.write(m.oracle, oracleAccount(m, m.price)))).then(() => {}),
+    ));
   const publisher = setInterval(() => void publish(ex.markets).catch(() => {}), PUBLISH_EVERY_MS);
 
   let cached = { hash: "", atMs: 0 };
   const blockhash = async () => {
     // A blockhash lives 150 slots; one fetch every few seconds serves every transaction meanwhile.
-    if (Date.now() - cached.atMs > 3_000) cached = { hash: (await connection.getLatestBlockhash("confirmed")).blockhash, atMs: Date.now() };
+    if (Date.now() - cached.atMs > 3_000)
+      cached = { hash: (await connection.getLatestBlockhash("confirmed")).blockhash, atMs: Date.now() };
     return cached.hash;
   };
 
@@ -115,12 +153,28 @@ export async function buildWaveWorld(local: RemoteLocalnet, n: number, seed: num
     const bMarket = others[i % others.length];
     const baseOf = (usd: number, m: WorldMarket) => BigInt(Math.floor((usd / (Number(m.price) / 1e6)) * 1e9));
     legs.push({ a: baseOf(notionalA, A), b: (bLong ? 1n : -1n) * baseOf(notionalA * legB, bMarket), bMarket });
-    traders.push({ owner, account: pda(ex.program.programId, Buffer.from("margin"), ex.exchange, owner.publicKey), depositUsd, targetRatio });
+    traders.push({
+      owner,
+      account: pda(ex.program.programId, Buffer.from("margin"), ex.exchange, owner.publicKey),
+      depositUsd,
+      targetRatio,
+    });
   }
 
   for (let i = 0; i < n; i += 100) {
-    const batch = traders.slice(i, i + 100).map((t, k) => ({ jsonrpc: "2.0", id: k, method: "localnet_setAccount", params: [t.owner.publicKey.toBase58(), setAccountParam(systemAccount(1_000_000_000n))] }));
-    const res = await fetch(local.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(batch) });
+    const batch = traders
+      .slice(i, i + 100)
+      .map((t, k) => ({
+        jsonrpc: "2.0",
+        id: k,
+        method: "localnet_setAccount",
+        params: [t.owner.publicKey.toBase58(), setAccountParam(systemAccount(1_000_000_000n))],
+      }));
+    const res = await fetch(local.rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(batch),
+    });
     const replies = (await res.json()) as { error?: { message: string } }[];
     const failed = replies.find((r) => r.error);
     if (failed) throw new Error(`funding traders: ${failed.error!.message}`);
@@ -144,7 +198,16 @@ export async function buildWaveWorld(local: RemoteLocalnet, n: number, seed: num
           createAssociatedTokenAccountIdempotentInstruction(ex.admin.publicKey, token, owner, ex.mint),
           createMintToInstruction(ex.mint, token, ex.admin.publicKey, amount),
           await p.methods.createMarginAccount().accounts({ owner, exchange: ex.exchange }).instruction(),
-          await p.methods.deposit(new BN(amount.toString())).accounts({ owner, exchange: ex.exchange, marginAccount: t.account, userToken: token, quoteVault: ex.quoteVault }).instruction(),
+          await p.methods
+            .deposit(new BN(amount.toString()))
+            .accounts({
+              owner,
+              exchange: ex.exchange,
+              marginAccount: t.account,
+              userToken: token,
+              quoteVault: ex.quoteVault,
+            })
+            .instruction(),
         ],
         [ex.admin, t.owner],
       );
@@ -153,10 +216,24 @@ export async function buildWaveWorld(local: RemoteLocalnet, n: number, seed: num
         p.methods
           .trade(new BN(base.toString()), new BN(((m.price * (base > 0n ? 102n : 98n)) / 100n).toString()))
           .accounts({ owner, exchange: ex.exchange, marginAccount: t.account, market: m.address, oracle: m.oracle })
-          .remainingAccounts(held.flatMap((h) => [{ pubkey: h.address, isSigner: false, isWritable: false }, { pubkey: h.oracle, isSigner: false, isWritable: false }]))
+          .remainingAccounts(
+            held.flatMap((h) => [
+              { pubkey: h.address, isSigner: false, isWritable: false },
+              { pubkey: h.oracle, isSigner: false, isWritable: false },
+            ]),
+          )
           .instruction();
       try {
-        await sendTx(local, blockhash, [ComputeBudgetProgram.setComputeUnitLimit({ units: 400_000 }), await trade(A, a, []), await trade(bMarket, b, [A])], [t.owner]);
+        await sendTx(
+          local,
+          blockhash,
+          [
+            ComputeBudgetProgram.setComputeUnitLimit({ units: 400_000 }),
+            await trade(A, a, []),
+            await trade(bMarket, b, [A]),
+          ],
+          [t.owner],
+        );
       } catch {
         refused++;
       }
@@ -200,7 +277,11 @@ export interface BookState {
 }
 
 /** Every margin account, market and oracle of the world, read now; `override` replaces oracle prices. */
-export async function readBook(local: RemoteLocalnet, w: WaveWorld, override: Map<string, bigint> = new Map()): Promise<BookState> {
+export async function readBook(
+  local: RemoteLocalnet,
+  w: WaveWorld,
+  override: Map<string, bigint> = new Map(),
+): Promise<BookState> {
   const { connection } = local;
   const programId = w.ex.program.programId;
   const filters = [
@@ -217,15 +298,31 @@ export async function readBook(local: RemoteLocalnet, w: WaveWorld, override: Ma
     const market = decodeMarket(m.address.toBase58(), infos[2 * i]!.data, context.slot);
     markets.set(market.address, market);
     const price = override.get(market.oracle);
-    const oracle = price === undefined ? infos[2 * i + 1]! : { owner: oracleAccount(m, price).owner, data: oracleAccount(m, price).data };
-    prices.set(market.oracle, { ...readOracle(market, oracle.owner.toBase58(), oracle.data), oracle: market.oracle, slot: context.slot });
+    const oracle =
+      price === undefined
+        ? infos[2 * i + 1]!
+        : { owner: oracleAccount(m, price).owner, data: oracleAccount(m, price).data };
+    prices.set(market.oracle, {
+      ...readOracle(market, oracle.owner.toBase58(), oracle.data),
+      oracle: market.oracle,
+      slot: context.slot,
+    });
   });
-  return { accounts: value.map((v) => decodeMarginAccount(v.pubkey.toBase58(), v.account.data, context.slot)), markets, prices };
+  return {
+    accounts: value.map((v) => decodeMarginAccount(v.pubkey.toBase58(), v.account.data, context.slot)),
+    markets,
+    prices,
+  };
 }
 
 /** Every account of `book` evaluated with the program's health math (the data is read fresh, so no age limit). */
 export function evaluateBook(book: BookState): Evaluation[] {
-  const fresh = { currentSlot: 0, nowS: Math.floor(Date.now() / 1000), maxAccountAgeSlots: Number.MAX_SAFE_INTEGER, maxOracleAgeSlots: Number.MAX_SAFE_INTEGER };
+  const fresh = {
+    currentSlot: 0,
+    nowS: Math.floor(Date.now() / 1000),
+    maxAccountAgeSlots: Number.MAX_SAFE_INTEGER,
+    maxOracleAgeSlots: Number.MAX_SAFE_INTEGER,
+  };
   return book.accounts.map((a) => evaluate(a, book.markets, book.prices, fresh, 200_000n));
 }
 

@@ -111,7 +111,11 @@ export const accountMachine = setup({
                     actions: "observe",
                   },
                   // Unflagged (or no longer due): back to watching the margin call.
-                  { guard: and([{ type: "is", params: "margin-call" as const }, not("observedUnflagDue")]), target: "#account.marginCall.watching", actions: "observe" },
+                  {
+                    guard: and([{ type: "is", params: "margin-call" as const }, not("observedUnflagDue")]),
+                    target: "#account.marginCall.watching",
+                    actions: "observe",
+                  },
                 ],
                 STEP_SETTLED: { actions: "rereadAccount" },
                 RESUMED: { target: "requesting", reenter: true },
@@ -134,7 +138,11 @@ export const accountMachine = setup({
         },
         awaitingChain: {
           on: {
-            OBSERVED: { guard: and([{ type: "is", params: "partial-liquidation" as const }, "newStep"]), target: "requesting", actions: "observe" },
+            OBSERVED: {
+              guard: and([{ type: "is", params: "partial-liquidation" as const }, "newStep"]),
+              target: "requesting",
+              actions: "observe",
+            },
             // The next step follows from the chain, not from the job: read the account now.
             STEP_SETTLED: { actions: "rereadAccount" },
             RESUMED: { target: "requesting", reenter: true },
@@ -153,7 +161,11 @@ export const accountMachine = setup({
         requesting: { always: { target: "awaitingChain", actions: ["markRequested", "enqueueResolution"] } },
         awaitingChain: {
           on: {
-            OBSERVED: { guard: and([{ type: "is", params: "bankrupt" as const }, "newStep"]), target: "requesting", actions: "observe" },
+            OBSERVED: {
+              guard: and([{ type: "is", params: "bankrupt" as const }, "newStep"]),
+              target: "requesting",
+              actions: "observe",
+            },
             STEP_SETTLED: { actions: "rereadAccount" },
             RESUMED: { target: "requesting", reenter: true },
           },

@@ -10,7 +10,12 @@ import type { AccountState, MarketState, PriceState, RiskState } from "../risk/t
 import { accountMachine, type AccountContext, type Observation } from "./account-machine.js";
 
 export interface Effects {
-  enqueue(kind: "liquidate" | "resolve" | "unflag", ctx: AccountContext, evaluation: Evaluation | undefined, detectedAtMs: number): void;
+  enqueue(
+    kind: "liquidate" | "resolve" | "unflag",
+    ctx: AccountContext,
+    evaluation: Evaluation | undefined,
+    detectedAtMs: number,
+  ): void;
   notifyMarginCall(ctx: AccountContext, evaluation: Evaluation | undefined): void;
   /** `afterSlot`: a step landed in that slot; nothing to read if the feed already has the account at or after it. */
   reread(account: string, afterSlot?: number): void;
@@ -59,7 +64,8 @@ function holds(actor: AccountActor, o: Observation): boolean {
   );
 }
 
-const riskKey = (m: MarketState) => `${m.addonRatio}|${m.bufferRatio}|${m.maxConfRatioLiquidate}|${m.tiers.map((t) => `${t.notionalUpper}/${t.initialRatio}/${t.maintenanceRatio}`).join(",")}`;
+const riskKey = (m: MarketState) =>
+  `${m.addonRatio}|${m.bufferRatio}|${m.maxConfRatioLiquidate}|${m.tiers.map((t) => `${t.notionalUpper}/${t.initialRatio}/${t.maintenanceRatio}`).join(",")}`;
 
 export class Supervisor {
   readonly actors = new Map<string, AccountActor>();
@@ -92,12 +98,34 @@ export class Supervisor {
     const self = this;
     return (this.provided ??= accountMachine.provide({
       actions: {
-        enqueueLiquidation: ({ context }) => self.effects.enqueue("liquidate", context, self.lastEvaluation.get(context.account), self.detected(context.account)),
-        enqueueResolution: ({ context }) => self.effects.enqueue("resolve", context, self.lastEvaluation.get(context.account), self.detected(context.account)),
-        enqueueUnflag: ({ context }) => self.effects.enqueue("unflag", context, self.lastEvaluation.get(context.account), self.detected(context.account)),
-        notifyMarginCall: ({ context }) => self.effects.notifyMarginCall(context, self.lastEvaluation.get(context.account)),
-        rereadAccount: ({ context, event }) => self.effects.reread(context.account, event.type === "STEP_SETTLED" ? event.slot : undefined),
-        recordWait: ({ context, event }) => event.type === "OBSERVED" && self.effects.recordWait(context.account, event.observation.waitReason ?? "unknown"),
+        enqueueLiquidation: ({ context }) =>
+          self.effects.enqueue(
+            "liquidate",
+            context,
+            self.lastEvaluation.get(context.account),
+            self.detected(context.account),
+          ),
+        enqueueResolution: ({ context }) =>
+          self.effects.enqueue(
+            "resolve",
+            context,
+            self.lastEvaluation.get(context.account),
+            self.detected(context.account),
+          ),
+        enqueueUnflag: ({ context }) =>
+          self.effects.enqueue(
+            "unflag",
+            context,
+            self.lastEvaluation.get(context.account),
+            self.detected(context.account),
+          ),
+        notifyMarginCall: ({ context }) =>
+          self.effects.notifyMarginCall(context, self.lastEvaluation.get(context.account)),
+        rereadAccount: ({ context, event }) =>
+          self.effects.reread(context.account, event.type === "STEP_SETTLED" ? event.slot : undefined),
+        recordWait: ({ context, event }) =>
+          event.type === "OBSERVED" &&
+          self.effects.recordWait(context.account, event.observation.waitReason ?? "unknown"),
       },
       delays: { confirmTimeout: this.opts.confirmTimeoutMs },
     }));

@@ -72,7 +72,8 @@ const MA = {
 } as const;
 
 export function decodeMarginAccount(address: string, data: Buffer, slot: number): AccountState {
-  if (data.length < MARGIN_ACCOUNT_SIZE || !data.subarray(0, 8).equals(MARGIN_ACCOUNT_DISCRIMINATOR)) throw new DecodeError(`${address} is not a marginAccount account`);
+  if (data.length < MARGIN_ACCOUNT_SIZE || !data.subarray(0, 8).equals(MARGIN_ACCOUNT_DISCRIMINATOR))
+    throw new DecodeError(`${address} is not a marginAccount account`);
   const status = data[MA.status];
   if (status > ChainStatus.Bankrupt) throw new DecodeError(`${address}: unknown status ${status}`);
   const positions: AccountState["positions"] = [];
@@ -84,7 +85,8 @@ export function decodeMarginAccount(address: string, data: Buffer, slot: number)
   }
   const shortfallMarkets: number[] = [];
   for (let i = 0; i < MA.maxPositions; i++) {
-    if (data.readBigUInt64LE(MA.shortfalls + 8 * i) > 0n) shortfallMarkets.push(data.readUInt16LE(MA.shortfallMarketIndexes + 2 * i));
+    if (data.readBigUInt64LE(MA.shortfalls + 8 * i) > 0n)
+      shortfallMarkets.push(data.readUInt16LE(MA.shortfallMarketIndexes + 2 * i));
   }
   const claims: NonNullable<AccountState["claims"]> = [];
   for (let i = 0; i < MA.maxClaims; i++) {
@@ -108,7 +110,10 @@ export function decodeMarginAccount(address: string, data: Buffer, slot: number)
 
 export function decodeMarket(address: string, data: Buffer, slot: number): MarketState {
   const m = decode("market", data, address);
-  const rows = (m.tiers as { notionalUpper: BN; initialRatio: number; maintenanceRatio: number }[]).slice(0, m.tierCount);
+  const rows = (m.tiers as { notionalUpper: BN; initialRatio: number; maintenanceRatio: number }[]).slice(
+    0,
+    m.tierCount,
+  );
   return {
     address,
     exchange: (m.exchange as PublicKey).toBase58(),

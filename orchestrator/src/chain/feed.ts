@@ -6,7 +6,15 @@ import { EventEmitter } from "node:events";
 import { Connection, PublicKey, type GetProgramAccountsFilter } from "@solana/web3.js";
 import bs58 from "bs58";
 import type { AccountState, MarketState, PriceState } from "../risk/types.js";
-import { DecodeError, EXCHANGE_OFFSET, MARGIN_ACCOUNT_SIZE, MARKET_SIZE, decodeMarginAccount, decodeMarket, discriminator } from "./accounts.js";
+import {
+  DecodeError,
+  EXCHANGE_OFFSET,
+  MARGIN_ACCOUNT_SIZE,
+  MARKET_SIZE,
+  decodeMarginAccount,
+  decodeMarket,
+  discriminator,
+} from "./accounts.js";
 import { OracleError, readOracle } from "./oracle.js";
 import { accountFromWire, type PubSub, type WireAccount } from "./pubsub.js";
 import type { AccountReader, RawAccount } from "./rpc.js";
@@ -79,10 +87,15 @@ export class ChainFeed extends EventEmitter<Listener> {
   async start(): Promise<void> {
     await this.loadAll();
     this.subscribe();
-    if (!(await this.pubsub.acknowledged(SUBSCRIBE_TIMEOUT_MS))) this.hooks.onWarning?.("websocket subscriptions not acknowledged yet; polling covers until they are", { timeoutMs: SUBSCRIBE_TIMEOUT_MS });
+    if (!(await this.pubsub.acknowledged(SUBSCRIBE_TIMEOUT_MS)))
+      this.hooks.onWarning?.("websocket subscriptions not acknowledged yet; polling covers until they are", {
+        timeoutMs: SUBSCRIBE_TIMEOUT_MS,
+      });
     await this.fetchBatched([...this.markets.keys(), ...[...this.markets.values()].map((m) => m.oracle)]);
     void this.resync();
-    this.timers.push(setInterval(() => this.watchdog(), Math.max(100, Math.min(1000, this.opts.resubscribeAfterSilenceMs / 4))));
+    this.timers.push(
+      setInterval(() => this.watchdog(), Math.max(100, Math.min(1000, this.opts.resubscribeAfterSilenceMs / 4))),
+    );
     this.timers.push(setInterval(() => void this.resync(), this.opts.resyncIntervalMs));
   }
 
@@ -96,12 +109,24 @@ export class ChainFeed extends EventEmitter<Listener> {
   /** Every market and margin account of the exchange, and every market's oracle. */
   async loadAll(): Promise<void> {
     const [markets, accounts] = await Promise.all([
-      this.connection.getProgramAccounts(this.programId, { filters: this.filters("market", MARKET_SIZE), withContext: true }),
-      this.connection.getProgramAccounts(this.programId, { filters: this.filters("marginAccount", MARGIN_ACCOUNT_SIZE), withContext: true }),
+      this.connection.getProgramAccounts(this.programId, {
+        filters: this.filters("market", MARKET_SIZE),
+        withContext: true,
+      }),
+      this.connection.getProgramAccounts(this.programId, {
+        filters: this.filters("marginAccount", MARGIN_ACCOUNT_SIZE),
+        withContext: true,
+      }),
     ]);
-    const raw = (a: { owner: PublicKey; lamports: number; data: Buffer }): RawAccount => ({ owner: a.owner.toBase58(), lamports: a.lamports, data: a.data });
-    for (const { pubkey, account } of markets.value) this.applyProgramAccount(pubkey.toBase58(), raw(account), markets.context.slot);
-    for (const { pubkey, account } of accounts.value) this.applyProgramAccount(pubkey.toBase58(), raw(account), accounts.context.slot);
+    const raw = (a: { owner: PublicKey; lamports: number; data: Buffer }): RawAccount => ({
+      owner: a.owner.toBase58(),
+      lamports: a.lamports,
+      data: a.data,
+    });
+    for (const { pubkey, account } of markets.value)
+      this.applyProgramAccount(pubkey.toBase58(), raw(account), markets.context.slot);
+    for (const { pubkey, account } of accounts.value)
+      this.applyProgramAccount(pubkey.toBase58(), raw(account), accounts.context.slot);
     await this.fetchBatched([...this.markets.values()].map((m) => m.oracle));
     this.verifiedSlot = Math.max(this.verifiedSlot, Math.min(markets.context.slot, accounts.context.slot));
     this.currentSlot = Math.max(this.currentSlot, this.verifiedSlot);
@@ -112,7 +137,11 @@ export class ChainFeed extends EventEmitter<Listener> {
     if (this.stopped) return Promise.resolve();
     this.resyncing ??= (async () => {
       try {
-        const keys = [...this.markets.keys(), ...[...this.markets.values()].map((m) => m.oracle), ...this.accounts.keys()];
+        const keys = [
+          ...this.markets.keys(),
+          ...[...this.markets.values()].map((m) => m.oracle),
+          ...this.accounts.keys(),
+        ];
         const slot = await this.fetchBatched(keys);
         if (!this.live) this.verifiedSlot = Math.max(this.verifiedSlot, slot);
         this.hooks.onResync?.();
@@ -202,22 +231,30 @@ export class ChainFeed extends EventEmitter<Listener> {
       this.currentSlot = Math.max(this.currentSlot, s.slot);
       if (this.live) this.verifiedSlot = Math.max(this.verifiedSlot, s.slot - 1);
     });
-    const program = this.pubsub.subscribe("programSubscribe", [this.programAddress, { encoding: "base64", commitment: "confirmed" }], (r) => {
-      const { context, value } = r as { context: { slot: number }; value: { pubkey: string; account: WireAccount } };
-      this.heard();
-      this.applyProgramAccount(value.pubkey, accountFromWire(value.account), context.slot);
-    });
+    const program = this.pubsub.subscribe(
+      "programSubscribe",
+      [this.programAddress, { encoding: "base64", commitment: "confirmed" }],
+      (r) => {
+        const { context, value } = r as { context: { slot: number }; value: { pubkey: string; account: WireAccount } };
+        this.heard();
+        this.applyProgramAccount(value.pubkey, accountFromWire(value.account), context.slot);
+      },
+    );
     this.subscriptions.push(slot, program);
     for (const oracle of new Set([...this.markets.values()].map((m) => m.oracle))) this.subscribeOracle(oracle);
     this.heard();
   }
 
   private subscribeOracle(oracle: string): void {
-    const remove = this.pubsub.subscribe("accountSubscribe", [oracle, { encoding: "base64", commitment: "confirmed" }], (r) => {
-      const { context, value } = r as { context: { slot: number }; value: WireAccount | null };
-      this.heard();
-      if (value) this.applyOracle(oracle, accountFromWire(value), context.slot);
-    });
+    const remove = this.pubsub.subscribe(
+      "accountSubscribe",
+      [oracle, { encoding: "base64", commitment: "confirmed" }],
+      (r) => {
+        const { context, value } = r as { context: { slot: number }; value: WireAccount | null };
+        this.heard();
+        if (value) this.applyOracle(oracle, accountFromWire(value), context.slot);
+      },
+    );
     this.subscriptions.push(remove);
   }
 

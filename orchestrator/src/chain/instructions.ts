@@ -33,9 +33,17 @@ function key(address: string): PublicKey {
   return k;
 }
 
-const meta = (pubkey: PublicKey, isWritable: boolean, isSigner = false): AccountMeta => ({ pubkey, isSigner, isWritable });
+const meta = (pubkey: PublicKey, isWritable: boolean, isSigner = false): AccountMeta => ({
+  pubkey,
+  isSigner,
+  isWritable,
+});
 
-function positionPairs(account: AccountState, markets: ReadonlyMap<string, MarketState>, skip: string | null): AccountMeta[] {
+function positionPairs(
+  account: AccountState,
+  markets: ReadonlyMap<string, MarketState>,
+  skip: string | null,
+): AccountMeta[] {
   const metas: AccountMeta[] = [];
   for (const p of account.positions) {
     if (p.market === skip) continue;
@@ -85,14 +93,22 @@ export function liquidateInstruction(
  * The markets a resolution names, as the program charges them: the account's shortfall record in
  * record order, or (a version-1 account without a record) the market with the most insurance.
  */
-export function resolveMarkets(account: AccountState, markets: ReadonlyMap<string, MarketState>): [MarketState, ...MarketState[]] {
+export function resolveMarkets(
+  account: AccountState,
+  markets: ReadonlyMap<string, MarketState>,
+): [MarketState, ...MarketState[]] {
   if (account.shortfallMarkets.length > 0) {
     const byIndex = new Map([...markets.values()].map((m) => [m.index, m]));
     const charged = account.shortfallMarkets.map((i) => byIndex.get(i));
-    if (charged.some((m) => !m)) throw new Error(`a market of ${account.address}'s shortfall record (indexes ${account.shortfallMarkets.join(", ")}) is not loaded`);
+    if (charged.some((m) => !m))
+      throw new Error(
+        `a market of ${account.address}'s shortfall record (indexes ${account.shortfallMarkets.join(", ")}) is not loaded`,
+      );
     return charged as [MarketState, ...MarketState[]];
   }
-  const richest = [...markets.values()].sort((x, y) => (y.insuranceBalance > x.insuranceBalance ? 1 : y.insuranceBalance < x.insuranceBalance ? -1 : 0))[0];
+  const richest = [...markets.values()].sort((x, y) =>
+    y.insuranceBalance > x.insuranceBalance ? 1 : y.insuranceBalance < x.insuranceBalance ? -1 : 0,
+  )[0];
   if (!richest) throw new Error("no market known to pay the bankruptcy from");
   return [richest];
 }
@@ -126,16 +142,30 @@ export function resolveInstruction(
 }
 
 /** Permissionless; remaining accounts: `[market, oracle]` of every open position. */
-export function unflagInstruction(programId: PublicKey, exchange: ExchangeState, account: AccountState, markets: ReadonlyMap<string, MarketState>): TransactionInstruction {
+export function unflagInstruction(
+  programId: PublicKey,
+  exchange: ExchangeState,
+  account: AccountState,
+  markets: ReadonlyMap<string, MarketState>,
+): TransactionInstruction {
   return new TransactionInstruction({
     programId,
-    keys: [meta(key(exchange.address), false), meta(key(account.address), true), ...positionPairs(account, markets, null)],
+    keys: [
+      meta(key(exchange.address), false),
+      meta(key(account.address), true),
+      ...positionPairs(account, markets, null),
+    ],
     data: Buffer.from(UNFLAG_ACCOUNT),
   });
 }
 
 /** Pays the account's claim on `market`'s pool as far as the pool holds money. */
-export function settleClaimInstruction(programId: PublicKey, exchange: ExchangeState, account: AccountState, market: MarketState): TransactionInstruction {
+export function settleClaimInstruction(
+  programId: PublicKey,
+  exchange: ExchangeState,
+  account: AccountState,
+  market: MarketState,
+): TransactionInstruction {
   return new TransactionInstruction({
     programId,
     keys: [meta(key(exchange.address), false), meta(key(account.address), true), meta(key(market.address), true)],

@@ -29,11 +29,21 @@ export function parsePriceUpdateV2(data: Buffer, feedId: Buffer): OracleReading 
   if (data.length < o + 32 + 28) throw new OracleError("PriceUpdateV2 account too short");
   if (!data.subarray(o, o + 32).equals(feedId)) throw new OracleError("wrong feed id");
   o += 32;
-  return reading(data.readBigInt64LE(o), data.readBigUInt64LE(o + 8), data.readInt32LE(o + 16), data.readBigInt64LE(o + 20));
+  return reading(
+    data.readBigInt64LE(o),
+    data.readBigUInt64LE(o + 8),
+    data.readInt32LE(o + 16),
+    data.readBigInt64LE(o + 20),
+  );
 }
 
 export function parseLegacyPush(data: Buffer): OracleReading {
-  if (data.length < 240 || data.readUInt32LE(0) !== LEGACY_MAGIC || data.readUInt32LE(4) !== 2 || data.readUInt32LE(8) !== 3) {
+  if (
+    data.length < 240 ||
+    data.readUInt32LE(0) !== LEGACY_MAGIC ||
+    data.readUInt32LE(4) !== 2 ||
+    data.readUInt32LE(8) !== 3
+  ) {
     throw new OracleError("not a legacy push price account");
   }
   const p = parsePriceData(data);
@@ -43,6 +53,9 @@ export function parseLegacyPush(data: Buffer): OracleReading {
 
 /** The market's oracle as the program would read it; owner checked like the program does. */
 export function readOracle(market: MarketState, owner: string, data: Buffer): OracleReading {
-  if (owner !== market.oracleOwner) throw new OracleError(`oracle owned by ${owner}, market expects ${market.oracleOwner}`);
-  return market.oracleLayout === OracleLayout.LegacyPush ? parseLegacyPush(data) : parsePriceUpdateV2(data, market.feedId);
+  if (owner !== market.oracleOwner)
+    throw new OracleError(`oracle owned by ${owner}, market expects ${market.oracleOwner}`);
+  return market.oracleLayout === OracleLayout.LegacyPush
+    ? parseLegacyPush(data)
+    : parsePriceUpdateV2(data, market.feedId);
 }

@@ -85,7 +85,9 @@ export class PubSub {
       this.byServerId.delete(sub.serverId);
       if (!sub.oneShot && this.socket?.readyState === WebSocket.OPEN) {
         const unsubscribe = sub.method.replace(/Subscribe$/, "Unsubscribe");
-        this.socket.send(JSON.stringify({ jsonrpc: "2.0", id: this.nextId++, method: unsubscribe, params: [sub.serverId] }));
+        this.socket.send(
+          JSON.stringify({ jsonrpc: "2.0", id: this.nextId++, method: unsubscribe, params: [sub.serverId] }),
+        );
       }
     }
   }
@@ -124,7 +126,12 @@ export class PubSub {
   }
 
   private receive(text: string): void {
-    let msg: { id?: number; result?: unknown; error?: { message: string }; params?: { subscription: number; result: unknown } };
+    let msg: {
+      id?: number;
+      result?: unknown;
+      error?: { message: string };
+      params?: { subscription: number; result: unknown };
+    };
     try {
       msg = JSON.parse(text);
     } catch {
@@ -150,7 +157,15 @@ export class PubSub {
     }
     // Removed while the request was on its way: drop it on the node's side as well.
     if (!this.subs.has(sub)) {
-      if (!sub.oneShot) this.socket?.send(JSON.stringify({ jsonrpc: "2.0", id: this.nextId++, method: sub.method.replace(/Subscribe$/, "Unsubscribe"), params: [msg.result] }));
+      if (!sub.oneShot)
+        this.socket?.send(
+          JSON.stringify({
+            jsonrpc: "2.0",
+            id: this.nextId++,
+            method: sub.method.replace(/Subscribe$/, "Unsubscribe"),
+            params: [msg.result],
+          }),
+        );
       return;
     }
     sub.serverId = msg.result;
@@ -165,4 +180,8 @@ export interface WireAccount {
   data: [string, string];
 }
 
-export const accountFromWire = (a: WireAccount) => ({ owner: a.owner, lamports: a.lamports, data: Buffer.from(a.data[0], "base64") });
+export const accountFromWire = (a: WireAccount) => ({
+  owner: a.owner,
+  lamports: a.lamports,
+  data: Buffer.from(a.data[0], "base64"),
+});

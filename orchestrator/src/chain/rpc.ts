@@ -61,21 +61,30 @@ export class StepRpc implements AccountReader {
     return new Promise<T>((resolve, reject) => {
       const req = request(
         this.url,
-        { method: "POST", agent: this.agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) }, timeout: TIMEOUT_MS },
+        {
+          method: "POST",
+          agent: this.agent,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+          timeout: TIMEOUT_MS,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("error", reject);
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
-            if ((res.statusCode ?? 500) >= 400 && !text.startsWith("{")) return reject(new Error(`${method}: HTTP ${res.statusCode} ${text.slice(0, 200)}`));
+            if ((res.statusCode ?? 500) >= 400 && !text.startsWith("{"))
+              return reject(new Error(`${method}: HTTP ${res.statusCode} ${text.slice(0, 200)}`));
             let reply: { result?: T; error?: { code: number; message: string; data?: unknown } };
             try {
               reply = JSON.parse(text);
             } catch {
-              return reject(new Error(`${method}: the RPC answered something that is not JSON (HTTP ${res.statusCode})`));
+              return reject(
+                new Error(`${method}: the RPC answered something that is not JSON (HTTP ${res.statusCode})`),
+              );
             }
-            if (reply.error) return reject(new RpcError(reply.error.code, `${method}: ${reply.error.message}`, reply.error.data));
+            if (reply.error)
+              return reject(new RpcError(reply.error.code, `${method}: ${reply.error.message}`, reply.error.data));
             resolve(reply.result as T);
           });
         },
@@ -88,13 +97,24 @@ export class StepRpc implements AccountReader {
 
   async getMultipleAccounts(keys: string[]): Promise<{ slot: number; value: (RawAccount | null)[] }> {
     type Wire = { owner: string; lamports: number; data: [string, string] } | null;
-    const r = await this.call<{ context: { slot: number }; value: Wire[] }>("getMultipleAccounts", [keys, { encoding: "base64", commitment: "confirmed" }]);
-    return { slot: r.context.slot, value: r.value.map((a) => (a ? { owner: a.owner, lamports: a.lamports, data: Buffer.from(a.data[0], "base64") } : null)) };
+    const r = await this.call<{ context: { slot: number }; value: Wire[] }>("getMultipleAccounts", [
+      keys,
+      { encoding: "base64", commitment: "confirmed" },
+    ]);
+    return {
+      slot: r.context.slot,
+      value: r.value.map((a) =>
+        a ? { owner: a.owner, lamports: a.lamports, data: Buffer.from(a.data[0], "base64") } : null,
+      ),
+    };
   }
 
   /** Sends signed bytes without preflight; returns the signature the RPC reports. */
   sendTransaction(raw: Buffer, maxRetries: number): Promise<string> {
-    return this.call<string>("sendTransaction", [raw.toString("base64"), { encoding: "base64", skipPreflight: true, maxRetries }]);
+    return this.call<string>("sendTransaction", [
+      raw.toString("base64"),
+      { encoding: "base64", skipPreflight: true, maxRetries },
+    ]);
   }
 
   close(): void {
@@ -106,8 +126,14 @@ export class StepRpc implements AccountReader {
 export function connectionReader(connection: Connection): AccountReader {
   return {
     async getMultipleAccounts(keys) {
-      const { context, value } = await connection.getMultipleAccountsInfoAndContext(keys.map((k) => new PublicKey(k)), "confirmed");
-      return { slot: context.slot, value: value.map((a) => (a ? { owner: a.owner.toBase58(), lamports: a.lamports, data: a.data } : null)) };
+      const { context, value } = await connection.getMultipleAccountsInfoAndContext(
+        keys.map((k) => new PublicKey(k)),
+        "confirmed",
+      );
+      return {
+        slot: context.slot,
+        value: value.map((a) => (a ? { owner: a.owner.toBase58(), lamports: a.lamports, data: a.data } : null)),
+      };
     },
   };
 }

@@ -55,7 +55,11 @@ function marketsAndPrices(pairs: [string, string][], infos: (RawAccount | null)[
 }
 
 /** `known`: market → oracle pairs already known (an oracle changes only through `set_market_oracle`, which the feed follows). */
-export async function readSnapshot(rpc: AccountReader, account: string, known: ReadonlyMap<string, string> = new Map()): Promise<Snapshot> {
+export async function readSnapshot(
+  rpc: AccountReader,
+  account: string,
+  known: ReadonlyMap<string, string> = new Map(),
+): Promise<Snapshot> {
   for (let attempt = 0; ; attempt++) {
     const pairs = [...known];
     const keys = [account, ...pairs.flatMap(([market, oracle]) => [market, oracle])];
@@ -122,7 +126,11 @@ export class SnapshotReader {
     await Promise.all(groups.map((g) => this.readGroup(g, pairs, known)));
   }
 
-  private async readGroup(group: Request[], pairs: [string, string][], known: ReadonlyMap<string, string>): Promise<void> {
+  private async readGroup(
+    group: Request[],
+    pairs: [string, string][],
+    known: ReadonlyMap<string, string>,
+  ): Promise<void> {
     const accounts = [...new Set(group.map((r) => r.account))];
     let result: { slot: number; value: (RawAccount | null)[] };
     try {
@@ -154,7 +162,13 @@ export class SnapshotReader {
           continue;
         }
         // Each snapshot gets maps of its own: a job may annotate what it was given.
-        r.resolve({ slot, account: state, markets: new Map(shared.markets), prices: new Map(shared.prices), oracleErrors: new Map(shared.oracleErrors) });
+        r.resolve({
+          slot,
+          account: state,
+          markets: new Map(shared.markets),
+          prices: new Map(shared.prices),
+          oracleErrors: new Map(shared.oracleErrors),
+        });
       } catch (e) {
         r.reject(e);
       }

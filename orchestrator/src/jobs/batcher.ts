@@ -10,7 +10,16 @@
 // resends the stored transaction under "send" and signs anew under "abandon" (jobs/worker.ts).
 import type { TransactionInstruction } from "@solana/web3.js";
 import type { MessageSize } from "./message.js";
-import { BUDGET_INSTRUCTIONS, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_UNITS, ProgramFailure, type Prepared, type Step, type Submitted, type Submitter } from "./submitter.js";
+import {
+  BUDGET_INSTRUCTIONS,
+  MAX_TRANSACTION_BYTES,
+  MAX_TRANSACTION_UNITS,
+  ProgramFailure,
+  type Prepared,
+  type Step,
+  type Submitted,
+  type Submitter,
+} from "./submitter.js";
 
 /** The transaction this step shared was not sent, or failed on another step's instruction: it never lands, so the step may start again at once. */
 export class SharedTransactionLost extends Error {}
@@ -79,10 +88,15 @@ class Shared {
     if (this.outcome === null && --this.pending === 0) {
       const signature = this.prepared.signature;
       // Whatever goes wrong on the way out is every step's answer: nobody waits forever.
-      this.outcome = (this.steps === 1 ? Promise.resolve<SharedChoice>("send") : this.decide(signature, "send")).then((choice) => {
-        if (choice !== "send") throw new SharedTransactionLost(`transaction ${signature} was abandoned by a job that took one of its steps over`);
-        return this.sendOnce(this.prepared);
-      });
+      this.outcome = (this.steps === 1 ? Promise.resolve<SharedChoice>("send") : this.decide(signature, "send")).then(
+        (choice) => {
+          if (choice !== "send")
+            throw new SharedTransactionLost(
+              `transaction ${signature} was abandoned by a job that took one of its steps over`,
+            );
+          return this.sendOnce(this.prepared);
+        },
+      );
       this.open();
     }
     await this.gate;
@@ -97,8 +111,13 @@ class Shared {
     if (this.outcome !== null) return;
     const signature = this.prepared.signature;
     // The steps are signed anew only once "abandon" is on record: a job elsewhere may be about to send it.
-    this.outcome = (this.steps === 1 ? Promise.resolve<SharedChoice>("abandon") : this.decide(signature, "abandon")).then((choice) => {
-      if (choice === "abandon") throw new SharedTransactionLost(`a step sharing transaction ${signature} dropped out before it was sent (${reason})`);
+    this.outcome = (
+      this.steps === 1 ? Promise.resolve<SharedChoice>("abandon") : this.decide(signature, "abandon")
+    ).then((choice) => {
+      if (choice === "abandon")
+        throw new SharedTransactionLost(
+          `a step sharing transaction ${signature} dropped out before it was sent (${reason})`,
+        );
       throw new SharedTransactionTakenOver(`transaction ${signature} is sent by a job that took one of its steps over`);
     });
     this.outcome.catch(() => {});
@@ -109,7 +128,9 @@ class Shared {
   private forStep(e: unknown, position: number): unknown {
     if (this.steps === 1 || !(e instanceof ProgramFailure) || e.instruction === null) return e;
     if (e.instruction === BUDGET_INSTRUCTIONS + position) return e;
-    return new SharedTransactionLost(`another step's instruction (${e.instruction}) failed in transaction ${this.prepared.signature}: ${e.message}`);
+    return new SharedTransactionLost(
+      `another step's instruction (${e.instruction}) failed in transaction ${this.prepared.signature}: ${e.message}`,
+    );
   }
 }
 
@@ -141,7 +162,14 @@ export class StepBatcher {
     const all = this.waiting;
     this.waiting = [];
     // Each step's compute (a simulation for a new shape answers a program error for that step alone).
-    const sized = await Promise.all(all.map((w) => this.submitter.unitsFor(w.ix, w.step).then((units) => ({ w, units }), (e) => (w.reject(e), null))));
+    const sized = await Promise.all(
+      all.map((w) =>
+        this.submitter.unitsFor(w.ix, w.step).then(
+          (units) => ({ w, units }),
+          (e) => (w.reject(e), null),
+        ),
+      ),
+    );
     let groups: { w: Waiting; units: number }[][];
     try {
       groups = this.pack(sized.filter((s): s is { w: Waiting; units: number } => s !== null));
@@ -154,7 +182,12 @@ export class StepBatcher {
 
   /** First come, first packed: each step joins the first transaction it fits in. */
   private pack(steps: { w: Waiting; units: number }[]): { w: Waiting; units: number }[][] {
-    const groups: { members: { w: Waiting; units: number }[]; units: number; accounts: Set<string>; size: MessageSize }[] = [];
+    const groups: {
+      members: { w: Waiting; units: number }[];
+      units: number;
+      accounts: Set<string>;
+      size: MessageSize;
+    }[] = [];
     const wire = (message: number) => 1 + 64 + message;
     for (const s of steps) {
       const fits = (g: (typeof groups)[number]) =>
@@ -163,7 +196,8 @@ export class StepBatcher {
         g.units + s.units <= MAX_TRANSACTION_UNITS &&
         wire(g.size.with(s.w.ix)) <= MAX_TRANSACTION_BYTES;
       let group = groups.find(fits);
-      if (!group) groups.push((group = { members: [], units: 0, accounts: new Set(), size: this.submitter.transactionSize() }));
+      if (!group)
+        groups.push((group = { members: [], units: 0, accounts: new Set(), size: this.submitter.transactionSize() }));
       group.members.push(s);
       group.units += s.units;
       group.accounts.add(s.w.step.account);

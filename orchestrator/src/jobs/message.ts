@@ -18,7 +18,7 @@ function compactU16(n: number): number[] {
   for (;;) {
     const low = n & 0x7f;
     n >>= 7;
-    if (n === 0) return out.push(low), out;
+    if (n === 0) return (out.push(low), out);
     out.push(low | 0x80);
   }
 }
@@ -29,7 +29,11 @@ interface KeyMeta {
   writable: boolean;
 }
 
-export function compileV0Message(payer: PublicKey, recentBlockhash: string, instructions: TransactionInstruction[]): Buffer {
+export function compileV0Message(
+  payer: PublicKey,
+  recentBlockhash: string,
+  instructions: TransactionInstruction[],
+): Buffer {
   const metas = new Map<string, KeyMeta>();
   const note = (k: PublicKey, signer: boolean, writable: boolean) => {
     const b = bytes(k);
@@ -47,7 +51,8 @@ export function compileV0Message(payer: PublicKey, recentBlockhash: string, inst
   }
   const all = [...metas.values()];
   const [payerMeta, ...rest] = all;
-  const group = (signer: boolean, writable: boolean) => rest.filter((m) => m.signer === signer && m.writable === writable);
+  const group = (signer: boolean, writable: boolean) =>
+    rest.filter((m) => m.signer === signer && m.writable === writable);
   const writableSigners = [payerMeta, ...group(true, true)];
   const readonlySigners = group(true, false);
   const writableNonSigners = group(false, true);
@@ -65,7 +70,13 @@ export function compileV0Message(payer: PublicKey, recentBlockhash: string, inst
     compactU16(instructions.length),
   ];
   for (const ix of instructions) {
-    parts.push([indexOf(ix.programId)], compactU16(ix.keys.length), ix.keys.map((k) => indexOf(k.pubkey)), compactU16(ix.data.length), ix.data);
+    parts.push(
+      [indexOf(ix.programId)],
+      compactU16(ix.keys.length),
+      ix.keys.map((k) => indexOf(k.pubkey)),
+      compactU16(ix.data.length),
+      ix.data,
+    );
   }
   parts.push(compactU16(0));
   return Buffer.concat(parts.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p))));

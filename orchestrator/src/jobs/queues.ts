@@ -38,7 +38,15 @@ return 1
 `;
 
 interface StoringRedis {
-  storeUnderLock(job: string, lock: string, stalled: string, token: string, lockMs: number, id: string, data: string): Promise<number>;
+  storeUnderLock(
+    job: string,
+    lock: string,
+    stalled: string,
+    token: string,
+    lockMs: number,
+    id: string,
+    data: string,
+  ): Promise<number>;
 }
 
 /** Long enough for any blockhash to expire: after it, the transaction can no longer land whatever was decided. */
@@ -56,10 +64,24 @@ export function sharedDecisions(redis: Redis, prefix: string): DecideShared {
 }
 
 /** Renews the lock and stores the job's data in one round trip; false when `token` no longer holds the lock (or the job is gone). */
-export async function storeUnderLock(redis: Redis, job: Job<StepJob, StepResult>, token: string, lockMs: number, data: StepJob): Promise<boolean> {
+export async function storeUnderLock(
+  redis: Redis,
+  job: Job<StepJob, StepResult>,
+  token: string,
+  lockMs: number,
+  data: StepJob,
+): Promise<boolean> {
   if (!("storeUnderLock" in redis)) redis.defineCommand("storeUnderLock", { numberOfKeys: 3, lua: STORE_UNDER_LOCK });
   const key = `${job.queueQualifiedName}:${job.id}`;
-  const stored = await (redis as unknown as StoringRedis).storeUnderLock(key, `${key}:lock`, `${job.queueQualifiedName}:stalled`, token, lockMs, job.id!, JSON.stringify(data));
+  const stored = await (redis as unknown as StoringRedis).storeUnderLock(
+    key,
+    `${key}:lock`,
+    `${job.queueQualifiedName}:stalled`,
+    token,
+    lockMs,
+    job.id!,
+    JSON.stringify(data),
+  );
   if (stored !== 1) return false;
   job.data = data;
   return true;
@@ -70,7 +92,10 @@ export class StepQueues {
 
   constructor(private readonly opts: QueueOptions) {
     this.queues = Object.fromEntries(
-      STEP_KINDS.map((k) => [k, new Queue<StepJob, StepResult>(queueName(k), { connection: opts.connection, prefix: opts.prefix })]),
+      STEP_KINDS.map((k) => [
+        k,
+        new Queue<StepJob, StepResult>(queueName(k), { connection: opts.connection, prefix: opts.prefix }),
+      ]),
     ) as Record<StepKind, Queue<StepJob, StepResult>>;
   }
 
@@ -84,14 +109,18 @@ export class StepQueues {
     // BullMQ ignores an add whose id exists, atomically across processes; the nonce tells whether
     // this call's job is the one stored.
     const nonce = randomUUID();
-    await q.add(job.kind, { ...job, nonce }, {
-      jobId: id,
-      priority: priorityFor(BigInt(job.shortfall), job.firstStep === true),
-      attempts: this.opts.attempts,
-      backoff: { type: "exponential", delay: this.opts.backoffMs },
-      removeOnComplete: { age: KEEP_S },
-      removeOnFail: { age: KEEP_S },
-    });
+    await q.add(
+      job.kind,
+      { ...job, nonce },
+      {
+        jobId: id,
+        priority: priorityFor(BigInt(job.shortfall), job.firstStep === true),
+        attempts: this.opts.attempts,
+        backoff: { type: "exponential", delay: this.opts.backoffMs },
+        removeOnComplete: { age: KEEP_S },
+        removeOnFail: { age: KEEP_S },
+      },
+    );
     const stored = await q.getJob(id);
     if (!stored || stored.data.nonce === nonce) return { id, added: stored !== undefined };
     // Asked again for a finished step (the actor only asks again when the chain has not moved):
@@ -102,14 +131,25 @@ export class StepQueues {
     const state = await stored.getState();
     if (state === "completed") await stored.updateData({ ...stored.data, prepared: undefined });
     if (state === "failed" || state === "completed") {
-      const retried = await stored.retry(state).then(() => true, () => false);
+      const retried = await stored.retry(state).then(
+        () => true,
+        () => false,
+      );
       return { id, added: retried };
     }
     return { id, added: false };
   }
 
   async counts(): Promise<Record<StepKind, Record<string, number>>> {
-    const entries = await Promise.all(STEP_KINDS.map(async (k) => [k, await this.queues[k].getJobCounts("waiting", "active", "delayed", "prioritized", "completed", "failed")] as const));
+    const entries = await Promise.all(
+      STEP_KINDS.map(
+        async (k) =>
+          [
+            k,
+            await this.queues[k].getJobCounts("waiting", "active", "delayed", "prioritized", "completed", "failed"),
+          ] as const,
+      ),
+    );
     return Object.fromEntries(entries) as Record<StepKind, Record<string, number>>;
   }
 

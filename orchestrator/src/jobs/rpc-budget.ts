@@ -37,15 +37,18 @@ export class RpcBudget {
   private schedule(): void {
     if (this.timer || this.waiting.length === 0) return;
     const missing = this.waiting[0].n - this.tokens;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.refill();
-      while (this.waiting.length > 0 && this.tokens >= this.waiting[0].n) {
-        const next = this.waiting.shift()!;
-        this.tokens -= next.n;
-        next.resolve();
-      }
-      this.schedule();
-    }, Math.max(1, Math.ceil((missing * 1000) / this.perSecond)));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.refill();
+        while (this.waiting.length > 0 && this.tokens >= this.waiting[0].n) {
+          const next = this.waiting.shift()!;
+          this.tokens -= next.n;
+          next.resolve();
+        }
+        this.schedule();
+      },
+      Math.max(1, Math.ceil((missing * 1000) / this.perSecond)),
+    );
   }
 }

@@ -12,7 +12,11 @@ export class Signer {
   private readonly key: KeyObject;
 
   constructor(readonly keypair: Keypair) {
-    this.key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, Buffer.from(keypair.secretKey.subarray(0, 32))]), format: "der", type: "pkcs8" });
+    this.key = createPrivateKey({
+      key: Buffer.concat([PKCS8_ED25519, Buffer.from(keypair.secretKey.subarray(0, 32))]),
+      format: "der",
+      type: "pkcs8",
+    });
   }
 
   get publicKey() {

@@ -36,7 +36,8 @@ export interface StepResult {
 }
 
 /** BullMQ ids may not contain ':'. */
-export const jobId = (j: Pick<StepJob, "kind" | "account" | "liquidationId" | "stepKey">) => `${j.kind}-${j.account}-${j.liquidationId}-${j.stepKey}`;
+export const jobId = (j: Pick<StepJob, "kind" | "account" | "liquidationId" | "stepKey">) =>
+  `${j.kind}-${j.account}-${j.liquidationId}-${j.stepKey}`;
 
 /**
  * BullMQ priority: 1 is served first, 2^21 last. Steps that start a liquidation come before later

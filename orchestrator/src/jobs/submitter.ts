@@ -178,7 +178,10 @@ export class Submitter {
     return this.fees.get(writable.map(base58).sort().join(","), async () => {
       await this.budget.take();
       const fees = await this.connection.getRecentPrioritizationFees({ lockedWritableAccounts: writable });
-      const recent = percentile(fees.map((f) => f.prioritizationFee), this.opts.priorityFeePercentile);
+      const recent = percentile(
+        fees.map((f) => f.prioritizationFee),
+        this.opts.priorityFeePercentile,
+      );
       // No recent fees: nothing to outbid.
       return Math.min(this.opts.priorityFeeCapMicroLamports, Number.isNaN(recent) ? 0 : recent);
     });
@@ -198,21 +201,39 @@ export class Submitter {
     const sizing = this.simulate(ix, step);
     if (!this.opts.simulateEveryStep) {
       this.sizing.set(step.shape, sizing);
-      sizing.then(() => this.sizing.delete(step.shape), () => this.sizing.delete(step.shape));
+      sizing.then(
+        () => this.sizing.delete(step.shape),
+        () => this.sizing.delete(step.shape),
+      );
     }
     return sizing;
   }
 
   private async simulate(ix: TransactionInstruction, step: Step): Promise<number> {
     const { blockhash } = await this.blockhash();
-    const probe = VersionedTransaction.deserialize(this.signer.unsigned(compileV0Message(this.signer.publicKey, blockhash, [ComputeBudgetProgram.setComputeUnitLimit({ units: this.opts.computeUnitCeiling }), ix])));
+    const probe = VersionedTransaction.deserialize(
+      this.signer.unsigned(
+        compileV0Message(this.signer.publicKey, blockhash, [
+          ComputeBudgetProgram.setComputeUnitLimit({ units: this.opts.computeUnitCeiling }),
+          ix,
+        ]),
+      ),
+    );
     await this.budget.take();
     const sim = await this.connection.simulateTransaction(probe, { sigVerify: false, commitment: "confirmed" });
     if (sim.value.err) {
-      throw new ProgramFailure(customCode(sim.value.err), sim.value.logs ?? [], `simulation failed: ${JSON.stringify(sim.value.err)}`, failedInstruction(sim.value.err));
+      throw new ProgramFailure(
+        customCode(sim.value.err),
+        sim.value.logs ?? [],
+        `simulation failed: ${JSON.stringify(sim.value.err)}`,
+        failedInstruction(sim.value.err),
+      );
     }
     const used = sim.value.unitsConsumed ?? 0;
-    const sized = Math.max(this.opts.computeUnitFloor, Math.ceil(used * (1 + this.opts.computeUnitMarginPercent / 100)));
+    const sized = Math.max(
+      this.opts.computeUnitFloor,
+      Math.ceil(used * (1 + this.opts.computeUnitMarginPercent / 100)),
+    );
     this.units.set(step.shape, sized);
     return sized;
   }
@@ -220,7 +241,14 @@ export class Submitter {
   /** A step's instruction simulated alone (nothing signed, nothing sent): the dry run's answer. */
   async simulateOnly(ix: TransactionInstruction): Promise<{ err: unknown; code: number | null; logs: string[] }> {
     const { blockhash } = await this.blockhash();
-    const probe = VersionedTransaction.deserialize(this.signer.unsigned(compileV0Message(this.signer.publicKey, blockhash, [ComputeBudgetProgram.setComputeUnitLimit({ units: this.opts.computeUnitCeiling }), ix])));
+    const probe = VersionedTransaction.deserialize(
+      this.signer.unsigned(
+        compileV0Message(this.signer.publicKey, blockhash, [
+          ComputeBudgetProgram.setComputeUnitLimit({ units: this.opts.computeUnitCeiling }),
+          ix,
+        ]),
+      ),
+    );
     await this.budget.take();
     const sim = await this.connection.simulateTransaction(probe, { sigVerify: false, commitment: "confirmed" });
     return { err: sim.value.err, code: sim.value.err ? customCode(sim.value.err) : null, logs: sim.value.logs ?? [] };
@@ -228,7 +256,10 @@ export class Submitter {
 
   /** The size of a transaction from this signer with the two budget instructions and nothing else yet: `1 + 64 +` its message's bytes. */
   transactionSize(): MessageSize {
-    const budget = [ComputeBudgetProgram.setComputeUnitLimit({ units: 0 }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: 0 })];
+    const budget = [
+      ComputeBudgetProgram.setComputeUnitLimit({ units: 0 }),
+      ComputeBudgetProgram.setComputeUnitPrice({ microLamports: 0 }),
+    ];
     return new MessageSize(this.signer.publicKey, budget);
   }
 
@@ -239,19 +270,35 @@ export class Submitter {
    * build the same instruction under the same blockhash, and identical bytes are one transaction
    * to the cluster, so a second step would be mistaken for the first one landing.
    */
-  async prepare(ixs: TransactionInstruction | TransactionInstruction[], steps: Step | Step[], knownUnits?: number[]): Promise<Prepared> {
+  async prepare(
+    ixs: TransactionInstruction | TransactionInstruction[],
+    steps: Step | Step[],
+    knownUnits?: number[],
+  ): Promise<Prepared> {
     const instructions = Array.isArray(ixs) ? ixs : [ixs];
     const members = Array.isArray(steps) ? steps : [steps];
     const own = new Set(members.map((m) => m.account));
-    const writable = [...new Map(instructions.flatMap((ix) => ix.keys).filter((k) => k.isWritable && !k.isSigner && !own.has(base58(k.pubkey))).map((k) => [base58(k.pubkey), k.pubkey])).values()];
+    const writable = [
+      ...new Map(
+        instructions
+          .flatMap((ix) => ix.keys)
+          .filter((k) => k.isWritable && !k.isSigner && !own.has(base58(k.pubkey)))
+          .map((k) => [base58(k.pubkey), k.pubkey]),
+      ).values(),
+    ];
     const [latest, fee] = await Promise.all([this.blockhash(), this.priorityFee(writable)]);
     let sized = 0;
-    for (let i = 0; i < instructions.length; i++) sized += knownUnits?.[i] ?? (await this.unitsFor(instructions[i], members[i]));
+    for (let i = 0; i < instructions.length; i++)
+      sized += knownUnits?.[i] ?? (await this.unitsFor(instructions[i], members[i]));
     const ceiling = Math.min(MAX_TRANSACTION_UNITS, this.opts.computeUnitCeiling * members.length);
     let units = Math.min(ceiling, sized + tagOffset(members[0].tag));
     const floor = Math.min(ceiling, this.opts.computeUnitFloor);
     for (;;) {
-      const message = compileV0Message(this.signer.publicKey, latest.blockhash, [ComputeBudgetProgram.setComputeUnitLimit({ units }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: fee }), ...instructions]);
+      const message = compileV0Message(this.signer.publicKey, latest.blockhash, [
+        ComputeBudgetProgram.setComputeUnitLimit({ units }),
+        ComputeBudgetProgram.setComputeUnitPrice({ microLamports: fee }),
+        ...instructions,
+      ]);
       if (members.some((m) => this.lastMessage.get(m.account)?.equals(message))) {
         units = units > floor ? units - 1 : units + 1;
         continue;
@@ -307,8 +354,22 @@ export class Submitter {
       if (!fromNotification) unsubscribe?.();
       outcome();
     };
-    const landed = (slot: number) => () => resolve({ signature, slot, computeUnitLimit: p.computeUnitLimit, priorityFeeMicroLamports: p.priorityFeeMicroLamports });
-    const failed = (err: unknown) => () => reject(new ProgramFailure(customCode(err), [], `transaction ${signature} failed: ${JSON.stringify(err)}`, failedInstruction(err)));
+    const landed = (slot: number) => () =>
+      resolve({
+        signature,
+        slot,
+        computeUnitLimit: p.computeUnitLimit,
+        priorityFeeMicroLamports: p.priorityFeeMicroLamports,
+      });
+    const failed = (err: unknown) => () =>
+      reject(
+        new ProgramFailure(
+          customCode(err),
+          [],
+          `transaction ${signature} failed: ${JSON.stringify(err)}`,
+          failedInstruction(err),
+        ),
+      );
     unsubscribe = this.pubsub.subscribe(
       "signatureSubscribe",
       [signature, { commitment: "confirmed" }],
@@ -326,16 +387,24 @@ export class Submitter {
         await this.budget.take();
         const status = (await this.connection.getSignatureStatuses([signature])).value[0];
         if (status?.err) return finish(false, failed(status.err));
-        if (status && (status.confirmationStatus === "confirmed" || status.confirmationStatus === "finalized")) return finish(false, landed(status.slot));
-        if (Date.now() > deadline) return finish(false, () => reject(new Error(`confirmation of ${signature} timed out after ${this.opts.confirmTimeoutMs} ms`)));
+        if (status && (status.confirmationStatus === "confirmed" || status.confirmationStatus === "finalized"))
+          return finish(false, landed(status.slot));
+        if (Date.now() > deadline)
+          return finish(false, () =>
+            reject(new Error(`confirmation of ${signature} timed out after ${this.opts.confirmTimeoutMs} ms`)),
+          );
         if (++polls % 5 === 0) {
           await this.budget.take(2);
-          if ((await this.connection.getBlockHeight("confirmed")) > p.lastValidBlockHeight) return finish(false, () => reject(new Error(`transaction ${signature} expired unconfirmed`)));
+          if ((await this.connection.getBlockHeight("confirmed")) > p.lastValidBlockHeight)
+            return finish(false, () => reject(new Error(`transaction ${signature} expired unconfirmed`)));
           await this.rpc.sendTransaction(raw, 0).catch(() => {});
         }
       } catch {
         // The RPC hiccuped: keep trying until the deadline.
-        if (Date.now() > deadline) return finish(false, () => reject(new Error(`confirmation of ${signature} timed out after ${this.opts.confirmTimeoutMs} ms`)));
+        if (Date.now() > deadline)
+          return finish(false, () =>
+            reject(new Error(`confirmation of ${signature} timed out after ${this.opts.confirmTimeoutMs} ms`)),
+          );
       }
       if (!finished) timer = setTimeout(() => void poll(), 400);
     };
@@ -348,11 +417,19 @@ export class Submitter {
    * its slot, "failed", "expired" (its blockhash can no longer land, so a new one is safe), or
    * "pending" (resend the same bytes).
    */
-  async fate(p: Prepared): Promise<{ kind: "landed"; slot: number } | { kind: "failed"; code: number | null } | { kind: "expired" } | { kind: "pending" }> {
+  async fate(
+    p: Prepared,
+  ): Promise<
+    | { kind: "landed"; slot: number }
+    | { kind: "failed"; code: number | null }
+    | { kind: "expired" }
+    | { kind: "pending" }
+  > {
     await this.budget.take();
     const { value } = await this.connection.getSignatureStatuses([p.signature], { searchTransactionHistory: true });
     const status = value[0];
-    if (status) return status.err ? { kind: "failed", code: customCode(status.err) } : { kind: "landed", slot: status.slot };
+    if (status)
+      return status.err ? { kind: "failed", code: customCode(status.err) } : { kind: "landed", slot: status.slot };
     await this.budget.take();
     const height = await this.connection.getBlockHeight("confirmed");
     return height > p.lastValidBlockHeight ? { kind: "expired" } : { kind: "pending" };

@@ -5,10 +5,24 @@
 import { DelayedError, UnrecoverableError, type Job } from "bullmq";
 import type { PublicKey } from "@solana/web3.js";
 import type { ExchangeState } from "../chain/accounts.js";
-import { liquidateInstruction, resolveInstruction, resolveMarkets, settleClaimInstruction, unflagInstruction } from "../chain/instructions.js";
+import {
+  liquidateInstruction,
+  resolveInstruction,
+  resolveMarkets,
+  settleClaimInstruction,
+  unflagInstruction,
+} from "../chain/instructions.js";
 import type { Snapshot, SnapshotReader } from "../chain/snapshot.js";
 import { executionPrice } from "../math/oracle_price.js";
-import { claimDue, deficitBackedByClaims, evaluate, isEmptyAndNegative, settlementDue, stepKey, type Evaluation } from "../risk/evaluate.js";
+import {
+  claimDue,
+  deficitBackedByClaims,
+  evaluate,
+  isEmptyAndNegative,
+  settlementDue,
+  stepKey,
+  type Evaluation,
+} from "../risk/evaluate.js";
 import { liquidationEligible, unflagEligible } from "../risk/liquidation.js";
 import { ChainStatus, type AccountState, type MarketState } from "../risk/types.js";
 import type { StepJob, StepResult } from "./steps.js";
@@ -53,7 +67,12 @@ export interface StepContext {
   storeUnderLock(job: Job<StepJob, StepResult>, token: string, data: StepJob): Promise<boolean>;
   /** Shadow mode: simulate the step's instruction and stop there (config `dryRun`). */
   dryRun: boolean;
-  onDryRun(job: StepJob, jobId: string, simulated: { err: unknown; code: number | null; logs: string[] }, evaluation: Evaluation): void;
+  onDryRun(
+    job: StepJob,
+    jobId: string,
+    simulated: { err: unknown; code: number | null; logs: string[] },
+    evaluation: Evaluation,
+  ): void;
   /** Audit, log, metrics. */
   onSent(job: StepJob, jobId: string, prepared: Prepared, evaluation: Evaluation): void;
   /**
@@ -71,12 +90,19 @@ export class NotNeeded extends UnrecoverableError {}
 export class LockLost extends Error {}
 
 async function holdLock(ctx: StepContext, job: Job<StepJob, StepResult>, token: string | undefined): Promise<void> {
-  if (token && !(await job.extendLock(token, ctx.lockMs))) throw new LockLost(`lost the lock on job ${job.id}; another worker owns it`);
+  if (token && !(await job.extendLock(token, ctx.lockMs)))
+    throw new LockLost(`lost the lock on job ${job.id}; another worker owns it`);
 }
 
-async function store(ctx: StepContext, job: Job<StepJob, StepResult>, token: string | undefined, data: StepJob): Promise<void> {
+async function store(
+  ctx: StepContext,
+  job: Job<StepJob, StepResult>,
+  token: string | undefined,
+  data: StepJob,
+): Promise<void> {
   if (!token) return void (await job.updateData(data));
-  if (!(await ctx.storeUnderLock(job, token, data))) throw new LockLost(`lost the lock on job ${job.id}; another worker owns it`);
+  if (!(await ctx.storeUnderLock(job, token, data)))
+    throw new LockLost(`lost the lock on job ${job.id}; another worker owns it`);
 }
 
 function judge(job: StepJob, snap: Snapshot, ev: Evaluation): void {
@@ -90,15 +116,21 @@ function judge(job: StepJob, snap: Snapshot, ev: Evaluation): void {
   }
   if (ev.waitReason) throw new Error(`waiting: ${ev.waitReason}`);
   if (kind === "resolve") {
-    if (!isEmptyAndNegative(a) && !settlementDue(a)) throw new NotNeeded("not bankrupt and no covered shortfall to settle");
-    if (deficitBackedByClaims(a)) throw new NotNeeded("the deficit is backed by the account's claims on pools; a claim job pays it");
+    if (!isEmptyAndNegative(a) && !settlementDue(a))
+      throw new NotNeeded("not bankrupt and no covered shortfall to settle");
+    if (deficitBackedByClaims(a))
+      throw new NotNeeded("the deficit is backed by the account's claims on pools; a claim job pays it");
     return;
   }
-  if (a.status === ChainStatus.Bankrupt || isEmptyAndNegative(a)) throw new NotNeeded("account is bankrupt; resolution follows");
+  if (a.status === ChainStatus.Bankrupt || isEmptyAndNegative(a))
+    throw new NotNeeded("account is bankrupt; resolution follows");
   if (stepKey(a) !== job.stepKey) throw new NotNeeded("step already taken: the account changed since it was decided");
   const h = ev.eligibility!;
   if (kind === "unflag") {
-    if (!unflagEligible(h, a.status)) throw new NotNeeded(a.status === ChainStatus.BeingLiquidated ? "still below the liquidation-end level" : "not flagged");
+    if (!unflagEligible(h, a.status))
+      throw new NotNeeded(
+        a.status === ChainStatus.BeingLiquidated ? "still below the liquidation-end level" : "not flagged",
+      );
     return;
   }
   // The program's rule: below maintenance (it flags the account itself), or flagged and still
@@ -117,10 +149,19 @@ function instructionFor(ctx: StepContext, job: StepJob, snap: Snapshot, ev: Eval
   if (job.kind === "liquidate") {
     const market = snap.markets.get(ev.liquidationMarket!)!;
     const liquidator = { authority: ctx.operator, token: ctx.liquidatorToken };
-    return liquidateInstruction(ctx.programId, liquidator, ctx.exchange, a, market, snap.markets, limitPrice(a, market, ev.prices[market.address].price));
+    return liquidateInstruction(
+      ctx.programId,
+      liquidator,
+      ctx.exchange,
+      a,
+      market,
+      snap.markets,
+      limitPrice(a, market, ev.prices[market.address].price),
+    );
   }
   if (job.kind === "unflag") return unflagInstruction(ctx.programId, ctx.exchange, a, snap.markets);
-  if (job.kind === "claim") return settleClaimInstruction(ctx.programId, ctx.exchange, a, snap.markets.get(job.market!)!);
+  if (job.kind === "claim")
+    return settleClaimInstruction(ctx.programId, ctx.exchange, a, snap.markets.get(job.market!)!);
   // The program charges the deficit to the markets of the account's shortfall record, in record order.
   const [first, ...others] = resolveMarkets(a, snap.markets);
   job.market = first.address;
@@ -142,7 +183,11 @@ function settle(ctx: StepContext, job: Job<StepJob, StepResult>, signature: stri
 
 const isLimitPriceMiss = (e: unknown) => e instanceof ProgramFailure && e.code === LIMIT_PRICE_EXCEEDED;
 
-export async function processStep(ctx: StepContext, job: Job<StepJob, StepResult>, token?: string): Promise<StepResult> {
+export async function processStep(
+  ctx: StepContext,
+  job: Job<StepJob, StepResult>,
+  token?: string,
+): Promise<StepResult> {
   if (ctx.isPaused(job.data.market)) {
     await job.moveToDelayed(Date.now() + ctx.pauseRecheckMs, token);
     throw new DelayedError();
@@ -183,7 +228,10 @@ export async function processStep(ctx: StepContext, job: Job<StepJob, StepResult
       // A failed or unsent transaction never lands: forget it, and the next attempt (now or a
       // retry's) signs a new one from a fresh snapshot.
       if (final && job.data.prepared) await forget(job);
-      const again = e instanceof SharedTransactionLost ? ++lost <= SHARED_RETRIES : isLimitPriceMiss(e) && ++misses <= IMMEDIATE_RETRIES;
+      const again =
+        e instanceof SharedTransactionLost
+          ? ++lost <= SHARED_RETRIES
+          : isLimitPriceMiss(e) && ++misses <= IMMEDIATE_RETRIES;
       if (!again) classify(e);
     }
   }
@@ -196,18 +244,33 @@ async function forget(job: Job<StepJob, StepResult>): Promise<void> {
 
 async function attemptStep(ctx: StepContext, job: Job<StepJob, StepResult>, token?: string): Promise<StepResult> {
   const snap = await ctx.snapshots.read(job.data.account);
-  const ev = evaluate(snap.account, snap.markets, snap.prices, { currentSlot: snap.slot, nowS: Math.floor(Date.now() / 1000), maxAccountAgeSlots: 0, maxOracleAgeSlots: 0 }, ctx.marginCallBandPpm);
+  const ev = evaluate(
+    snap.account,
+    snap.markets,
+    snap.prices,
+    { currentSlot: snap.slot, nowS: Math.floor(Date.now() / 1000), maxAccountAgeSlots: 0, maxOracleAgeSlots: 0 },
+    ctx.marginCallBandPpm,
+  );
   if (snap.oracleErrors.size > 0 && !ev.waitReason) ev.waitReason = [...snap.oracleErrors.values()].join("; ");
   judge(job.data, snap, ev);
   const ix = instructionFor(ctx, job.data, snap, ev);
   if (ctx.dryRun) {
     const simulated = await ctx.submitter.simulateOnly(ix);
     ctx.onDryRun(job.data, job.id!, simulated, ev);
-    const result: StepResult = { outcome: "not-needed", reason: simulated.err ? `dry run: the simulation failed (${JSON.stringify(simulated.err)})` : "dry run: simulated, not sent" };
+    const result: StepResult = {
+      outcome: "not-needed",
+      reason: simulated.err
+        ? `dry run: the simulation failed (${JSON.stringify(simulated.err)})`
+        : "dry run: simulated, not sent",
+    };
     ctx.onSettled(job.data, job.id!, result);
     return result;
   }
-  const ticket = await ctx.batcher.prepare(ix, { tag: job.id!, shape: `${job.data.kind}:${ix.keys.length}`, account: job.data.account });
+  const ticket = await ctx.batcher.prepare(ix, {
+    tag: job.id!,
+    shape: `${job.data.kind}:${ix.keys.length}`,
+    account: job.data.account,
+  });
   let ready = false;
   try {
     // Only the lock holder may record and send a transaction: a worker that stalled past its lock

@@ -31,19 +31,44 @@ export function shrinkFees(liquidatorFee: bigint, insuranceFee: bigint, equityAf
   return [liquidator, available - liquidator];
 }
 
-export function healthAfterClose(equity: bigint, endRequirement: bigint, pos: ClosingPosition, closeAbs: bigint): bigint {
+export function healthAfterClose(
+  equity: bigint,
+  endRequirement: bigint,
+  pos: ClosingPosition,
+  closeAbs: bigint,
+): bigint {
   const trade = pos.base > 0n ? -closeAbs : closeAbs;
   const newBase = pos.base + trade;
   const val = valuationPrice(pos.base, pos.oraclePrice, pos.conf);
   const valueChange = baseValue(newBase, val) - baseValue(pos.base, val);
   const equityAfter = equity + valueChange + tradeQuote(trade, pos.execPrice);
-  const [liqFee, insFee] = liquidationFees(notional(trade, pos.oraclePrice), pos.liquidatorFeeRatio, pos.insuranceFeeRatio);
-  const endBefore = liquidationEndRequirement(notional(pos.base, pos.oraclePrice), pos.tiers, pos.addonRatio, pos.bufferRatio);
-  const endAfter = liquidationEndRequirement(notional(newBase, pos.oraclePrice), pos.tiers, pos.addonRatio, pos.bufferRatio);
+  const [liqFee, insFee] = liquidationFees(
+    notional(trade, pos.oraclePrice),
+    pos.liquidatorFeeRatio,
+    pos.insuranceFeeRatio,
+  );
+  const endBefore = liquidationEndRequirement(
+    notional(pos.base, pos.oraclePrice),
+    pos.tiers,
+    pos.addonRatio,
+    pos.bufferRatio,
+  );
+  const endAfter = liquidationEndRequirement(
+    notional(newBase, pos.oraclePrice),
+    pos.tiers,
+    pos.addonRatio,
+    pos.bufferRatio,
+  );
   return equityAfter - liqFee - insFee - (endRequirement - endBefore + endAfter);
 }
 
-export function baseToClose(equity: bigint, endRequirement: bigint, pos: ClosingPosition, maxCloseAbs: bigint, minRemainderNotional: bigint): bigint {
+export function baseToClose(
+  equity: bigint,
+  endRequirement: bigint,
+  pos: ClosingPosition,
+  maxCloseAbs: bigint,
+  minRemainderNotional: bigint,
+): bigint {
   const size = abs(pos.base);
   if (size === 0n || healthAfterClose(equity, endRequirement, pos, 0n) >= 0n) return 0n;
   let close = size;
@@ -67,14 +92,30 @@ export interface RestOfAccount {
   maintenance: bigint;
 }
 
-export function maintenanceHealthAt(base: bigint, quoteEntry: bigint, price: bigint, confRatio: bigint, tiers: Tier[], addonRatio: bigint, rest: RestOfAccount): bigint {
+export function maintenanceHealthAt(
+  base: bigint,
+  quoteEntry: bigint,
+  price: bigint,
+  confRatio: bigint,
+  tiers: Tier[],
+  addonRatio: bigint,
+  rest: RestOfAccount,
+): bigint {
   const conf = mulDivCeil(price, confRatio, RATIO_PRECISION);
   const val = valuationPrice(base, price, conf);
   const equity = rest.equity + baseValue(base, val) + quoteEntry;
   return equity - (rest.maintenance + positionRequirement(notional(base, price), tiers, "maintenance", addonRatio));
 }
 
-export function liquidationPrice(base: bigint, quoteEntry: bigint, confRatio: bigint, tiers: Tier[], addonRatio: bigint, rest: RestOfAccount, maxPrice: bigint): bigint | null {
+export function liquidationPrice(
+  base: bigint,
+  quoteEntry: bigint,
+  confRatio: bigint,
+  tiers: Tier[],
+  addonRatio: bigint,
+  rest: RestOfAccount,
+  maxPrice: bigint,
+): bigint | null {
   if (base === 0n) return null;
   const unhealthy = (p: bigint) => maintenanceHealthAt(base, quoteEntry, p, confRatio, tiers, addonRatio, rest) < 0n;
   let lo = 1n;

@@ -31,7 +31,12 @@ export function executionPrice(tradeBase: bigint, price: bigint, impactRatio: bi
   return max(divFloor(price * (RATIO_PRECISION - impactRatio), RATIO_PRECISION), 0n);
 }
 
-export function impactRatio(notional: bigint, baseImpactRatio: bigint, impactRatioPerMillion: bigint, maxImpactRatio: bigint): bigint {
+export function impactRatio(
+  notional: bigint,
+  baseImpactRatio: bigint,
+  impactRatioPerMillion: bigint,
+  maxImpactRatio: bigint,
+): bigint {
   const sizePart = mulDivCeil(notional, impactRatioPerMillion, QUOTE_PRECISION * 1_000_000n);
   return min(baseImpactRatio + sizePart, maxImpactRatio);
 }

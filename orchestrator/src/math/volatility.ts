@@ -2,7 +2,8 @@
 import { abs, divCeil, min, mulDivCeil, sqrtCeil } from "./checked.js";
 import { RATIO_PRECISION } from "./constants.js";
 
-export const returnRatioAbs = (prevPrice: bigint, newPrice: bigint) => mulDivCeil(abs(newPrice - prevPrice), RATIO_PRECISION, prevPrice);
+export const returnRatioAbs = (prevPrice: bigint, newPrice: bigint) =>
+  mulDivCeil(abs(newPrice - prevPrice), RATIO_PRECISION, prevPrice);
 
 export const MAX_ELAPSED_S = 3_600;
 export const MAX_RETURN_PER_SQRT_S = 100_000n;
@@ -25,7 +26,10 @@ export function decayFactor(lambda: bigint, elapsedS: number): bigint {
 /** var' = d·var + (1 − d)·min(r²/Δt, cap²), d = λ^Δt, rounded up. */
 export function ewmaVarianceElapsed(prevVariance: bigint, returnAbs: bigint, lambda: bigint, elapsedS: number): bigint {
   const d = decayFactor(lambda, elapsedS);
-  const perSecond = min(divCeil(returnAbs * returnAbs, BigInt(clampElapsed(elapsedS))), MAX_RETURN_PER_SQRT_S * MAX_RETURN_PER_SQRT_S);
+  const perSecond = min(
+    divCeil(returnAbs * returnAbs, BigInt(clampElapsed(elapsedS))),
+    MAX_RETURN_PER_SQRT_S * MAX_RETURN_PER_SQRT_S,
+  );
   return divCeil(d * prevVariance + (RATIO_PRECISION - d) * perSecond, RATIO_PRECISION);
 }
 

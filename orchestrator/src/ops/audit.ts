@@ -106,7 +106,11 @@ function inspectTail(path: string): { lastSeq: number; partialBytes: number } {
     readSync(fd, buf, 0, length, size - length);
     const lastNewline = buf.lastIndexOf(0x0a);
     const partialBytes = length - (lastNewline + 1);
-    const complete = buf.subarray(0, lastNewline + 1).toString("utf8").split("\n").reverse();
+    const complete = buf
+      .subarray(0, lastNewline + 1)
+      .toString("utf8")
+      .split("\n")
+      .reverse();
     for (const line of complete) {
       const entry = parse(line);
       if (entry !== null) return { lastSeq: entry.seq, partialBytes };

@@ -113,7 +113,9 @@ export class Control {
 
   /** One round trip for a whole batch: `null` deletes the account's snapshot. */
   async writeActorSnapshots(batch: [string, unknown | null][]): Promise<void> {
-    const saved = batch.filter(([, s]) => s !== null).map(([account, s]) => [account, JSON.stringify(s, jsonReplacer)] as const);
+    const saved = batch
+      .filter(([, s]) => s !== null)
+      .map(([account, s]) => [account, JSON.stringify(s, jsonReplacer)] as const);
     const deleted = batch.filter(([, s]) => s === null).map(([account]) => account);
     const tx = this.redis.multi();
     if (saved.length > 0) tx.hset(this.key("actors"), Object.fromEntries(saved));

@@ -32,7 +32,11 @@ function slotNotification(url: string): Promise<number> {
     };
     ws.on("open", () => ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "slotSubscribe", params: [] })));
     ws.on("message", (raw) => {
-      const m = JSON.parse(raw.toString()) as { method?: string; params?: { result?: { slot?: number } }; error?: { message: string } };
+      const m = JSON.parse(raw.toString()) as {
+        method?: string;
+        params?: { result?: { slot?: number } };
+        error?: { message: string };
+      };
       if (m.error) done(() => reject(new Error(m.error!.message)));
       if (m.method === "slotNotification") done(() => resolve(m.params!.result!.slot!));
     });
@@ -58,7 +62,9 @@ export async function runDoctor(c: Config, io: DoctorIo): Promise<number> {
 
   await check("configuration", async () => {
     const missing = (["exchange", "operatorKeypairPath"] as const).filter((k) => c[k] === undefined);
-    return missing.length === 0 ? { ok: true, detail: "every key valid" } : { ok: false, detail: `${missing.join(", ")} missing (needed by run)` };
+    return missing.length === 0
+      ? { ok: true, detail: "every key valid" }
+      : { ok: false, detail: `${missing.join(", ")} missing (needed by run)` };
   });
   await check("operator key", async () => {
     if (!c.operatorKeypairPath) return { ok: false, detail: "operatorKeypairPath not set" };
@@ -77,13 +83,19 @@ export async function runDoctor(c: Config, io: DoctorIo): Promise<number> {
   await check("program", async () => {
     const info = await within(connection.getAccountInfo(new PublicKey(c.programId)), "getAccountInfo");
     if (!info) return { ok: false, detail: `${c.programId} does not exist on this cluster` };
-    return info.executable ? { ok: true, detail: `${c.programId} deployed` } : { ok: false, detail: `${c.programId} is not executable` };
+    return info.executable
+      ? { ok: true, detail: `${c.programId} deployed` }
+      : { ok: false, detail: `${c.programId} is not executable` };
   });
   await check("exchange", async () => {
     if (!c.exchange) return { ok: false, detail: "exchange not set" };
     const info = await within(connection.getAccountInfo(new PublicKey(c.exchange)), "getAccountInfo");
     if (!info) return { ok: false, detail: `${c.exchange} does not exist` };
-    if (!info.owner.equals(new PublicKey(c.programId))) return { ok: false, detail: `${c.exchange} is owned by ${info.owner.toBase58()}, not the program ${c.programId}` };
+    if (!info.owner.equals(new PublicKey(c.programId)))
+      return {
+        ok: false,
+        detail: `${c.exchange} is owned by ${info.owner.toBase58()}, not the program ${c.programId}`,
+      };
     const exchange = decodeExchange(c.exchange, info.data);
     known.quoteMint = new PublicKey(exchange.quoteMint);
     return { ok: true, detail: `${c.exchange}, quote mint ${exchange.quoteMint}` };
@@ -94,7 +106,10 @@ export async function runDoctor(c: Config, io: DoctorIo): Promise<number> {
     try {
       await within(redis.connect(), c.redisUrl);
       const warnings: string[] = [];
-      const log = createLogger({ level: "warn", stream: { write: (line: string) => warnings.push(JSON.parse(line).msg) } });
+      const log = createLogger({
+        level: "warn",
+        stream: { write: (line: string) => warnings.push(JSON.parse(line).msg) },
+      });
       await checkRedisSettings(redis, log);
       return { ok: true, detail: `${c.redisUrl} answers, maxmemory-policy noeviction`, warnings };
     } finally {
@@ -104,10 +119,21 @@ export async function runDoctor(c: Config, io: DoctorIo): Promise<number> {
   await check("operator balances", async () => {
     if (!known.operator) return { ok: false, detail: "no operator key to check" };
     const lamports = await within(connection.getBalance(known.operator), "getBalance");
-    if (lamports < c.minOperatorLamports) return { ok: false, detail: `${lamports} lamports, below minOperatorLamports ${c.minOperatorLamports}: steps would be held` };
+    if (lamports < c.minOperatorLamports)
+      return {
+        ok: false,
+        detail: `${lamports} lamports, below minOperatorLamports ${c.minOperatorLamports}: steps would be held`,
+      };
     const warnings: string[] = [];
-    const token = c.liquidatorTokenAccount ? new PublicKey(c.liquidatorTokenAccount) : known.quoteMint ? getAssociatedTokenAddressSync(known.quoteMint, known.operator) : null;
-    if (token && !(await connection.getAccountInfo(token))) warnings.push(`liquidator token account ${token.toBase58()} does not exist yet (run creates it; a dry run does not)`);
+    const token = c.liquidatorTokenAccount
+      ? new PublicKey(c.liquidatorTokenAccount)
+      : known.quoteMint
+        ? getAssociatedTokenAddressSync(known.quoteMint, known.operator)
+        : null;
+    if (token && !(await connection.getAccountInfo(token)))
+      warnings.push(
+        `liquidator token account ${token.toBase58()} does not exist yet (run creates it; a dry run does not)`,
+      );
     return { ok: true, detail: `${lamports} lamports`, warnings };
   });
   io.out(failures === 0 ? "all checks passed\n" : `${failures} check(s) failed\n`);

@@ -26,7 +26,14 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-export async function startHttp({ host, port, metrics, health, ready = health, status }: HttpOptions): Promise<HttpServer> {
+export async function startHttp({
+  host,
+  port,
+  metrics,
+  health,
+  ready = health,
+  status,
+}: HttpOptions): Promise<HttpServer> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const route = req.method === "GET" ? routes[path] : undefined;

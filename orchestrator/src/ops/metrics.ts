@@ -27,15 +27,30 @@ export class Metrics {
 
   constructor({ processMetrics = true }: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.accountsByState = new Gauge({ name: "accounts_by_state", help: "Tracked accounts per risk state", labelNames: ["state"], registers });
-    this.decisions = new Counter({ name: "decisions_total", help: "Decisions taken per account state and action", labelNames: ["state", "action"], registers });
+    this.accountsByState = new Gauge({
+      name: "accounts_by_state",
+      help: "Tracked accounts per risk state",
+      labelNames: ["state"],
+      registers,
+    });
+    this.decisions = new Counter({
+      name: "decisions_total",
+      help: "Decisions taken per account state and action",
+      labelNames: ["state", "action"],
+      registers,
+    });
     this.jobs = new Counter({
       name: "jobs_total",
       help: "Finished jobs per queue and outcome (completed, failed, unrecoverable, duplicate)",
       labelNames: ["queue", "outcome"],
       registers,
     });
-    this.txSent = new Counter({ name: "tx_sent_total", help: "Transactions sent per kind", labelNames: ["kind"], registers });
+    this.txSent = new Counter({
+      name: "tx_sent_total",
+      help: "Transactions sent per kind",
+      labelNames: ["kind"],
+      registers,
+    });
     this.detectionToConfirmation = new Histogram({
       name: "detection_to_confirmation_seconds",
       help: "From seeing an account cross a threshold to confirming the transaction that acts on it",
@@ -43,16 +58,58 @@ export class Metrics {
       buckets: LATENCY_BUCKETS_S,
       registers,
     });
-    this.priceUpdates = new Counter({ name: "price_updates_total", help: "Oracle price updates received per market", labelNames: ["market"], registers });
-    this.feedResubscribes = new Counter({ name: "feed_resubscribes_total", help: "Subscriptions renewed after silence or disconnect", registers });
+    this.priceUpdates = new Counter({
+      name: "price_updates_total",
+      help: "Oracle price updates received per market",
+      labelNames: ["market"],
+      registers,
+    });
+    this.feedResubscribes = new Counter({
+      name: "feed_resubscribes_total",
+      help: "Subscriptions renewed after silence or disconnect",
+      registers,
+    });
     this.feedResyncs = new Counter({ name: "feed_resyncs_total", help: "Account resyncs fetched over RPC", registers });
-    this.staleWaits = new Counter({ name: "stale_waits_total", help: "Actions deferred because data was too old", labelNames: ["reason"], registers });
-    this.oracleAgeSlots = new Gauge({ name: "oracle_age_slots", help: "Slots since the oracle price was last updated, per market", labelNames: ["market"], registers });
-    this.serviceErrors = new Counter({ name: "service_errors_total", help: "Errors from a service the orchestrator depends on (redis: its connection; worker: a job fetch or renewal)", labelNames: ["service"], registers });
-    this.dryRunSteps = new Counter({ name: "dry_run_steps_total", help: "Steps a dry run simulated instead of sending, per kind and simulated result", labelNames: ["kind", "result"], registers });
-    this.operatorLamports = new Gauge({ name: "operator_sol_lamports", help: "The operator's SOL balance (pays the fees), lamports", registers });
-    this.operatorQuote = new Gauge({ name: "operator_quote_units", help: "The liquidator token account's quote balance, native units", registers });
-    this.queueJobs = new Gauge({ name: "queue_jobs", help: "Jobs per step queue and state (waiting, prioritized, active, delayed, completed, failed)", labelNames: ["queue", "state"], registers });
+    this.staleWaits = new Counter({
+      name: "stale_waits_total",
+      help: "Actions deferred because data was too old",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.oracleAgeSlots = new Gauge({
+      name: "oracle_age_slots",
+      help: "Slots since the oracle price was last updated, per market",
+      labelNames: ["market"],
+      registers,
+    });
+    this.serviceErrors = new Counter({
+      name: "service_errors_total",
+      help: "Errors from a service the orchestrator depends on (redis: its connection; worker: a job fetch or renewal)",
+      labelNames: ["service"],
+      registers,
+    });
+    this.dryRunSteps = new Counter({
+      name: "dry_run_steps_total",
+      help: "Steps a dry run simulated instead of sending, per kind and simulated result",
+      labelNames: ["kind", "result"],
+      registers,
+    });
+    this.operatorLamports = new Gauge({
+      name: "operator_sol_lamports",
+      help: "The operator's SOL balance (pays the fees), lamports",
+      registers,
+    });
+    this.operatorQuote = new Gauge({
+      name: "operator_quote_units",
+      help: "The liquidator token account's quote balance, native units",
+      registers,
+    });
+    this.queueJobs = new Gauge({
+      name: "queue_jobs",
+      help: "Jobs per step queue and state (waiting, prioritized, active, delayed, completed, failed)",
+      labelNames: ["queue", "state"],
+      registers,
+    });
     if (processMetrics) collectDefaultMetrics({ register: this.registry });
   }
 

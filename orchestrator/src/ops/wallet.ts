@@ -31,7 +31,11 @@ export class WalletWatch {
     private readonly metrics: Metrics,
     log: Logger,
   ) {
-    this.lowWarning = throttledWarning(log, "operator SOL balance below minOperatorLamports: steps are held until it is topped up", opts.balanceCheckIntervalMs * 3);
+    this.lowWarning = throttledWarning(
+      log,
+      "operator SOL balance below minOperatorLamports: steps are held until it is topped up",
+      opts.balanceCheckIntervalMs * 3,
+    );
     this.readWarning = throttledWarning(log, "cannot read the operator's balances", opts.balanceCheckIntervalMs * 3);
   }
 
@@ -50,7 +54,12 @@ export class WalletWatch {
       this.lamports = await this.connection.getBalance(this.operator, "confirmed");
       this.metrics.operatorLamports.set(this.lamports);
       this.lastReadMs = Date.now();
-      if (this.low) this.lowWarning({ lamports: this.lamports, minOperatorLamports: this.opts.minOperatorLamports, operator: this.operator.toBase58() });
+      if (this.low)
+        this.lowWarning({
+          lamports: this.lamports,
+          minOperatorLamports: this.opts.minOperatorLamports,
+          operator: this.operator.toBase58(),
+        });
     } catch (e) {
       this.readWarning({ error: (e as Error).message });
       return;

@@ -74,7 +74,10 @@ function contributionOrNull(l: Leg, p: bigint): bigint | null {
 function slack(l: Leg): bigint {
   let mMax = 0n;
   for (const t of l.tiers) if (t.maintenanceRatio > mMax) mMax = t.maintenanceRatio;
-  const req = divCeil((mMax + l.addon + 2n * RATIO_PRECISION) * (RATIO_PRECISION + l.callBand), RATIO_PRECISION * RATIO_PRECISION);
+  const req = divCeil(
+    (mMax + l.addon + 2n * RATIO_PRECISION) * (RATIO_PRECISION + l.callBand),
+    RATIO_PRECISION * RATIO_PRECISION,
+  );
   return divCeil(l.absBase, BASE_TO_QUOTE) + 2n + req + 1n;
 }
 
@@ -82,7 +85,8 @@ function slack(l: Leg): bigint {
 function slopeSign(l: Leg, k: number): number {
   if (l.base < 0n) return -1;
   const t = l.tiers[k];
-  const s = (RATIO_PRECISION - l.confRatio) * RATIO_PRECISION - (t.maintenanceRatio + l.addon) * (RATIO_PRECISION + l.callBand);
+  const s =
+    (RATIO_PRECISION - l.confRatio) * RATIO_PRECISION - (t.maintenanceRatio + l.addon) * (RATIO_PRECISION + l.callBand);
   return s > 0n ? 1 : s < 0n ? -1 : 0;
 }
 
@@ -128,7 +132,7 @@ function holds(l: Leg, d: number, e: bigint | null, target: bigint, J: bigint): 
     const f = num / l.absBase;
     points.push(f, num % l.absBase === 0n ? f : f + 1n);
   }
-  const lo = d > 0 ? l.price : e ?? 0n;
+  const lo = d > 0 ? l.price : (e ?? 0n);
   const hi = d > 0 ? e : l.price;
   for (const x of points) {
     if (x < lo || (hi !== null && x > hi)) continue;
@@ -164,7 +168,14 @@ function guessEdge(l: Leg, d: number, goal: number): number | null {
   let gx = gamma(l, x);
   if (gx < goal) return x;
   for (;;) {
-    const end = d > 0 ? (k < last ? Number(l.tiers[k].notionalUpper) / absB : Infinity) : k > 0 ? Number(l.tiers[k - 1].notionalUpper) / absB : 0;
+    const end =
+      d > 0
+        ? k < last
+          ? Number(l.tiers[k].notionalUpper) / absB
+          : Infinity
+        : k > 0
+          ? Number(l.tiers[k - 1].notionalUpper) / absB
+          : 0;
     const probe = Number.isFinite(end) ? end : x * 2 + 1;
     const drop = (gx - gamma(l, probe)) / Math.abs(probe - x);
     if (drop > 0) {
@@ -195,7 +206,8 @@ function edge(l: Leg, d: number, target: bigint, J: bigint): bigint {
   const far = d > 0 ? NO_UPPER : 1n;
   const open = d > 0 ? NO_UPPER : NO_LOWER;
   if (d < 0 && l.price <= 1n) return open;
-  const scale = Math.abs(Number(l.quoteEntry)) + Math.abs(Number(l.c0)) + (Math.abs(Number(l.base)) / 1e9) * Number(l.price) * 4;
+  const scale =
+    Math.abs(Number(l.quoteEntry)) + Math.abs(Number(l.c0)) + (Math.abs(Number(l.base)) / 1e9) * Number(l.price) * 4;
   const guess = guessEdge(l, d, Number(target + 2n * J) + 1 + scale * 1e-12);
   if (guess === null || (d < 0 && guess < 1) || (d > 0 && guess >= Number(NO_UPPER))) {
     if (holds(l, d, d > 0 ? null : 1n, target, J)) return open;
@@ -279,7 +291,9 @@ function bandsOf(
     const J = slack(l);
     const target = l.c0 - share;
     const band: Band =
-      share < J ? { market: l.market, lo: l.price, hi: l.price } : { market: l.market, lo: edge(l, -1, target, J), hi: edge(l, 1, target, J) };
+      share < J
+        ? { market: l.market, lo: l.price, hi: l.price }
+        : { market: l.market, lo: edge(l, -1, target, J), hi: edge(l, 1, target, J) };
     const seen = byMarket.get(l.market);
     if (seen) {
       if (band.lo > seen.lo) seen.lo = band.lo;

@@ -5,7 +5,14 @@ import { createHash } from "node:crypto";
 import { ratioOf } from "../math/margin.js";
 import { valuationPrice } from "../math/oracle_price.js";
 import { baseValue, notional } from "../math/position.js";
-import { accountHealth, eligibilityHealth, unpricedPosition, type Health, type MarketRisk, type PricedPosition } from "./health.js";
+import {
+  accountHealth,
+  eligibilityHealth,
+  unpricedPosition,
+  type Health,
+  type MarketRisk,
+  type PricedPosition,
+} from "./health.js";
 import { liquidationEligible, unflagEligible } from "./liquidation.js";
 import { check } from "./oracle_guard.js";
 import { ChainStatus, type AccountState, type MarketState, type PriceState, type RiskState } from "./types.js";
@@ -21,7 +28,8 @@ export interface Freshness {
   verifiedSlot?: number;
 }
 
-const ageSlots = (fresh: Freshness, observedSlot: number) => fresh.currentSlot - Math.max(observedSlot, fresh.verifiedSlot ?? 0);
+const ageSlots = (fresh: Freshness, observedSlot: number) =>
+  fresh.currentSlot - Math.max(observedSlot, fresh.verifiedSlot ?? 0);
 
 export interface Evaluation {
   account: string;
@@ -44,7 +52,11 @@ export interface Evaluation {
   prices: Record<string, { price: bigint; conf: bigint; publishTime: number; slot: number }>;
 }
 
-export const marketRisk = (m: MarketState): MarketRisk => ({ tiers: m.tiers, addonRatio: m.addonRatio, bufferRatio: m.bufferRatio });
+export const marketRisk = (m: MarketState): MarketRisk => ({
+  tiers: m.tiers,
+  addonRatio: m.addonRatio,
+  bufferRatio: m.bufferRatio,
+});
 
 /** Account states are replaced, never changed in place, so each one's key is hashed once. */
 const stepKeys = new WeakMap<AccountState, string>();
@@ -107,7 +119,10 @@ export function classify(h: Health, status: ChainStatus, bandPpm: bigint): RiskS
  * from its other gains, earns no insurance bounty), so the largest winner is closed first: its
  * realized gain pays the fees of every later step.
  */
-export function liquidationTarget(collateral: bigint, usable: { market: string; notional: bigint; pnl: bigint }[]): string | null {
+export function liquidationTarget(
+  collateral: bigint,
+  usable: { market: string; notional: bigint; pnl: bigint }[],
+): string | null {
   const byNotional = [...usable].sort((x, y) => (y.notional > x.notional ? 1 : y.notional < x.notional ? -1 : 0));
   const largest = byNotional[0];
   if (!largest) return null;
@@ -152,7 +167,10 @@ export function evaluate(
     const m = markets.get(p.market);
     if (!m) return { ...base, waitReason: `unknown market ${p.market}` };
     // A settled market prices at its settlement, certain and current, whatever its oracle says.
-    const r = m.settlementPrice > 0n ? { oracle: m.oracle, price: m.settlementPrice, conf: 0n, publishTime: fresh.nowS, slot: fresh.currentSlot } : prices.get(m.oracle);
+    const r =
+      m.settlementPrice > 0n
+        ? { oracle: m.oracle, price: m.settlementPrice, conf: 0n, publishTime: fresh.nowS, slot: fresh.currentSlot }
+        : prices.get(m.oracle);
     if (!r) return { ...base, waitReason: `no price for oracle ${m.oracle}` };
     if (ageSlots(fresh, r.slot) > fresh.maxOracleAgeSlots) {
       return { ...base, waitReason: `price of ${m.oracle} is ${ageSlots(fresh, r.slot)} slots old` };
@@ -161,7 +179,14 @@ export function evaluate(
     if (refusal) {
       // The program values such a position against its holder and liquidates the account's other
       // markets; it cannot liquidate this one.
-      const fallback = unpricedPosition(p.base, p.quoteEntry, m.lastOraclePrice, m.maxConfRatioLiquidate, { price: r.price, conf: r.conf }, marketRisk(m));
+      const fallback = unpricedPosition(
+        p.base,
+        p.quoteEntry,
+        m.lastOraclePrice,
+        m.maxConfRatioLiquidate,
+        { price: r.price, conf: r.conf },
+        marketRisk(m),
+      );
       if (!fallback) return { ...base, waitReason: `${refusal} on ${m.oracle}` };
       firstRefusal ??= `${refusal} on ${m.oracle}`;
       priced.push(fallback);
@@ -169,7 +194,11 @@ export function evaluate(
     }
     base.prices[p.market] = { price: r.price, conf: r.conf, publishTime: r.publishTime, slot: r.slot };
     priced.push({ base: p.base, quoteEntry: p.quoteEntry, price: r.price, conf: r.conf, risk: marketRisk(m) });
-    usable.push({ market: p.market, notional: notional(p.base, r.price), pnl: baseValue(p.base, valuationPrice(p.base, r.price, r.conf)) + p.quoteEntry });
+    usable.push({
+      market: p.market,
+      notional: notional(p.base, r.price),
+      pnl: baseValue(p.base, valuationPrice(p.base, r.price, r.conf)) + p.quoteEntry,
+    });
   }
   base.liquidationMarket = liquidationTarget(a.collateral, usable);
   // No position with a usable price: the program refuses every step on the account; wait.
@@ -179,7 +208,13 @@ export function evaluate(
   const shortfall = eligibility.maintenance > eligibility.equity ? eligibility.maintenance - eligibility.equity : 0n;
   const state = classify(eligibility, a.status, marginCallBandPpm);
   if (state === "partial-liquidation" && base.liquidationMarket === null) {
-    return { ...base, health, eligibility, shortfall, waitReason: "no position with a usable oracle price to liquidate" };
+    return {
+      ...base,
+      health,
+      eligibility,
+      shortfall,
+      waitReason: "no position with a usable oracle price to liquidate",
+    };
   }
   return { ...base, state, health, eligibility, unflagDue: unflagEligible(eligibility, a.status), shortfall };
 }

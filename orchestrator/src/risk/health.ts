@@ -93,6 +93,8 @@ export function eligibilityHealth(collateral: bigint, positions: PricedPosition[
   if (positions.every((p) => !p.holderView)) return accountHealth(collateral, positions);
   return accountHealth(
     collateral,
-    positions.map((p) => (p.holderView ? { ...p, price: p.holderView.price, conf: p.holderView.conf, holderView: null } : p)),
+    positions.map((p) =>
+      p.holderView ? { ...p, price: p.holderView.price, conf: p.holderView.conf, holderView: null } : p,
+    ),
   );
 }

@@ -16,7 +16,8 @@ export function liquidationEligible(h: Health, status: ChainStatus): boolean {
 }
 
 /** `unflag_account` returns a flagged account at or above its liquidation-end level (an empty account with collateral ≥ 0 included) to healthy. */
-export const unflagEligible = (h: Health, status: ChainStatus) => status === ChainStatus.BeingLiquidated && !belowLiquidationEnd(h);
+export const unflagEligible = (h: Health, status: ChainStatus) =>
+  status === ChainStatus.BeingLiquidated && !belowLiquidationEnd(h);
 
 /** A deposit that covers a bankrupt account's deficit returns it to healthy. */
 export const bankruptcyCleared = (collateral: bigint, status: ChainStatus, hasPositions: boolean) =>

@@ -100,7 +100,11 @@ pub mod margin {
     /// Trades `base_delta` (BASE_PRECISION, signed) in a market against the pool, no worse than
     /// `limit_price` (PRICE_PRECISION). Remaining accounts: `[market, oracle]` per other position
     /// (optional for a reduction: given, a flagged account back at its liquidation-end level is unflagged).
-    pub fn trade<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_delta: i64, limit_price: u64) -> Result<()> {
+    pub fn trade<'info>(
+        ctx: Context<'_, '_, 'info, 'info, Trade<'info>>,
+        base_delta: i64,
+        limit_price: u64,
+    ) -> Result<()> {
         instructions::trade::handler(ctx, base_delta, limit_price)
     }
 

@@ -14,9 +14,7 @@ macro_rules! msg {
 
 #[cfg(target_os = "solana")]
 pub mod syscalls {
-    pub use solana_define_syscall::definitions::{
-        sol_log_, sol_log_64_, sol_log_compute_units_, sol_log_data,
-    };
+    pub use solana_define_syscall::definitions::{sol_log_, sol_log_64_, sol_log_compute_units_, sol_log_data};
 }
 
 #[cfg(not(target_os = "solana"))]

@@ -104,7 +104,13 @@ impl Exchange {
         let admin_pk = ex.admin.pubkey();
         let lamports = ex.rt.svm().minimum_balance_for_rent_exemption(spl_token::state::Mint::LEN);
         let create_mint = [
-            solana_system_interface::instruction::create_account(&admin_pk, &mint.pubkey(), lamports, 82, &spl_token::ID),
+            solana_system_interface::instruction::create_account(
+                &admin_pk,
+                &mint.pubkey(),
+                lamports,
+                82,
+                &spl_token::ID,
+            ),
             spl_token::instruction::initialize_mint2(&spl_token::ID, &mint.pubkey(), &admin_pk, None, 6).unwrap(),
         ];
         ok(&ex.send(&[&mint], &create_mint));
@@ -141,11 +147,20 @@ impl Exchange {
         let admin = self.admin.pubkey();
         let lamports = self.rt.svm().minimum_balance_for_rent_exemption(spl_token::state::Account::LEN);
         let mut ixs = vec![
-            solana_system_interface::instruction::create_account(&admin, &account.pubkey(), lamports, 165, &spl_token::ID),
+            solana_system_interface::instruction::create_account(
+                &admin,
+                &account.pubkey(),
+                lamports,
+                165,
+                &spl_token::ID,
+            ),
             spl_token::instruction::initialize_account3(&spl_token::ID, &account.pubkey(), &self.mint, owner).unwrap(),
         ];
         if amount > 0 {
-            ixs.push(spl_token::instruction::mint_to(&spl_token::ID, &self.mint, &account.pubkey(), &admin, &[], amount).unwrap());
+            ixs.push(
+                spl_token::instruction::mint_to(&spl_token::ID, &self.mint, &account.pubkey(), &admin, &[], amount)
+                    .unwrap(),
+            );
         }
         ok(&self.send(&[&account], &ixs));
         account.pubkey()
@@ -171,7 +186,10 @@ impl Exchange {
 
     pub fn set_raw_oracle(&mut self, key: Pubkey, owner: Pubkey, data: Vec<u8>) {
         let lamports = self.rt.svm().minimum_balance_for_rent_exemption(data.len());
-        self.rt.svm_mut().set_account(key, Account { lamports, data, owner, executable: false, rent_epoch: 0 }).unwrap();
+        self.rt
+            .svm_mut()
+            .set_account(key, Account { lamports, data, owner, executable: false, rent_epoch: 0 })
+            .unwrap();
     }
 
     pub fn advance(&mut self, seconds: i64) {
@@ -193,7 +211,14 @@ impl Exchange {
             let funder = self.admin.pubkey();
             let token = self.admin_token;
             let fund = ix(
-                margin::accounts::FundInsurance { funder, exchange: self.exchange, market: key, funder_token: token, insurance_vault: self.insurance_vault, token_program: spl_token::ID },
+                margin::accounts::FundInsurance {
+                    funder,
+                    exchange: self.exchange,
+                    market: key,
+                    funder_token: token,
+                    insurance_vault: self.insurance_vault,
+                    token_program: spl_token::ID,
+                },
                 margin::instruction::FundInsurance { amount: insurance },
                 vec![],
             );
@@ -208,12 +233,22 @@ impl Exchange {
         let feed = [index as u8 + 1; 32];
         params.oracle_owner = PYTH_RECEIVER;
         params.feed_id = feed;
-        let key = Pubkey::find_program_address(&[b"market", self.exchange.as_ref(), &(index as u16).to_le_bytes()], &margin::ID).0;
+        let key = Pubkey::find_program_address(
+            &[b"market", self.exchange.as_ref(), &(index as u16).to_le_bytes()],
+            &margin::ID,
+        )
+        .0;
         self.markets.push(MarketInfo { key, oracle: Pubkey::new_unique(), feed });
         self.set_oracle(index, price, price / 2_000, 0);
         let info = &self.markets[index];
         let create = ix(
-            margin::accounts::CreateMarket { admin: self.admin.pubkey(), exchange: self.exchange, market: key, oracle: info.oracle, system_program: SYSTEM },
+            margin::accounts::CreateMarket {
+                admin: self.admin.pubkey(),
+                exchange: self.exchange,
+                market: key,
+                oracle: info.oracle,
+                system_program: SYSTEM,
+            },
             margin::instruction::CreateMarket { params },
             vec![],
         );
@@ -221,7 +256,12 @@ impl Exchange {
     }
 
     pub fn add_market(&mut self, price: i128) -> usize {
-        self.add_market_with(MarketParams::example(PYTH_RECEIVER, [0; 32]), price, 10_000_000 * USD as i64, 100_000 * USD as u64)
+        self.add_market_with(
+            MarketParams::example(PYTH_RECEIVER, [0; 32]),
+            price,
+            10_000_000 * USD as i64,
+            100_000 * USD as u64,
+        )
     }
 
     pub fn pool_liquidity(&mut self, m: usize, amount: i64) -> Executed {
@@ -245,9 +285,15 @@ impl Exchange {
         let kp = Keypair::new();
         self.rt.svm_mut().airdrop(&kp.pubkey(), 10_000_000_000).unwrap();
         let token = self.token_account(&kp.pubkey(), deposit.max(1) * 2);
-        let account = Pubkey::find_program_address(&[b"margin", self.exchange.as_ref(), kp.pubkey().as_ref()], &margin::ID).0;
+        let account =
+            Pubkey::find_program_address(&[b"margin", self.exchange.as_ref(), kp.pubkey().as_ref()], &margin::ID).0;
         let create = ix(
-            margin::accounts::CreateMarginAccount { owner: kp.pubkey(), exchange: self.exchange, margin_account: account, system_program: SYSTEM },
+            margin::accounts::CreateMarginAccount {
+                owner: kp.pubkey(),
+                exchange: self.exchange,
+                margin_account: account,
+                system_program: SYSTEM,
+            },
             margin::instruction::CreateMarginAccount {},
             vec![],
         );
@@ -267,7 +313,14 @@ impl Exchange {
     /// A deposit carrying `remaining` (the `[market, oracle]` pairs that let it unflag the account).
     pub fn deposit_with(&mut self, u: &User, amount: u64, remaining: Vec<AccountMeta>) -> Executed {
         let i = ix(
-            margin::accounts::Deposit { owner: u.kp.pubkey(), exchange: self.exchange, margin_account: u.account, user_token: u.token, quote_vault: self.quote_vault, token_program: spl_token::ID },
+            margin::accounts::Deposit {
+                owner: u.kp.pubkey(),
+                exchange: self.exchange,
+                margin_account: u.account,
+                user_token: u.token,
+                quote_vault: self.quote_vault,
+                token_program: spl_token::ID,
+            },
             margin::instruction::Deposit { amount },
             remaining,
         );
@@ -283,7 +336,14 @@ impl Exchange {
     pub fn withdraw_to(&mut self, u: &User, amount: u64, user_token: Pubkey) -> Executed {
         let remaining = self.remaining(&u.account, None);
         let i = ix(
-            margin::accounts::Withdraw { owner: u.kp.pubkey(), exchange: self.exchange, margin_account: u.account, user_token, quote_vault: self.quote_vault, token_program: spl_token::ID },
+            margin::accounts::Withdraw {
+                owner: u.kp.pubkey(),
+                exchange: self.exchange,
+                margin_account: u.account,
+                user_token,
+                quote_vault: self.quote_vault,
+                token_program: spl_token::ID,
+            },
             margin::instruction::Withdraw { amount },
             remaining,
         );
@@ -295,7 +355,13 @@ impl Exchange {
         let market = self.markets[m].key;
         let remaining = self.remaining(&u.account, Some(market));
         let i = ix(
-            margin::accounts::Trade { owner: u.kp.pubkey(), exchange: self.exchange, margin_account: u.account, market, oracle: self.markets[m].oracle },
+            margin::accounts::Trade {
+                owner: u.kp.pubkey(),
+                exchange: self.exchange,
+                margin_account: u.account,
+                market,
+                oracle: self.markets[m].oracle,
+            },
             margin::instruction::Trade { base_delta, limit_price },
             remaining,
         );
@@ -319,7 +385,11 @@ impl Exchange {
 
     pub fn settle_claim(&mut self, account: &Pubkey, m: usize) -> Executed {
         let i = ix(
-            margin::accounts::SettleClaim { exchange: self.exchange, margin_account: *account, market: self.markets[m].key },
+            margin::accounts::SettleClaim {
+                exchange: self.exchange,
+                margin_account: *account,
+                market: self.markets[m].key,
+            },
             margin::instruction::SettleClaim {},
             vec![],
         );
@@ -328,13 +398,21 @@ impl Exchange {
 
     pub fn flag(&mut self, account: &Pubkey) -> Executed {
         let remaining = self.remaining(account, None);
-        let i = ix(margin::accounts::FlagAccount { exchange: self.exchange, margin_account: *account }, margin::instruction::FlagAccount {}, remaining);
+        let i = ix(
+            margin::accounts::FlagAccount { exchange: self.exchange, margin_account: *account },
+            margin::instruction::FlagAccount {},
+            remaining,
+        );
         self.send(&[], &[i])
     }
 
     pub fn unflag(&mut self, account: &Pubkey) -> Executed {
         let remaining = self.remaining(account, None);
-        let i = ix(margin::accounts::UnflagAccount { exchange: self.exchange, margin_account: *account }, margin::instruction::UnflagAccount {}, remaining);
+        let i = ix(
+            margin::accounts::UnflagAccount { exchange: self.exchange, margin_account: *account },
+            margin::instruction::UnflagAccount {},
+            remaining,
+        );
         self.send(&[], &[i])
     }
 
@@ -349,7 +427,11 @@ impl Exchange {
     }
 
     pub fn accept_admin(&mut self, new_admin: &Keypair) -> Executed {
-        let i = ix(margin::accounts::AcceptAdmin { new_admin: new_admin.pubkey(), exchange: self.exchange }, margin::instruction::AcceptAdmin {}, vec![]);
+        let i = ix(
+            margin::accounts::AcceptAdmin { new_admin: new_admin.pubkey(), exchange: self.exchange },
+            margin::instruction::AcceptAdmin {},
+            vec![],
+        );
         let kp = new_admin.insecure_clone();
         self.send(&[&kp], &[i])
     }
@@ -365,7 +447,14 @@ impl Exchange {
         self.liquidate_to(liquidator, account, m, limit_price, token)
     }
 
-    pub fn liquidate_to(&mut self, liquidator: &User, account: &Pubkey, m: usize, limit_price: u64, liquidator_token: Pubkey) -> Executed {
+    pub fn liquidate_to(
+        &mut self,
+        liquidator: &User,
+        account: &Pubkey,
+        m: usize,
+        limit_price: u64,
+        liquidator_token: Pubkey,
+    ) -> Executed {
         let market = self.markets[m].key;
         let remaining = self.remaining(account, Some(market));
         let i = ix(
@@ -391,7 +480,8 @@ impl Exchange {
     /// it has no record).
     pub fn resolve(&mut self, account: &Pubkey, m: usize) -> Executed {
         let record = self.margin_account(account).deficit_record();
-        let charged: Vec<usize> = if record.is_empty() { vec![m] } else { record.iter().map(|(index, _)| usize::from(*index)).collect() };
+        let charged: Vec<usize> =
+            if record.is_empty() { vec![m] } else { record.iter().map(|(index, _)| usize::from(*index)).collect() };
         self.resolve_with(account, &charged)
     }
 
@@ -419,7 +509,11 @@ impl Exchange {
         params.oracle_owner = PYTH_RECEIVER;
         params.feed_id = self.markets[m].feed;
         let i = ix(
-            margin::accounts::UpdateMarket { admin: self.admin.pubkey(), exchange: self.exchange, market: self.markets[m].key },
+            margin::accounts::UpdateMarket {
+                admin: self.admin.pubkey(),
+                exchange: self.exchange,
+                market: self.markets[m].key,
+            },
             margin::instruction::UpdateMarket { params },
             vec![],
         );
@@ -430,7 +524,12 @@ impl Exchange {
     /// a success.
     pub fn set_market_oracle(&mut self, admin: &Keypair, m: usize, oracle: Pubkey) -> Executed {
         let i = ix(
-            margin::accounts::SetMarketOracle { admin: admin.pubkey(), exchange: self.exchange, market: self.markets[m].key, oracle },
+            margin::accounts::SetMarketOracle {
+                admin: admin.pubkey(),
+                exchange: self.exchange,
+                market: self.markets[m].key,
+                oracle,
+            },
             margin::instruction::SetMarketOracle {},
             vec![],
         );
@@ -444,7 +543,11 @@ impl Exchange {
 
     pub fn settle_market(&mut self, admin: &Keypair, m: usize, price: u64) -> Executed {
         let i = ix(
-            margin::accounts::SettleMarket { admin: admin.pubkey(), exchange: self.exchange, market: self.markets[m].key },
+            margin::accounts::SettleMarket {
+                admin: admin.pubkey(),
+                exchange: self.exchange,
+                market: self.markets[m].key,
+            },
             margin::instruction::SettleMarket { price },
             vec![],
         );
@@ -454,13 +557,24 @@ impl Exchange {
 
     /// Writes a PriceUpdateV2 for market `m`'s feed into `key` (any address).
     pub fn write_oracle_at(&mut self, key: Pubkey, m: usize, price: i128, age_s: i64) {
-        let data = price_update_v2(self.markets[m].feed, (price * 100) as i64, (price / 2_000 * 100) as u64, -8, self.now - age_s, true);
+        let data = price_update_v2(
+            self.markets[m].feed,
+            (price * 100) as i64,
+            (price / 2_000 * 100) as u64,
+            -8,
+            self.now - age_s,
+            true,
+        );
         self.set_raw_oracle(key, PYTH_RECEIVER, data);
     }
 
     pub fn set_paused(&mut self, m: Option<usize>, paused: bool) -> Executed {
         let i = ix(
-            margin::accounts::SetPaused { admin: self.admin.pubkey(), exchange: self.exchange, market: m.map(|m| self.markets[m].key) },
+            margin::accounts::SetPaused {
+                admin: self.admin.pubkey(),
+                exchange: self.exchange,
+                market: m.map(|m| self.markets[m].key),
+            },
             margin::instruction::SetPaused { paused },
             vec![],
         );
@@ -508,28 +622,36 @@ impl Exchange {
     /// a usable oracle at its holder view).
     pub fn eligibility(&self, account: &Pubkey) -> Health {
         let a = self.margin_account(account);
-        margin::controller::health::eligibility_health(i128::from(a.collateral), &self.liquidation_positions(account)).unwrap()
+        margin::controller::health::eligibility_health(i128::from(a.collateral), &self.liquidation_positions(account))
+            .unwrap()
     }
 
     fn liquidation_positions(&self, account: &Pubkey) -> Vec<margin::controller::health::PricedPosition> {
         let a = self.margin_account(account);
-        a
-            .open_positions()
+        a.open_positions()
             .map(|p| {
                 let m = self.market_index(&p.market);
                 let market = self.market(m);
                 let data = self.rt.get_account(&self.markets[m].oracle).unwrap().data;
                 let reading = parse_price_update_v2(&data, &self.markets[m].feed).unwrap();
-                let limits = margin::instructions::common::limits(&market, margin::instructions::common::Purpose::Liquidate);
+                let limits =
+                    margin::instructions::common::limits(&market, margin::instructions::common::Purpose::Liquidate);
                 if margin::controller::oracle_guard::check(&reading, self.now, limits).is_ok() {
                     return priced(p, &market, &reading);
                 }
                 let conf_ratio = i128::from(market.max_conf_ratio_liquidate);
                 let risk = margin::instructions::common::market_risk(&market);
                 let refused = Some((reading.price, reading.conf));
-                margin::controller::health::unpriced_position(i128::from(p.base), i128::from(p.quote_entry), i128::from(market.last_oracle_price), conf_ratio, refused, risk)
-                    .unwrap()
-                    .expect("a market with an accepted price")
+                margin::controller::health::unpriced_position(
+                    i128::from(p.base),
+                    i128::from(p.quote_entry),
+                    i128::from(market.last_oracle_price),
+                    conf_ratio,
+                    refused,
+                    risk,
+                )
+                .unwrap()
+                .expect("a market with an accepted price")
             })
             .collect()
     }
@@ -551,15 +673,27 @@ impl Exchange {
         let insurance: i128 = (0..self.markets.len()).map(|m| i128::from(self.market(m).insurance_balance)).sum();
         for m in 0..self.markets.len() {
             let market = self.market(m);
-            let claims: u64 = self.accounts.iter().map(|k| {
-                let a = self.margin_account(k);
-                a.claim_slot(market.index).map(|i| a.claims[i]).unwrap_or(0)
-            }).sum();
+            let claims: u64 = self
+                .accounts
+                .iter()
+                .map(|k| {
+                    let a = self.margin_account(k);
+                    a.claim_slot(market.index).map(|i| a.claims[i]).unwrap_or(0)
+                })
+                .sum();
             assert_eq!(claims, market.total_claims, "market {m}: Σ claims vs the market's total");
             assert!(market.pool_balance >= 0, "market {m}: pool below zero: {}", market.pool_balance);
             assert!(market.insurance_balance >= 0, "market {m}: insurance below zero: {}", market.insurance_balance);
         }
-        assert_eq!(i128::from(self.token_balance(&self.quote_vault)), collateral + pools + covered, "quote vault vs positive collateral + pools + covered shortfalls");
-        assert_eq!(i128::from(self.token_balance(&self.insurance_vault)), insurance, "insurance vault vs insurance funds");
+        assert_eq!(
+            i128::from(self.token_balance(&self.quote_vault)),
+            collateral + pools + covered,
+            "quote vault vs positive collateral + pools + covered shortfalls"
+        );
+        assert_eq!(
+            i128::from(self.token_balance(&self.insurance_vault)),
+            insurance,
+            "insurance vault vs insurance funds"
+        );
     }
 }

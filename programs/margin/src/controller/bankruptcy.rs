@@ -60,7 +60,12 @@ pub struct MarketCharge {
 /// it can into the pool, the account's covered part goes to the pool too.
 pub fn charge(recorded: i128, share: i128, insurance_balance: i128) -> MarketCharge {
     let insurance_paid = share.min(insurance_balance.max(0));
-    MarketCharge { deficit: share, insurance_paid, socialized_loss: share - insurance_paid, pool_credit: recorded - share + insurance_paid }
+    MarketCharge {
+        deficit: share,
+        insurance_paid,
+        socialized_loss: share - insurance_paid,
+        pool_credit: recorded - share + insurance_paid,
+    }
 }
 
 #[cfg(test)]
@@ -96,8 +101,17 @@ mod tests {
 
     #[test]
     fn insurance_pays_into_the_pool_and_the_pool_forgoes_the_rest() {
-        assert_eq!(charge(500, 300, 1_000), MarketCharge { deficit: 300, insurance_paid: 300, socialized_loss: 0, pool_credit: 500 });
-        assert_eq!(charge(500, 300, 100), MarketCharge { deficit: 300, insurance_paid: 100, socialized_loss: 200, pool_credit: 300 });
-        assert_eq!(charge(300, 300, 0), MarketCharge { deficit: 300, insurance_paid: 0, socialized_loss: 300, pool_credit: 0 });
+        assert_eq!(
+            charge(500, 300, 1_000),
+            MarketCharge { deficit: 300, insurance_paid: 300, socialized_loss: 0, pool_credit: 500 }
+        );
+        assert_eq!(
+            charge(500, 300, 100),
+            MarketCharge { deficit: 300, insurance_paid: 100, socialized_loss: 200, pool_credit: 300 }
+        );
+        assert_eq!(
+            charge(300, 300, 0),
+            MarketCharge { deficit: 300, insurance_paid: 0, socialized_loss: 300, pool_credit: 0 }
+        );
     }
 }

@@ -38,7 +38,8 @@ pub fn apply_fill(
     base_before: i128,
     result: &TradeResult,
 ) -> Result<Fill, MarginError> {
-    let quote_entry_before = if account.positions[slot].is_open() { i128::from(account.positions[slot].quote_entry) } else { 0 };
+    let quote_entry_before =
+        if account.positions[slot].is_open() { i128::from(account.positions[slot].quote_entry) } else { 0 };
     move_quote_entry(market, base_before, -quote_entry_before)?;
     move_quote_entry(market, result.base, result.quote_entry)?;
     account.positions[slot] = if result.base == 0 && result.quote_entry == 0 {
@@ -78,7 +79,8 @@ pub fn pay_claim(account: &mut MarginAccount, market: &mut Market) -> Result<u64
     }
     account.set_claim(k, account.claims[k] - paid);
     market.total_claims = market.total_claims.saturating_sub(paid);
-    market.pool_balance = market.pool_balance.checked_sub(to_i64(i128::from(paid))?).ok_or(MarginError::MathOverflow)?;
+    market.pool_balance =
+        market.pool_balance.checked_sub(to_i64(i128::from(paid))?).ok_or(MarginError::MathOverflow)?;
     account.collateral = account.collateral.checked_add(to_i64(i128::from(paid))?).ok_or(MarginError::MathOverflow)?;
     Ok(paid)
 }

@@ -52,7 +52,8 @@ pub fn backed_pnl(pnl: i128, backing: Option<Backing>) -> MathResult<i128> {
     if pnl <= 0 {
         return Ok(pnl);
     }
-    let share = if b.liability > b.pool_balance { mul_div_floor(pnl, b.pool_balance.max(0), b.liability)? } else { pnl };
+    let share =
+        if b.liability > b.pool_balance { mul_div_floor(pnl, b.pool_balance.max(0), b.liability)? } else { pnl };
     Ok(share.min(b.pool_balance.max(0)))
 }
 
@@ -114,7 +115,8 @@ pub fn account_health(collateral: i128, positions: &[PricedPosition]) -> MathRes
         h.equity = add(h.equity, backed_pnl(add(base_value(p.base, val)?, p.quote_entry)?, p.backing)?)?;
         let n = notional(p.base, p.price)?;
         h.initial = add(h.initial, position_requirement(n, &p.risk.tiers, Requirement::Initial, p.risk.addon_ratio)?)?;
-        h.maintenance = add(h.maintenance, position_requirement(n, &p.risk.tiers, Requirement::Maintenance, p.risk.addon_ratio)?)?;
+        h.maintenance =
+            add(h.maintenance, position_requirement(n, &p.risk.tiers, Requirement::Maintenance, p.risk.addon_ratio)?)?;
         h.liquidation_end = add(
             h.liquidation_end,
             liquidation_end_requirement(n, &p.risk.tiers, p.risk.addon_ratio, p.risk.buffer_ratio)?,
@@ -177,11 +179,13 @@ mod tests {
         assert_eq!(unpriced_position(ONE, -100 * USD, 0, 20_000, None, risk()).unwrap(), None);
         // Long 1 SOL; last accepted $90, the refused reading $95 ± 3: the long is valued at the
         // lower $90, confidence max(2% × 90, 3) = 3 → 87.
-        let long = unpriced_position(ONE, -100 * USD, 90 * USD, 20_000, Some((95 * USD, 3 * USD)), risk()).unwrap().unwrap();
+        let long =
+            unpriced_position(ONE, -100 * USD, 90 * USD, 20_000, Some((95 * USD, 3 * USD)), risk()).unwrap().unwrap();
         assert_eq!((long.price, long.conf), (90 * USD, 3 * USD));
         assert_eq!(account_health(50 * USD, std::slice::from_ref(&long)).unwrap().equity, 50 * USD - 13 * USD);
         // A short takes the higher price: $95 ± max(1.9, 3).
-        let short = unpriced_position(-ONE, 100 * USD, 90 * USD, 20_000, Some((95 * USD, 3 * USD)), risk()).unwrap().unwrap();
+        let short =
+            unpriced_position(-ONE, 100 * USD, 90 * USD, 20_000, Some((95 * USD, 3 * USD)), risk()).unwrap().unwrap();
         assert_eq!((short.price, short.conf), (95 * USD, 3 * USD));
         // Only the refused reading: it is used.
         let only = unpriced_position(ONE, -100 * USD, 0, 20_000, Some((95 * USD, USD)), risk()).unwrap().unwrap();
@@ -190,7 +194,8 @@ mod tests {
         assert_eq!(long.risk, risk());
         // Eligibility keeps the worse price with the reading's own confidence, without the floor.
         assert_eq!((long.holder_view, short.holder_view), (Some((90 * USD, 3 * USD)), Some((95 * USD, 3 * USD))));
-        let floored = unpriced_position(ONE, -100 * USD, 90 * USD, 20_000, Some((95 * USD, USD / 10)), risk()).unwrap().unwrap();
+        let floored =
+            unpriced_position(ONE, -100 * USD, 90 * USD, 20_000, Some((95 * USD, USD / 10)), risk()).unwrap().unwrap();
         assert_eq!((floored.conf, floored.holder_view), (1_800_000, Some((90 * USD, USD / 10))));
         assert_eq!(eligibility_health(50 * USD, &[floored]).unwrap().equity, 50 * USD - 10 * USD - USD / 10);
         // With no positive reading, the last accepted price with no widening.
@@ -204,12 +209,16 @@ mod tests {
         assert_eq!(backed_pnl(100 * USD, owes_more), Ok(25 * USD));
         assert_eq!(backed_pnl(-100 * USD, owes_more), Ok(-100 * USD), "a loss counts in full");
         assert_eq!(backed_pnl(100 * USD, Some(Backing { pool_balance: 0, liability: 1 })), Ok(0));
-        assert_eq!(backed_pnl(100 * USD, Some(Backing { pool_balance: 5_000 * USD, liability: 1_200 * USD })), Ok(100 * USD));
+        assert_eq!(
+            backed_pnl(100 * USD, Some(Backing { pool_balance: 5_000 * USD, liability: 1_200 * USD })),
+            Ok(100 * USD)
+        );
         // Same-side losers net the liability to nothing, yet the pool holds only $40.
         assert_eq!(backed_pnl(100 * USD, Some(Backing { pool_balance: 40 * USD, liability: 0 })), Ok(40 * USD));
         assert_eq!(backed_pnl(100 * USD, None), Ok(100 * USD));
         // Long 10 from $100 at $110 ± 0: +$100, of which a quarter counts.
-        let p = PricedPosition { backing: owes_more, ..PricedPosition::new(10 * ONE, -1_000 * USD, 110 * USD, 0, risk()) };
+        let p =
+            PricedPosition { backing: owes_more, ..PricedPosition::new(10 * ONE, -1_000 * USD, 110 * USD, 0, risk()) };
         assert_eq!(account_health(0, &[p]).unwrap().equity, 25 * USD);
     }
 

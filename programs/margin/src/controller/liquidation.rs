@@ -10,11 +10,11 @@ use crate::controller::health::{account_health, eligibility_health, Health, Pric
 use crate::controller::trade::impact_params;
 use crate::errors::MarginError;
 use crate::math::checked::{div_floor, mul, to_i64, to_u64, MathResult};
-use crate::math::liquidation::shrink_fees;
-use crate::math::position::apply_trade;
 use crate::math::constants::BASE_TO_QUOTE;
+use crate::math::liquidation::shrink_fees;
 use crate::math::liquidation::{base_to_close, liquidation_fees, ClosingPosition};
 use crate::math::oracle_price::{execution_price, impact_ratio};
+use crate::math::position::apply_trade;
 use crate::math::position::notional;
 use crate::state::{AccountStatus, MarginAccount, Market};
 
@@ -72,14 +72,23 @@ pub struct LiquidationPlan {
 
 fn closing_exec_price(base: i128, close_abs: i128, price: i128, impact: &ImpactParams) -> MathResult<i128> {
     let trade = if base > 0 { -close_abs } else { close_abs };
-    let ratio = impact_ratio(notional(trade, price)?, impact.base_impact_ratio, impact.impact_ratio_per_million, impact.max_impact_ratio)?;
+    let ratio = impact_ratio(
+        notional(trade, price)?,
+        impact.base_impact_ratio,
+        impact.impact_ratio_per_million,
+        impact.max_impact_ratio,
+    )?;
     execution_price(trade, price, ratio)
 }
 
 /// How much of `pos` to close and at what price, given the account's `health`. The closing size
 /// is sized with the impact of the largest slice (a conservative price), then executed at the
 /// impact of the actual size, which can only be better.
-pub fn plan_liquidation(health: &Health, pos: &PricedPosition, p: &LiquidationParams) -> Result<LiquidationPlan, MarginError> {
+pub fn plan_liquidation(
+    health: &Health,
+    pos: &PricedPosition,
+    p: &LiquidationParams,
+) -> Result<LiquidationPlan, MarginError> {
     if pos.base == 0 {
         return Err(MarginError::NoPosition);
     }
@@ -96,13 +105,15 @@ pub fn plan_liquidation(health: &Health, pos: &PricedPosition, p: &LiquidationPa
         liquidator_fee_ratio: p.liquidator_fee_ratio,
         insurance_fee_ratio: p.insurance_fee_ratio,
     };
-    let close_abs = base_to_close(health.equity, health.liquidation_end, &closing, max_close_abs, p.min_remainder_notional)?;
+    let close_abs =
+        base_to_close(health.equity, health.liquidation_end, &closing, max_close_abs, p.min_remainder_notional)?;
     if close_abs == 0 {
         return Err(MarginError::AccountHealthy);
     }
     let trade_base = if pos.base > 0 { -close_abs } else { close_abs };
     let closed_notional = notional(trade_base, pos.price)?;
-    let (liquidator_fee, insurance_fee) = liquidation_fees(closed_notional, p.liquidator_fee_ratio, p.insurance_fee_ratio)?;
+    let (liquidator_fee, insurance_fee) =
+        liquidation_fees(closed_notional, p.liquidator_fee_ratio, p.insurance_fee_ratio)?;
     Ok(LiquidationPlan {
         close_abs,
         trade_base,
@@ -121,7 +132,11 @@ pub const MAX_UNDERWATER_BOUNTY: i128 = 10_000_000;
 /// the account's equity after the close cannot pay, up to `MAX_UNDERWATER_BOUNTY` and what the fund
 /// holds. Only an account that is underwater earns it: one whose collateral cannot pay the fee now
 /// but whose other positions are in profit owes the fee itself, and the insurance fund pays nothing.
-pub fn underwater_bounty(plan: &LiquidationPlan, equity_after_close: i128, insurance_balance: i128) -> MathResult<i128> {
+pub fn underwater_bounty(
+    plan: &LiquidationPlan,
+    equity_after_close: i128,
+    insurance_balance: i128,
+) -> MathResult<i128> {
     let (payable_from_equity, _) = shrink_fees(plan.liquidator_fee, plan.insurance_fee, equity_after_close)?;
     Ok((plan.liquidator_fee - payable_from_equity).min(MAX_UNDERWATER_BOUNTY).min(insurance_balance.max(0)).max(0))
 }
@@ -159,7 +174,11 @@ pub struct StepOutcome {
 /// One liquidation step: eligibility, the flag of an unflagged account, the plan, the limit check,
 /// the fill, the fees (never more than the account's equity or its collateral after the close), the
 /// market's statistics and the account's new status.
-pub fn liquidation_step(account: &mut MarginAccount, market: &mut Market, input: StepInput) -> Result<StepOutcome, MarginError> {
+pub fn liquidation_step(
+    account: &mut MarginAccount,
+    market: &mut Market,
+    input: StepInput,
+) -> Result<StepOutcome, MarginError> {
     let index = account.position_index(&input.market_key).ok_or(MarginError::NoPosition)?;
     let mut positions = input.others;
     positions.push(input.target.clone());
@@ -182,7 +201,8 @@ pub fn liquidation_step(account: &mut MarginAccount, market: &mut Market, input:
     };
     let target = &input.target;
     let plan = plan_liquidation(&before, target, &params)?;
-    let past_limit = if plan.trade_base < 0 { plan.exec_price < input.limit_price } else { plan.exec_price > input.limit_price };
+    let past_limit =
+        if plan.trade_base < 0 { plan.exec_price < input.limit_price } else { plan.exec_price > input.limit_price };
     if past_limit {
         return Err(MarginError::LimitPriceExceeded);
     }
@@ -198,13 +218,17 @@ pub fn liquidation_step(account: &mut MarginAccount, market: &mut Market, input:
     let after_close = account_health(i128::from(account.collateral), &positions)?;
     let payable = after_close.equity.min(i128::from(account.collateral));
     let (liquidator_fee, insurance_fee) = shrink_fees(plan.liquidator_fee, plan.insurance_fee, payable)?;
-    account.collateral = account.collateral.checked_sub(to_i64(liquidator_fee + insurance_fee)?).ok_or(MarginError::MathOverflow)?;
-    market.insurance_balance = market.insurance_balance.checked_add(to_i64(insurance_fee)?).ok_or(MarginError::MathOverflow)?;
+    account.collateral =
+        account.collateral.checked_sub(to_i64(liquidator_fee + insurance_fee)?).ok_or(MarginError::MathOverflow)?;
+    market.insurance_balance =
+        market.insurance_balance.checked_add(to_i64(insurance_fee)?).ok_or(MarginError::MathOverflow)?;
     let bounty = underwater_bounty(&plan, after_close.equity, i128::from(market.insurance_balance))?;
-    market.insurance_balance = market.insurance_balance.checked_sub(to_i64(bounty)?).ok_or(MarginError::MathOverflow)?;
+    market.insurance_balance =
+        market.insurance_balance.checked_sub(to_i64(bounty)?).ok_or(MarginError::MathOverflow)?;
     market.total_liquidations = market.total_liquidations.saturating_add(1);
     market.total_liquidated_notional = market.total_liquidated_notional.saturating_add(to_u64(plan.closed_notional)?);
-    market.total_liquidation_fees = market.total_liquidation_fees.saturating_add(to_u64(liquidator_fee + insurance_fee)?);
+    market.total_liquidation_fees =
+        market.total_liquidation_fees.saturating_add(to_u64(liquidator_fee + insurance_fee)?);
 
     let after = account_health(i128::from(account.collateral), &positions)?;
     let status = if account.open_positions().next().is_none() && account.collateral < 0 {
@@ -254,7 +278,8 @@ mod tests {
         market.pool_balance = 1_000_000 * USD as i64;
         let mut account: MarginAccount = bytemuck::Zeroable::zeroed();
         let opened = apply_trade(0, 0, 90 * ONE, 100 * USD).unwrap();
-        account.positions[0] = Position { market: key, base: opened.base as i64, quote_entry: opened.quote_entry as i64 };
+        account.positions[0] =
+            Position { market: key, base: opened.base as i64, quote_entry: opened.quote_entry as i64 };
         account.collateral = 1_000 * USD as i64;
         market.long_open_interest = 90 * ONE as u64;
         market.quote_entry_sum_long = opened.quote_entry as i64;
@@ -270,7 +295,11 @@ mod tests {
                 i128::from(p.quote_entry),
                 price,
                 USD / 100,
-                MarketRisk { tiers: market.tiers(), addon_ratio: 0, buffer_ratio: i128::from(market.liquidation_buffer_ratio) },
+                MarketRisk {
+                    tiers: market.tiers(),
+                    addon_ratio: 0,
+                    buffer_ratio: i128::from(market.liquidation_buffer_ratio),
+                },
             ),
             others: vec![],
             limit_price,
@@ -282,7 +311,11 @@ mod tests {
     #[test]
     fn a_step_flags_closes_just_enough_pays_fees_from_what_is_left_and_returns_the_account_to_healthy() {
         let (mut account, mut market, key) = fixture();
-        let out = { let i = input(&account, &market, key, 93_500_000, 0); liquidation_step(&mut account, &mut market, i) }.unwrap();
+        let out = {
+            let i = input(&account, &market, key, 93_500_000, 0);
+            liquidation_step(&mut account, &mut market, i)
+        }
+        .unwrap();
         assert!(out.flagged && out.liquidation_id == 5 && account.liquidation_id == 5);
         assert!(out.plan.trade_base < 0 && out.plan.trade_base > -90 * ONE);
         assert_eq!(out.status, AccountStatus::Healthy);
@@ -300,7 +333,11 @@ mod tests {
     fn an_underwater_step_pays_the_liquidator_a_bounded_bounty_from_insurance() {
         let (mut account, mut market, key) = fixture();
         market.insurance_balance = 1_000 * USD as i64;
-        let out = { let i = input(&account, &market, key, 85 * USD, 0); liquidation_step(&mut account, &mut market, i) }.unwrap();
+        let out = {
+            let i = input(&account, &market, key, 85 * USD, 0);
+            liquidation_step(&mut account, &mut market, i)
+        }
+        .unwrap();
         // The nominal fee on $7,650 is $38.25; the account pays none of it; insurance pays $10.
         assert_eq!((out.liquidator_fee, out.bounty), (0, MAX_UNDERWATER_BOUNTY as u64));
         assert_eq!(market.insurance_balance, 990 * USD as i64);
@@ -309,8 +346,22 @@ mod tests {
     #[test]
     fn a_step_is_refused_for_a_healthy_account_past_its_limit_or_without_a_position() {
         let (mut account, mut market, key) = fixture();
-        assert_eq!({ let i = input(&account, &market, key, 100 * USD, 0); liquidation_step(&mut account, &mut market, i) }.unwrap_err(), MarginError::AccountHealthy);
-        assert_eq!({ let i = input(&account, &market, key, 93_500_000, 93_500_000); liquidation_step(&mut account, &mut market, i) }.unwrap_err(), MarginError::LimitPriceExceeded);
+        assert_eq!(
+            {
+                let i = input(&account, &market, key, 100 * USD, 0);
+                liquidation_step(&mut account, &mut market, i)
+            }
+            .unwrap_err(),
+            MarginError::AccountHealthy
+        );
+        assert_eq!(
+            {
+                let i = input(&account, &market, key, 93_500_000, 93_500_000);
+                liquidation_step(&mut account, &mut market, i)
+            }
+            .unwrap_err(),
+            MarginError::LimitPriceExceeded
+        );
         let mut elsewhere = input(&account, &market, key, 93_500_000, 0);
         elsewhere.market_key = Pubkey::new_from_array([9; 32]);
         assert_eq!(liquidation_step(&mut account, &mut market, elsewhere).unwrap_err(), MarginError::NoPosition);
@@ -320,7 +371,11 @@ mod tests {
     fn a_crash_closes_everything_records_the_shortfall_and_leaves_the_account_bankrupt() {
         let (mut account, mut market, key) = fixture();
         let pool = market.pool_balance;
-        let out = { let i = input(&account, &market, key, 85 * USD, 0); liquidation_step(&mut account, &mut market, i) }.unwrap();
+        let out = {
+            let i = input(&account, &market, key, 85 * USD, 0);
+            liquidation_step(&mut account, &mut market, i)
+        }
+        .unwrap();
         assert_eq!(out.plan.trade_base, -90 * ONE);
         assert_eq!((out.liquidator_fee, out.insurance_fee, out.status), (0, 0, AccountStatus::Bankrupt));
         // No insurance in this market: no bounty either.
@@ -336,7 +391,9 @@ mod tests {
         assert!(flag_eligible(&health(99), Healthy) && !flag_eligible(&health(100), Healthy));
         assert!(!flag_eligible(&health(0), BeingLiquidated) && !flag_eligible(&health(0), Bankrupt));
         assert!(liquidation_eligible(&health(99), Healthy) && !liquidation_eligible(&health(100), Healthy));
-        assert!(liquidation_eligible(&health(149), BeingLiquidated) && !liquidation_eligible(&health(150), BeingLiquidated));
+        assert!(
+            liquidation_eligible(&health(149), BeingLiquidated) && !liquidation_eligible(&health(150), BeingLiquidated)
+        );
         assert!(!liquidation_eligible(&health(-5), Bankrupt));
     }
 

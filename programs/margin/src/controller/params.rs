@@ -29,7 +29,10 @@ pub fn validate(p: &MarketParams) -> Result<(), &'static str> {
     if p.liquidation_buffer_ratio == 0 || i128::from(p.liquidation_buffer_ratio) >= narrowest_gap {
         return Err("liquidation buffer must be positive and below every tier's initial-maintenance gap");
     }
-    if p.max_oracle_age_open_s == 0 || p.max_oracle_age_open_s > p.max_oracle_age_liquidate_s || p.max_oracle_age_liquidate_s > MAX_ORACLE_AGE_S {
+    if p.max_oracle_age_open_s == 0
+        || p.max_oracle_age_open_s > p.max_oracle_age_liquidate_s
+        || p.max_oracle_age_liquidate_s > MAX_ORACLE_AGE_S
+    {
         return Err("oracle age limits: 0 < open <= liquidate <= 600 s");
     }
     if p.max_conf_ratio_open == 0 || p.max_conf_ratio_open > p.max_conf_ratio_liquidate {

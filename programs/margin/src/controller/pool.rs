@@ -8,7 +8,14 @@ use crate::math::margin::ratio_of;
 
 /// Σ max(0, each side's aggregate PnL) at `price` moved by `conf_ratio` against the pool (up for
 /// the longs, down for the shorts), values rounded up.
-pub fn pool_liability(long_open_interest: i128, short_open_interest: i128, quote_entry_long: i128, quote_entry_short: i128, price: i128, conf_ratio: i128) -> MathResult<i128> {
+pub fn pool_liability(
+    long_open_interest: i128,
+    short_open_interest: i128,
+    quote_entry_long: i128,
+    quote_entry_short: i128,
+    price: i128,
+    conf_ratio: i128,
+) -> MathResult<i128> {
     let conf = ratio_of(price, conf_ratio)?;
     let longs = add(div_ceil(mul(long_open_interest, add(price, conf)?)?, BASE_TO_QUOTE)?, quote_entry_long)?;
     let low = sub(price, conf)?.max(0);
@@ -35,7 +42,16 @@ pub fn skew_backed(free: i128, liability: i128, skew: i128, price: i128, stress_
 /// each side's aggregate gain and the capital the net position needs (`skew_capital` at
 /// `stress_ratio`) afterwards.
 #[allow(clippy::too_many_arguments)]
-pub fn removal_allowed(pool_balance: i128, amount: i128, claims: i128, open_interest: (i128, i128), quote_entries: (i128, i128), last_price: i128, conf_ratio: i128, stress_ratio: i128) -> MathResult<bool> {
+pub fn removal_allowed(
+    pool_balance: i128,
+    amount: i128,
+    claims: i128,
+    open_interest: (i128, i128),
+    quote_entries: (i128, i128),
+    last_price: i128,
+    conf_ratio: i128,
+    stress_ratio: i128,
+) -> MathResult<bool> {
     let after = sub(sub(pool_balance, amount)?, claims)?;
     if after < 0 {
         return Ok(false);

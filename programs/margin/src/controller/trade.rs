@@ -48,7 +48,12 @@ pub fn skew_impact_ratio(skew: i128, trade_base: i128, oracle_price: i128, p: Im
 /// The average impact ratio over the stretch `[start, end]` of |skew| a trade pushes (`mid`: its
 /// midpoint, `skew_impact_base`).
 fn pushing_ratio(mid: i128, start: i128, end: i128, oracle_price: i128, p: ImpactParams) -> MathResult<i128> {
-    let at_mid = impact_ratio(notional(mid, oracle_price)?, p.base_impact_ratio, p.impact_ratio_per_million, p.max_impact_ratio)?;
+    let at_mid = impact_ratio(
+        notional(mid, oracle_price)?,
+        p.base_impact_ratio,
+        p.impact_ratio_per_million,
+        p.max_impact_ratio,
+    )?;
     if p.impact_ratio_per_million <= 0 || p.base_impact_ratio >= p.max_impact_ratio {
         return Ok(at_mid);
     }
@@ -58,11 +63,20 @@ fn pushing_ratio(mid: i128, start: i128, end: i128, oracle_price: i128, p: Impac
         return Ok(at_mid);
     }
     // Where the linear ratio reaches the cap.
-    let knee = mul_div_floor(sub(p.max_impact_ratio, p.base_impact_ratio)?, QUOTE_PRECISION * 1_000_000, p.impact_ratio_per_million)?;
+    let knee = mul_div_floor(
+        sub(p.max_impact_ratio, p.base_impact_ratio)?,
+        QUOTE_PRECISION * 1_000_000,
+        p.impact_ratio_per_million,
+    )?;
     if from >= knee || to <= from {
         return Ok(p.max_impact_ratio);
     }
-    let linear = impact_ratio(div_floor(add(from, knee)?, 2)?, p.base_impact_ratio, p.impact_ratio_per_million, p.max_impact_ratio)?;
+    let linear = impact_ratio(
+        div_floor(add(from, knee)?, 2)?,
+        p.base_impact_ratio,
+        p.impact_ratio_per_million,
+        p.max_impact_ratio,
+    )?;
     let total = add(mul(linear, sub(knee, from)?)?, mul(p.max_impact_ratio, sub(to, knee)?)?)?;
     Ok(div_ceil(total, sub(to, from)?)?.min(p.max_impact_ratio))
 }
@@ -163,7 +177,8 @@ mod tests {
 
     const USD: i128 = 1_000_000;
     const ONE: i128 = 1_000_000_000;
-    const IMPACT: ImpactParams = ImpactParams { base_impact_ratio: 500, impact_ratio_per_million: 1_000, max_impact_ratio: 5_000 };
+    const IMPACT: ImpactParams =
+        ImpactParams { base_impact_ratio: 500, impact_ratio_per_million: 1_000, max_impact_ratio: 5_000 };
 
     #[test]
     fn buys_pay_the_impact_and_respect_the_limit() {
@@ -173,10 +188,16 @@ mod tests {
         assert_eq!(plan.exec_price, 100_060_000);
         assert_eq!(plan.result.base, 2_000 * ONE);
         assert_eq!(plan.result.quote_entry, -200_120_000_000);
-        assert_eq!(plan_trade(0, 0, 2_000 * ONE, 100 * USD, IMPACT, 0, 0, 100 * USD), Err(MarginError::LimitPriceExceeded));
+        assert_eq!(
+            plan_trade(0, 0, 2_000 * ONE, 100 * USD, IMPACT, 0, 0, 100 * USD),
+            Err(MarginError::LimitPriceExceeded)
+        );
         assert_eq!(plan_trade(0, 0, 0, 100 * USD, IMPACT, 0, 0, 0), Err(MarginError::ZeroTrade));
         // A 0.1% spread on top.
-        assert_eq!(plan_trade(0, 0, 2_000 * ONE, 100 * USD, IMPACT, 0, 1_000, 101 * USD).unwrap().exec_price, 100_160_000);
+        assert_eq!(
+            plan_trade(0, 0, 2_000 * ONE, 100 * USD, IMPACT, 0, 1_000, 101 * USD).unwrap().exec_price,
+            100_160_000
+        );
     }
 
     #[test]
@@ -239,12 +260,30 @@ mod tests {
 
     #[test]
     fn the_pool_pays_down_to_zero_and_receives_only_what_the_collateral_pays() {
-        assert_eq!(settle_with_pool(50, 100, 0), PoolSettlement { to_trader: 50, pool_delta: -50, shortfall: 0, haircut: 0 });
-        assert_eq!(settle_with_pool(150, 100, 0), PoolSettlement { to_trader: 100, pool_delta: -100, shortfall: 0, haircut: 50 });
-        assert_eq!(settle_with_pool(10, 0, -5), PoolSettlement { to_trader: 0, pool_delta: 0, shortfall: 0, haircut: 10 });
-        assert_eq!(settle_with_pool(-30, 0, 100), PoolSettlement { to_trader: -30, pool_delta: 30, shortfall: 0, haircut: 0 });
-        assert_eq!(settle_with_pool(-30, 0, 20), PoolSettlement { to_trader: -30, pool_delta: 20, shortfall: 10, haircut: 0 });
-        assert_eq!(settle_with_pool(-30, 0, -5), PoolSettlement { to_trader: -30, pool_delta: 0, shortfall: 30, haircut: 0 });
+        assert_eq!(
+            settle_with_pool(50, 100, 0),
+            PoolSettlement { to_trader: 50, pool_delta: -50, shortfall: 0, haircut: 0 }
+        );
+        assert_eq!(
+            settle_with_pool(150, 100, 0),
+            PoolSettlement { to_trader: 100, pool_delta: -100, shortfall: 0, haircut: 50 }
+        );
+        assert_eq!(
+            settle_with_pool(10, 0, -5),
+            PoolSettlement { to_trader: 0, pool_delta: 0, shortfall: 0, haircut: 10 }
+        );
+        assert_eq!(
+            settle_with_pool(-30, 0, 100),
+            PoolSettlement { to_trader: -30, pool_delta: 30, shortfall: 0, haircut: 0 }
+        );
+        assert_eq!(
+            settle_with_pool(-30, 0, 20),
+            PoolSettlement { to_trader: -30, pool_delta: 20, shortfall: 10, haircut: 0 }
+        );
+        assert_eq!(
+            settle_with_pool(-30, 0, -5),
+            PoolSettlement { to_trader: -30, pool_delta: 0, shortfall: 30, haircut: 0 }
+        );
     }
 
     #[test]

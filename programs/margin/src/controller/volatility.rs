@@ -23,7 +23,14 @@ pub struct VolatilityState {
 
 /// The state after observing `price` at `publish_time`. The first observation only records the
 /// price.
-pub fn observe(state: VolatilityState, price: i128, publish_time: i64, lambda: i128, multiplier: i128, cap: i128) -> Result<VolatilityState, MarginError> {
+pub fn observe(
+    state: VolatilityState,
+    price: i128,
+    publish_time: i64,
+    lambda: i128,
+    multiplier: i128,
+    cap: i128,
+) -> Result<VolatilityState, MarginError> {
     let elapsed = publish_time.saturating_sub(state.last_publish_time);
     if elapsed < MIN_OBSERVATION_INTERVAL_S {
         return Err(MarginError::OracleNotUpdated);
@@ -38,7 +45,10 @@ pub fn observe(state: VolatilityState, price: i128, publish_time: i64, lambda: i
     // towards the one this observation sets: a rise starts when the estimate rose, so one refresh
     // after a quiet spell cannot jump the add-on, and refreshing often or rarely phases it in alike.
     let previous_target = volatility_addon_ratio(state.variance, multiplier, cap)?;
-    let ceiling = state.addon.saturating_add(MAX_ADDON_RISE_PER_S.saturating_mul(i128::from(elapsed))).min(previous_target.max(state.addon));
+    let ceiling = state
+        .addon
+        .saturating_add(MAX_ADDON_RISE_PER_S.saturating_mul(i128::from(elapsed)))
+        .min(previous_target.max(state.addon));
     Ok(VolatilityState { variance, last_price: price, last_publish_time: publish_time, addon: target.min(ceiling) })
 }
 
@@ -107,7 +117,8 @@ mod tests {
 
     #[test]
     fn the_add_on_falls_with_the_estimate() {
-        let high = VolatilityState { variance: 10_000_000, last_price: 100_000_000, last_publish_time: 0, addon: 47_445 };
+        let high =
+            VolatilityState { variance: 10_000_000, last_price: 100_000_000, last_publish_time: 0, addon: 47_445 };
         // An hour at one price: 0.999^3600 ≈ 2.7% of the variance is left, √ of it ≈ 16% of the add-on.
         let later = at(high, 100_000_000, 3_600);
         assert!(later.addon < 47_445 / 5, "{}", later.addon);

@@ -4,12 +4,12 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Transfer};
 
+use crate::controller::fill::Fill;
 use crate::controller::health::{eligibility_health, unpriced_position, Backing, MarketRisk, PricedPosition};
 use crate::controller::liquidation::{bankruptcy_cleared, unflag_eligible};
 use crate::controller::oracle_guard::{self, OracleLimits};
 use crate::controller::pool::pool_liability;
 use crate::errors::MarginError;
-use crate::controller::fill::Fill;
 use crate::events::{emit_event, AccountUnflagged, ClaimChanged, PoolHaircut};
 use crate::math::checked::to_i64;
 use crate::state::*;
@@ -98,7 +98,13 @@ pub fn market_risk(market: &Market) -> MarketRisk {
 }
 
 pub fn priced(position: &Position, market: &Market, reading: &OracleReading) -> PricedPosition {
-    PricedPosition::new(i128::from(position.base), i128::from(position.quote_entry), reading.price, reading.conf, market_risk(market))
+    PricedPosition::new(
+        i128::from(position.base),
+        i128::from(position.quote_entry),
+        reading.price,
+        reading.conf,
+        market_risk(market),
+    )
 }
 
 /// What `market`'s pool holds beyond its traders' unpaid claims, against what it owes their open
@@ -211,10 +217,22 @@ pub fn clear_flag_if_eligible(account: &mut MarginAccount, key: Pubkey, position
 /// Records a fill's haircut, when there was one, and any change to the account's claim.
 pub fn emit_haircut(fill: &Fill, market: Pubkey, margin_account: Pubkey, outstanding: u64) {
     if fill.haircut > 0 {
-        emit_event(&PoolHaircut { market, margin_account, owed: fill.owed, paid: fill.owed - fill.haircut, haircut: fill.haircut });
+        emit_event(&PoolHaircut {
+            market,
+            margin_account,
+            owed: fill.owed,
+            paid: fill.owed - fill.haircut,
+            haircut: fill.haircut,
+        });
     }
     if fill.claimed > 0 || fill.claim_paid > 0 {
-        emit_event(&ClaimChanged { market, margin_account, recorded: fill.claimed, paid: fill.claim_paid, outstanding });
+        emit_event(&ClaimChanged {
+            market,
+            margin_account,
+            recorded: fill.claimed,
+            paid: fill.claim_paid,
+            outstanding,
+        });
     }
 }
 
@@ -264,7 +282,10 @@ pub fn user_transfer<'info>(
     amount: u64,
 ) -> Result<()> {
     token::transfer(
-        CpiContext::new(token_program.clone(), Transfer { from: from.clone(), to: to.clone(), authority: authority.clone() }),
+        CpiContext::new(
+            token_program.clone(),
+            Transfer { from: from.clone(), to: to.clone(), authority: authority.clone() },
+        ),
         amount,
     )
 }

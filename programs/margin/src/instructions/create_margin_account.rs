@@ -31,10 +31,7 @@ pub fn handler(ctx: Context<CreateMarginAccount>) -> Result<()> {
     account.last_active_slot = slot;
 
     let exchange = &mut ctx.accounts.exchange;
-    exchange.margin_account_count = exchange
-        .margin_account_count
-        .checked_add(1)
-        .ok_or(MarginError::MathOverflow)?;
+    exchange.margin_account_count = exchange.margin_account_count.checked_add(1).ok_or(MarginError::MathOverflow)?;
     emit_event(&MarginAccountCreated {
         exchange: exchange.key(),
         margin_account: ctx.accounts.margin_account.key(),

@@ -51,10 +51,7 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Deposit<'info>>, amount
 
     let signed_amount = i64::try_from(amount).map_err(|_| MarginError::MathOverflow)?;
     let mut account = ctx.accounts.margin_account.load_mut()?;
-    account.collateral = account
-        .collateral
-        .checked_add(signed_amount)
-        .ok_or(MarginError::MathOverflow)?;
+    account.collateral = account.collateral.checked_add(signed_amount).ok_or(MarginError::MathOverflow)?;
     account.last_active_slot = slot;
     let key = ctx.accounts.margin_account.key();
     match account.status() {
@@ -64,19 +61,21 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Deposit<'info>>, amount
         }
         AccountStatus::BeingLiquidated => {
             let exchange_key = ctx.accounts.exchange.key();
-            if let Ok(positions) =
-                other_positions(&account, &exchange_key, ctx.remaining_accounts, None, clock.unix_timestamp, Purpose::Liquidate)
-            {
+            if let Ok(positions) = other_positions(
+                &account,
+                &exchange_key,
+                ctx.remaining_accounts,
+                None,
+                clock.unix_timestamp,
+                Purpose::Liquidate,
+            ) {
                 clear_flag_if_eligible(&mut account, key, &positions)?;
             }
         }
     }
 
     let exchange = &mut ctx.accounts.exchange;
-    exchange.total_collateral = exchange
-        .total_collateral
-        .checked_add(amount)
-        .ok_or(MarginError::MathOverflow)?;
+    exchange.total_collateral = exchange.total_collateral.checked_add(amount).ok_or(MarginError::MathOverflow)?;
 
     emit_event(&CollateralDeposited {
         margin_account: ctx.accounts.margin_account.key(),

@@ -37,6 +37,10 @@ pub fn handler(ctx: Context<FundInsurance>, amount: u64) -> Result<()> {
         .insurance_balance
         .checked_add(i64::try_from(amount).map_err(|_| MarginError::MathOverflow)?)
         .ok_or(MarginError::MathOverflow)?;
-    emit_event(&InsuranceFunded { market: ctx.accounts.market.key(), amount, insurance_balance: market.insurance_balance });
+    emit_event(&InsuranceFunded {
+        market: ctx.accounts.market.key(),
+        amount,
+        insurance_balance: market.insurance_balance,
+    });
     Ok(())
 }

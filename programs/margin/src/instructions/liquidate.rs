@@ -7,7 +7,9 @@ use crate::events::{emit_event, AccountFlagged, LiquidationBounty, LiquidationRe
 use crate::math::checked::{to_i64, to_u64};
 use crate::state::*;
 
-use super::common::{claim_outstanding, emit_haircut, other_positions, priced, read_oracle, require_not_vault, vault_transfer, Purpose};
+use super::common::{
+    claim_outstanding, emit_haircut, other_positions, priced, read_oracle, require_not_vault, vault_transfer, Purpose,
+};
 
 #[derive(Accounts)]
 pub struct Liquidate<'info> {
@@ -49,15 +51,28 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>, limi
         let mut market = ctx.accounts.market.load_mut()?;
         let mut account = ctx.accounts.margin_account.load_mut()?;
         let index = account.position_index(&market_key).ok_or(MarginError::NoPosition)?;
-        let reading = read_oracle(&market, &ctx.accounts.oracle.to_account_info(), clock.unix_timestamp, Purpose::Liquidate)?;
+        let reading =
+            read_oracle(&market, &ctx.accounts.oracle.to_account_info(), clock.unix_timestamp, Purpose::Liquidate)?;
         let exchange_key = ctx.accounts.exchange.key();
-        let others = other_positions(&account, &exchange_key, ctx.remaining_accounts, Some(&market_key), clock.unix_timestamp, Purpose::Liquidate)?;
+        let others = other_positions(
+            &account,
+            &exchange_key,
+            ctx.remaining_accounts,
+            Some(&market_key),
+            clock.unix_timestamp,
+            Purpose::Liquidate,
+        )?;
         let input = StepInput {
             market_key,
             target: priced(&account.positions[index], &market, &reading),
             others,
             limit_price: i128::from(limit_price),
-            next_liquidation_id: ctx.accounts.exchange.liquidation_count.checked_add(1).ok_or(MarginError::MathOverflow)?,
+            next_liquidation_id: ctx
+                .accounts
+                .exchange
+                .liquidation_count
+                .checked_add(1)
+                .ok_or(MarginError::MathOverflow)?,
             slot: clock.slot,
         };
         let outcome = liquidation_step(&mut account, &mut market, input)?;
@@ -108,6 +123,12 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>, limi
     let (token, vault) = (a.token_program.to_account_info(), a.quote_vault.to_account_info());
     vault_transfer(&token, &vault, &a.liquidator_token.to_account_info(), &a.exchange, outcome.liquidator_fee)?;
     vault_transfer(&token, &vault, &a.insurance_vault.to_account_info(), &a.exchange, outcome.insurance_fee)?;
-    vault_transfer(&token, &a.insurance_vault.to_account_info(), &a.liquidator_token.to_account_info(), &a.exchange, outcome.bounty)?;
+    vault_transfer(
+        &token,
+        &a.insurance_vault.to_account_info(),
+        &a.liquidator_token.to_account_info(),
+        &a.exchange,
+        outcome.bounty,
+    )?;
     Ok(())
 }

@@ -14,8 +14,8 @@ pub mod set_paused;
 pub mod settle_claim;
 pub mod settle_market;
 pub mod trade;
-pub mod unflag_account;
 pub mod transfer_admin;
+pub mod unflag_account;
 pub mod update_market;
 pub mod withdraw;
 
@@ -37,7 +37,7 @@ pub use set_paused::*;
 pub use settle_claim::*;
 pub use settle_market::*;
 pub use trade::*;
-pub use unflag_account::*;
 pub use transfer_admin::*;
+pub use unflag_account::*;
 pub use update_market::*;
 pub use withdraw::*;

@@ -88,8 +88,10 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, ResolveBankruptcy<'info
             c.socialized_loss += from_pool;
             c.pool_credit -= from_pool;
         }
-        market.insurance_balance = market.insurance_balance.checked_sub(to_i64(c.insurance_paid)?).ok_or(MarginError::MathOverflow)?;
-        market.pool_balance = market.pool_balance.checked_add(to_i64(c.pool_credit)?).ok_or(MarginError::MathOverflow)?;
+        market.insurance_balance =
+            market.insurance_balance.checked_sub(to_i64(c.insurance_paid)?).ok_or(MarginError::MathOverflow)?;
+        market.pool_balance =
+            market.pool_balance.checked_add(to_i64(c.pool_credit)?).ok_or(MarginError::MathOverflow)?;
         market.total_insurance_paid = market.total_insurance_paid.saturating_add(to_u64(c.insurance_paid)?);
         market.total_socialized_loss = market.total_socialized_loss.saturating_add(to_u64(c.socialized_loss)?);
         insurance_paid = insurance_paid.checked_add(to_u64(c.insurance_paid)?).ok_or(MarginError::MathOverflow)?;

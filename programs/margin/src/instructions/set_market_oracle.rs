@@ -32,7 +32,11 @@ pub fn handler(ctx: Context<SetMarketOracle>) -> Result<()> {
     // positions with (fresh, certain, not ahead of the clock).
     let reading = super::common::parse_oracle(&market, &ctx.accounts.oracle.to_account_info())?;
     let now = Clock::get()?.unix_timestamp;
-    crate::controller::oracle_guard::check(&reading, now, super::common::limits(&market, super::common::Purpose::AddRisk))?;
+    crate::controller::oracle_guard::check(
+        &reading,
+        now,
+        super::common::limits(&market, super::common::Purpose::AddRisk),
+    )?;
     market.last_oracle_price = to_i64(reading.price)?;
     market.last_oracle_publish_time = reading.publish_time;
     emit_event(&MarketOracleChanged {

@@ -10,7 +10,10 @@ use crate::state::*;
 
 use crate::controller::fill::apply_fill;
 
-use super::common::{claim_outstanding, clear_flag_if_eligible, emit_haircut, market_backing, other_positions, priced, priced_backed, read_oracle, skew_stress_ratio, Purpose};
+use super::common::{
+    claim_outstanding, clear_flag_if_eligible, emit_haircut, market_backing, other_positions, priced, priced_backed,
+    read_oracle, skew_stress_ratio, Purpose,
+};
 
 #[derive(Accounts)]
 pub struct Trade<'info> {
@@ -43,7 +46,11 @@ pub struct Trade<'info> {
 /// shortfalls (`ShortfallRecordFull`); a reduction is always allowed (lenient oracle limits).
 /// Remaining accounts: `[market, oracle]` of every other
 /// open position, in position order.
-pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_delta: i64, limit_price: u64) -> Result<()> {
+pub fn handler<'info>(
+    ctx: Context<'_, '_, 'info, 'info, Trade<'info>>,
+    base_delta: i64,
+    limit_price: u64,
+) -> Result<()> {
     let clock = Clock::get()?;
     let now = clock.unix_timestamp;
     let exchange = &ctx.accounts.exchange;
@@ -70,7 +77,16 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_del
     // impact below every maintenance ratio) a reduction still never lowers the account's health.
     let spread = opening_spread(reading.price, reading.conf, now - reading.publish_time)?;
     let spread = if reducing { spread.min(i128::from(market.max_conf_ratio_liquidate)) } else { spread };
-    let plan = plan_trade(base, quote_entry, delta, reading.price, impact_params(&market), skew, spread, i128::from(limit_price))?;
+    let plan = plan_trade(
+        base,
+        quote_entry,
+        delta,
+        reading.price,
+        impact_params(&market),
+        skew,
+        spread,
+        i128::from(limit_price),
+    )?;
 
     let slot = match index {
         Some(i) => i,
@@ -85,7 +101,8 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_del
 
     if !reducing {
         require!(
-            market.long_open_interest <= market.max_open_interest_base && market.short_open_interest <= market.max_open_interest_base,
+            market.long_open_interest <= market.max_open_interest_base
+                && market.short_open_interest <= market.max_open_interest_base,
             MarginError::OpenInterestCap
         );
         // A trade that moves the traders' net position further from zero needs the pool's capital
@@ -94,10 +111,19 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_del
         let skew_after = i128::from(market.long_open_interest) - i128::from(market.short_open_interest);
         if skew_after.abs() > skew.abs() {
             let b = market_backing(&market, reading.price)?;
-            require!(skew_backed(b.pool_balance, b.liability, skew_after, reading.price, skew_stress_ratio(&market))?, MarginError::PoolCapacity);
+            require!(
+                skew_backed(b.pool_balance, b.liability, skew_after, reading.price, skew_stress_ratio(&market))?,
+                MarginError::PoolCapacity
+            );
         }
-        let mut positions =
-            other_positions(&account, &exchange.key(), ctx.remaining_accounts, Some(&market_key), now, Purpose::AddRisk)?;
+        let mut positions = other_positions(
+            &account,
+            &exchange.key(),
+            ctx.remaining_accounts,
+            Some(&market_key),
+            now,
+            Purpose::AddRisk,
+        )?;
         positions.push(priced_backed(&account.positions[slot], &market, &reading)?);
         let health = account_health(i128::from(account.collateral), &positions)?;
         require!(!health.below_initial(), MarginError::InsufficientMargin);
@@ -105,9 +131,14 @@ pub fn handler<'info>(ctx: Context<'_, '_, 'info, 'info, Trade<'info>>, base_del
         // An owner answering a margin call: with every other position's accounts given, a reduction
         // that restores the liquidation-end level ends the liquidation. Without them the flag stays
         // for `unflag_account` (a reduction never needs them).
-        if let Ok(mut positions) =
-            other_positions(&account, &exchange.key(), ctx.remaining_accounts, Some(&market_key), now, Purpose::Liquidate)
-        {
+        if let Ok(mut positions) = other_positions(
+            &account,
+            &exchange.key(),
+            ctx.remaining_accounts,
+            Some(&market_key),
+            now,
+            Purpose::Liquidate,
+        ) {
             if account.positions[slot].is_open() {
                 positions.push(priced(&account.positions[slot], &market, &reading));
             }

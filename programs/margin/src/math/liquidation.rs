@@ -23,7 +23,11 @@ pub struct ClosingPosition<'a> {
 }
 
 /// Nominal liquidation fees on `notional`: (liquidator, insurance fund), each rounded up.
-pub fn liquidation_fees(notional: i128, liquidator_fee_ratio: i128, insurance_fee_ratio: i128) -> MathResult<(i128, i128)> {
+pub fn liquidation_fees(
+    notional: i128,
+    liquidator_fee_ratio: i128,
+    insurance_fee_ratio: i128,
+) -> MathResult<(i128, i128)> {
     Ok((ratio_of(notional, liquidator_fee_ratio)?, ratio_of(notional, insurance_fee_ratio)?))
 }
 
@@ -45,7 +49,12 @@ pub fn shrink_fees(liquidator_fee: i128, insurance_fee: i128, equity_after_close
 
 /// Equity minus the liquidation-end requirement after closing `close_abs` base units of `pos`,
 /// given the account's current `equity` and total `end_requirement`. Fees are counted in full.
-pub fn health_after_close(equity: i128, end_requirement: i128, pos: &ClosingPosition, close_abs: i128) -> MathResult<i128> {
+pub fn health_after_close(
+    equity: i128,
+    end_requirement: i128,
+    pos: &ClosingPosition,
+    close_abs: i128,
+) -> MathResult<i128> {
     let trade = if pos.base > 0 { -close_abs } else { close_abs };
     let new_base = add(pos.base, trade)?;
     let val = valuation_price(pos.base, pos.oracle_price, pos.conf)?;
@@ -53,8 +62,18 @@ pub fn health_after_close(equity: i128, end_requirement: i128, pos: &ClosingPosi
     let equity_after = add(add(equity, value_change)?, trade_quote(trade, pos.exec_price)?)?;
     let (liq_fee, ins_fee) =
         liquidation_fees(notional(trade, pos.oracle_price)?, pos.liquidator_fee_ratio, pos.insurance_fee_ratio)?;
-    let end_before = liquidation_end_requirement(notional(pos.base, pos.oracle_price)?, pos.tiers, pos.addon_ratio, pos.buffer_ratio)?;
-    let end_after = liquidation_end_requirement(notional(new_base, pos.oracle_price)?, pos.tiers, pos.addon_ratio, pos.buffer_ratio)?;
+    let end_before = liquidation_end_requirement(
+        notional(pos.base, pos.oracle_price)?,
+        pos.tiers,
+        pos.addon_ratio,
+        pos.buffer_ratio,
+    )?;
+    let end_after = liquidation_end_requirement(
+        notional(new_base, pos.oracle_price)?,
+        pos.tiers,
+        pos.addon_ratio,
+        pos.buffer_ratio,
+    )?;
     let end = add(sub(end_requirement, end_before)?, end_after)?;
     sub(sub(sub(equity_after, liq_fee)?, ins_fee)?, end)
 }

@@ -58,7 +58,12 @@ pub fn position_requirement(notional: i128, tiers: &[Tier], kind: Requirement, a
 }
 
 /// Maintenance requirement plus the liquidation-end buffer: the level a liquidation restores.
-pub fn liquidation_end_requirement(notional: i128, tiers: &[Tier], addon_ratio: i128, buffer_ratio: i128) -> MathResult<i128> {
+pub fn liquidation_end_requirement(
+    notional: i128,
+    tiers: &[Tier],
+    addon_ratio: i128,
+    buffer_ratio: i128,
+) -> MathResult<i128> {
     add(
         position_requirement(notional, tiers, Requirement::Maintenance, addon_ratio)?,
         ratio_of(notional, buffer_ratio)?,
@@ -131,7 +136,12 @@ mod tests {
             Case { notional: 0, maintenance: 0, initial: 0 },
         ];
         for c in cases {
-            assert_eq!(tier_requirement(c.notional, &tiers(), Requirement::Maintenance), Ok(c.maintenance), "{}", c.notional);
+            assert_eq!(
+                tier_requirement(c.notional, &tiers(), Requirement::Maintenance),
+                Ok(c.maintenance),
+                "{}",
+                c.notional
+            );
             assert_eq!(tier_requirement(c.notional, &tiers(), Requirement::Initial), Ok(c.initial), "{}", c.notional);
         }
     }

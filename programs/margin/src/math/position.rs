@@ -47,11 +47,7 @@ pub fn apply_trade(base: i128, quote_entry: i128, trade_base: i128, exec_price: 
     let closing = if trade_base.abs() > base.abs() { -base } else { trade_base };
     let released = div_floor(mul(quote_entry, closing.abs())?, base.abs())?;
     let realized_pnl = add(trade_quote(closing, exec_price)?, released)?;
-    let after_close = TradeResult {
-        base: add(base, closing)?,
-        quote_entry: sub(quote_entry, released)?,
-        realized_pnl,
-    };
+    let after_close = TradeResult { base: add(base, closing)?, quote_entry: sub(quote_entry, released)?, realized_pnl };
     let opening = sub(trade_base, closing)?;
     if opening == 0 {
         return Ok(after_close);

@@ -10,7 +10,9 @@ use super::margin::{liquidation_end_requirement, tier_requirement, Requirement, 
 use super::oracle_price::{execution_price, scale_conf_ceil, scale_price_floor, valuation_price};
 use super::position::{apply_trade, base_value, notional};
 use super::volatility::{decay_factor, ewma_variance_elapsed, return_ratio_abs, volatility_addon_ratio};
-use crate::controller::health::{account_health, backed_pnl, eligibility_health, unpriced_position, Backing, Health, MarketRisk, PricedPosition};
+use crate::controller::health::{
+    account_health, backed_pnl, eligibility_health, unpriced_position, Backing, Health, MarketRisk, PricedPosition,
+};
 use crate::controller::liquidation::{bankruptcy_cleared, flag_eligible, liquidation_eligible, unflag_eligible};
 use crate::controller::oracle_guard::{self, OracleLimits};
 use crate::errors::MarginError;
@@ -74,7 +76,11 @@ fn generate() -> Value {
     let mut tier16_cases = vec![];
     for k in 0..60 {
         // Half the notionals within a unit of a bracket edge, where continuity is tested hardest.
-        let n = if k % 2 == 0 { ((50_000 * USD) << (k / 4)) + rng.range(-1, 2) } else { rng.range(0, (50_000 * USD) << 16) };
+        let n = if k % 2 == 0 {
+            ((50_000 * USD) << (k / 4)) + rng.range(-1, 2)
+        } else {
+            rng.range(0, (50_000 * USD) << 16)
+        };
         let kind = if k % 3 == 0 { Requirement::Initial } else { Requirement::Maintenance };
         tier16_cases.push(json!({
             "notional": s(n),
@@ -181,7 +187,10 @@ fn generate() -> Value {
         let base = rng.range(-1_000 * ONE, 1_000 * ONE);
         let entry = rng.range(USD, 500 * USD);
         let quote_entry = apply_trade(0, 0, base, entry).unwrap().quote_entry;
-        let rest = RestOfAccount { equity: rng.range(0, notional(base, entry).unwrap() / 4 + 1), maintenance: rng.range(0, 100 * USD) };
+        let rest = RestOfAccount {
+            equity: rng.range(0, notional(base, entry).unwrap() / 4 + 1),
+            maintenance: rng.range(0, 100 * USD),
+        };
         let conf_ratio = rng.range(0, 2_000);
         let p = liquidation_price(base, quote_entry, conf_ratio, &TIERS, 2_000, &rest, 1 << 40).unwrap();
         liq_price_cases.push(json!({
@@ -225,7 +234,11 @@ fn generate() -> Value {
                     apply_trade(0, 0, base, rng.range(USD, 5_000 * USD)).unwrap().quote_entry,
                     price,
                     rng.range(0, price / 100 + 1),
-                    MarketRisk { tiers: TIERS.to_vec(), addon_ratio: rng.range(0, 50_000), buffer_ratio: rng.range(0, 20_000) },
+                    MarketRisk {
+                        tiers: TIERS.to_vec(),
+                        addon_ratio: rng.range(0, 50_000),
+                        buffer_ratio: rng.range(0, 20_000),
+                    },
                 )
             })
             .collect();
@@ -246,8 +259,14 @@ fn generate() -> Value {
         let last_price = if k % 5 == 0 { 0 } else { rng.range(USD, 5_000 * USD) };
         let conf_ratio = rng.range(0, 30_000);
         let collateral = rng.range(0, 100_000 * USD);
-        let refused = if k % 3 == 0 { None } else { let p = rng.range(USD, 5_000 * USD); Some((p, rng.range(0, p / 20))) };
-        let risk = MarketRisk { tiers: TIERS.to_vec(), addon_ratio: rng.range(0, 50_000), buffer_ratio: rng.range(0, 20_000) };
+        let refused = if k % 3 == 0 {
+            None
+        } else {
+            let p = rng.range(USD, 5_000 * USD);
+            Some((p, rng.range(0, p / 20)))
+        };
+        let risk =
+            MarketRisk { tiers: TIERS.to_vec(), addon_ratio: rng.range(0, 50_000), buffer_ratio: rng.range(0, 20_000) };
         let expected = unpriced_position(base, quote_entry, last_price, conf_ratio, refused, risk.clone()).unwrap().map(|p| {
             let h = account_health(collateral, std::slice::from_ref(&p)).unwrap();
             let e = eligibility_health(collateral, std::slice::from_ref(&p)).unwrap();
@@ -289,7 +308,8 @@ fn generate() -> Value {
     let mut backed_cases = vec![];
     for k in 0..30 {
         let pnl = rng.range(-10_000 * USD, 10_000 * USD);
-        let backing = (k % 4 != 0).then(|| Backing { pool_balance: rng.range(-USD, 5_000 * USD), liability: rng.range(0, 20_000 * USD) });
+        let backing = (k % 4 != 0)
+            .then(|| Backing { pool_balance: rng.range(-USD, 5_000 * USD), liability: rng.range(0, 20_000 * USD) });
         backed_cases.push(json!({
             "pnl": s(pnl),
             "backing": backing.map(|b| json!({ "poolBalance": s(b.pool_balance), "liability": s(b.liability) })).unwrap_or(Value::Null),

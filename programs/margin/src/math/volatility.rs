@@ -36,7 +36,8 @@ pub fn decay_factor(lambda: i128, elapsed_s: i64) -> MathResult<i128> {
 pub fn ewma_variance_elapsed(prev_variance: i128, return_abs: i128, lambda: i128, elapsed_s: i64) -> MathResult<i128> {
     let elapsed = i128::from(elapsed_s.clamp(1, MAX_ELAPSED_S));
     let d = decay_factor(lambda, elapsed_s)?;
-    let per_second = div_ceil(mul(return_abs, return_abs)?, elapsed)?.min(mul(MAX_RETURN_PER_SQRT_S, MAX_RETURN_PER_SQRT_S)?);
+    let per_second =
+        div_ceil(mul(return_abs, return_abs)?, elapsed)?.min(mul(MAX_RETURN_PER_SQRT_S, MAX_RETURN_PER_SQRT_S)?);
     div_ceil(add(mul(d, prev_variance)?, mul(sub(RATIO_PRECISION, d)?, per_second)?)?, RATIO_PRECISION)
 }
 

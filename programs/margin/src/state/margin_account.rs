@@ -127,7 +127,8 @@ impl MarginAccount {
             return;
         }
         self.version = Self::VERSION;
-        let slot = entry_slot(&self.shortfalls, &mut self.shortfall_market_indexes, market_index).unwrap_or(MAX_POSITIONS - 1);
+        let slot =
+            entry_slot(&self.shortfalls, &mut self.shortfall_market_indexes, market_index).unwrap_or(MAX_POSITIONS - 1);
         self.shortfalls[slot] = self.shortfalls[slot].saturating_add(amount);
     }
 
@@ -170,7 +171,10 @@ impl MarginAccount {
 
     /// `(market index, shortfall)` of every recorded entry, in slot order.
     pub fn deficit_record(&self) -> Vec<(u16, u64)> {
-        (0..MAX_POSITIONS).filter(|&i| self.shortfalls[i] > 0).map(|i| (self.shortfall_market_indexes[i], self.shortfalls[i])).collect()
+        (0..MAX_POSITIONS)
+            .filter(|&i| self.shortfalls[i] > 0)
+            .map(|i| (self.shortfall_market_indexes[i], self.shortfalls[i]))
+            .collect()
     }
 
     /// The deficit the record backs: −collateral when negative.

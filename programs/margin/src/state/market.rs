@@ -164,7 +164,11 @@ impl Market {
     }
 
     pub fn tiers(&self) -> Vec<Tier> {
-        math_tiers(self.tiers[..usize::from(self.tier_count)].iter().map(|t| (t.notional_upper, t.initial_ratio, t.maintenance_ratio)))
+        math_tiers(
+            self.tiers[..usize::from(self.tier_count)]
+                .iter()
+                .map(|t| (t.notional_upper, t.initial_ratio, t.maintenance_ratio)),
+        )
     }
 
     pub fn oracle_layout(&self) -> OracleLayout {

@@ -117,7 +117,14 @@ pub mod fixtures {
     use super::*;
 
     /// A `PriceUpdateV2` account body (`full` = fully verified).
-    pub fn price_update_v2(feed_id: [u8; 32], price: i64, conf: u64, expo: i32, publish_time: i64, full: bool) -> Vec<u8> {
+    pub fn price_update_v2(
+        feed_id: [u8; 32],
+        price: i64,
+        conf: u64,
+        expo: i32,
+        publish_time: i64,
+        full: bool,
+    ) -> Vec<u8> {
         let mut d = PRICE_UPDATE_V2_DISCRIMINATOR.to_vec();
         d.extend_from_slice(&[9u8; 32]);
         if full {
@@ -149,7 +156,6 @@ pub mod fixtures {
         d[224..228].copy_from_slice(&status.to_le_bytes());
         d
     }
-
 }
 
 #[cfg(test)]

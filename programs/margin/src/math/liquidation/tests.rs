@@ -16,7 +16,7 @@ fn sol_long(base: i128, oracle: i128) -> ClosingPosition<'static> {
         exec_price: execution_price(-base, oracle, 1_000).unwrap(), // 0.1% impact
         tiers: &TIERS,
         addon_ratio: 0,
-        buffer_ratio: 10_000,      // 1% buffer: liquidation-end at 6%
+        buffer_ratio: 10_000,        // 1% buffer: liquidation-end at 6%
         liquidator_fee_ratio: 5_000, // 0.5%
         insurance_fee_ratio: 2_500,  // 0.25%
     }
