@@ -7,7 +7,7 @@ import bs58 from "bs58";
 import {
   ComputeBudgetProgram,
   Keypair,
-  PublicKey,
+  type PublicKey,
   SystemProgram,
   Transaction,
   VersionedTransaction,

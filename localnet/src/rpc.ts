@@ -194,7 +194,7 @@ export function compileFilters(raw: unknown): ((data: Buffer) => boolean)[] {
       const size = nonNegativeInteger(f.dataSize, "dataSize");
       return (data: Buffer) => data.length === size;
     }
-    if (f && f.memcmp && typeof f.memcmp.bytes === "string") {
+    if (f?.memcmp && typeof f.memcmp.bytes === "string") {
       const offset = nonNegativeInteger(f.memcmp.offset, "memcmp.offset");
       // 128 bytes at most: longer encodings are refused before decoding.
       if (f.memcmp.bytes.length > (f.memcmp.encoding === "base64" ? 172 : 175))

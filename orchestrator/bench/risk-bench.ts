@@ -229,7 +229,7 @@ function run(n: number, tickCount: number, scanCount: number): Row {
   const rnd = rng(n);
   const prices = new Map<string, PriceState>();
   const startPrices = START_USD.map((usd) => BigInt(Math.round(usd * 1e6)));
-  MARKETS.forEach((m, i) => prices.set(m.oracle, reading(m, startPrices[i], 0n)));
+  for (const [i, m] of MARKETS.entries()) prices.set(m.oracle, reading(m, startPrices[i], 0n));
   const m0 = memory();
   const book = new Book(n, startPrices, rnd);
   const m1 = memory();

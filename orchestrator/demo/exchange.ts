@@ -5,7 +5,7 @@
 import * as anchor from "@coral-xyz/anchor";
 import BN from "bn.js";
 import {
-  Connection,
+  type Connection,
   Keypair,
   PublicKey,
   SystemProgram,

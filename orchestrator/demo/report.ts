@@ -99,7 +99,7 @@ export async function report(world: World, o: Orchestrator, before: MarketRows, 
   );
   for (const s of samples) {
     lines.push(
-      `  ${String(s.tick).padStart(4)}  ${s.phase.padEnd(8)}  ${world.markets.map((m) => ("$" + (Number(s.prices[m.symbol]) / 1e6).toFixed(2)).padStart(12)).join("")}   ${String(s.counts.healthy).padStart(7)}  ${String(s.counts["margin-call"]).padStart(11)}  ${String(s.counts["partial-liquidation"]).padStart(11)}  ${String(s.counts.bankrupt).padStart(8)}  ${String(s.counts.waiting).padStart(7)}`,
+      `  ${String(s.tick).padStart(4)}  ${s.phase.padEnd(8)}  ${world.markets.map((m) => `$${(Number(s.prices[m.symbol]) / 1e6).toFixed(2)}`.padStart(12)).join("")}   ${String(s.counts.healthy).padStart(7)}  ${String(s.counts["margin-call"]).padStart(11)}  ${String(s.counts["partial-liquidation"]).padStart(11)}  ${String(s.counts.bankrupt).padStart(8)}  ${String(s.counts.waiting).padStart(7)}`,
     );
   }
   lines.push(

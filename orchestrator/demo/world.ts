@@ -4,7 +4,7 @@
 // prices are written straight into its ledger either way, as a Pyth publisher would update them.
 import * as anchor from "@coral-xyz/anchor";
 import BN from "bn.js";
-import { ComputeBudgetProgram, Connection, Keypair, PublicKey } from "@solana/web3.js";
+import { ComputeBudgetProgram, Connection, Keypair, type PublicKey } from "@solana/web3.js";
 import {
   createAssociatedTokenAccountIdempotentInstruction,
   createMintToInstruction,

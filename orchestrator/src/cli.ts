@@ -95,7 +95,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     });
   } catch (e) {
     if (e instanceof ConfigError) {
-      io.err(e.message + "\n");
+      io.err(`${e.message}\n`);
       return 2;
     }
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
@@ -192,7 +192,7 @@ async function withControl(config: Config, body: (control: Control) => Promise<n
 async function status(control: Control, opts: Values, io: Io): Promise<number> {
   const [instances, paused] = await Promise.all([control.readStatus(), control.pausedMarkets()]);
   if (opts.json) {
-    io.out(JSON.stringify({ paused: [...paused], instances }, jsonReplacer, 2) + "\n");
+    io.out(`${JSON.stringify({ paused: [...paused], instances }, jsonReplacer, 2)}\n`);
     return 0;
   }
   io.out(`paused: ${describePaused(paused)}\n`);
@@ -228,7 +228,7 @@ async function accounts(control: Control, opts: Values, io: Io): Promise<number>
     .map(([account, snap]) => accountView(account, snap))
     .sort((a, b) => a.account.localeCompare(b.account));
   const shown = opts["at-risk"] ? views.filter((v) => !NOT_AT_RISK.has(v.state.split(".")[0])) : views;
-  if (opts.json) io.out(JSON.stringify(shown, null, 2) + "\n");
+  if (opts.json) io.out(`${JSON.stringify(shown, null, 2)}\n`);
   else if (shown.length === 0) io.out(opts["at-risk"] ? "no accounts at risk\n" : "no tracked accounts\n");
   else
     io.out(

@@ -169,7 +169,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     const programId = new PublicKey(c.programId);
     const exchangeKey = new PublicKey(c.exchange);
     const info = await this.connection.getAccountInfo(exchangeKey);
-    if (!info || !info.owner.equals(programId))
+    if (!info?.owner.equals(programId))
       throw new StartupError(`exchange ${c.exchange} does not exist or is not owned by program ${c.programId}`);
     this.exchange = decodeExchange(c.exchange, info.data);
 

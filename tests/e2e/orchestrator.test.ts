@@ -186,7 +186,7 @@ describe("orchestrator end to end", () => {
     expect(text).toMatch(/^FAIL\s+exchange: .* is owned by 11111111111111111111111111111111/m);
     expect(text).toMatch(/^FAIL\s+Redis: /m);
     expect(text).toMatch(/^FAIL\s+operator balances: .* below minOperatorLamports/m);
-    expect(text).toMatch(/^ok  \s+RPC: /m);
+    expect(text).toMatch(/^ok {2}\s+RPC: /m);
     expect(text).toMatch(/3 check\(s\) failed/);
   });
 

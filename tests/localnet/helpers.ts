@@ -56,6 +56,7 @@ export function pda(seeds: (Buffer | PublicKey)[], programId: PublicKey): Public
   )[0];
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a raw JSON-RPC answer, whose shape each test asserts
 export async function rpc(url: string, body: unknown): Promise<any> {
   const res = await fetch(url, {
     method: "POST",

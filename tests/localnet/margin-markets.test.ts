@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe as baseDescribe, expect, it } from "vitest";
 import * as anchor from "@coral-xyz/anchor";
 import BN from "bn.js";
-import { Keypair, PublicKey } from "@solana/web3.js";
+import { Keypair, type PublicKey } from "@solana/web3.js";
 import { createAccount, createMint, getAccount, mintTo } from "@solana/spl-token";
 import { parsePriceData } from "@pythnetwork/client";
 import { EXTERNAL_CLUSTER, IDL, airdrop, pda, startEnv, type Env } from "./helpers.js";

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as anchor from "@coral-xyz/anchor";
 import BN from "bn.js";
-import { Keypair, PublicKey, SystemProgram, Transaction } from "@solana/web3.js";
+import { Keypair, type PublicKey, SystemProgram, Transaction } from "@solana/web3.js";
 import { createAccount, createMint, getAccount, mintTo } from "@solana/spl-token";
 import { airdrop, pda, startEnv, waitFor, type Env } from "./helpers.js";
 

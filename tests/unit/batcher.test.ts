@@ -1,7 +1,7 @@
 // Steps that reach signing in one turn share transactions: the packing limits, a shared
 // transaction sent once and only when every step's job is ready, and an on-chain failure answered
 // to its own step while the others start again.
-import { Keypair, PublicKey, TransactionInstruction, VersionedTransaction } from "@solana/web3.js";
+import { Keypair, type PublicKey, TransactionInstruction, VersionedTransaction } from "@solana/web3.js";
 import bs58 from "bs58";
 import { describe, expect, it } from "vitest";
 import {

@@ -9,7 +9,6 @@ import { baseValue } from "../../orchestrator/src/math/position.js";
 import { evaluate, type Freshness } from "../../orchestrator/src/risk/evaluate.js";
 import {
   ChainStatus,
-  OracleLayout,
   type AccountState,
   type MarketState,
   type PriceState,

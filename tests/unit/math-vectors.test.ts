@@ -27,6 +27,7 @@ import {
 } from "../../orchestrator/src/risk/liquidation.js";
 import { check } from "../../orchestrator/src/risk/oracle_guard.js";
 
+// biome-ignore lint/suspicious/noExplicitAny: rows of the Rust-exported vectors, whose fields each test reads
 type Row = Record<string, any>;
 const v = JSON.parse(
   readFileSync(new URL("../../programs/margin/vectors/math.json", import.meta.url), "utf8"),

@@ -54,7 +54,7 @@ async function main(): Promise<number> {
       say(`=== N=${n}, ${mode} ===`);
       const r = await runWave({ n, mode, seed, slotMs: SLOT_MS, clockTicks: clockTicks(), dir, say });
       results.push(r);
-      console.log(runReport(r) + "\n");
+      console.log(`${runReport(r)}\n`);
     }
   }
   console.log(

@@ -76,9 +76,9 @@ const marketKeys = (await connection.getProgramAccounts(programId, { filters: fi
   (r) => r.pubkey,
 );
 const oracleKeys = new Map<string, PublicKey>();
-(await connection.getMultipleAccountsInfo(marketKeys)).forEach((info, i) =>
-  oracleKeys.set(marketKeys[i].toBase58(), new PublicKey(decodeMarket(marketKeys[i].toBase58(), info!.data, 0).oracle)),
-);
+for (const [i, info] of (await connection.getMultipleAccountsInfo(marketKeys)).entries()) {
+  oracleKeys.set(marketKeys[i].toBase58(), new PublicKey(decodeMarket(marketKeys[i].toBase58(), info!.data, 0).oracle));
+}
 console.log(
   `reference keeper ready: ${marketKeys.length} markets, operator ${operator.publicKey.toBase58()}, every ${INTERVAL_MS} ms`,
 );

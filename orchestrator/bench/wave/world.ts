@@ -6,7 +6,13 @@
 import { createHash } from "node:crypto";
 import BN from "bn.js";
 import bs58 from "bs58";
-import { ComputeBudgetProgram, Keypair, PublicKey, Transaction, type TransactionInstruction } from "@solana/web3.js";
+import {
+  ComputeBudgetProgram,
+  Keypair,
+  type PublicKey,
+  Transaction,
+  type TransactionInstruction,
+} from "@solana/web3.js";
 import {
   createAssociatedTokenAccountIdempotentInstruction,
   createMintToInstruction,
@@ -162,14 +168,12 @@ export async function buildWaveWorld(
   }
 
   for (let i = 0; i < n; i += 100) {
-    const batch = traders
-      .slice(i, i + 100)
-      .map((t, k) => ({
-        jsonrpc: "2.0",
-        id: k,
-        method: "localnet_setAccount",
-        params: [t.owner.publicKey.toBase58(), setAccountParam(systemAccount(1_000_000_000n))],
-      }));
+    const batch = traders.slice(i, i + 100).map((t, k) => ({
+      jsonrpc: "2.0",
+      id: k,
+      method: "localnet_setAccount",
+      params: [t.owner.publicKey.toBase58(), setAccountParam(systemAccount(1_000_000_000n))],
+    }));
     const res = await fetch(local.rpcUrl, {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -95,37 +95,36 @@ export class Supervisor {
   private provided: ReturnType<typeof accountMachine.provide> | undefined;
 
   private machine() {
-    const self = this;
     return (this.provided ??= accountMachine.provide({
       actions: {
         enqueueLiquidation: ({ context }) =>
-          self.effects.enqueue(
+          this.effects.enqueue(
             "liquidate",
             context,
-            self.lastEvaluation.get(context.account),
-            self.detected(context.account),
+            this.lastEvaluation.get(context.account),
+            this.detected(context.account),
           ),
         enqueueResolution: ({ context }) =>
-          self.effects.enqueue(
+          this.effects.enqueue(
             "resolve",
             context,
-            self.lastEvaluation.get(context.account),
-            self.detected(context.account),
+            this.lastEvaluation.get(context.account),
+            this.detected(context.account),
           ),
         enqueueUnflag: ({ context }) =>
-          self.effects.enqueue(
+          this.effects.enqueue(
             "unflag",
             context,
-            self.lastEvaluation.get(context.account),
-            self.detected(context.account),
+            this.lastEvaluation.get(context.account),
+            this.detected(context.account),
           ),
         notifyMarginCall: ({ context }) =>
-          self.effects.notifyMarginCall(context, self.lastEvaluation.get(context.account)),
+          this.effects.notifyMarginCall(context, this.lastEvaluation.get(context.account)),
         rereadAccount: ({ context, event }) =>
-          self.effects.reread(context.account, event.type === "STEP_SETTLED" ? event.slot : undefined),
+          this.effects.reread(context.account, event.type === "STEP_SETTLED" ? event.slot : undefined),
         recordWait: ({ context, event }) =>
           event.type === "OBSERVED" &&
-          self.effects.recordWait(context.account, event.observation.waitReason ?? "unknown"),
+          this.effects.recordWait(context.account, event.observation.waitReason ?? "unknown"),
       },
       delays: { confirmTimeout: this.opts.confirmTimeoutMs },
     }));

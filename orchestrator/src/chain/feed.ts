@@ -3,7 +3,7 @@
 // getMultipleAccounts batches, and polling when the websocket is down. Older data never
 // overwrites newer data, and `verifiedSlot` says up to which slot the copy is known current.
 import { EventEmitter } from "node:events";
-import { Connection, PublicKey, type GetProgramAccountsFilter } from "@solana/web3.js";
+import type { Connection, PublicKey, GetProgramAccountsFilter } from "@solana/web3.js";
 import bs58 from "bs58";
 import type { AccountState, MarketState, PriceState } from "../risk/types.js";
 import {
@@ -162,7 +162,7 @@ export class ChainFeed extends EventEmitter<Listener> {
       const { slot, value } = await this.rpc.getMultipleAccounts(batch);
       minSlot = Math.min(minSlot, slot);
       this.currentSlot = Math.max(this.currentSlot, slot);
-      value.forEach((info, j) => info && this.applyAny(batch[j], info, slot));
+      for (const [j, info] of value.entries()) if (info) this.applyAny(batch[j], info, slot);
     }
     return minSlot === Number.MAX_SAFE_INTEGER ? this.currentSlot : minSlot;
   }

@@ -135,7 +135,8 @@ export class PubSub {
     try {
       msg = JSON.parse(text);
     } catch {
-      return this.onWarning("websocket sent something that is not JSON", { url: this.url });
+      this.onWarning("websocket sent something that is not JSON", { url: this.url });
+      return;
     }
     if (msg.params && typeof msg.params.subscription === "number") {
       const sub = this.byServerId.get(msg.params.subscription);

@@ -25,7 +25,7 @@ export class AccountGoneError extends Error {}
 const decodedMarkets = new Map<string, { data: Buffer; market: MarketState }>();
 function market(address: string, data: Buffer, slot: number): MarketState {
   const last = decodedMarkets.get(address);
-  if (last && last.data.equals(data)) return { ...last.market, slot };
+  if (last?.data.equals(data)) return { ...last.market, slot };
   const m = decodeMarket(address, data, slot);
   if (decodedMarkets.size > 10_000) decodedMarkets.clear();
   decodedMarkets.set(address, { data, market: m });
@@ -37,20 +37,23 @@ function marketsAndPrices(pairs: [string, string][], infos: (RawAccount | null)[
   const markets = new Map<string, MarketState>();
   const prices = new Map<string, PriceState>();
   const oracleErrors = new Map<string, string>();
-  pairs.forEach(([address, oracle], i) => {
+  for (const [i, [address, oracle]] of pairs.entries()) {
     const marketInfo = infos[2 * i];
     const oracleInfo = infos[2 * i + 1];
-    if (!marketInfo) return;
+    if (!marketInfo) continue;
     const m = market(address, marketInfo.data, slot);
     markets.set(address, m);
-    if (!oracleInfo) return void oracleErrors.set(oracle, "oracle account missing");
+    if (!oracleInfo) {
+      oracleErrors.set(oracle, "oracle account missing");
+      continue;
+    }
     try {
       prices.set(oracle, { ...readOracle(m, oracleInfo.owner, oracleInfo.data), oracle, slot });
     } catch (e) {
       if (!(e instanceof OracleError)) throw e;
       oracleErrors.set(oracle, e.message);
     }
-  });
+  }
   return { markets, prices, oracleErrors };
 }
 
@@ -62,7 +65,7 @@ export async function readSnapshot(
 ): Promise<Snapshot> {
   for (let attempt = 0; ; attempt++) {
     const pairs = [...known];
-    const keys = [account, ...pairs.flatMap(([market, oracle]) => [market, oracle])];
+    const keys = [account, ...pairs.flat()];
     const { slot, value } = await rpc.getMultipleAccounts(keys);
     if (!value[0]) throw new AccountGoneError(`margin account ${account} does not exist`);
     const state = decodeMarginAccount(account, value[0].data, slot);
@@ -71,7 +74,8 @@ export async function readSnapshot(
       // A market not seen before: learn its oracle, then read everything again at one slot.
       const infos = (await rpc.getMultipleAccounts(unknown)).value;
       const more = new Map(known);
-      infos.forEach((info, i) => info && more.set(unknown[i], decodeMarket(unknown[i], info.data, slot).oracle));
+      for (const [i, info] of infos.entries())
+        if (info) more.set(unknown[i], decodeMarket(unknown[i], info.data, slot).oracle);
       known = more;
       continue;
     }
@@ -135,7 +139,7 @@ export class SnapshotReader {
     let result: { slot: number; value: (RawAccount | null)[] };
     try {
       await this.beforeCall();
-      result = await this.rpc.getMultipleAccounts([...pairs.flatMap(([m, o]) => [m, o]), ...accounts]);
+      result = await this.rpc.getMultipleAccounts([...pairs.flat(), ...accounts]);
     } catch (e) {
       for (const r of group) r.reject(e);
       return;

@@ -222,14 +222,14 @@ export class StepBatcher {
         },
         this.decide,
       );
-      group.forEach((m, position) =>
+      for (const [position, m] of group.entries()) {
         m.w.resolve({
           prepared: group.length > 1 ? { ...prepared, steps: group.length, position } : prepared,
           steps: group.length,
           send: () => shared.send(position),
           abandon: (reason) => shared.abandon(reason),
-        }),
-      );
+        });
+      }
     } catch (e) {
       for (const m of group) m.w.reject(e);
     }

@@ -5,8 +5,8 @@
 // steps for a short while: a wave of liquidations costs about two RPC calls per step, not eight.
 import {
   ComputeBudgetProgram,
-  Connection,
-  PublicKey,
+  type Connection,
+  type PublicKey,
   VersionedTransaction,
   type TransactionInstruction,
 } from "@solana/web3.js";

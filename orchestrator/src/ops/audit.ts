@@ -27,7 +27,7 @@ export class AuditLog {
     this.seq = lastSeq;
     if (partialBytes > 0) {
       const marker = this.line({ event: RECOVERED_EVENT, truncatedBytes: partialBytes });
-      appendFileSync(this.fd, "\n" + marker);
+      appendFileSync(this.fd, `\n${marker}`);
     }
   }
 
@@ -65,7 +65,7 @@ export class AuditLog {
 
   private line(entry: Record<string, unknown>): string {
     const head = { time: new Date().toISOString(), seq: ++this.seq };
-    return JSON.stringify(Object.assign({ ...head }, entry, head), jsonReplacer) + "\n";
+    return `${JSON.stringify(Object.assign({ ...head }, entry, head), jsonReplacer)}\n`;
   }
 }
 

@@ -100,12 +100,15 @@ export class Control {
     const alive = await this.redis.mget(...ids.map((id) => this.aliveKey(id)));
     const live: StatusRecord[] = [];
     const dead: string[] = [];
-    ids.forEach((instanceId, i) => {
+    for (const [i, instanceId] of ids.entries()) {
       const parsed = alive[i] === null ? null : parseJson(all[instanceId]);
-      if (parsed === null) return void dead.push(instanceId);
+      if (parsed === null) {
+        dead.push(instanceId);
+        continue;
+      }
       const { status, updatedAt } = parsed as { status?: InstanceStatus; updatedAt?: number };
       live.push({ instanceId, status: status ?? {}, updatedAt: updatedAt ?? 0 });
-    });
+    }
     // An instance racing this cleanup reappears with its next publish.
     if (dead.length > 0) await this.redis.hdel(this.key("status"), ...dead);
     return live;

@@ -43,7 +43,7 @@ export function createLogger({ level, stream = process.stdout, base = {} }: Logg
       // A circular field must not take the process down with it.
       json = JSON.stringify({ ...head, logError: `unserialisable fields: ${(e as Error).message}` });
     }
-    stream.write(json + "\n");
+    stream.write(`${json}\n`);
   };
   return {
     debug: (msg, fields) => write("debug", msg, fields),
