@@ -3,18 +3,17 @@
 // graceful shutdown: no new decisions, active jobs finish, snapshots are flushed.
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
 import { DelayedError, UnrecoverableError, type Job, type Worker } from "bullmq";
 import { Redis } from "ioredis";
-import { Connection, Keypair, PublicKey } from "@solana/web3.js";
+import { Connection, PublicKey } from "@solana/web3.js";
 import { getAssociatedTokenAddressSync, getOrCreateAssociatedTokenAccount } from "@solana/spl-token";
 import { decodeExchange, type ExchangeState } from "./chain/accounts.js";
 import { ChainFeed } from "./chain/feed.js";
-import { Supervisor, observation, type Effects } from "./actors/supervisor.js";
-import type { AccountContext } from "./actors/account-machine.js";
+import { Supervisor, type Effects } from "./actors/supervisor.js";
+import { actorEffects } from "./actors/effects.js";
 import { deploymentPrefix, requireKeys, type Config } from "./config.js";
 import { StepQueues, sharedDecisions, storeUnderLock } from "./jobs/queues.js";
-import { jobId, type StepJob, type StepKind, type StepResult } from "./jobs/steps.js";
+import type { StepJob, StepResult } from "./jobs/steps.js";
 import { RpcBudget } from "./jobs/rpc-budget.js";
 import { Signer } from "./jobs/signer.js";
 import { Submitter } from "./jobs/submitter.js";
@@ -23,12 +22,12 @@ import { SnapshotReader } from "./chain/snapshot.js";
 import { StepRpc } from "./chain/rpc.js";
 import { PubSub, wsUrlFor } from "./chain/pubsub.js";
 import { processStep, type StepContext } from "./jobs/worker.js";
-import type { Evaluation } from "./risk/evaluate.js";
-import { ChainStatus } from "./risk/types.js";
 import { AuditLog } from "./ops/audit.js";
 import { ALL_MARKETS, Control } from "./ops/control.js";
 import { startHttp, type HttpServer } from "./ops/http.js";
-import { createLogger, jsonReplacer, throttledWarning, type Logger } from "./ops/log.js";
+import { createLogger, throttledWarning, type Logger } from "./ops/log.js";
+import { stepRecords } from "./ops/step-records.js";
+import { StartupError, checkRedisSettings, loadKeypair, within } from "./startup.js";
 import { WalletWatch } from "./ops/wallet.js";
 import { Metrics } from "./ops/metrics.js";
 import { SnapshotWriter } from "./actors/snapshot-writer.js";
@@ -38,90 +37,8 @@ export interface OrchestratorEvents {
   transition: [string, string | null, string];
 }
 
-export class StartupError extends Error {}
-
 /** A service that keeps failing (Redis away) is logged at most once per this interval. */
 const OUTAGE_LOG_INTERVAL_MS = 10_000;
-
-/** How long a confirmed step waits for the account's notification before reading it itself. */
-const SETTLED_NOTIFICATION_GRACE_MS = 500;
-
-/**
- * The operator's signing key. Its file must be readable by its owner and by no one else (as ssh
- * insists of a private key): a key others can read may already be someone else's, and a file
- * without the owner's read bit is one the operator meant nobody to read, even if root can.
- */
-export function loadKeypair(path: string): Keypair {
-  let mode: number;
-  try {
-    mode = statSync(path).mode;
-  } catch (e) {
-    throw new StartupError(`cannot read operator keypair ${path}: ${(e as Error).message}`);
-  }
-  if ((mode & 0o077) !== 0) {
-    throw new StartupError(
-      `operator keypair ${path} is readable by others (mode ${(mode & 0o777).toString(8)}): make it private with chmod 600 ${path}`,
-    );
-  }
-  if ((mode & 0o400) === 0) {
-    throw new StartupError(
-      `operator keypair ${path} is not readable by its owner (mode ${(mode & 0o777).toString(8)}): chmod 600 ${path}`,
-    );
-  }
-  try {
-    return Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(path, "utf8"))));
-  } catch (e) {
-    throw new StartupError(`cannot read operator keypair ${path}: ${(e as Error).message}`);
-  }
-}
-
-/**
- * Eviction would drop job records and decisions, so it is refused. No persistence is allowed but
- * warned of: a restarted Redis has forgotten the steps in flight, which the actors ask for again
- * from the chain after `confirmTimeoutMs` (README "Redis"). A Redis that hides its settings
- * (CONFIG disabled) is trusted with a warning.
- */
-export async function checkRedisSettings(redis: Redis, log: Logger): Promise<void> {
-  const settings: Record<string, string> = {};
-  try {
-    for (const name of ["maxmemory-policy", "appendonly", "save"]) {
-      // CONFIG GET answers [name, value].
-      const [, value] = (await redis.config("GET", name)) as string[];
-      if (value !== undefined) settings[name] = value;
-    }
-  } catch (e) {
-    log.warn(
-      "cannot read the Redis settings (CONFIG GET); make sure it runs with maxmemory-policy noeviction and appendonly yes",
-      { error: (e as Error).message },
-    );
-    return;
-  }
-  const policy = settings["maxmemory-policy"];
-  if (policy !== undefined && policy !== "noeviction") {
-    throw new StartupError(
-      `Redis runs with maxmemory-policy ${policy}: it may evict job records; set maxmemory-policy noeviction`,
-    );
-  }
-  if (settings.appendonly !== "yes" && !settings.save) {
-    log.warn(
-      "Redis persists nothing (appendonly no, no save points): a Redis restart forgets the steps in flight, which are asked for again after confirmTimeoutMs; use appendonly yes",
-      {},
-    );
-  }
-}
-
-/** `p`, or a StartupError naming `what` after `ms`. */
-export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>(
-    (_, reject) => (timer = setTimeout(() => reject(new StartupError(`${what}: no answer within ${ms} ms`)), ms)),
-  );
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   readonly instanceId = `${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -252,6 +169,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     const submitter = new Submitter(this.connection, this.stepRpc, this.pubsub, new Signer(operator), c, budget);
     const knownMarkets = () => new Map([...this.feed.markets.values()].map((m) => [m.address, m.oracle]));
     const decideShared = sharedDecisions(this.redis, deploymentPrefix(c));
+    const records = stepRecords(this.audit, this.metrics, this.log, this.instanceId);
     const stepCtx: StepContext = {
       snapshots: new SnapshotReader(this.stepRpc, knownMarkets, () => budget.take()),
       batcher: new StepBatcher(
@@ -274,91 +192,9 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       lockMs: c.jobLockMs,
       storeUnderLock: (job, token, data) => storeUnderLock(this.redis, job, token, c.jobLockMs, data),
       dryRun: c.dryRun,
-      onDryRun: (job, id, simulated, ev) => {
-        this.metrics.dryRunSteps.inc({ kind: job.kind, result: simulated.err ? "would-fail" : "would-succeed" });
-        this.audit.append({
-          event: "dry-run",
-          kind: job.kind,
-          account: job.account,
-          jobId: id,
-          liquidationId: job.liquidationId,
-          market: job.market,
-          simulatedError: simulated.err,
-          code: simulated.code,
-          logs: simulated.logs.slice(-8),
-          health: ev.health,
-          prices: ev.prices,
-          instance: this.instanceId,
-        });
-        this.log.decision(simulated.err ? "dry run: step would fail" : "dry run: step would succeed", {
-          account: job.account,
-          jobId: id,
-          state: job.kind,
-          code: simulated.code,
-        });
-      },
-      onSent: (job, id, prepared, ev) => {
-        this.metrics.txSent.inc({ kind: job.kind });
-        this.audit.append({
-          event: "sent",
-          kind: job.kind,
-          account: job.account,
-          jobId: id,
-          liquidationId: job.liquidationId,
-          signature: prepared.signature,
-          computeUnitLimit: prepared.computeUnitLimit,
-          priorityFeeMicroLamports: prepared.priorityFeeMicroLamports,
-          health: ev.health,
-          prices: ev.prices,
-          instance: this.instanceId,
-        });
-      },
-      onResend: (job, id, prepared) => {
-        this.audit.append({
-          event: "sent",
-          resent: true,
-          kind: job.kind,
-          account: job.account,
-          jobId: id,
-          liquidationId: job.liquidationId,
-          signature: prepared.signature,
-          computeUnitLimit: prepared.computeUnitLimit,
-          priorityFeeMicroLamports: prepared.priorityFeeMicroLamports,
-          instance: this.instanceId,
-        });
-        this.audit.flush();
-      },
+      ...records,
       onSettled: (job, id, result) => {
-        if (result.outcome === "confirmed") {
-          this.metrics.detectionToConfirmation.observe({ kind: job.kind }, (Date.now() - job.detectedAtMs) / 1000);
-          this.audit.append({
-            event: "confirmed",
-            kind: job.kind,
-            account: job.account,
-            jobId: id,
-            signature: result.signature,
-            slot: result.slot,
-            detectedAtMs: job.detectedAtMs,
-            latencyMs: Date.now() - job.detectedAtMs,
-            instance: this.instanceId,
-          });
-        } else {
-          this.audit.append({
-            event: "not-needed",
-            kind: job.kind,
-            account: job.account,
-            jobId: id,
-            reason: result.reason,
-            instance: this.instanceId,
-          });
-        }
-        this.log.decision(result.outcome === "confirmed" ? "step confirmed" : "step not needed", {
-          account: job.account,
-          jobId: id,
-          state: job.kind,
-          signature: result.signature,
-          reason: result.reason,
-        });
+        records.onSettled(job, id, result);
         this.supervisor.settled(job.account, job.stepKey, result.outcome, result.slot);
         this.emit("settled", job, id, result);
       },
@@ -434,142 +270,17 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   }
 
   private effects(): Effects {
-    const decide = (
-      kind: StepKind,
-      ctx: AccountContext,
-      ev: Evaluation | undefined,
-      detectedAtMs: number,
-      market?: string,
-    ) => {
-      const job: StepJob = {
-        kind,
-        account: ctx.account,
-        liquidationId: ctx.liquidationId,
-        stepKey: ctx.stepKey,
-        market: market ?? (kind === "liquidate" ? ctx.liquidationMarket : null),
-        shortfall: ctx.shortfall,
-        firstStep: kind === "liquidate" && ctx.chainStatus === ChainStatus.Healthy,
-        detectedAtMs,
-        decidedOn: JSON.parse(JSON.stringify({ health: ev?.health ?? null, prices: ev?.prices ?? {} }, jsonReplacer)),
-      };
-      const id = jobId(job);
-      this.metrics.decisions.inc({ state: ctx.state ?? "waiting", action: kind });
-      this.queues.add(job).then(
-        ({ added }) => {
-          if (!added) {
-            this.metrics.jobs.inc({ queue: kind, outcome: "duplicate" });
-            return;
-          }
-          this.log.decision(`enqueued ${kind}`, {
-            account: ctx.account,
-            jobId: id,
-            state: ctx.state ?? "waiting",
-            shortfall: ctx.shortfall,
-          });
-          this.audit.append({
-            event: "decided",
-            kind,
-            account: ctx.account,
-            jobId: id,
-            liquidationId: ctx.liquidationId,
-            state: ctx.state,
-            shortfall: ctx.shortfall,
-            health: ev?.health,
-            prices: ev?.prices,
-            instance: this.instanceId,
-          });
-        },
-        (e: Error) =>
-          this.log.error("could not enqueue; the actor asks again after its timeout", {
-            account: ctx.account,
-            jobId: id,
-            state: ctx.state ?? "waiting",
-            error: e.message,
-          }),
-      );
-    };
-    return {
-      enqueue: decide,
-      notifyMarginCall: (ctx, ev) => {
-        this.log.decision("margin call", {
-          account: ctx.account,
-          jobId: null,
-          state: "margin-call",
-          shortfall: ctx.shortfall,
-          equity: ev?.health?.equity,
-          maintenance: ev?.health?.maintenance,
-        });
-        this.audit.append({
-          event: "margin-call",
-          account: ctx.account,
-          health: ev?.health,
-          prices: ev?.prices,
-          instance: this.instanceId,
-        });
-        const url = this.config.marginCallWebhookUrl;
-        if (url) {
-          const body = JSON.stringify({
-            account: ctx.account,
-            equity: ev?.health?.equity?.toString(),
-            maintenance: ev?.health?.maintenance?.toString(),
-          });
-          fetch(url, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body,
-            signal: AbortSignal.timeout(3_000),
-          }).catch((e: Error) =>
-            this.log.warn("margin-call webhook failed", { account: ctx.account, error: e.message }),
-          );
-        }
-      },
-      reread: (account, afterSlot) => {
-        const fetch = () =>
-          void this.feed
-            .fetchBatched([account])
-            .catch((e: Error) => this.log.warn("re-read failed", { account, error: e.message }));
-        const current = () => (this.feed.accounts.get(account)?.slot ?? -1) >= (afterSlot ?? Infinity);
-        if (afterSlot === undefined) return fetch();
-        // After a confirmed step the feed's notification usually has the account already; read it
-        // only if that notification is late.
-        if (!current()) setTimeout(() => !current() && fetch(), SETTLED_NOTIFICATION_GRACE_MS).unref();
-      },
-      recordWait: (account, reason) => {
-        this.metrics.staleWaits.inc({ reason: reason.split(" ")[0] });
-        this.log.debug("waiting: data not fit for a decision", { account, reason });
-      },
-      // A covered shortfall record: one resolve job for this on-chain state pays the pools it is owed.
-      settle: (a, ev) =>
-        decide(
-          "resolve",
-          { ...observation(ev, a), account: a.address, requestedStep: null, requests: 0 },
-          ev,
-          Date.now(),
-        ),
-      // A claim on a pool that has money again: one claim job for this state pays it.
-      // Its id names the market's state too (its slot): a pool that receives money again asks again.
-      claim: (a, ev, market) => {
-        const slot = this.feed.markets.get(market)?.slot ?? 0;
-        decide(
-          "claim",
-          {
-            ...observation(ev, a),
-            stepKey: `${ev.stepKey}-${market}-${slot}`,
-            account: a.address,
-            requestedStep: null,
-            requests: 0,
-          },
-          ev,
-          Date.now(),
-          market,
-        );
-      },
-      persist: (account, snapshot) => this.snapshots.write(account, snapshot),
-      transition: (account, from, to) => {
-        this.log.decision(`state ${from ?? "none"} → ${to}`, { account, jobId: null, state: to });
-        this.emit("transition", account, from, to);
-      },
-    };
+    return actorEffects({
+      queues: this.queues,
+      feed: this.feed,
+      snapshots: this.snapshots,
+      audit: this.audit,
+      metrics: this.metrics,
+      log: this.log,
+      instanceId: this.instanceId,
+      marginCallWebhookUrl: this.config.marginCallWebhookUrl,
+      onTransition: (account, from, to) => this.emit("transition", account, from, to),
+    });
   }
 
   /** Ready to act: the book loaded, Redis connected, the RPC answering, the websocket live, fees payable. */
@@ -651,39 +362,6 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       this.log.info("stopped", { reason });
     })();
     return this.stopping;
-  }
-}
-
-/**
- * Abrupt end, as a crash or `kill -9` would leave things (tests only): workers drop their jobs
- * mid-flight, nothing is flushed. Another orchestrator must finish the work without repeating it.
- */
-export async function killOrchestrator(o: Orchestrator): Promise<void> {
-  const self = o as unknown as {
-    workers: Worker[];
-    timers: NodeJS.Timeout[];
-    redis: Redis;
-    feed: ChainFeed;
-    http?: HttpServer;
-    control: Control;
-    stopping: Promise<void> | null;
-    pubsub?: PubSub;
-    stepRpc?: StepRpc;
-  };
-  self.stopping = Promise.resolve();
-  for (const t of self.timers) clearInterval(t);
-  o.supervisor.stopAll();
-  await self.feed.stop();
-  self.control.stop();
-  await Promise.all(self.workers.map((w) => w.close(true)));
-  self.redis.disconnect();
-  self.pubsub?.close();
-  self.stepRpc?.close();
-  await self.http?.close();
-  const socket = (o.connection as unknown as { _rpcWebSocket?: { close(): void; reconnect?: boolean } })._rpcWebSocket;
-  if (socket) {
-    socket.reconnect = false;
-    socket.close();
   }
 }
 

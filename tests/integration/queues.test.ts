@@ -308,7 +308,7 @@ describe("step workers", () => {
 
 describe("Redis settings at start", () => {
   it("refuses a Redis that may evict job records and warns of one that persists nothing", async () => {
-    const { checkRedisSettings } = await import("../../orchestrator/src/orchestrator.js");
+    const { checkRedisSettings } = await import("../../orchestrator/src/startup.js");
     const { createLogger } = await import("../../orchestrator/src/ops/log.js");
     const lines: string[] = [];
     const log = createLogger({ level: "info", stream: { write: (l: string) => lines.push(l) } });

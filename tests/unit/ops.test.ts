@@ -245,7 +245,7 @@ describe("operator keypair", () => {
   it("reads a private key file and refuses one others can read or its owner cannot", async () => {
     const { Keypair } = await import("@solana/web3.js");
     const { chmodSync } = await import("node:fs");
-    const { loadKeypair } = await import("../../orchestrator/src/orchestrator.js");
+    const { loadKeypair } = await import("../../orchestrator/src/startup.js");
     const key = Keypair.generate();
     const path = join(dir, "operator-key.json");
     writeFileSync(path, JSON.stringify([...key.secretKey]), { mode: 0o600 });

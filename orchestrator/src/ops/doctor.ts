@@ -7,7 +7,7 @@ import { Redis } from "ioredis";
 import WebSocket from "ws";
 import type { Config } from "../config.js";
 import { decodeExchange } from "../chain/accounts.js";
-import { checkRedisSettings, loadKeypair, within as withinMs } from "../orchestrator.js";
+import { checkRedisSettings, loadKeypair, within as withinMs } from "../startup.js";
 import { wsUrlFor } from "../chain/pubsub.js";
 import { createLogger } from "./log.js";
 

@@ -1,0 +1,166 @@
+// The actors' effects (actors/supervisor.ts Effects) acted out: a decided step becomes a job on
+// its queue (one id per step, so a duplicate is dropped), a margin call becomes a log line, an
+// audit record and the webhook's POST, a re-read goes to the feed. The supervisor decides; these act.
+import type { AccountContext } from "./account-machine.js";
+import { observation, type Effects } from "./supervisor.js";
+import type { SnapshotWriter } from "./snapshot-writer.js";
+import type { ChainFeed } from "../chain/feed.js";
+import type { StepQueues } from "../jobs/queues.js";
+import { jobId, type StepJob, type StepKind } from "../jobs/steps.js";
+import type { Evaluation } from "../risk/evaluate.js";
+import { ChainStatus } from "../risk/types.js";
+import type { AuditLog } from "../ops/audit.js";
+import { jsonReplacer, type Logger } from "../ops/log.js";
+import type { Metrics } from "../ops/metrics.js";
+import { postMarginCall } from "../ops/webhook.js";
+import type { RiskState } from "../risk/types.js";
+
+/** How long a confirmed step waits for the account's notification before reading it itself. */
+const SETTLED_NOTIFICATION_GRACE_MS = 500;
+
+/** The job a decision asks for: what it acts on (its id) and what it was decided on (the audit's). */
+export function stepJobFor(
+  kind: StepKind,
+  ctx: AccountContext,
+  ev: Evaluation | undefined,
+  detectedAtMs: number,
+  market?: string,
+): StepJob {
+  return {
+    kind,
+    account: ctx.account,
+    liquidationId: ctx.liquidationId,
+    stepKey: ctx.stepKey,
+    market: market ?? (kind === "liquidate" ? ctx.liquidationMarket : null),
+    shortfall: ctx.shortfall,
+    firstStep: kind === "liquidate" && ctx.chainStatus === ChainStatus.Healthy,
+    detectedAtMs,
+    decidedOn: JSON.parse(JSON.stringify({ health: ev?.health ?? null, prices: ev?.prices ?? {} }, jsonReplacer)),
+  };
+}
+
+export interface EffectDeps {
+  queues: StepQueues;
+  feed: ChainFeed;
+  snapshots: SnapshotWriter;
+  audit: AuditLog;
+  metrics: Metrics;
+  log: Logger;
+  instanceId: string;
+  marginCallWebhookUrl: string | undefined;
+  onTransition(account: string, from: RiskState | null, to: RiskState): void;
+}
+
+export function actorEffects(d: EffectDeps): Effects {
+  const decide = (
+    kind: StepKind,
+    ctx: AccountContext,
+    ev: Evaluation | undefined,
+    detectedAtMs: number,
+    market?: string,
+  ) => {
+    const job = stepJobFor(kind, ctx, ev, detectedAtMs, market);
+    const id = jobId(job);
+    d.metrics.decisions.inc({ state: ctx.state ?? "waiting", action: kind });
+    d.queues.add(job).then(
+      ({ added }) => {
+        if (!added) {
+          d.metrics.jobs.inc({ queue: kind, outcome: "duplicate" });
+          return;
+        }
+        d.log.decision(`enqueued ${kind}`, {
+          account: ctx.account,
+          jobId: id,
+          state: ctx.state ?? "waiting",
+          shortfall: ctx.shortfall,
+        });
+        d.audit.append({
+          event: "decided",
+          kind,
+          account: ctx.account,
+          jobId: id,
+          liquidationId: ctx.liquidationId,
+          state: ctx.state,
+          shortfall: ctx.shortfall,
+          health: ev?.health,
+          prices: ev?.prices,
+          instance: d.instanceId,
+        });
+      },
+      (e: Error) =>
+        d.log.error("could not enqueue; the actor asks again after its timeout", {
+          account: ctx.account,
+          jobId: id,
+          state: ctx.state ?? "waiting",
+          error: e.message,
+        }),
+    );
+  };
+  return {
+    enqueue: decide,
+    notifyMarginCall: (ctx, ev) => {
+      d.log.decision("margin call", {
+        account: ctx.account,
+        jobId: null,
+        state: "margin-call",
+        shortfall: ctx.shortfall,
+        equity: ev?.health?.equity,
+        maintenance: ev?.health?.maintenance,
+      });
+      d.audit.append({
+        event: "margin-call",
+        account: ctx.account,
+        health: ev?.health,
+        prices: ev?.prices,
+        instance: d.instanceId,
+      });
+      if (d.marginCallWebhookUrl) postMarginCall(d.marginCallWebhookUrl, ctx.account, ev?.health, d.log);
+    },
+    reread: (account, afterSlot) => {
+      const fetch = () =>
+        void d.feed
+          .fetchBatched([account])
+          .catch((e: Error) => d.log.warn("re-read failed", { account, error: e.message }));
+      const current = () => (d.feed.accounts.get(account)?.slot ?? -1) >= (afterSlot ?? Infinity);
+      if (afterSlot === undefined) return fetch();
+      // After a confirmed step the feed's notification usually has the account already; read it
+      // only if that notification is late.
+      if (!current()) setTimeout(() => !current() && fetch(), SETTLED_NOTIFICATION_GRACE_MS).unref();
+    },
+    recordWait: (account, reason) => {
+      d.metrics.staleWaits.inc({ reason: reason.split(" ")[0] });
+      d.log.debug("waiting: data not fit for a decision", { account, reason });
+    },
+    // A covered shortfall record: one resolve job for this on-chain state pays the pools it is owed.
+    settle: (a, ev) =>
+      decide(
+        "resolve",
+        { ...observation(ev, a), account: a.address, requestedStep: null, requests: 0 },
+        ev,
+        Date.now(),
+      ),
+    // A claim on a pool that has money again: one claim job for this state pays it.
+    // Its id names the market's state too (its slot): a pool that receives money again asks again.
+    claim: (a, ev, market) => {
+      const slot = d.feed.markets.get(market)?.slot ?? 0;
+      decide(
+        "claim",
+        {
+          ...observation(ev, a),
+          stepKey: `${ev.stepKey}-${market}-${slot}`,
+          account: a.address,
+          requestedStep: null,
+          requests: 0,
+        },
+        ev,
+        Date.now(),
+        market,
+      );
+    },
+    persist: (account, snapshot) => d.snapshots.write(account, snapshot),
+    transition: (account, from, to) => {
+      d.log.decision(`state ${from ?? "none"} → ${to}`, { account, jobId: null, state: to });
+      d.onTransition(account, from, to);
+    },
+  };
+}
