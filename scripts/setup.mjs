@@ -56,7 +56,8 @@ if (ok("dpkg", ["--version"])) {
       ["apt-get", ["install", "-y", "-q", ...missing]],
     ]) {
       const r = spawnSync(step[0], step[1], { stdio: "inherit", env });
-      if (r.status !== 0) fail(`\`${step[0]} ${step[1].join(" ")}\` failed (exit ${r.status}); run \`${command}\` yourself`);
+      if (r.status !== 0)
+        fail(`\`${step[0]} ${step[1].join(" ")}\` failed (exit ${r.status}); run \`${command}\` yourself`);
     }
   } else if (!quiet) say(`Debian packages present: ${wanted.join(" ")}`);
 } else {
@@ -83,9 +84,13 @@ if (!ok("cargo", ["--version"])) {
     );
   }
   say("installing Rust stable with rustup (minimal profile)");
-  const r = spawnSync("sh", ["-c", "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal"], {
-    stdio: "inherit",
-  });
+  const r = spawnSync(
+    "sh",
+    ["-c", "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal"],
+    {
+      stdio: "inherit",
+    },
+  );
   if (r.status !== 0) fail("rustup failed; install Rust stable from https://rustup.rs, then run this again");
   process.env.PATH = `${cargoBin}${path.delimiter}${process.env.PATH}`;
   say(`Rust installed in ${cargoBin}; open a new shell or run . "$HOME/.cargo/env" to have it on PATH`);

@@ -45,7 +45,7 @@ export function loadKeypair(path: string): Keypair {
 export async function checkRedisSettings(redis: Redis, log: Logger): Promise<void> {
   const settings: Record<string, string> = {};
   try {
-    for (const name of ["maxmemory-policy", "appendonly", "save"]) {
+    for (const name of ["maxmemory-policy", "appendonly", "appendfsync", "save"]) {
       // CONFIG GET answers [name, value].
       const [, value] = (await redis.config("GET", name)) as string[];
       if (value !== undefined) settings[name] = value;
@@ -61,6 +61,12 @@ export async function checkRedisSettings(redis: Redis, log: Logger): Promise<voi
   if (policy !== undefined && policy !== "noeviction") {
     throw new StartupError(
       `Redis runs with maxmemory-policy ${policy}: it may evict job records; set maxmemory-policy noeviction`,
+    );
+  }
+  if (settings.appendonly === "yes" && settings.appendfsync !== undefined && settings.appendfsync !== "always") {
+    log.warn(
+      `Redis syncs its append-only file with appendfsync ${settings.appendfsync}: a transaction stored in the moment before a Redis crash may be forgotten while it can still land, and its step signed again; use appendfsync always`,
+      {},
     );
   }
   if (settings.appendonly !== "yes" && !settings.save) {

@@ -307,7 +307,7 @@ describe("step workers", () => {
 });
 
 describe("Redis settings at start", () => {
-  it("refuses a Redis that may evict job records and warns of one that persists nothing", async () => {
+  it("refuses a Redis that may evict job records and warns of one that persists nothing or syncs late", async () => {
     const { checkRedisSettings } = await import("../../orchestrator/src/startup.js");
     const { createLogger } = await import("../../orchestrator/src/ops/log.js");
     const lines: string[] = [];
@@ -317,7 +317,9 @@ describe("Redis settings at start", () => {
     const [, policy] = (await client.config("GET", "maxmemory-policy")) as string[];
     const [, appendonly] = (await client.config("GET", "appendonly")) as string[];
     const [, save] = (await client.config("GET", "save")) as string[];
+    const [, appendfsync] = (await client.config("GET", "appendfsync")) as string[];
     onTestFinished(async () => {
+      await client.config("SET", "appendfsync", appendfsync);
       await client.config("SET", "maxmemory-policy", policy);
       await client.config("SET", "appendonly", appendonly);
       await client.config("SET", "save", save);
@@ -327,6 +329,17 @@ describe("Redis settings at start", () => {
     await client.config("SET", "save", "");
     await checkRedisSettings(client, log);
     expect(lines.join("")).toMatch(/persists nothing/);
+    expect(lines.join("")).not.toMatch(/appendfsync/);
+    lines.length = 0;
+    await client.config("SET", "appendonly", "yes");
+    await client.config("SET", "appendfsync", "everysec");
+    await checkRedisSettings(client, log);
+    expect(lines.join("")).toMatch(/appendfsync everysec.*use appendfsync always/);
+    lines.length = 0;
+    await client.config("SET", "appendfsync", "always");
+    await checkRedisSettings(client, log);
+    expect(lines).toEqual([]);
+    await client.config("SET", "appendonly", "no");
     await client.config("SET", "maxmemory-policy", "allkeys-lru");
     await expect(checkRedisSettings(client, log)).rejects.toThrow(/maxmemory-policy allkeys-lru.*noeviction/);
   });

@@ -49,17 +49,25 @@ interface StoringRedis {
   ): Promise<number>;
 }
 
-/** Long enough for any blockhash to expire: after it, the transaction can no longer land whatever was decided. */
-const SHARED_DECISION_TTL_S = 600;
+/**
+ * A day: far beyond a blockhash's life (150 blocks, about a minute) even through a cluster halt,
+ * after which the transaction can no longer land whatever was decided.
+ */
+const SHARED_DECISION_TTL_S = 86_400;
 
 /** Shared-transaction decisions in Redis under the deployment's prefix: SET NX, so the first choice wins everywhere. */
 export function sharedDecisions(redis: Redis, prefix: string): DecideShared {
   return async (signature, choice) => {
     const key = `${prefix}:shared:${signature}`;
-    const set = await redis.set(key, choice, "EX", SHARED_DECISION_TTL_S, "NX");
-    if (set === "OK") return choice;
-    const existing = await redis.get(key);
-    return existing === "send" || existing === "abandon" ? existing : choice;
+    // The first decision stands. One that expires between the two commands (a day later) is
+    // decided again, never assumed.
+    for (;;) {
+      const set = await redis.set(key, choice, "EX", SHARED_DECISION_TTL_S, "NX");
+      if (set === "OK") return choice;
+      const existing = await redis.get(key);
+      if (existing === "send" || existing === "abandon") return existing;
+      if (existing !== null) throw new Error(`shared decision ${key} holds ${JSON.stringify(existing)}`);
+    }
   };
 }
 

@@ -386,9 +386,8 @@ export class Submitter {
       try {
         await this.budget.take();
         const status = (await this.connection.getSignatureStatuses([signature])).value[0];
-        if (status?.err) return finish(false, failed(status.err));
-        if (status && (status.confirmationStatus === "confirmed" || status.confirmationStatus === "finalized"))
-          return finish(false, landed(status.slot));
+        // A processed status may be on a fork that is dropped: only a confirmed one is an answer.
+        if (status && isConfirmed(status)) return finish(false, status.err ? failed(status.err) : landed(status.slot));
         if (Date.now() > deadline)
           return finish(false, () =>
             reject(new Error(`confirmation of ${signature} timed out after ${this.opts.confirmTimeoutMs} ms`)),
@@ -428,10 +427,17 @@ export class Submitter {
     await this.budget.take();
     const { value } = await this.connection.getSignatureStatuses([p.signature], { searchTransactionHistory: true });
     const status = value[0];
-    if (status)
+    // Processed only: it may be on a fork that is dropped, and the same bytes may still land
+    // elsewhere, failed or not. Pending until confirmed.
+    if (status && isConfirmed(status))
       return status.err ? { kind: "failed", code: customCode(status.err) } : { kind: "landed", slot: status.slot };
+    if (status) return { kind: "pending" };
     await this.budget.take();
     const height = await this.connection.getBlockHeight("confirmed");
     return height > p.lastValidBlockHeight ? { kind: "expired" } : { kind: "pending" };
   }
 }
+
+/** A status the cluster has voted on: its outcome (landed or failed) no longer changes. */
+const isConfirmed = (s: { confirmationStatus?: string | null }) =>
+  s.confirmationStatus === "confirmed" || s.confirmationStatus === "finalized";

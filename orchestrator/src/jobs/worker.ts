@@ -27,7 +27,7 @@ import { liquidationEligible, unflagEligible } from "../risk/liquidation.js";
 import { ChainStatus, type AccountState, type MarketState } from "../risk/types.js";
 import type { StepJob, StepResult } from "./steps.js";
 import { SharedTransactionLost, type DecideShared, type StepBatcher } from "./batcher.js";
-import { ProgramFailure, type Prepared, type Submitter } from "./submitter.js";
+import { BUDGET_INSTRUCTIONS, ProgramFailure, type Prepared, type Submitter } from "./submitter.js";
 
 /** Program errors a retry may change (prices move, blockhashes refresh); any other code is final. */
 const RETRYABLE_CODES = new Set([6013, 6014, 6015, 6018, 6028]);
@@ -199,20 +199,27 @@ export async function processStep(
     const fate = await ctx.submitter.fate(earlier);
     if (fate.kind === "landed") return settle(ctx, job, earlier.signature, fate.slot);
     // A shared transaction is sent only under "send", and its steps are signed anew only under
-    // "abandon": whichever is on record (or this job's "send", if nothing is) settles it at once.
+    // "abandon": whichever is on record settles it. Its sender records "send" before sending, so
+    // with nothing on record it was never sent, and this job records "abandon": a step of it
+    // whose job never stored it may already be signed anew.
     const shared = fate.kind === "pending" && (earlier.steps ?? 1) > 1;
-    const choice = shared ? await ctx.decideShared(earlier.signature, "send") : null;
+    const choice = shared ? await ctx.decideShared(earlier.signature, "abandon") : null;
     if (fate.kind === "pending" && choice !== "abandon") {
       await holdLock(ctx, job, token);
       ctx.onResend(job.data, job.id!, earlier);
-      const sent = await ctx.submitter.send(earlier).catch(classify);
-      return settle(ctx, job, sent.signature, sent.slot);
+      try {
+        const sent = await ctx.submitter.send(earlier);
+        return settle(ctx, job, sent.signature, sent.slot);
+      } catch (e) {
+        // Failed on another step's instruction: it landed failed, so this step starts again.
+        if (!(shared && failedElsewhere(e, earlier.position ?? 0))) classify(e);
+      }
     }
     // Failed, expired or abandoned before it was sent: it can never land now, so a fresh
     // transaction cannot be a second one.
     // Whether the step is still due is for the fresh snapshot to say, not the old failure: the
     // same account state may be liquidatable again at a new price.
-    await forget(job);
+    await forget(ctx, job, token);
   }
 
   for (let misses = 0, lost = 0; ; ) {
@@ -227,7 +234,7 @@ export async function processStep(
       const final = e instanceof SharedTransactionLost || isLimitPriceMiss(e);
       // A failed or unsent transaction never lands: forget it, and the next attempt (now or a
       // retry's) signs a new one from a fresh snapshot.
-      if (final && job.data.prepared) await forget(job);
+      if (final && job.data.prepared) await forget(ctx, job, token);
       const again =
         e instanceof SharedTransactionLost
           ? ++lost <= SHARED_RETRIES
@@ -237,9 +244,15 @@ export async function processStep(
   }
 }
 
-async function forget(job: Job<StepJob, StepResult>): Promise<void> {
+/** Drops the stored transaction, under the lock: a worker that lost the job must not erase the transaction its new owner stored. */
+async function forget(ctx: StepContext, job: Job<StepJob, StepResult>, token: string | undefined): Promise<void> {
+  await store(ctx, job, token, { ...job.data, prepared: undefined });
   job.data.prepared = undefined;
-  await job.updateData(job.data);
+}
+
+/** A shared transaction's failure on an instruction other than this step's own. */
+function failedElsewhere(e: unknown, position: number): boolean {
+  return e instanceof ProgramFailure && e.instruction !== null && e.instruction !== BUDGET_INSTRUCTIONS + position;
 }
 
 async function attemptStep(ctx: StepContext, job: Job<StepJob, StepResult>, token?: string): Promise<StepResult> {
