@@ -2,6 +2,7 @@
 // Every problem is collected before failing so an operator fixes a broken deployment in one pass.
 import { readFileSync } from "node:fs";
 import { PublicKey } from "@solana/web3.js";
+import { ALERT_FORMATS, type AlertFormat } from "./ops/alerts.js";
 import { LOG_LEVELS, type LogLevel } from "./ops/log.js";
 
 export interface Config {
@@ -44,6 +45,11 @@ export interface Config {
   httpPort: number;
   auditLogPath: string;
   marginCallWebhookUrl?: string;
+  alertWebhookUrl?: string;
+  alertFormat: AlertFormat;
+  alertTelegramChatId?: string;
+  alertDedupMs: number;
+  alertsPerMinute: number;
   logLevel: LogLevel;
 }
 
@@ -204,6 +210,19 @@ const schema: Schema = {
   httpPort: range(0, 65_535, 9_464),
   auditLogPath: { expected: "a file path", parse: text, default: "margin-warden-audit.jsonl" },
   marginCallWebhookUrl: { expected: "an http(s) URL", parse: url(["http:", "https:"]) },
+  // Operator alerts (ops/alerts.ts): margin calls, failed steps, bankruptcies, a silent feed, an
+  // unusable oracle, the kill switch, a low balance. For telegram the URL is
+  // https://api.telegram.org/bot<token>/sendMessage and the chat id is required.
+  alertWebhookUrl: { expected: "an http(s) URL", parse: url(["http:", "https:"]) },
+  alertFormat: {
+    expected: `one of ${ALERT_FORMATS.join(", ")}`,
+    parse: (raw) => (ALERT_FORMATS.includes(raw as AlertFormat) ? (raw as AlertFormat) : fail()),
+    default: "json",
+  },
+  alertTelegramChatId: { expected: "a Telegram chat id", parse: text },
+  // The same alert about the same subject (an account, an oracle) goes out once per this interval.
+  alertDedupMs: positive(600_000),
+  alertsPerMinute: positive(20),
   logLevel: {
     expected: `one of ${LOG_LEVELS.join(", ")}`,
     parse: (raw) => (LOG_LEVELS.includes(raw as LogLevel) ? (raw as LogLevel) : fail()),
@@ -279,6 +298,9 @@ export function loadConfig({ file, env = process.env, overrides = {} }: LoadOpti
       `computeUnitFloor (${c.computeUnitFloor}) must not exceed computeUnitCeiling (${c.computeUnitCeiling})`,
     );
   }
+  if (c.alertFormat === "telegram" && c.alertWebhookUrl !== undefined && c.alertTelegramChatId === undefined) {
+    problems.push("alertFormat telegram needs alertTelegramChatId (the chat the bot posts in)");
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return c;
 }
@@ -297,7 +319,7 @@ export function requireKeys<K extends keyof Config>(
 /** The config as it may be logged: credentials in URLs masked. */
 export function redactConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = { ...config, marginCallBandPpm: config.marginCallBandPpm.toString() };
-  for (const key of ["rpcUrl", "wsUrl", "redisUrl", "marginCallWebhookUrl"] as const) {
+  for (const key of ["rpcUrl", "wsUrl", "redisUrl", "marginCallWebhookUrl", "alertWebhookUrl"] as const) {
     const v = config[key];
     if (v === undefined) continue;
     const u = new URL(v);

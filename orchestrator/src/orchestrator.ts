@@ -27,6 +27,8 @@ import { ALL_MARKETS, Control } from "./ops/control.js";
 import { startHttp, type HttpServer } from "./ops/http.js";
 import { createLogger, throttledWarning, type Logger } from "./ops/log.js";
 import { stepRecords } from "./ops/step-records.js";
+import { Alerter } from "./ops/alerts.js";
+import { webhookChannel } from "./ops/webhook.js";
 import { StartupError, checkRedisSettings, loadKeypair, within } from "./startup.js";
 import { WalletWatch } from "./ops/wallet.js";
 import { Metrics } from "./ops/metrics.js";
@@ -62,6 +64,9 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   private snapshots!: SnapshotWriter;
   private timers: NodeJS.Timeout[] = [];
   private stopping: Promise<void> | null = null;
+  /** Operator alerts (config alertWebhookUrl), if any. */
+  alerts: Alerter | undefined;
+  private lastFlags = { killSwitch: false, low: false };
 
   constructor(
     readonly config: Config,
@@ -89,6 +94,19 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     if (!info?.owner.equals(programId))
       throw new StartupError(`exchange ${c.exchange} does not exist or is not owned by program ${c.programId}`);
     this.exchange = decodeExchange(c.exchange, info.data);
+
+    if (c.alertWebhookUrl) {
+      this.alerts = new Alerter({
+        url: c.alertWebhookUrl,
+        format: c.alertFormat,
+        telegramChatId: c.alertTelegramChatId,
+        dedupMs: c.alertDedupMs,
+        perMinute: c.alertsPerMinute,
+        instance: this.instanceId,
+        log: this.log,
+        onOutcome: (kind, outcome) => this.metrics.alerts.inc({ kind, outcome }),
+      });
+    }
 
     this.redis = new Redis(c.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
     const redisWarning = throttledWarning(
@@ -145,7 +163,12 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     this.pubsub = new PubSub(c.wsUrl ?? wsUrlFor(c.rpcUrl), (msg, fields) => this.log.warn(msg, fields));
     this.feed = new ChainFeed(this.connection, this.stepRpc, this.pubsub, programId, exchangeKey, c, {
       onWarning: (msg, fields) => this.log.warn(msg, fields),
-      onResubscribe: () => this.metrics.feedResubscribes.inc(),
+      onResubscribe: () => {
+        this.metrics.feedResubscribes.inc();
+        this.alerts?.raise("feed-silent", "warning", "feed", "Websocket silent: resubscribing", {
+          silentForMs: String(Math.round(this.feed?.silenceMs ?? 0)),
+        });
+      },
       onResync: () => this.metrics.feedResyncs.inc(),
     });
     this.supervisor = new Supervisor(
@@ -222,7 +245,12 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
         workerWarning({ error: e.message });
       });
     }
-    this.timers.push(setInterval(() => void this.publishStatus(), 1_000));
+    this.timers.push(
+      setInterval(() => {
+        this.watchFlags();
+        void this.publishStatus();
+      }, 1_000),
+    );
     this.timers.push(
       setInterval(() => {
         const { evaluated, missed } = this.supervisor.fullScan();
@@ -265,6 +293,14 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
         error: (e as Error).message,
       });
       if (unrecoverable) ctx.onSettled(job.data, job.id!, { outcome: "not-needed", reason: (e as Error).message });
+      else if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+        this.alerts?.raise("job-failed", "critical", job.id!, `${job.data.kind} step failed after its last retry`, {
+          account: job.data.account,
+          jobId: job.id!,
+          attempts: String(job.attemptsMade + 1),
+          error: (e as Error).message,
+        });
+      }
       throw e;
     }
   }
@@ -278,7 +314,8 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       metrics: this.metrics,
       log: this.log,
       instanceId: this.instanceId,
-      marginCallWebhookUrl: this.config.marginCallWebhookUrl,
+      marginCallChannels: this.config.marginCallWebhookUrl ? [webhookChannel(this.config.marginCallWebhookUrl)] : [],
+      alerts: this.alerts,
       onTransition: (account, from, to) => this.emit("transition", account, from, to),
     });
   }
@@ -322,6 +359,31 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       slot: this.feed.currentSlot,
       verifiedSlot: this.feed.verifiedSlot,
     };
+  }
+
+  /** The kill switch and the fee floor, alerted when they change. */
+  private watchFlags(): void {
+    const killSwitch = this.control.isPaused(ALL_MARKETS);
+    if (killSwitch !== this.lastFlags.killSwitch) {
+      this.alerts?.raise(
+        "kill-switch",
+        killSwitch ? "critical" : "info",
+        // Each change is its own subject: engaging the switch twice in a row alerts twice.
+        `${killSwitch ? "engaged" : "released"}-${Date.now()}`,
+        killSwitch ? "Kill switch engaged: no step is sent" : "Kill switch released: steps are sent again",
+      );
+    }
+    const low = this.wallet.low;
+    if (low !== this.lastFlags.low) {
+      this.alerts?.raise(
+        "low-balance",
+        low ? "critical" : "info",
+        `${low ? "below" : "restored"}-${Date.now()}`,
+        low ? "Operator SOL below minOperatorLamports: steps are held" : "Operator SOL restored: steps are sent again",
+        { lamports: String(this.wallet.lamports ?? "unknown"), floor: String(this.config.minOperatorLamports) },
+      );
+    }
+    this.lastFlags = { killSwitch, low };
   }
 
   private async publishStatus(): Promise<void> {

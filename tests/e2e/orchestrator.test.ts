@@ -3,6 +3,8 @@
 // sending any step twice; two orchestrators sharing a Redis never send a step twice; a flagged
 // account whose price recovered is unflagged, not liquidated; a winner's claim on a pool that could
 // not pay it is paid once the pool has money.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { PublicKey } from "@solana/web3.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { connectionReader } from "../../orchestrator/src/chain/rpc.js";
@@ -40,6 +42,21 @@ async function chainVerdicts(world: Harness["world"]) {
   return out;
 }
 
+/** A webhook receiver on a free port: what it was sent, parsed. */
+async function receiver() {
+  const got: Record<string, unknown>[] = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      got.push(JSON.parse(body));
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { got, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, close: () => server.close() };
+}
+
 function sent(o: Orchestrator): Promise<void> {
   return new Promise((resolve) => o.on("settled", (_job, _id, result) => result.outcome === "confirmed" && resolve()));
 }
@@ -47,10 +64,19 @@ function sent(o: Orchestrator): Promise<void> {
 describe("orchestrator end to end", () => {
   it("liquidates every account below maintenance back above liquidation-end, resolves bankruptcies, and never touches a healthy account", async () => {
     h = await harness(40, 11);
-    const o = await h.start("a");
+    const alerts = await receiver();
+    const notices = await receiver();
+    const o = await h.start("a", {
+      alertWebhookUrl: alerts.url,
+      alertsPerMinute: 1_000,
+      marginCallWebhookUrl: notices.url,
+    });
     const before = await chainVerdicts(h.world);
     expect(before.every((v) => v.ev.state !== "partial-liquidation")).toBe(true);
 
+    // A dip first (margin calls), then the crash.
+    await shock(h.world, -0.06);
+    await idle([o]);
     await shock(h.world, -0.12);
     await idle([o]);
 
@@ -83,6 +109,21 @@ describe("orchestrator end to end", () => {
       (v, i) => v.ev.state === "healthy" && after[i].ev.state === "healthy" && after[i].account.liquidationId === 0n,
     );
     for (const v of alwaysHealthy) expect(touched.has(v.account.address)).toBe(false);
+
+    // One margin-call alert per account called (de-duplicated), one owner notice per call, and a
+    // bankruptcy alert only for an account that was acted on.
+    const called = audit.filter((e) => e.event === "margin-call").map((e) => e.account as string);
+    expect(called.length).toBeGreaterThan(0);
+    await expect.poll(() => notices.got.length).toBe(called.length);
+    const owners = new Map(h.world.traders.map((t) => [t.account.toBase58(), t.owner.publicKey.toBase58()]));
+    for (const n of notices.got) expect(n.owner).toBe(owners.get(n.account as string));
+    await expect.poll(() => alerts.got.filter((a) => a.kind === "margin-call").length).toBe(new Set(called).size);
+    for (const a of alerts.got) expect(a).toMatchObject({ instance: o.instanceId, suppressed: 0 });
+    const bankrupt = alerts.got.filter((a) => a.kind === "bankruptcy").map((a) => a.subject as string);
+    expect(bankrupt.length).toBeGreaterThan(0);
+    for (const account of bankrupt) expect(touched.has(account)).toBe(true);
+    alerts.close();
+    notices.close();
   });
 
   it("in a dry run decides and simulates every step and sends nothing, leaving the chain liquidatable", async () => {
@@ -137,7 +178,12 @@ describe("orchestrator end to end", () => {
   it("holds every step while the operator's SOL is below the floor, and says it is not ready", async () => {
     h = await harness(40, 11);
     // The harness funds the operator with 100 SOL: a floor above it.
-    const o = await h.start("poor", { minOperatorLamports: 1_000 * 1_000_000_000 });
+    const alerts = await receiver();
+    const o = await h.start("poor", {
+      minOperatorLamports: 1_000 * 1_000_000_000,
+      alertWebhookUrl: alerts.url,
+      alertFormat: "slack",
+    });
     await shock(h.world, -0.12);
     const due = (await chainVerdicts(h.world)).filter((v) => v.ev.state === "partial-liquidation");
     expect(due.length).toBeGreaterThan(0);
@@ -151,6 +197,13 @@ describe("orchestrator end to end", () => {
     const after = await chainVerdicts(h.world);
     for (const v of due)
       expect(after.find((a) => a.account.address === v.account.address)!.ev.state).toBe("partial-liquidation");
+
+    // The operator hears of it, in Slack's format, and of the kill switch once engaged.
+    const texts = () => alerts.got.map((a) => String(a.text));
+    expect(texts().filter((t) => t.includes("Operator SOL below minOperatorLamports"))).toHaveLength(1);
+    await o.control.pause();
+    await expect.poll(() => texts().filter((t) => t.includes("Kill switch engaged")).length).toBe(1);
+    alerts.close();
   });
 
   it("doctor checks everything run needs and names what is wrong, sending nothing", async () => {

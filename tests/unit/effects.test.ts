@@ -1,14 +1,15 @@
-// The effects' own shaping: the job a decision asks for, and the margin-call webhook's POST
-// (received by a real HTTP server; a receiver that is down costs a warning, nothing else).
+// The effects' own shaping: the job a decision asks for, the oracle a wait names, and the
+// margin-call notice's webhook POST (received by a real HTTP server; a receiver that is down costs a
+// warning per channel, nothing else).
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { stepJobFor } from "../../orchestrator/src/actors/effects.js";
+import { stepJobFor, unusableOracle } from "../../orchestrator/src/actors/effects.js";
 import type { AccountContext } from "../../orchestrator/src/actors/account-machine.js";
 import { jobId } from "../../orchestrator/src/jobs/steps.js";
 import { createLogger } from "../../orchestrator/src/ops/log.js";
-import { postMarginCall } from "../../orchestrator/src/ops/webhook.js";
+import { notifyOwner, webhookChannel } from "../../orchestrator/src/ops/webhook.js";
 import { ChainStatus } from "../../orchestrator/src/risk/types.js";
 
 const ctx = (over: Partial<AccountContext> = {}): AccountContext => ({
@@ -66,8 +67,18 @@ describe("stepJobFor", () => {
   });
 });
 
-describe("the margin-call webhook", () => {
-  it("POSTs the account with its equity and maintenance as strings", async () => {
+describe("unusableOracle", () => {
+  it("names the oracle of a refusal or of a price too old, and nothing else", () => {
+    expect(unusableOracle("stale-oracle on Orc1")).toBe("Orc1");
+    expect(unusableOracle("oracle-too-uncertain on Orc2")).toBe("Orc2");
+    expect(unusableOracle("price of Orc3 is 80 slots old")).toBe("Orc3");
+    expect(unusableOracle("account data is 200 slots old")).toBeNull();
+    expect(unusableOracle("unknown market Mkt1")).toBeNull();
+  });
+});
+
+describe("margin-call notices for the owner", () => {
+  it("reach the webhook as a POST of the account, its owner, equity and maintenance", async () => {
     const got: { method?: string; type?: string; body: string }[] = [];
     const server = createServer((req, res) => {
       let body = "";
@@ -80,25 +91,37 @@ describe("the margin-call webhook", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const { log, lines } = capture();
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-    postMarginCall(url, "Acc1", { equity: 900n, maintenance: 1_000n }, log);
+    const notice = { account: "Acc1", owner: "Own1", equity: 900n, maintenance: 1_000n, atMs: Date.UTC(2026, 0, 2) };
+    notifyOwner([webhookChannel(url)], notice, log);
     await expect.poll(() => got.length).toBe(1);
     expect(got[0]).toEqual({
       method: "POST",
       type: "application/json",
-      body: JSON.stringify({ account: "Acc1", equity: "900", maintenance: "1000" }),
+      body: JSON.stringify({
+        account: "Acc1",
+        owner: "Own1",
+        equity: "900",
+        maintenance: "1000",
+        time: "2026-01-02T00:00:00.000Z",
+      }),
     });
     expect(lines).toEqual([]);
     server.close();
   });
 
-  it("warns, and throws nothing, when the receiver is down", async () => {
+  it("warns per channel, and throws nothing, when a receiver is down", async () => {
     const server = createServer();
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = (server.address() as AddressInfo).port;
     await new Promise<void>((r) => server.close(() => r()));
     const { log, lines } = capture();
-    postMarginCall(`http://127.0.0.1:${port}/hook`, "Acc1", undefined, log);
-    await expect.poll(() => lines.length).toBe(1);
-    expect(lines[0]).toMatchObject({ level: "warn", msg: "margin-call webhook failed", account: "Acc1" });
+    const failing = { name: "pager", notify: async () => Promise.reject(new Error("pager down")) };
+    const notice = { account: "Acc1", owner: undefined, equity: undefined, maintenance: undefined, atMs: 0 };
+    notifyOwner([webhookChannel(`http://127.0.0.1:${port}/hook`), failing], notice, log);
+    await expect.poll(() => lines.length).toBe(2);
+    expect(lines.map((l) => [l.level, l.msg, l.channel, l.account]).sort()).toEqual([
+      ["warn", "margin-call notice not delivered", "pager", "Acc1"],
+      ["warn", "margin-call notice not delivered", "webhook", "Acc1"],
+    ]);
   });
 });

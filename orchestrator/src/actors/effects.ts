@@ -12,7 +12,8 @@ import { ChainStatus } from "../risk/types.js";
 import type { AuditLog } from "../ops/audit.js";
 import { jsonReplacer, type Logger } from "../ops/log.js";
 import type { Metrics } from "../ops/metrics.js";
-import { postMarginCall } from "../ops/webhook.js";
+import type { Alerter } from "../ops/alerts.js";
+import { notifyOwner, type MarginCallChannel } from "../ops/webhook.js";
 import type { RiskState } from "../risk/types.js";
 
 /** How long a confirmed step waits for the account's notification before reading it itself. */
@@ -47,7 +48,10 @@ export interface EffectDeps {
   metrics: Metrics;
   log: Logger;
   instanceId: string;
-  marginCallWebhookUrl: string | undefined;
+  /** Margin-call notices for the account's owner (the webhook is one channel). */
+  marginCallChannels: readonly MarginCallChannel[];
+  /** Operator alerts, when configured. */
+  alerts: Alerter | undefined;
   onTransition(account: string, from: RiskState | null, to: RiskState): void;
 }
 
@@ -114,7 +118,24 @@ export function actorEffects(d: EffectDeps): Effects {
         prices: ev?.prices,
         instance: d.instanceId,
       });
-      if (d.marginCallWebhookUrl) postMarginCall(d.marginCallWebhookUrl, ctx.account, ev?.health, d.log);
+      const owner = d.feed.accounts.get(ctx.account)?.owner;
+      notifyOwner(
+        d.marginCallChannels,
+        {
+          account: ctx.account,
+          owner,
+          equity: ev?.health?.equity,
+          maintenance: ev?.health?.maintenance,
+          atMs: Date.now(),
+        },
+        d.log,
+      );
+      d.alerts?.raise("margin-call", "warning", ctx.account, "Margin call", {
+        account: ctx.account,
+        owner: owner ?? "unknown",
+        equity: String(ev?.health?.equity ?? "unknown"),
+        maintenance: String(ev?.health?.maintenance ?? "unknown"),
+      });
     },
     reread: (account, afterSlot) => {
       const fetch = () =>
@@ -130,6 +151,14 @@ export function actorEffects(d: EffectDeps): Effects {
     recordWait: (account, reason) => {
       d.metrics.staleWaits.inc({ reason: reason.split(" ")[0] });
       d.log.debug("waiting: data not fit for a decision", { account, reason });
+      const oracle = unusableOracle(reason);
+      if (oracle) {
+        d.alerts?.raise("oracle-unusable", "critical", oracle, "Oracle unusable: liquidations on it wait", {
+          oracle,
+          reason,
+          account,
+        });
+      }
     },
     // A covered shortfall record: one resolve job for this on-chain state pays the pools it is owed.
     settle: (a, ev) =>
@@ -160,7 +189,23 @@ export function actorEffects(d: EffectDeps): Effects {
     persist: (account, snapshot) => d.snapshots.write(account, snapshot),
     transition: (account, from, to) => {
       d.log.decision(`state ${from ?? "none"} → ${to}`, { account, jobId: null, state: to });
+      if (to === "bankrupt") {
+        d.alerts?.raise("bankruptcy", "critical", account, "Account bankrupt: its deficit goes to the insurance fund", {
+          account,
+          from: from ?? "none",
+        });
+      }
       d.onTransition(account, from, to);
     },
   };
+}
+
+/** The oracle a wait reason names as one the program would refuse (stale, too uncertain, invalid) or as too old. */
+export function unusableOracle(reason: string): string | null {
+  const refused = /^(?:stale-oracle|oracle-too-uncertain|invalid-oracle-price|oracle-from-future) on (\S+)/.exec(
+    reason,
+  );
+  if (refused) return refused[1];
+  const old = /^price of (\S+) is \d+ slots old/.exec(reason);
+  return old ? old[1] : null;
 }

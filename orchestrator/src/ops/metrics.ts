@@ -24,6 +24,7 @@ export class Metrics {
   readonly operatorLamports: Gauge;
   readonly operatorQuote: Gauge;
   readonly queueJobs: Gauge<"queue" | "state">;
+  readonly alerts: Counter<"kind" | "outcome">;
 
   constructor({ processMetrics = true }: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -108,6 +109,12 @@ export class Metrics {
       name: "queue_jobs",
       help: "Jobs per step queue and state (waiting, prioritized, active, delayed, completed, failed)",
       labelNames: ["queue", "state"],
+      registers,
+    });
+    this.alerts = new Counter({
+      name: "alerts_total",
+      help: "Operator alerts per kind and outcome (sent, deduplicated, rate-limited, failed)",
+      labelNames: ["kind", "outcome"],
       registers,
     });
     if (processMetrics) collectDefaultMetrics({ register: this.registry });
