@@ -33,6 +33,13 @@ const OPTIONS = {
   market: { type: "string" },
   "at-risk": { type: "boolean" },
   json: { type: "boolean" },
+  account: { type: "string" },
+  kind: { type: "string" },
+  event: { type: "string" },
+  since: { type: "string" },
+  until: { type: "string" },
+  format: { type: "string" },
+  limit: { type: "string" },
 } as const;
 type Option = keyof typeof OPTIONS;
 type Values = { [K in Option]?: (typeof OPTIONS)[K]["type"] extends "string" ? string : boolean };
@@ -61,6 +68,12 @@ const COMMANDS: Record<string, { args: string; summary: string; options: Option[
     options: ["market"],
   },
   resume: { args: "[--market <addr>]", summary: "lift the pause of one market, or every pause", options: ["market"] },
+  audit: {
+    args: "[verify] [--account <addr>] [--market <addr>] [--kind <k>] [--event <e>] [--since <t>] [--until <t>] [--format jsonl|csv] [--limit <n>]",
+    summary:
+      "the shared audit store: records that match (times ISO 8601 or ms), as JSON lines or CSV; verify: check its hash chain",
+    options: ["account", "market", "kind", "event", "since", "until", "format", "limit"],
+  },
 };
 const GLOBAL: Option[] = ["config", "help"];
 
@@ -80,7 +93,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       io.out(commandUsage(command));
       return 0;
     }
-    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    const verify = command === "audit" && extra[0] === "verify";
+    if (extra.length > (verify ? 1 : 0)) throw new UsageError(`unexpected argument "${extra[verify ? 1 : 0]}"`);
     for (const name of Object.keys(opts) as Option[]) {
       if (!GLOBAL.includes(name) && !spec.options.includes(name))
         throw new UsageError(`--${name} is not an option of ${command}`);
@@ -88,6 +102,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     const config = loadConfig({ file: opts.config, env: io.env ?? process.env });
     if (command === "run") return await run(config);
     if (command === "doctor") return await (await import("./ops/doctor.js")).runDoctor(config, { out: io.out });
+    if (command === "audit") return await withRedis(config, (redis) => audit(redis, config, verify, opts, io));
     return await withControl(config, (control) => {
       if (command === "status") return status(control, opts, io);
       if (command === "accounts") return accounts(control, opts, io);
@@ -170,6 +185,44 @@ async function run(config: Config): Promise<never> {
 }
 
 async function withControl(config: Config, body: (control: Control) => Promise<number>): Promise<number> {
+  return withRedis(config, (redis) => body(new Control(redis, deploymentPrefix(config))));
+}
+
+async function audit(redis: Redis, config: Config, verify: boolean, opts: Values, io: Io): Promise<number> {
+  const { queryAudit, verifyAudit, parseTime } = await import("./ops/audit-query.js");
+  const prefix = deploymentPrefix(config);
+  if (verify) {
+    for (const name of Object.keys(opts) as Option[])
+      if (!GLOBAL.includes(name)) throw new UsageError(`--${name} is not an option of audit verify`);
+    return verifyAudit(redis, prefix, io.out);
+  }
+  const format = opts.format ?? "jsonl";
+  if (format !== "jsonl" && format !== "csv") throw new UsageError(`--format must be jsonl or csv (got "${format}")`);
+  const limit = opts.limit === undefined ? undefined : Number(opts.limit);
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0))
+    throw new UsageError(`--limit must be a positive integer (got "${opts.limit}")`);
+  let sinceMs: number | undefined;
+  let untilMs: number | undefined;
+  try {
+    sinceMs = opts.since === undefined ? undefined : parseTime(opts.since, "--since");
+    untilMs = opts.until === undefined ? undefined : parseTime(opts.until, "--until");
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const filter = {
+    account: opts.account,
+    market: opts.market,
+    kind: opts.kind,
+    event: opts.event,
+    sinceMs,
+    untilMs,
+    limit,
+  };
+  await queryAudit(redis, prefix, filter, format, io.out);
+  return 0;
+}
+
+async function withRedis(config: Config, body: (redis: Redis) => Promise<number>): Promise<number> {
   // Fail fast: a CLI that retries forever looks like a hang.
   const redis = new Redis(config.redisUrl, {
     lazyConnect: true,
@@ -183,7 +236,7 @@ async function withControl(config: Config, body: (control: Control) => Promise<n
     await redis.connect().catch((e: Error) => {
       throw new Error(`cannot reach Redis at ${redactConfig(config).redisUrl}: ${lastError?.message ?? e.message}`);
     });
-    return await body(new Control(redis, deploymentPrefix(config)));
+    return await body(redis);
   } finally {
     redis.disconnect();
   }

@@ -23,6 +23,7 @@ import { StepRpc } from "./chain/rpc.js";
 import { PubSub, wsUrlFor } from "./chain/pubsub.js";
 import { processStep, type StepContext } from "./jobs/worker.js";
 import { AuditLog } from "./ops/audit.js";
+import { AuditStore } from "./ops/audit-store.js";
 import { ALL_MARKETS, Control } from "./ops/control.js";
 import { startHttp, type HttpServer } from "./ops/http.js";
 import { createLogger, throttledWarning, type Logger } from "./ops/log.js";
@@ -124,7 +125,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     await checkRedisSettings(this.redis, this.log);
     this.control = new Control(this.redis, deploymentPrefix(c));
     await this.control.start();
-    this.audit = new AuditLog(c.auditLogPath);
+    this.audit = new AuditLog(c.auditLogPath, new AuditStore(this.redis, deploymentPrefix(c)));
     this.snapshots = new SnapshotWriter(this.control, (e) =>
       this.log.warn("snapshot write failed", { error: e.message }),
     );

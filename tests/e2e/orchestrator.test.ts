@@ -124,6 +124,30 @@ describe("orchestrator end to end", () => {
     for (const account of bankrupt) expect(touched.has(account)).toBe(true);
     alerts.close();
     notices.close();
+
+    // The shared audit store holds every record the instance wrote, and its chain verifies.
+    const { main } = await import("../../orchestrator/src/cli.js");
+    const env = { MARGIN_WARDEN_REDIS_URL: o.config.redisUrl, MARGIN_WARDEN_QUEUE_PREFIX: o.config.queuePrefix };
+    const run = async (...argv: string[]) => {
+      let out = "";
+      const code = await main(argv, { out: (t) => void (out += t), err: (t) => void (out += t), env });
+      return { code, out };
+    };
+    await o.stop("test over");
+    const verified = await run("audit", "verify");
+    expect(verified.code, verified.out).toBe(0);
+    expect(verified.out).toMatch(new RegExp(`audit chain ok: ${h.audit("a").length} records`));
+    const csv = await run("audit", "--event", "sent", "--format", "csv");
+    expect(csv.code).toBe(0);
+    const sentSignatures = new Set(
+      h
+        .audit("a")
+        .filter((e) => e.event === "sent")
+        .map((e) => e.signature),
+    );
+    const rows = csv.out.trimEnd().split("\n").slice(1);
+    expect(rows.length).toBe(h.audit("a").filter((e) => e.event === "sent").length);
+    for (const row of rows) expect(sentSignatures.has(row.split(",")[7])).toBe(true);
   });
 
   it("in a dry run decides and simulates every step and sends nothing, leaving the chain liquidatable", async () => {

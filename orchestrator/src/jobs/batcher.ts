@@ -142,7 +142,7 @@ export class StepBatcher {
     private readonly submitter: Submitter,
     private readonly opts: { maxStepsPerTransaction: number },
     /** Just before a transaction goes out (the audit log writes its lines). */
-    private readonly beforeSend: () => void = () => {},
+    private readonly beforeSend: () => void | Promise<void> = () => {},
     private readonly decide: DecideShared = localDecisions(),
   ) {}
 
@@ -216,8 +216,8 @@ export class StepBatcher {
       const shared = new Shared(
         prepared,
         group.length,
-        (p) => {
-          this.beforeSend();
+        async (p) => {
+          await this.beforeSend();
           return this.submitter.send(p);
         },
         this.decide,

@@ -80,7 +80,7 @@ export interface StepContext {
    * record, durably, before it goes out, since the process that signed it may have died before
    * its own record was written.
    */
-  onResend(job: StepJob, jobId: string, prepared: Prepared): void;
+  onResend(job: StepJob, jobId: string, prepared: Prepared): Promise<void>;
   onSettled(job: StepJob, jobId: string, result: StepResult): void;
 }
 
@@ -206,7 +206,7 @@ export async function processStep(
     const choice = shared ? await ctx.decideShared(earlier.signature, "abandon") : null;
     if (fate.kind === "pending" && choice !== "abandon") {
       await holdLock(ctx, job, token);
-      ctx.onResend(job.data, job.id!, earlier);
+      await ctx.onResend(job.data, job.id!, earlier);
       try {
         const sent = await ctx.submitter.send(earlier);
         return settle(ctx, job, sent.signature, sent.slot);

@@ -1,8 +1,11 @@
-// Every automated action leaves one JSON line on disk. Lines of one turn of the event loop go out in
-// a single append at its end (`flush()` writes at once, e.g. before a transaction is sent), so a
-// crash can cut off at most the lines being written and never an earlier one. `seq` continues across restarts
-// so the file stays ordered even when the process is restarted onto the same path.
+// Every automated action leaves one record: in the audit store all orchestrators sharing the Redis
+// write (ops/audit-store.ts, hash-chained), and as a JSON line in this instance's file. Records of
+// one turn of the event loop go out together at its end; `flush()` writes at once and resolves once
+// the store holds them (before a transaction is sent). A crash can cut off at most the file's lines
+// being written and never an earlier one. The file's `seq` continues across restarts so it stays
+// ordered even when the process is restarted onto the same path.
 import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync } from "node:fs";
+import type { AuditStore } from "./audit-store.js";
 import { jsonReplacer } from "./log.js";
 
 export interface AuditEntry {
@@ -19,26 +22,33 @@ export class AuditLog {
   private fd: number | null;
   private seq: number;
   private buffered: string[] = [];
+  private bodies: string[] = [];
   private scheduled = false;
+  private stored: Promise<void> = Promise.resolve();
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    private readonly store?: AuditStore,
+  ) {
     const { lastSeq, partialBytes } = existsSync(path) ? inspectTail(path) : { lastSeq: 0, partialBytes: 0 };
     this.fd = openSync(path, "a");
     this.seq = lastSeq;
     if (partialBytes > 0) {
-      const marker = this.line({ event: RECOVERED_EVENT, truncatedBytes: partialBytes });
+      const marker = this.line({ event: RECOVERED_EVENT, truncatedBytes: partialBytes }, new Date().toISOString());
       appendFileSync(this.fd, `\n${marker}`);
     }
   }
 
   append(entry: Record<string, unknown>): void {
     if (this.fd === null) throw new Error(`audit log ${this.path} is closed`);
-    this.buffered.push(this.line(entry));
+    const time = new Date().toISOString();
+    this.buffered.push(this.line(entry, time));
+    if (this.store) this.bodies.push(JSON.stringify(Object.assign({ time }, entry, { time }), jsonReplacer));
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {
         try {
-          this.flush();
+          this.flush().catch((e: Error) => console.error(`audit store: ${e.message}`));
         } catch (e) {
           // Kept for the next flush; the step about to be sent is refused by that one.
           console.error(`audit log ${this.path}: ${(e as Error).message}`);
@@ -47,24 +57,41 @@ export class AuditLog {
     }
   }
 
-  /** Writes the buffered lines now; on failure they stay buffered and the error is thrown. */
-  flush(): void {
+  /**
+   * Writes the buffered records now: the file's at once (a failure there throws and keeps them
+   * buffered), the store's in order after every earlier flush; resolves when the store holds them,
+   * rejects if it did not (they are kept for the next flush).
+   */
+  flush(): Promise<void> {
     this.scheduled = false;
-    if (this.fd === null || this.buffered.length === 0) return;
-    appendFileSync(this.fd, this.buffered.join(""));
-    this.buffered = [];
+    if (this.fd === null) return this.stored;
+    if (this.buffered.length > 0) {
+      appendFileSync(this.fd, this.buffered.join(""));
+      this.buffered = [];
+    }
+    if (this.store && this.bodies.length > 0) {
+      const bodies = this.bodies;
+      this.bodies = [];
+      // A batch the store refused goes out again with the next flush: nothing is lost to an outage.
+      this.stored = this.store.append(bodies).catch((e: Error) => {
+        this.bodies.unshift(...bodies);
+        throw e;
+      });
+    }
+    return this.stored;
   }
 
   async close(): Promise<void> {
     if (this.fd === null) return;
-    this.flush();
+    const stored = this.flush();
     fsyncSync(this.fd);
     closeSync(this.fd);
     this.fd = null;
+    await stored;
   }
 
-  private line(entry: Record<string, unknown>): string {
-    const head = { time: new Date().toISOString(), seq: ++this.seq };
+  private line(entry: Record<string, unknown>, time: string): string {
+    const head = { time, seq: ++this.seq };
     return `${JSON.stringify(Object.assign({ ...head }, entry, head), jsonReplacer)}\n`;
   }
 }

@@ -49,7 +49,7 @@ export function stepRecords(audit: AuditLog, metrics: Metrics, log: Logger, inst
         instance: instanceId,
       });
     },
-    onResend: (job, id, prepared) => {
+    onResend: async (job, id, prepared) => {
       audit.append({
         event: "sent",
         resent: true,
@@ -62,8 +62,8 @@ export function stepRecords(audit: AuditLog, metrics: Metrics, log: Logger, inst
         priorityFeeMicroLamports: prepared.priorityFeeMicroLamports,
         instance: instanceId,
       });
-      // On disk before the bytes go out; a failure here refuses the resend (the job retries).
-      audit.flush();
+      // On record before the bytes go out; a failure here refuses the resend (the job retries).
+      await audit.flush();
     },
     onSettled: (job, id, result) => {
       if (result.outcome === "confirmed") {
