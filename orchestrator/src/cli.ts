@@ -44,7 +44,7 @@ const OPTIONS = {
 type Option = keyof typeof OPTIONS;
 type Values = { [K in Option]?: (typeof OPTIONS)[K]["type"] extends "string" ? string : boolean };
 
-const COMMANDS: Record<string, { args: string; summary: string; options: Option[] }> = {
+const COMMANDS: Record<string, { args: string; summary: string; options: Option[]; details?: string }> = {
   run: { args: "", summary: "start the orchestrator (needs exchange and operatorKeypairPath)", options: [] },
   doctor: {
     args: "",
@@ -69,9 +69,14 @@ const COMMANDS: Record<string, { args: string; summary: string; options: Option[
   },
   resume: { args: "[--market <addr>]", summary: "lift the pause of one market, or every pause", options: ["market"] },
   audit: {
-    args: "[verify] [--account <addr>] [--market <addr>] [--kind <k>] [--event <e>] [--since <t>] [--until <t>] [--format jsonl|csv] [--limit <n>]",
-    summary:
-      "the shared audit store: records that match (times ISO 8601 or ms), as JSON lines or CSV; verify: check its hash chain",
+    args: "[verify] [filters]",
+    summary: "the shared audit store's records that match, as JSON lines or CSV; verify: check its hash chain",
+    details: [
+      "Filters: --account <addr>  --market <addr>  --kind <liquidate|resolve|unflag|claim>  --event <decided|sent|...>",
+      "         --since <time>  --until <time>  (ISO 8601 or ms since the epoch; Redis stamps each record)",
+      "Output:  --format jsonl|csv (default jsonl)  --limit <n>",
+      "verify:  walks the hash chain; exits 1 and names the first record that was changed, removed or cut off",
+    ].join("\n"),
     options: ["account", "market", "kind", "event", "since", "until", "format", "limit"],
   },
 };
@@ -102,7 +107,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     const config = loadConfig({ file: opts.config, env: io.env ?? process.env });
     if (command === "run") return await run(config);
     if (command === "doctor") return await (await import("./ops/doctor.js")).runDoctor(config, { out: io.out });
-    if (command === "audit") return await withRedis(config, (redis) => audit(redis, config, verify, opts, io));
+    if (command === "audit") return await audit(config, verify, opts, io);
     return await withControl(config, (control) => {
       if (command === "status") return status(control, opts, io);
       if (command === "accounts") return accounts(control, opts, io);
@@ -188,38 +193,40 @@ async function withControl(config: Config, body: (control: Control) => Promise<n
   return withRedis(config, (redis) => body(new Control(redis, deploymentPrefix(config))));
 }
 
-async function audit(redis: Redis, config: Config, verify: boolean, opts: Values, io: Io): Promise<number> {
+/** Checks the options before anything connects; then reads the store. */
+async function audit(config: Config, verify: boolean, opts: Values, io: Io): Promise<number> {
   const { queryAudit, verifyAudit, parseTime } = await import("./ops/audit-query.js");
   const prefix = deploymentPrefix(config);
   if (verify) {
     for (const name of Object.keys(opts) as Option[])
       if (!GLOBAL.includes(name)) throw new UsageError(`--${name} is not an option of audit verify`);
-    return verifyAudit(redis, prefix, io.out);
+    return withRedis(config, (redis) => verifyAudit(redis, prefix, io.out));
   }
   const format = opts.format ?? "jsonl";
   if (format !== "jsonl" && format !== "csv") throw new UsageError(`--format must be jsonl or csv (got "${format}")`);
   const limit = opts.limit === undefined ? undefined : Number(opts.limit);
   if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0))
     throw new UsageError(`--limit must be a positive integer (got "${opts.limit}")`);
-  let sinceMs: number | undefined;
-  let untilMs: number | undefined;
-  try {
-    sinceMs = opts.since === undefined ? undefined : parseTime(opts.since, "--since");
-    untilMs = opts.until === undefined ? undefined : parseTime(opts.until, "--until");
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const time = (raw: string | undefined, what: string) => {
+    try {
+      return raw === undefined ? undefined : parseTime(raw, what);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  };
   const filter = {
     account: opts.account,
     market: opts.market,
     kind: opts.kind,
     event: opts.event,
-    sinceMs,
-    untilMs,
+    sinceMs: time(opts.since, "--since"),
+    untilMs: time(opts.until, "--until"),
     limit,
   };
-  await queryAudit(redis, prefix, filter, format, io.out);
-  return 0;
+  return withRedis(config, async (redis) => {
+    await queryAudit(redis, prefix, filter, format, io.out);
+    return 0;
+  });
 }
 
 async function withRedis(config: Config, body: (redis: Redis) => Promise<number>): Promise<number> {
@@ -391,7 +398,8 @@ function usage(): string {
 
 function commandUsage(name: string): string {
   const c = COMMANDS[name];
-  return `Usage: margin-warden ${[name, c.args, "[--config <file>]"].filter(Boolean).join(" ")}\n\n${c.summary}\n`;
+  const details = c.details ? `\n${c.details}\n` : "";
+  return `Usage: margin-warden ${[name, c.args, "[--config <file>]"].filter(Boolean).join(" ")}\n\n${c.summary}\n${details}`;
 }
 
 const stdio: Io = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
