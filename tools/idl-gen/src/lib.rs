@@ -19,6 +19,9 @@ pub fn build_idl_json() -> String {
     // set RUSTUP_TOOLCHAIN as a literal `+{toolchain}` argument, so it is cleared.
     std::env::set_var("CARGO_TARGET_DIR", root.join("target/idl-build"));
     std::env::remove_var("RUSTUP_TOOLCHAIN");
+    // A one-shot build whose binaries only print the IDL: no debug info, no incremental state.
+    std::env::set_var("CARGO_PROFILE_DEV_DEBUG", "0");
+    std::env::set_var("CARGO_INCREMENTAL", "0");
     let idl = anchor_lang_idl::build::IdlBuilder::new()
         .program_path(root.join("programs/margin"))
         .resolution(true)
