@@ -5,8 +5,9 @@
 // lockfile (`npm ci` when node_modules does not match it). Only Node's standard library is used: this
 // runs before node_modules exists.
 //
-//   node scripts/setup.mjs [--redis] [--quiet] [--run <npm script> [-- args...]]
+//   node scripts/setup.mjs [--redis] [--deploy-checks] [--quiet] [--run <npm script> [-- args...]]
 //   --redis   redis-server is needed too (the demo and the tests start private ones), unless REDIS_URL is set
+//   --deploy-checks  promtool and docker-compose too (the tests check the deployment files with them)
 //   --run     then runs that npm script with what setup found on PATH (a cargo rustup just installed)
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -43,17 +44,19 @@ if (major < 20) fail(`Node.js ${process.versions.node} is too old: install Node.
 //    the private Redis the demo and the tests start.
 const wanted = ["build-essential", "pkg-config", "libssl-dev"];
 if (args.has("--redis") && !process.env.REDIS_URL) wanted.push("redis-server");
+// promtool ships in Debian's prometheus package; neither starts anything here.
+if (args.has("--deploy-checks")) wanted.push("prometheus", "docker-compose");
 if (ok("dpkg", ["--version"])) {
   const missing = wanted.filter((p) => !ok("dpkg", ["-s", p]));
   if (missing.length > 0) {
     const isRoot = process.getuid?.() === 0;
-    const command = `apt-get update && apt-get install -y ${missing.join(" ")}`;
+    const command = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(" ")}`;
     if (!isRoot) fail(`missing Debian packages: ${missing.join(", ")}. Install them with:\n  sudo ${command}`);
     say(`installing Debian packages: ${missing.join(" ")}`);
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     for (const step of [
       ["apt-get", ["update", "-q"]],
-      ["apt-get", ["install", "-y", "-q", ...missing]],
+      ["apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing]],
     ]) {
       const r = spawnSync(step[0], step[1], { stdio: "inherit", env });
       if (r.status !== 0)
@@ -66,6 +69,8 @@ if (ok("dpkg", ["--version"])) {
     ["cc", ["--version"], "a C compiler"],
     ["pkg-config", ["--exists", "openssl"], "pkg-config and OpenSSL's development files"],
     ...(wanted.includes("redis-server") ? [["redis-server", ["--version"], "redis-server"]] : []),
+    ...(wanted.includes("prometheus") ? [["promtool", ["--version"], "promtool (Prometheus)"]] : []),
+    ...(wanted.includes("docker-compose") ? [["docker-compose", ["version"], "docker-compose"]] : []),
   ].filter(([cmd, a]) => !ok(cmd, a));
   if (lacking.length > 0) fail(`not a Debian system and missing: ${lacking.map((l) => l[2]).join(", ")}`);
 }

@@ -1,0 +1,29 @@
+# The orchestrator as a container: compiled TypeScript on Node 20, production dependencies only,
+# run as the unprivileged `node` user, healthy while /health answers 200. It needs a Solana RPC,
+# a Redis (see docker-compose.yml) and the operator keypair; the native localnet is not in it.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY idl idl
+COPY orchestrator/src orchestrator/src
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    MARGIN_WARDEN_HTTP_HOST=0.0.0.0 \
+    MARGIN_WARDEN_HTTP_PORT=9464 \
+    MARGIN_WARDEN_AUDIT_LOG_PATH=/data/margin-warden-audit.jsonl
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/dist dist
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 9464
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.MARGIN_WARDEN_HTTP_PORT || 9464) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["node", "dist/orchestrator/src/cli.js"]
+CMD ["run"]
