@@ -50,6 +50,9 @@ export interface Config {
   alertTelegramChatId?: string;
   alertDedupMs: number;
   alertsPerMinute: number;
+  liquidateMarkets: string[];
+  minLiquidationNotional: bigint;
+  minExpectedFee: bigint;
   logLevel: LogLevel;
 }
 
@@ -115,6 +118,15 @@ function url(protocols: string[]): Parse<string> {
     return protocols.includes(parsed.protocol) ? s : fail();
   };
 }
+/** A non-negative integer amount: a JSON number or string, or the environment's digits. */
+const units = (def: bigint): Field<bigint> => ({
+  expected: "a non-negative integer amount in quote native units",
+  parse: (raw) => {
+    const s = typeof raw === "number" && Number.isSafeInteger(raw) ? String(raw) : raw;
+    return typeof s === "string" && /^\d+$/.test(s.trim()) ? BigInt(s.trim()) : fail();
+  },
+  default: def,
+});
 const pubkey: Parse<string> = (raw) => {
   const s = text(raw);
   try {
@@ -223,6 +235,22 @@ const schema: Schema = {
   // The same alert about the same subject (an account, an oracle) goes out once per this interval.
   alertDedupMs: positive(600_000),
   alertsPerMinute: positive(20),
+  // Which liquidations to take (risk/filter.ts): all off by default, so a protocol's own
+  // deployment liquidates everything. Markets: a JSON array, or comma-separated in the environment.
+  liquidateMarkets: {
+    expected: "a list of base58 market addresses",
+    parse: (raw) => {
+      const list = Array.isArray(raw)
+        ? raw
+        : typeof raw === "string"
+          ? raw.split(",").filter((s) => s.trim() !== "")
+          : fail();
+      return list.map((m) => pubkey(m));
+    },
+    default: [],
+  },
+  minLiquidationNotional: units(0n),
+  minExpectedFee: units(0n),
   logLevel: {
     expected: `one of ${LOG_LEVELS.join(", ")}`,
     parse: (raw) => (LOG_LEVELS.includes(raw as LogLevel) ? (raw as LogLevel) : fail()),
@@ -318,7 +346,12 @@ export function requireKeys<K extends keyof Config>(
 
 /** The config as it may be logged: credentials in URLs masked. */
 export function redactConfig(config: Config): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...config, marginCallBandPpm: config.marginCallBandPpm.toString() };
+  const out: Record<string, unknown> = {
+    ...config,
+    marginCallBandPpm: config.marginCallBandPpm.toString(),
+    minLiquidationNotional: config.minLiquidationNotional.toString(),
+    minExpectedFee: config.minExpectedFee.toString(),
+  };
   for (const key of ["rpcUrl", "wsUrl", "redisUrl", "marginCallWebhookUrl", "alertWebhookUrl"] as const) {
     const v = config[key];
     if (v === undefined) continue;

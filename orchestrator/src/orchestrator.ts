@@ -317,6 +317,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       instanceId: this.instanceId,
       marginCallChannels: this.config.marginCallWebhookUrl ? [webhookChannel(this.config.marginCallWebhookUrl)] : [],
       alerts: this.alerts,
+      filter: this.config,
       onTransition: (account, from, to) => this.emit("transition", account, from, to),
     });
   }

@@ -230,6 +230,28 @@ describe("orchestrator end to end", () => {
     alerts.close();
   });
 
+  it("takes no liquidation in a market outside liquidateMarkets, and says so in its metrics", async () => {
+    h = await harness(40, 11);
+    const elsewhere = PublicKey.unique().toBase58();
+    const o = await h.start("picky", { liquidateMarkets: [elsewhere] });
+    await shock(h.world, -0.12);
+    const due = (await chainVerdicts(h.world)).filter((v) => v.ev.state === "partial-liquidation");
+    expect(due.length).toBeGreaterThan(0);
+    await expect
+      .poll(
+        async () =>
+          (await o.metrics.registry.getSingleMetricAsString("decisions_total")).match(/action="skipped"} (\d+)/)?.[1],
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBeDefined();
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(h.audit("picky").filter((e) => e.event === "sent")).toEqual([]);
+    for (const v of await chainVerdicts(h.world))
+      if (due.some((d) => d.account.address === v.account.address)) expect(v.ev.state).toBe("partial-liquidation");
+  });
+
   it("doctor checks everything run needs and names what is wrong, sending nothing", async () => {
     h = await harness(4, 5);
     const { runDoctor } = await import("../../orchestrator/src/ops/doctor.js");

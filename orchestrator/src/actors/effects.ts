@@ -8,6 +8,7 @@ import type { ChainFeed } from "../chain/feed.js";
 import type { StepQueues } from "../jobs/queues.js";
 import { jobId, type StepJob, type StepKind } from "../jobs/steps.js";
 import type { Evaluation } from "../risk/evaluate.js";
+import { skipReason, type FilterConfig } from "../risk/filter.js";
 import { ChainStatus } from "../risk/types.js";
 import type { AuditLog } from "../ops/audit.js";
 import { jsonReplacer, type Logger } from "../ops/log.js";
@@ -52,6 +53,8 @@ export interface EffectDeps {
   marginCallChannels: readonly MarginCallChannel[];
   /** Operator alerts, when configured. */
   alerts: Alerter | undefined;
+  /** The operator's limits on which liquidations to take (config; all off by default). */
+  filter: FilterConfig;
   onTransition(account: string, from: RiskState | null, to: RiskState): void;
 }
 
@@ -65,6 +68,23 @@ export function actorEffects(d: EffectDeps): Effects {
   ) => {
     const job = stepJobFor(kind, ctx, ev, detectedAtMs, market);
     const id = jobId(job);
+    if (kind === "liquidate" && job.market !== null) {
+      const skip = skipReason(
+        d.filter,
+        d.feed.accounts.get(ctx.account),
+        d.feed.markets.get(job.market),
+        ev?.prices[job.market]?.price,
+      );
+      if (skip !== null) {
+        d.metrics.decisions.inc({ state: ctx.state ?? "waiting", action: "skipped" });
+        d.log.debug("liquidation not taken: outside the operator's limits", {
+          account: ctx.account,
+          jobId: id,
+          reason: skip,
+        });
+        return;
+      }
+    }
     d.metrics.decisions.inc({ state: ctx.state ?? "waiting", action: kind });
     d.queues.add(job).then(
       ({ added }) => {
