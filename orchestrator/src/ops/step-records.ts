@@ -1,12 +1,26 @@
 // What a step leaves behind as it goes: its audit records, its decision log lines and its metrics,
 // shaped in one place. The worker calls these (jobs/worker.ts StepContext); the orchestrator adds
 // what the rest of the process does with a settled step.
+import type { StepJob } from "../jobs/steps.js";
+import type { Prepared } from "../jobs/submitter.js";
 import type { StepContext } from "../jobs/worker.js";
 import type { AuditLog } from "./audit.js";
 import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
 
 export type StepRecords = Pick<StepContext, "onDryRun" | "onSent" | "onResend" | "onSettled">;
+
+/** What every `sent` record says of its step and transaction. */
+const sent = (job: StepJob, id: string, prepared: Prepared) => ({
+  event: "sent",
+  kind: job.kind,
+  account: job.account,
+  jobId: id,
+  liquidationId: job.liquidationId,
+  signature: prepared.signature,
+  computeUnitLimit: prepared.computeUnitLimit,
+  priorityFeeMicroLamports: prepared.priorityFeeMicroLamports,
+});
 
 export function stepRecords(audit: AuditLog, metrics: Metrics, log: Logger, instanceId: string): StepRecords {
   return {
@@ -35,33 +49,10 @@ export function stepRecords(audit: AuditLog, metrics: Metrics, log: Logger, inst
     },
     onSent: (job, id, prepared, ev) => {
       metrics.txSent.inc({ kind: job.kind });
-      audit.append({
-        event: "sent",
-        kind: job.kind,
-        account: job.account,
-        jobId: id,
-        liquidationId: job.liquidationId,
-        signature: prepared.signature,
-        computeUnitLimit: prepared.computeUnitLimit,
-        priorityFeeMicroLamports: prepared.priorityFeeMicroLamports,
-        health: ev.health,
-        prices: ev.prices,
-        instance: instanceId,
-      });
+      audit.append({ ...sent(job, id, prepared), health: ev.health, prices: ev.prices, instance: instanceId });
     },
     onResend: async (job, id, prepared) => {
-      audit.append({
-        event: "sent",
-        resent: true,
-        kind: job.kind,
-        account: job.account,
-        jobId: id,
-        liquidationId: job.liquidationId,
-        signature: prepared.signature,
-        computeUnitLimit: prepared.computeUnitLimit,
-        priorityFeeMicroLamports: prepared.priorityFeeMicroLamports,
-        instance: instanceId,
-      });
+      audit.append({ ...sent(job, id, prepared), resent: true, instance: instanceId });
       // On record before the bytes go out; a failure here refuses the resend (the job retries).
       await audit.flush();
     },
