@@ -5,11 +5,11 @@ import os from "node:os";
 import { RATIO_PRECISION } from "../src/math/constants.js";
 import type { Tier } from "../src/math/margin.js";
 import { baseValue } from "../src/math/position.js";
-import { bandSolverStats, bandsFor } from "../src/risk/bands.js";
+import { bandSolverStats } from "../src/risk/bands.js";
 import { evaluate, type Freshness } from "../src/risk/evaluate.js";
-import { fullScan, missedBy } from "../src/risk/full-scan.js";
+import { fullScan } from "../src/risk/full-scan.js";
 import { accountHealth } from "../src/risk/health.js";
-import { TriggerIndex } from "../src/risk/trigger-index.js";
+import { TickPath } from "../src/risk/tick-path.js";
 import { ChainStatus, OracleLayout, type AccountState, type MarketState, type PriceState } from "../src/risk/types.js";
 
 const arg = (name: string, fallback: number[]) => {
@@ -214,6 +214,8 @@ interface Row {
   idxP99: number;
   lookupP50: number;
   lookupP99: number;
+  redrawP50: number;
+  redrawP99: number;
   crossedMean: number;
   evaluatedMean: number;
   actedMean: number;
@@ -234,33 +236,33 @@ function run(n: number, tickCount: number, scanCount: number): Row {
   const book = new Book(n, startPrices, rnd);
   const m1 = memory();
 
-  const index = new TriggerIndex({ bucketBps: BUCKET_BPS });
-  const atRisk = new Set<number>();
-  const atRiskOn = MARKETS.map(() => new Set<number>());
-  const place = (i: number, a: AccountState) => {
-    const bands = bandsFor(a, MARKET_MAP, prices, CALL_BAND);
-    if (bands) {
-      index.upsert(a.address, bands);
-      if (atRisk.delete(i)) for (const m of book.markets(i)) atRiskOn[m].delete(i);
-    } else {
-      index.remove(a.address);
-      if (!atRisk.has(i)) {
-        atRisk.add(i);
-        for (const m of book.markets(i)) atRiskOn[m].add(i);
-      }
-    }
+  // The supervisor's tick path (risk/tick-path.ts): bands in the trigger index for healthy
+  // accounts, the float screen for the others.
+  const path = new TickPath(CALL_BAND);
+  const world = {
+    markets: MARKET_MAP,
+    prices,
+    fresh: FRESH,
+    account: (address: string) => book.account(rowOf(address)),
+  };
+  /** Exact evaluation and placement: what the supervisor's observe() does for the index path. */
+  const place = (a: AccountState, onTick = false) => {
+    const ev = evaluate(a, MARKET_MAP, prices, FRESH, CALL_BAND);
+    path.place(a, ev.state ?? "exact", ev.state === "healthy", world, onTick);
+    return ev;
   };
   const stats0 = { ...bandSolverStats };
   const tb = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) place(i, book.account(i));
+  for (let i = 0; i < n; i++) place(book.account(i));
   const buildS = ms(tb) / 1e3;
   const m2 = memory();
-  const atRiskStart = atRisk.size;
+  const atRiskStart = path.screen.size;
 
   const ticks = makeTicks(tickCount, rnd);
   const scanEvery = Math.max(1, Math.floor(tickCount / scanCount));
   const idx: number[] = [];
   const lookup: number[] = [];
+  const redraw: number[] = [];
   const scan: number[] = [];
   let crossedSum = 0;
   let evaluatedSum = 0;
@@ -275,28 +277,39 @@ function run(n: number, tickCount: number, scanCount: number): Row {
     prices.set(m.oracle, reading(m, next, (next * BigInt(confPpm)) / RATIO_PRECISION));
 
     const t0 = process.hrtime.bigint();
-    const crossed = index.crossed(m.address, old, next);
+    const pendingBefore = path.pendingCount;
+    const due = path.tick(m.address, old, next, world);
     lookup.push(ms(t0));
-    const candidates = new Set<number>(atRiskOn[market]);
-    for (const address of crossed) candidates.add(rowOf(address));
     let acted = 0;
-    for (const i of candidates) {
-      const a = book.account(i);
-      const ev = evaluate(a, MARKET_MAP, prices, FRESH, CALL_BAND);
-      if (ev.state !== "healthy" && ev.state !== null) acted++;
-      place(i, a);
+    for (const address of due) {
+      const before = path.screen.state(address) ?? "healthy";
+      const ev = place(book.account(rowOf(address)), true);
+      if (ev.state !== before) acted++;
     }
     idx.push(ms(t0));
-    crossedSum += crossed.length;
-    evaluatedSum += candidates.size;
+    crossedSum += path.pendingCount - pendingBefore;
+    evaluatedSum += due.length;
     actedSum += acted;
+    // Off the tick path (the supervisor does it between ticks): bands of the accounts the tick
+    // found plainly healthy outside their old bands.
+    const t2 = process.hrtime.bigint();
+    for (const address of path.takePending(Number.MAX_SAFE_INTEGER)) place(book.account(rowOf(address)));
+    redraw.push(ms(t2));
 
     if (t % scanEvery === scanEvery - 1 && scan.length < scanCount) {
       const t1 = process.hrtime.bigint();
       const flagged = fullScan(book.all(), MARKET_MAP, prices, FRESH, CALL_BAND);
       scan.push(ms(t1));
-      scanActedSum += flagged.filter((ev) => ev.state !== "healthy" && ev.state !== null).length;
-      missed += missedBy(flagged, (a) => atRisk.has(rowOf(a))).length;
+      const notHealthy = flagged.filter((ev) => ev.state !== "healthy" && ev.state !== null);
+      scanActedSum += notHealthy.length;
+      // Every account the scan finds not healthy is screened at exactly that state, and the
+      // screen holds no other account at a state other than healthy.
+      missed += notHealthy.filter((ev) => path.screen.state(ev.account) !== ev.state).length;
+      const atRiskHeld =
+        path.screen.countOf("margin-call") +
+        path.screen.countOf("partial-liquidation") +
+        path.screen.countOf("bankrupt");
+      missed += Math.abs(atRiskHeld - notHealthy.length);
     }
   }
   const edges = bandSolverStats.edges - stats0.edges;
@@ -305,7 +318,7 @@ function run(n: number, tickCount: number, scanCount: number): Row {
     n,
     buildS,
     atRiskStart,
-    atRiskEnd: atRisk.size,
+    atRiskEnd: path.screen.size,
     rssPerAccount: (m2.rss - m1.rss) / n,
     heapPerAccount: (m2.heap - m1.heap) / n,
     bookPerAccount: (m1.heap - m0.heap) / n,
@@ -314,6 +327,8 @@ function run(n: number, tickCount: number, scanCount: number): Row {
     idxP99: pct(idx, 0.99),
     lookupP50: pct(lookup, 0.5),
     lookupP99: pct(lookup, 0.99),
+    redrawP50: pct(redraw, 0.5),
+    redrawP99: pct(redraw, 0.99),
     crossedMean: crossedSum / ticks.length,
     evaluatedMean: evaluatedSum / ticks.length,
     actedMean: actedSum / ticks.length,
@@ -364,7 +379,7 @@ table(
     "full scan p99",
     "scans",
     "p50 speed-up",
-    "acted/tick idx",
+    "changed/tick idx",
     "acted/tick scan",
     "missed",
   ],
@@ -386,11 +401,13 @@ console.log("\nwhere the index's time goes, and what it costs");
 table(
   [
     "accounts",
-    "lookup p50",
-    "lookup p99",
-    "crossed/tick",
-    "evaluated/tick",
-    "at risk start→end",
+    "screen p50",
+    "screen p99",
+    "redraw p50",
+    "redraw p99",
+    "crossed healthy/tick",
+    "exact/tick",
+    "screened start→end",
     "build s",
     "index rss B/acct",
     "index heap B/acct",
@@ -401,6 +418,8 @@ table(
     k(r.n),
     f(r.lookupP50, 3),
     f(r.lookupP99, 3),
+    f(r.redrawP50, 2),
+    f(r.redrawP99, 2),
     f(r.crossedMean, 1),
     f(r.evaluatedMean, 1),
     `${r.atRiskStart}→${r.atRiskEnd}`,
@@ -412,10 +431,15 @@ table(
   ]),
 );
 console.log(`
-index tick = crossed() + exact evaluate() of the crossed and at-risk holders of that market + their bands redrawn.
+index tick = the supervisor's tick path (risk/tick-path.ts): crossed() of the trigger index, the crossed accounts
+screened in float (plainly healthy: only their bands to redraw), the float sweep of the screened holders of that
+market, then exact evaluate() of what the screen could not decide, placed again (bands, or the screen).
 full scan = evaluate() of every account (AccountState rebuilt from the compact book, as for the index); it runs on
 every ${"n-th"} tick only (${rows.map((r) => `${k(r.n)}: ${r.scans} of ${r.ticks}`).join(", ")}): with few samples p99 is the maximum.
-acted/tick: accounts evaluated as not healthy on that tick (index: among those it re-evaluated; scan: all of them).
-missed: accounts a full scan found not healthy that the index path was not tracking as at risk (must be 0).
-memory per account: index and at-risk set after GC (rss delta and heap delta), book = compact account store.
+changed/tick: accounts whose exact state differed from the one on record; acted/tick scan: accounts not healthy.
+missed: at each full scan, accounts not healthy whose state the tick path did not hold exactly, plus the difference
+between how many it holds not healthy and how many the scan found (must be 0).
+screen: crossed() and the float work of a tick, before the exact evaluations; redraw: after the tick, off its path,
+exact evaluation and new bands of the crossed plainly healthy accounts (the supervisor does it between ticks).
+memory per account: index and screen after GC (rss delta and heap delta), book = compact account store.
 bisections: band edges whose floating-point guess failed the exact check, of all edges computed.`);

@@ -1,11 +1,13 @@
 // Keeps one actor per account that is not plainly healthy and routes evaluations to it. Healthy
-// accounts live only in the trigger index: a price tick re-evaluates just the accounts whose band
-// it left, plus those already at risk. The actors' effects are provided here; snapshots go to Redis
-// after every transition so a restarted orchestrator resumes where it stopped.
+// accounts live only in the trigger index, the others in the float screen (risk/tick-path.ts): a
+// price tick evaluates exactly just the accounts whose band it left and whose state the screen
+// cannot vouch for; the bands of crossed accounts that stayed plainly healthy are redrawn between
+// ticks. The actors' effects are provided here; snapshots go to Redis after every transition so a
+// restarted orchestrator resumes where it stopped.
 import { createActor, type Actor, type AnyActorRef, type Snapshot } from "xstate";
-import { bandsFor } from "../risk/bands.js";
 import { claimDue, evaluate, settlementDue, type Evaluation, type Freshness } from "../risk/evaluate.js";
-import { TriggerIndex } from "../risk/trigger-index.js";
+import { TickPath } from "../risk/tick-path.js";
+import type { TriggerIndex } from "../risk/trigger-index.js";
 import type { AccountState, MarketState, PriceState, RiskState } from "../risk/types.js";
 import { accountMachine, type AccountContext, type Observation } from "./account-machine.js";
 
@@ -67,12 +69,16 @@ function holds(actor: AccountActor, o: Observation): boolean {
 const riskKey = (m: MarketState) =>
   `${m.addonRatio}|${m.bufferRatio}|${m.maxConfRatioLiquidate}|${m.tiers.map((t) => `${t.notionalUpper}/${t.initialRatio}/${t.maintenanceRatio}`).join(",")}`;
 
+/** Redrawing bands between ticks yields to the event loop after this long. */
+const REDRAW_SLICE_MS = 5;
+
 export class Supervisor {
   readonly actors = new Map<string, AccountActor>();
-  readonly index = new TriggerIndex();
   readonly lastEvaluation = new Map<string, Evaluation>();
-  /** Accounts not in the index (at risk, or not evaluable yet): re-evaluated on every tick of their markets. */
-  private readonly unindexed = new Set<string>();
+  readonly path: TickPath;
+  private redrawScheduled = false;
+  /** Inside a price tick: bands are drawn after it (TickPath.place). */
+  private ticking = false;
   private readonly byMarket = new Map<string, Set<string>>();
   private readonly episodeStart = new Map<string, number>();
   private readonly marketRisk = new Map<string, string>();
@@ -89,7 +95,13 @@ export class Supervisor {
     private readonly world: World,
     private readonly effects: Effects,
     private readonly opts: { marginCallBandPpm: bigint; confirmTimeoutMs: number; clock?: unknown },
-  ) {}
+  ) {
+    this.path = new TickPath(opts.marginCallBandPpm);
+  }
+
+  get index(): TriggerIndex {
+    return this.path.index;
+  }
 
   /** The machine with this supervisor's effects, built once: providing it per actor costs more than the actor. */
   private provided: ReturnType<typeof accountMachine.provide> | undefined;
@@ -149,8 +161,6 @@ export class Supervisor {
       ...(this.opts.clock ? { clock: this.opts.clock as never } : {}),
     });
     this.actors.set(account, actor);
-    this.unindexed.add(account);
-    this.index.remove(account);
     actor.subscribe((s) => {
       if (s.status === "done") {
         this.actors.delete(account);
@@ -201,11 +211,13 @@ export class Supervisor {
       if (ev.state === "healthy") this.lastEvaluation.delete(address);
       else this.lastEvaluation.set(address, ev);
       if (actor) actor.send({ type: "OBSERVED", observation: observation(ev, a) });
-      if (ev.state === "healthy" && !this.actors.has(address)) this.reindex(a);
-      else this.unindexed.add(address);
+      // An account with an actor (which a healthy observation just ended) is screened until then.
+      const indexable = ev.state === "healthy" && !this.actors.has(address);
+      this.path.place(a, ev.state ?? "exact", indexable, this.world, this.ticking);
       return ev;
     }
     this.lastEvaluation.set(address, ev);
+    this.path.place(a, ev.state, false, this.world);
     if (ev.state !== "margin-call" && !this.episodeStart.has(address)) this.episodeStart.set(address, Date.now());
     const seen = observation(ev, a);
     if (actor && holds(actor, seen)) return ev;
@@ -213,26 +225,49 @@ export class Supervisor {
     return ev;
   }
 
-  private reindex(a: AccountState): void {
-    const bands = bandsFor(a, this.world.markets, this.world.prices, this.opts.marginCallBandPpm);
-    if (bands) {
-      this.index.upsert(a.address, bands);
-      this.unindexed.delete(a.address);
-    } else {
-      this.index.remove(a.address);
-      this.unindexed.add(a.address);
+  /**
+   * A price tick: the accounts whose band it left and whose state the screen cannot vouch for
+   * (all holders on a market's first price). An account at risk is evaluated again when its state
+   * may have changed, so its last evaluation's shortfall is as of its last change.
+   */
+  onPrice(market: string, prev: PriceState | undefined, next: PriceState): number {
+    let due: Iterable<string>;
+    if (!prev) due = [...(this.byMarket.get(market) ?? [])];
+    else {
+      const accounts = this.world.accounts;
+      due = this.path.tick(market, prev.price, next.price, {
+        markets: this.world.markets,
+        prices: this.world.prices,
+        fresh: this.world.freshness(),
+        account: (address) => accounts.get(address),
+      });
     }
+    let count = 0;
+    this.ticking = true;
+    try {
+      for (const a of due) {
+        this.observe(a);
+        count++;
+      }
+    } finally {
+      this.ticking = false;
+    }
+    this.scheduleRedraw();
+    return count;
   }
 
-  /** A price tick: only accounts whose band it left, and those already at risk on that market. */
-  onPrice(market: string, prev: PriceState | undefined, next: PriceState): number {
-    const holders = this.byMarket.get(market) ?? new Set<string>();
-    const candidates = new Set<string>();
-    if (!prev) for (const a of holders) candidates.add(a);
-    else for (const a of this.index.crossed(market, prev.price, next.price)) candidates.add(a);
-    for (const a of holders) if (this.unindexed.has(a)) candidates.add(a);
-    for (const a of candidates) this.observe(a);
-    return candidates.size;
+  /** New bands for the crossed accounts a tick left plainly healthy, a slice at a time between ticks. */
+  private scheduleRedraw(): void {
+    if (this.redrawScheduled || this.stopped || this.path.pendingCount === 0) return;
+    this.redrawScheduled = true;
+    setImmediate(() => {
+      this.redrawScheduled = false;
+      const until = performance.now() + REDRAW_SLICE_MS;
+      while (!this.stopped && this.path.pendingCount > 0 && performance.now() < until) {
+        for (const a of this.path.takePending(16)) this.observe(a);
+      }
+      this.scheduleRedraw();
+    });
   }
 
   /** Risk parameters changed (e.g. the volatility add-on): every band on that market is redrawn. */
@@ -257,7 +292,8 @@ export class Supervisor {
   fullScan(): { evaluated: number; missed: string[] } {
     const missed: string[] = [];
     for (const address of this.world.accounts.keys()) {
-      const wasTracked = this.actors.has(address) || this.unindexed.has(address);
+      const held = this.path.screen.state(address);
+      const wasTracked = this.actors.has(address) || (held !== undefined && held !== "healthy");
       const ev = this.observe(address);
       if (ev?.state && ev.state !== "healthy" && !wasTracked) missed.push(address);
     }

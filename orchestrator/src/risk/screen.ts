@@ -1,0 +1,366 @@
+// A floating-point screen of the accounts the trigger index does not cover: those at risk, and
+// healthy ones whose bands are waiting to be redrawn. A price tick sweeps the screened holders of
+// its market in float and hands back only those whose state the exact math (evaluate.ts) could
+// decide differently from the one on record: an account whose every threshold lies farther from
+// its equity than the float error bound has the state it had. Everything the float path does not
+// model (a refused, stale or missing price, a settled market's price is modelled, old account
+// data, an unknown market) sends the account to the exact math.
+//
+// The float health follows risk/health.ts term by term: equity at the confidence-adjusted price,
+// tiered maintenance plus the volatility add-on, the liquidation-end buffer, the margin-call band.
+// Error bound: each integer operation of the exact math rounds by less than one unit (a handful
+// per position), and the float evaluation of the same real-valued terms errs by far less than
+// 1e-12 of their summed magnitude; the bound below takes both with a wide margin.
+import { check } from "./oracle_guard.js";
+import type { Freshness } from "./evaluate.js";
+import { ChainStatus, type AccountState, type MarketState, type PriceState, type RiskState } from "./types.js";
+
+/** What the screen holds an account to: the state on record, or "exact" to evaluate it exactly on every tick. */
+export type ScreenState = RiskState | "exact";
+
+const STATES: ScreenState[] = ["healthy", "margin-call", "partial-liquidation", "bankrupt"];
+const HEALTHY = 0;
+const MARGIN_CALL = 1;
+const LIQUIDATABLE = 2;
+const BANKRUPT = 3;
+const EXACT = -1;
+const codeOf = (s: ScreenState) => (s === "exact" ? EXACT : STATES.indexOf(s));
+
+/** Units of rounding allowed per position, and once per account. */
+const ROUNDING_UNITS = 16;
+const RELATIVE_ERROR = 1e-12;
+
+// Each screened account is one row of a Float64Array: a sweep reads one contiguous stretch per
+// account instead of chasing objects across the heap (at 100k+ accounts the cache misses cost
+// several times the arithmetic).
+/** Positions per row: the program's MAX_POSITIONS (the account layout holds no more). */
+const LEGS = 8;
+const STATE = 0;
+const STATUS = 1;
+const COLLATERAL = 2;
+const SLOT = 3;
+const COUNT = 4;
+/** Then per position: market id, base (1e9), quote entry. */
+const LEG0 = 5;
+const ROW = LEG0 + 3 * LEGS;
+
+/** A market's risk parameters in float, and its price for the current sweep. */
+interface MarketFloat {
+  address: string;
+  upper: Float64Array;
+  ratio: Float64Array;
+  /** tier k: Σ_{j<k} upper_j (ratio_{j+1} − ratio_j), as in tierRequirement. */
+  deduction: Float64Array;
+  addon: number;
+  buffer: number;
+  riskKey: string;
+  source: MarketState | null;
+  /** Set per sweep: the price and confidence the exact math would use, or usable = false. */
+  usable: boolean;
+  price: number;
+  conf: number;
+  /** Ids of the screened accounts with a position here (dense; removal swaps the last one in). */
+  holders: number[];
+}
+
+export interface ScreenWorld {
+  markets: ReadonlyMap<string, MarketState>;
+  prices: ReadonlyMap<string, PriceState>;
+  fresh: Freshness;
+}
+
+/** Float health of an account: equity and its three thresholds, in quote units, with the error bound. */
+export interface FloatHealth {
+  equity: number;
+  maintenance: number;
+  liquidationEnd: number;
+  call: number;
+  bound: number;
+}
+
+export class HealthScreen {
+  // Accounts are small integers inside, so the sweep walks arrays, not maps of strings.
+  private readonly ids = new Map<string, number>();
+  private readonly names: (string | undefined)[] = [];
+  private readonly freeIds: number[] = [];
+  private rows = new Float64Array(ROW * 1024);
+  /** Per account and position: where the account sits in that market's holder list. */
+  private at = new Int32Array(LEGS * 1024);
+  /** A row for `decide`, outside the table. */
+  private readonly probe = new Float64Array(ROW);
+  private readonly marketIds = new Map<string, number>();
+  private readonly floats: MarketFloat[] = [];
+  private readonly bandPpm: number;
+  /** Scratch for the sweep: no allocation per account. */
+  private readonly h: FloatHealth = { equity: 0, maintenance: 0, liquidationEnd: 0, call: 0, bound: 0 };
+
+  constructor(marginCallBandPpm: bigint) {
+    this.bandPpm = Number(marginCallBandPpm);
+  }
+
+  get size(): number {
+    return this.ids.size;
+  }
+
+  has(account: string): boolean {
+    return this.ids.has(account);
+  }
+
+  state(account: string): ScreenState | undefined {
+    const id = this.ids.get(account);
+    if (id === undefined) return undefined;
+    const code = this.rows[id * ROW + STATE];
+    return code === EXACT ? "exact" : STATES[code];
+  }
+
+  /** Whether `market` had a price the program accepts at the last `price` call. */
+  usable(market: string): boolean {
+    const m = this.marketIds.get(market);
+    return m !== undefined && this.floats[m].usable;
+  }
+
+  /** How many accounts are screened at `state`. */
+  countOf(state: ScreenState): number {
+    const code = codeOf(state);
+    let n = 0;
+    for (const id of this.ids.values()) if (this.rows[id * ROW + STATE] === code) n++;
+    return n;
+  }
+
+  /** Screened holders of `market`. */
+  holdersOf(market: string): string[] {
+    const m = this.marketIds.get(market);
+    return m === undefined ? [] : this.floats[m].holders.map((id) => this.names[id]!);
+  }
+
+  /** Screens `a` at `state` (what an exact evaluation just decided, or "exact"). */
+  put(a: AccountState, state: ScreenState): void {
+    if (a.positions.length > LEGS) throw new RangeError(`${a.address} has more than ${LEGS} positions`);
+    this.remove(a.address);
+    const id = this.freeIds.pop() ?? this.names.length;
+    this.grow(id);
+    this.names[id] = a.address;
+    this.ids.set(a.address, id);
+    const r = id * ROW;
+    const n = a.positions.length;
+    this.fill(this.rows, r, a, n);
+    this.rows[r + STATE] = codeOf(state);
+    for (let i = 0; i < n; i++) {
+      const m = this.rows[r + LEG0 + i * 3];
+      this.at[id * LEGS + i] = this.floats[m].holders.push(id) - 1;
+    }
+  }
+
+  remove(account: string): boolean {
+    const id = this.ids.get(account);
+    if (id === undefined) return false;
+    const rows = this.rows;
+    const r = id * ROW;
+    for (let i = 0; i < rows[r + COUNT]; i++) {
+      const m = rows[r + LEG0 + i * 3];
+      const list = this.floats[m].holders;
+      const slot = this.at[id * LEGS + i];
+      const moved = list.pop()!;
+      if (moved === id) continue;
+      list[slot] = moved;
+      const o = moved * ROW;
+      for (let j = 0; j < rows[o + COUNT]; j++) if (rows[o + LEG0 + j * 3] === m) this.at[moved * LEGS + j] = slot;
+    }
+    this.ids.delete(account);
+    this.names[id] = undefined;
+    this.freeIds.push(id);
+    return true;
+  }
+
+  private fill(rows: Float64Array, r: number, a: AccountState, n: number): void {
+    rows[r + STATE] = HEALTHY;
+    rows[r + STATUS] = a.status;
+    rows[r + COLLATERAL] = Number(a.collateral);
+    rows[r + SLOT] = a.slot;
+    rows[r + COUNT] = n;
+    for (let i = 0; i < n; i++) {
+      const p = a.positions[i];
+      const m = this.marketIds.get(p.market) ?? this.marketId(p.market);
+      rows[r + LEG0 + i * 3] = m;
+      rows[r + LEG0 + i * 3 + 1] = Number(p.base);
+      rows[r + LEG0 + i * 3 + 2] = Number(p.quoteEntry);
+    }
+  }
+
+  private grow(id: number): void {
+    if ((id + 1) * ROW <= this.rows.length) return;
+    const rows = new Float64Array(this.rows.length * 2);
+    rows.set(this.rows);
+    this.rows = rows;
+    const at = new Int32Array(this.at.length * 2);
+    at.set(this.at);
+    this.at = at;
+  }
+
+  /**
+   * Screened holders of `market` whose state the exact math may see differently at the prices of
+   * the last `price` call (or that are to be evaluated exactly on every tick).
+   */
+  sweep(market: string, fresh: Freshness): string[] {
+    const m = this.marketIds.get(market);
+    if (m === undefined) return [];
+    const out: string[] = [];
+    const holders = this.floats[m].holders;
+    const rows = this.rows;
+    for (let i = 0; i < holders.length; i++) {
+      const id = holders[i];
+      const state = rows[id * ROW + STATE];
+      if (state === BANKRUPT) continue;
+      if (state === EXACT || this.screened(rows, id * ROW, fresh) !== state) out.push(this.names[id]!);
+    }
+    return out;
+  }
+
+  /**
+   * The state the exact math gives `a` at the prices of the last `price` call when the float
+   * health decides it beyond doubt, else null. For a crossed account, healthy means only its
+   * bands need redrawing.
+   */
+  decide(a: AccountState, fresh: Freshness): RiskState | null {
+    if (a.positions.length > LEGS) return null;
+    // A market not registered by `price` has no price of this tick.
+    for (const p of a.positions) if (!this.marketIds.has(p.market)) return null;
+    this.fill(this.probe, 0, a, a.positions.length);
+    const code = this.screened(this.probe, 0, fresh);
+    return code === EXACT ? null : (STATES[code] as RiskState);
+  }
+
+  /** The float health of a screened account at the prices of the last `price` call (tests compare it with the exact math). */
+  floatHealth(account: string): FloatHealth | null {
+    const id = this.ids.get(account);
+    return id !== undefined && this.health(this.rows, id * ROW) ? { ...this.h } : null;
+  }
+
+  /** State code decided in float, or -1 when the exact math must decide. */
+  private screened(rows: Float64Array, r: number, fresh: Freshness): number {
+    const status = rows[r + STATUS];
+    if (status === ChainStatus.Bankrupt || rows[r + COUNT] === 0) return EXACT;
+    if (fresh.currentSlot - Math.max(rows[r + SLOT], fresh.verifiedSlot ?? 0) > fresh.maxAccountAgeSlots) return EXACT;
+    if (!this.health(rows, r)) return EXACT;
+    const { equity, maintenance, liquidationEnd, call, bound } = this.h;
+    if (status === ChainStatus.BeingLiquidated) {
+      // Below liquidation-end: liquidatable; at or above: a margin call with the flag to clear.
+      const d = equity - liquidationEnd;
+      if (Math.abs(d) <= bound) return EXACT;
+      return d < 0 ? LIQUIDATABLE : MARGIN_CALL;
+    }
+    const dm = equity - maintenance;
+    if (Math.abs(dm) <= bound) return EXACT;
+    if (dm < 0) return LIQUIDATABLE;
+    const dc = equity - call;
+    if (Math.abs(dc) <= bound) return EXACT;
+    return dc < 0 ? MARGIN_CALL : HEALTHY;
+  }
+
+  /** Fills the scratch health; false when a position's market has no usable price. */
+  private health(rows: Float64Array, r: number): boolean {
+    const collateral = rows[r + COLLATERAL];
+    const positions = rows[r + COUNT];
+    let equity = collateral;
+    let maintenance = 0;
+    let buffer = 0;
+    let magnitude = Math.abs(collateral);
+    for (let i = 0; i < positions; i++) {
+      const leg = r + LEG0 + i * 3;
+      const f = this.floats[rows[leg]];
+      if (!f.usable) return false;
+      const base = rows[leg + 1];
+      const quote = rows[leg + 2];
+      const val = base >= 0 ? Math.max(f.price - f.conf, 0) : f.price + f.conf;
+      const value = (base * val) / 1e9;
+      equity += value + quote;
+      const n = (Math.abs(base) * f.price) / 1e9;
+      const last = f.upper.length - 1;
+      let k = 0;
+      while (k < last && n >= f.upper[k]) k++;
+      const req = (n * f.ratio[k] - f.deduction[k]) / 1e6 + (n * f.addon) / 1e6;
+      maintenance += req;
+      buffer += (n * f.buffer) / 1e6;
+      magnitude += Math.abs(value) + Math.abs(quote) + n * 4;
+    }
+    const h = this.h;
+    h.equity = equity;
+    h.maintenance = maintenance;
+    h.liquidationEnd = maintenance + buffer;
+    h.call = maintenance + (maintenance * this.bandPpm) / 1e6;
+    h.bound = RELATIVE_ERROR * magnitude + ROUNDING_UNITS * (positions + 1);
+    return true;
+  }
+
+  /**
+   * Takes each market's price as the exact math would (or marks it unusable): once per tick,
+   * before `sweep` and `decide`. Markets are registered by `put` or by naming them here.
+   */
+  price(world: ScreenWorld, also: Iterable<string> = []): void {
+    for (const market of also) this.marketId(market);
+    const { fresh } = world;
+    for (const f of this.floats) {
+      f.usable = false;
+      const m = world.markets.get(f.address);
+      if (!m) continue;
+      if (f.source !== m) {
+        f.source = m;
+        const key = riskKeyOf(m);
+        if (key !== f.riskKey) this.setRisk(f, m, key);
+      }
+      if (m.settlementPrice > 0n) {
+        f.usable = true;
+        f.price = Number(m.settlementPrice);
+        f.conf = 0;
+        continue;
+      }
+      const r = world.prices.get(m.oracle);
+      if (!r) continue;
+      if (fresh.currentSlot - Math.max(r.slot, fresh.verifiedSlot ?? 0) > fresh.maxOracleAgeSlots) continue;
+      if (check(r, fresh.nowS, { maxAgeS: m.maxOracleAgeLiquidateS, maxConfRatio: m.maxConfRatioLiquidate })) continue;
+      f.usable = true;
+      f.price = Number(r.price);
+      f.conf = Number(r.conf);
+    }
+  }
+
+  private setRisk(f: MarketFloat, m: MarketState, key: string): void {
+    const t = m.tiers;
+    f.upper = Float64Array.from(t, (x) => Number(x.notionalUpper));
+    f.ratio = Float64Array.from(t, (x) => Number(x.maintenanceRatio));
+    f.deduction = new Float64Array(t.length);
+    for (let k = 1; k < t.length; k++) {
+      f.deduction[k] =
+        f.deduction[k - 1] + Number(t[k - 1].notionalUpper) * Number(t[k].maintenanceRatio - t[k - 1].maintenanceRatio);
+    }
+    f.addon = Number(m.addonRatio);
+    f.buffer = Number(m.bufferRatio);
+    f.riskKey = key;
+  }
+
+  private marketId(market: string): number {
+    let id = this.marketIds.get(market);
+    if (id === undefined) {
+      id = this.floats.length;
+      this.marketIds.set(market, id);
+      this.floats.push({
+        holders: [],
+        address: market,
+        upper: new Float64Array(0),
+        ratio: new Float64Array(0),
+        deduction: new Float64Array(0),
+        addon: 0,
+        buffer: 0,
+        riskKey: "",
+        source: null,
+        usable: false,
+        price: 0,
+        conf: 0,
+      });
+    }
+    return id;
+  }
+}
+
+const riskKeyOf = (m: MarketState) =>
+  `${m.addonRatio}|${m.bufferRatio}|${m.tiers.map((t) => `${t.notionalUpper}/${t.maintenanceRatio}`).join(",")}`;

@@ -1,0 +1,108 @@
+// Price tick → the accounts to evaluate exactly, as the supervisor and bench:risk run it. Healthy
+// accounts sit in the trigger index by their bands; every other account sits in the float screen
+// at the state its last exact evaluation gave. A tick takes the accounts whose band it left and
+// screens them: the plainly healthy ones only need new bands, which are redrawn off the tick path
+// (`takePending`), meanwhile the screen watches them. The screened holders of the market are swept
+// in float. What is left (a state that may change, a price or account the float path does not
+// model) is evaluated exactly by the caller, who then `place`s each account again.
+import { bandsFor } from "./bands.js";
+import type { Freshness } from "./evaluate.js";
+import { HealthScreen, type ScreenState } from "./screen.js";
+import { TriggerIndex } from "./trigger-index.js";
+import type { AccountState, MarketState, PriceState } from "./types.js";
+
+export interface TickWorld {
+  markets: ReadonlyMap<string, MarketState>;
+  prices: ReadonlyMap<string, PriceState>;
+  fresh: Freshness;
+  account(address: string): AccountState | undefined;
+}
+
+export class TickPath {
+  readonly index = new TriggerIndex();
+  readonly screen: HealthScreen;
+  /** Healthy accounts taken out of the index by a tick, their bands not yet redrawn. */
+  private readonly pending = new Set<string>();
+
+  constructor(private readonly marginCallBandPpm: bigint) {
+    this.screen = new HealthScreen(marginCallBandPpm);
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Indexed, or screened at some state. */
+  tracks(address: string): boolean {
+    return this.index.has(address) || this.screen.has(address);
+  }
+
+  /**
+   * After an exact evaluation: `indexable` (healthy, no actor) accounts get bands, unless none
+   * can be drawn; the others are screened at `state`. On a tick (`deferBands`) a healthy account
+   * is screened and its bands are left for `takePending`: drawing them costs several exact
+   * evaluations.
+   */
+  place(
+    a: AccountState,
+    state: ScreenState,
+    indexable: boolean,
+    world: Omit<TickWorld, "account" | "fresh">,
+    deferBands = false,
+  ): void {
+    this.pending.delete(a.address);
+    if (indexable && deferBands) {
+      this.index.remove(a.address);
+      this.screen.put(a, "healthy");
+      this.pending.add(a.address);
+      return;
+    }
+    if (indexable) {
+      const bands = bandsFor(a, world.markets, world.prices, this.marginCallBandPpm);
+      if (bands) {
+        this.index.upsert(a.address, bands);
+        this.screen.remove(a.address);
+        return;
+      }
+    }
+    this.index.remove(a.address);
+    this.screen.put(a, state);
+  }
+
+  forget(address: string): void {
+    this.pending.delete(address);
+    this.index.remove(address);
+    this.screen.remove(address);
+  }
+
+  /** Accounts to evaluate exactly for a tick of `market` from `oldPrice` to the world's price. */
+  tick(market: string, oldPrice: bigint, newPrice: bigint, world: TickWorld): string[] {
+    this.screen.price(world, world.markets.keys());
+    // A reading the program refuses values positions against their holders (health.ts
+    // unpricedPosition), which bands do not model: every holder is evaluated exactly. Rare, and a
+    // scan of the index.
+    if (!this.screen.usable(market)) return [...this.index.accountsOn(market), ...this.screen.holdersOf(market)];
+    const out: string[] = [];
+    for (const address of this.index.crossed(market, oldPrice, newPrice)) {
+      const a = world.account(address);
+      if (a && this.screen.decide(a, world.fresh) === "healthy") {
+        this.index.remove(address);
+        this.screen.put(a, "healthy");
+        this.pending.add(address);
+      } else out.push(address);
+    }
+    for (const address of this.screen.sweep(market, world.fresh)) out.push(address);
+    return out;
+  }
+
+  /** Up to `max` accounts whose bands are due to be redrawn (evaluate and `place` each). */
+  takePending(max: number): string[] {
+    const out: string[] = [];
+    for (const address of this.pending) {
+      if (out.length >= max) break;
+      out.push(address);
+      this.pending.delete(address);
+    }
+    return out;
+  }
+}

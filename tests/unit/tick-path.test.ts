@@ -1,0 +1,138 @@
+// The float screen may only ever say what the exact math says: wherever it decides an account's
+// state, evaluate() decides the same; and a tick path fed every tick holds every account at the
+// state evaluate() gives it, whatever the prices do.
+import { describe, expect, it } from "vitest";
+import { evaluate } from "../../orchestrator/src/risk/evaluate.js";
+import { HealthScreen } from "../../orchestrator/src/risk/screen.js";
+import { TickPath } from "../../orchestrator/src/risk/tick-path.js";
+import { ChainStatus, type AccountState, type MarketState } from "../../orchestrator/src/risk/types.js";
+import {
+  CALL_BAND,
+  FRESH,
+  USD,
+  account,
+  mulberry32,
+  position,
+  randomAccounts,
+  world,
+  worstConf,
+} from "./risk-world.js";
+
+/** Some accounts flagged on chain, as a liquidation leaves them. */
+function withFlags(accounts: AccountState[], rnd: () => number): AccountState[] {
+  return accounts.map((a) => (rnd() < 0.2 ? { ...a, status: ChainStatus.BeingLiquidated } : a));
+}
+
+describe("float health screen", () => {
+  it("decides a state only where the exact math decides the same one", () => {
+    const rnd = mulberry32(11);
+    const w = world();
+    const accounts = withFlags(randomAccounts(w, 600, rnd), rnd);
+    const screen = new HealthScreen(CALL_BAND);
+    let decided = 0;
+    let checked = 0;
+    for (let round = 0; round < 30; round++) {
+      for (const m of w.markets.values()) {
+        const move = 1 + (rnd() - 0.5) * (round % 5 === 0 ? 0.2 : 0.02);
+        const price = BigInt(Math.max(1, Math.round(Number(w.price(m.address)) * move)));
+        // Now and then a reading the program refuses (confidence beyond the limit).
+        const conf =
+          rnd() < 0.1 ? worstConf(m, price) * 2n : (worstConf(m, price) * BigInt(Math.floor(rnd() * 100))) / 100n;
+        w.set(m.address, price, conf);
+      }
+      screen.price({ markets: w.markets, prices: w.prices, fresh: FRESH }, w.markets.keys());
+      for (const a of accounts) {
+        const said = screen.decide(a, FRESH);
+        checked++;
+        if (said === null) continue;
+        decided++;
+        expect(said).toBe(evaluate(a, w.markets, w.prices, FRESH, CALL_BAND).state);
+      }
+    }
+    // Undecided only for refused prices and the rare account within rounding of a threshold.
+    expect(decided / checked).toBeGreaterThan(0.7);
+  });
+
+  it("is exact at the threshold: one unit of collateral either side of maintenance", () => {
+    const w = world();
+    const pos = [position("SOL", 50_000, w.price("SOL"), true, w.price("SOL"))];
+    const screen = new HealthScreen(CALL_BAND);
+    screen.price({ markets: w.markets, prices: w.prices, fresh: FRESH }, w.markets.keys());
+    // Find the collateral at which the exact math flips from healthy-status liquidatable to margin call.
+    let lo = -10_000n * USD;
+    let hi = 10_000n * USD;
+    const state = (c: bigint) => evaluate(account("a", c, pos), w.markets, w.prices, FRESH, CALL_BAND).state;
+    while (hi - lo > 1n) {
+      const mid = (lo + hi) / 2n;
+      if (state(mid) === "partial-liquidation") lo = mid;
+      else hi = mid;
+    }
+    expect(state(lo)).toBe("partial-liquidation");
+    expect(state(hi)).toBe("margin-call");
+    for (const c of [lo - 1n, lo, hi, hi + 1n]) expect(screen.decide(account("a", c, pos), FRESH)).toBeNull();
+    expect(screen.decide(account("a", lo - 1_000n, pos), FRESH)).toBe("partial-liquidation");
+    expect(screen.decide(account("a", hi + 1_000n, pos), FRESH)).toBe("margin-call");
+  });
+
+  it("keeps each market's holder list exact through puts and removals", () => {
+    const w = world();
+    const screen = new HealthScreen(CALL_BAND);
+    const mk = (name: string, markets: string[]) =>
+      account(
+        name,
+        1_000n * USD,
+        markets.map((m) => position(m, 1_000, w.price(m), true, w.price(m))),
+      );
+    const all = [mk("a", ["SOL", "ETH"]), mk("b", ["SOL"]), mk("c", ["ETH", "SOL", "BTC"]), mk("d", ["SOL", "BTC"])];
+    for (const a of all) screen.put(a, "margin-call");
+    screen.remove("b");
+    screen.put(mk("a", ["BTC"]), "healthy");
+    screen.remove("d");
+    expect(new Set(screen.holdersOf("SOL"))).toEqual(new Set(["c"]));
+    expect(new Set(screen.holdersOf("ETH"))).toEqual(new Set(["c"]));
+    expect(new Set(screen.holdersOf("BTC"))).toEqual(new Set(["a", "c"]));
+    expect(screen.state("a")).toBe("healthy");
+    expect(screen.state("b")).toBeUndefined();
+    expect(screen.size).toBe(2);
+  });
+});
+
+describe("tick path", () => {
+  it("holds every account at the state the exact math gives it, tick after tick", () => {
+    const rnd = mulberry32(5);
+    const w = world();
+    const accounts = new Map(withFlags(randomAccounts(w, 500, rnd), rnd).map((a) => [a.address, a]));
+    const path = new TickPath(CALL_BAND);
+    const tickWorld = { markets: w.markets, prices: w.prices, fresh: FRESH, account: (x: string) => accounts.get(x) };
+    const place = (a: AccountState, onTick: boolean) => {
+      const ev = evaluate(a, w.markets, w.prices, FRESH, CALL_BAND);
+      path.place(a, ev.state ?? "exact", ev.state === "healthy", tickWorld, onTick);
+    };
+    for (const a of accounts.values()) place(a, false);
+    const names = [...w.markets.keys()];
+    let exactTotal = 0;
+    for (let t = 0; t < 400; t++) {
+      const market = names[Math.floor(rnd() * names.length)];
+      const m = w.markets.get(market) as MarketState;
+      const old = w.price(market);
+      const shock = t % 97 === 50 ? 0.9 : t % 97 === 90 ? 1.1 : 1 + (rnd() - 0.5) * 0.01;
+      const price = BigInt(Math.max(1, Math.round(Number(old) * shock)));
+      const stale = t % 61 === 7;
+      w.set(market, price, (worstConf(m, price) * BigInt(Math.floor(rnd() * 100))) / 100n);
+      // A reading the program refuses as stale: the screen must leave its holders to the exact math.
+      if (stale) w.prices.set(m.oracle, { ...w.prices.get(m.oracle)!, publishTime: FRESH.nowS - 120 });
+      const due = path.tick(market, old, price, tickWorld);
+      exactTotal += due.length;
+      for (const x of due) place(accounts.get(x)!, true);
+      if (t % 3 === 0) for (const x of path.takePending(50)) place(accounts.get(x)!, false);
+      for (const a of accounts.values()) {
+        const exact = evaluate(a, w.markets, w.prices, FRESH, CALL_BAND).state;
+        const held = path.screen.state(a.address) ?? (path.index.has(a.address) ? "healthy" : undefined);
+        expect(held, `${a.address} at tick ${t}`).toBe(exact ?? "exact");
+      }
+    }
+    // The screen spared most exact evaluations: far fewer than every tracked holder on every tick.
+    expect(exactTotal).toBeLessThan(400 * 50);
+    expect(exactTotal).toBeGreaterThan(0);
+  });
+});
