@@ -2,11 +2,19 @@
 // Every problem is collected before failing so an operator fixes a broken deployment in one pass.
 import { readFileSync } from "node:fs";
 import { PublicKey } from "@solana/web3.js";
+import { endpointLabels } from "./chain/endpoint.js";
 import { ALERT_FORMATS, type AlertFormat } from "./ops/alerts.js";
 import { LOG_LEVELS, type LogLevel } from "./ops/log.js";
 
 export interface Config {
   rpcUrl: string;
+  readRpcUrls?: string[];
+  sendRpcUrls?: string[];
+  confirmRpcUrl?: string;
+  rpcRequestTimeoutMs: number;
+  rpcEndpointCooldownMs: number;
+  /** Calls per second by endpoint label (host:port); "*" for every endpoint not named. */
+  rpcEndpointRateLimitPerSecond: Record<string, number>;
   wsUrl?: string;
   redisUrl: string;
   programId: string;
@@ -54,6 +62,17 @@ export interface Config {
   minLiquidationNotional: bigint;
   minExpectedFee: bigint;
   logLevel: LogLevel;
+  // Risk analytics (risk/var/, risk/stress/): return history, VaR / ES scoring.
+  riskRecordIntervalS: number;
+  riskHistoryMaxSamples: number;
+  riskReturnIntervalS: number;
+  riskHorizonS: number;
+  riskVarLevelPpm: number;
+  riskEsLevelPpm: number;
+  riskEwmaLambdaPpm: number;
+  riskMinReturns: number;
+  riskScoreIntervalMs: number;
+  riskHistoryCsv?: string;
 }
 
 export class ConfigError extends Error {
@@ -69,12 +88,19 @@ interface Field<T> {
   expected: string;
   parse: Parse<T>;
   default?: T;
+  /** The default as usage texts show it, when it is derived from other keys or not a plain value. */
+  shown?: string;
 }
 type Schema = { [K in keyof Config]-?: Field<Exclude<Config[K], undefined>> };
 
-class Expected extends Error {}
-const fail = (): never => {
-  throw new Expected();
+/** A value not as expected; `detail` says which part, when the expectation alone does not. */
+class Expected extends Error {
+  constructor(readonly detail?: string) {
+    super(detail);
+  }
+}
+const fail = (detail?: string): never => {
+  throw new Expected(detail);
 };
 
 function integer(min: number, max: number): Parse<number> {
@@ -118,6 +144,48 @@ function url(protocols: string[]): Parse<string> {
     return protocols.includes(parsed.protocol) ? s : fail();
   };
 }
+/** A JSON array, or comma-separated in the environment; at least one, no two the same URL. */
+function urlList(protocols: string[]): Parse<string[]> {
+  return (raw) => {
+    const list = Array.isArray(raw)
+      ? raw
+      : typeof raw === "string"
+        ? raw.split(",").filter((s) => s.trim() !== "")
+        : fail();
+    if (list.length === 0) fail("the list is empty");
+    const urls = list.map((u) => url(protocols)(u));
+    const hrefs = urls.map((u) => new URL(u).href);
+    hrefs.forEach((h, i) => {
+      const j = hrefs.indexOf(h);
+      if (j !== i) fail(`entry ${i + 1} is the same URL as entry ${j + 1}`);
+    });
+    return urls;
+  };
+}
+/** One number for every endpoint, or per endpoint label: a JSON object, or `label=n,…` in the environment. */
+const endpointRates: Parse<Record<string, number>> = (raw) => {
+  const rate = integer(1, Number.MAX_SAFE_INTEGER);
+  if (typeof raw === "number" || (typeof raw === "string" && /^\s*\d+\s*$/.test(raw))) return { "*": rate(raw) };
+  const entries =
+    typeof raw === "string"
+      ? raw
+          .split(",")
+          .filter((s) => s.trim() !== "")
+          .map((s) =>
+            s.includes("=") ? [s.slice(0, s.lastIndexOf("=")).trim(), s.slice(s.lastIndexOf("=") + 1)] : fail(),
+          )
+      : typeof raw === "object" && raw !== null && !Array.isArray(raw)
+        ? Object.entries(raw)
+        : fail();
+  if (entries.length === 0) fail("no endpoint named");
+  return Object.fromEntries(
+    entries.map(([label, n]) => {
+      // A label, never a URL: the URL's path may hold an API key, which has no place in a second key.
+      if (label !== "*" && !/^[^\s/?#@]+:\d+(#\d+)?$/.test(String(label))) fail(`"${label}" is not host:port or *`);
+      return [label, rate(n)];
+    }),
+  );
+};
 /** A non-negative integer amount: a JSON number or string, or the environment's digits. */
 const units = (def: bigint): Field<bigint> => ({
   expected: "a non-negative integer amount in quote native units",
@@ -137,8 +205,39 @@ const pubkey: Parse<string> = (raw) => {
 };
 
 const schema: Schema = {
+  // The endpoint of every role not given its own (chain/endpoints.ts).
   rpcUrl: { expected: "an http(s) URL", parse: url(["http:", "https:"]), default: "http://127.0.0.1:8899" },
-  wsUrl: { expected: "a ws(s) URL", parse: url(["ws:", "wss:"]) },
+  // Reads (accounts, blockhashes, fees, simulations, balances) go to the healthiest of these and
+  // fail over in this order; every signed transaction goes to all send endpoints at once.
+  readRpcUrls: {
+    expected: "a list of distinct http(s) URLs (comma-separated in the environment)",
+    parse: urlList(["http:", "https:"]),
+    shown: "[rpcUrl]",
+  },
+  sendRpcUrls: {
+    expected: "a list of distinct http(s) URLs (comma-separated in the environment)",
+    parse: urlList(["http:", "https:"]),
+    shown: "[rpcUrl]",
+  },
+  // Signature statuses and block heights while confirming; the read endpoints are its failover.
+  confirmRpcUrl: { expected: "an http(s) URL", parse: url(["http:", "https:"]), shown: "the first read endpoint" },
+  // Longer than this without an answer and the endpoint counts as failed (the feed's full load,
+  // getProgramAccounts, gets six times as long).
+  rpcRequestTimeoutMs: positive(10_000),
+  // A failed endpoint's cool-down, doubling with each failure in a row up to 60 s; until it answers
+  // again (a background getSlot after the cool-down; a send endpoint, the next send) it gets calls
+  // only when no other endpoint of its role is left.
+  rpcEndpointCooldownMs: positive(5_000),
+  // Each endpoint's own plan, over every call made to it (feed included): one number for each, or
+  // by host:port label with "*" for the rest. Steps also share rpcRateLimitPerSecond.
+  rpcEndpointRateLimitPerSecond: {
+    expected:
+      'a positive integer, or per endpoint host:port a positive integer ({"host:port": n, "*": n}; host:port=n,*=n in the environment)',
+    parse: endpointRates,
+    default: {},
+    shown: "none",
+  },
+  wsUrl: { expected: "a ws(s) URL", parse: url(["ws:", "wss:"]), shown: "derived from the first read endpoint" },
   redisUrl: {
     expected: "a redis:// or rediss:// URL",
     parse: url(["redis:", "rediss:"]),
@@ -256,6 +355,20 @@ const schema: Schema = {
     parse: (raw) => (LOG_LEVELS.includes(raw as LogLevel) ? (raw as LogLevel) : fail()),
     default: "info",
   },
+  // Risk analytics. Each market's accepted oracle prices are recorded in Redis, at most one per
+  // riskRecordIntervalS and the last riskHistoryMaxSamples of them; VaR / ES use their log returns
+  // per riskReturnIntervalS (or the CSV file riskHistoryCsv, columns named by market address),
+  // scaled to riskHorizonS. riskScoreIntervalMs 0 turns the background scoring off.
+  riskRecordIntervalS: positive(60),
+  riskHistoryMaxSamples: range(2, 1_000_000, 20_000),
+  riskReturnIntervalS: positive(3_600),
+  riskHorizonS: positive(86_400),
+  riskVarLevelPpm: range(500_000, 999_999, 990_000),
+  riskEsLevelPpm: range(500_000, 999_999, 975_000),
+  riskEwmaLambdaPpm: range(1, 999_999, 940_000),
+  riskMinReturns: positive(30),
+  riskScoreIntervalMs: nonNegative(60_000),
+  riskHistoryCsv: { expected: "a CSV file path (timestamp, one price column per market address)", parse: text },
 };
 
 const KEYS = Object.keys(schema) as (keyof Config)[];
@@ -269,8 +382,13 @@ export function envName(key: string): string {
 /** Every key with its environment variable, expectation and default, for usage texts. */
 export function configKeys(): Array<{ key: keyof Config; env: string; expected: string; default?: string }> {
   return KEYS.map((key) => {
-    const d = schema[key].default;
-    return { key, env: envName(key), expected: schema[key].expected, default: d === undefined ? undefined : String(d) };
+    const { default: d, shown } = schema[key];
+    return {
+      key,
+      env: envName(key),
+      expected: schema[key].expected,
+      default: shown ?? (d === undefined ? undefined : String(d)),
+    };
   });
 }
 
@@ -316,7 +434,8 @@ export function loadConfig({ file, env = process.env, overrides = {} }: LoadOpti
         config[key] = field.parse(raw);
       } catch (e) {
         if (!(e instanceof Expected)) throw e;
-        problems.push(`${key} must be ${field.expected} (got ${show(raw)} from ${source(key)})`);
+        const detail = e.detail ? `: ${e.detail}` : "";
+        problems.push(`${key} must be ${field.expected}${detail} (got ${show(raw)} from ${source(key)})`);
       }
     }
   }
@@ -329,8 +448,34 @@ export function loadConfig({ file, env = process.env, overrides = {} }: LoadOpti
   if (c.alertFormat === "telegram" && c.alertWebhookUrl !== undefined && c.alertTelegramChatId === undefined) {
     problems.push("alertFormat telegram needs alertTelegramChatId (the chat the bot posts in)");
   }
+  if (c.rpcUrl !== undefined) {
+    const roles = rpcRoles(c);
+    const labels = [...endpointLabels([...roles.read, ...roles.send, ...roles.confirm]).values()];
+    for (const label of Object.keys(c.rpcEndpointRateLimitPerSecond)) {
+      if (label !== "*" && !labels.includes(label))
+        problems.push(
+          `rpcEndpointRateLimitPerSecond names ${label}, which is none of the endpoints (${labels.join(", ")})`,
+        );
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return c;
+}
+
+/**
+ * Which URLs serve which role: `rpcUrl` is the default of the read and send lists; confirmations
+ * go to `confirmRpcUrl` (default the first read endpoint), failing over to the read endpoints.
+ */
+export function rpcRoles(c: Pick<Config, "rpcUrl" | "readRpcUrls" | "sendRpcUrls" | "confirmRpcUrl">): {
+  read: string[];
+  send: string[];
+  confirm: string[];
+} {
+  const read = c.readRpcUrls ?? [c.rpcUrl];
+  const send = c.sendRpcUrls ?? [c.rpcUrl];
+  const confirm = c.confirmRpcUrl ?? read[0];
+  const href = new URL(confirm).href;
+  return { read, send, confirm: [confirm, ...read.filter((u) => new URL(u).href !== href)] };
 }
 
 /** Keys a command cannot run without; narrows them to defined. */
@@ -352,21 +497,35 @@ export function redactConfig(config: Config): Record<string, unknown> {
     minLiquidationNotional: config.minLiquidationNotional.toString(),
     minExpectedFee: config.minExpectedFee.toString(),
   };
-  for (const key of ["rpcUrl", "wsUrl", "redisUrl", "marginCallWebhookUrl", "alertWebhookUrl"] as const) {
+  for (const key of [
+    "rpcUrl",
+    "confirmRpcUrl",
+    "wsUrl",
+    "redisUrl",
+    "marginCallWebhookUrl",
+    "alertWebhookUrl",
+  ] as const) {
     const v = config[key];
-    if (v === undefined) continue;
-    const u = new URL(v);
-    // RPC providers put API keys in the path or query, Redis in the password.
-    const secret = u.password !== "" || (key !== "redisUrl" && (u.search !== "" || u.pathname.length > 1));
-    if (!secret) continue;
-    if (u.password) u.password = "***";
-    if (key !== "redisUrl") {
-      u.search = u.search ? "?***" : "";
-      u.pathname = u.pathname.length > 1 ? "/***" : u.pathname;
-    }
-    out[key] = u.toString();
+    if (v !== undefined) out[key] = maskUrl(v, key === "redisUrl");
+  }
+  for (const key of ["readRpcUrls", "sendRpcUrls"] as const) {
+    const v = config[key];
+    if (v !== undefined) out[key] = v.map((u) => maskUrl(u, false));
   }
   return out;
+}
+
+/** RPC providers put API keys in the path or query, Redis in the password. */
+function maskUrl(v: string, redis: boolean): string {
+  const u = new URL(v);
+  const secret = u.password !== "" || (!redis && (u.search !== "" || u.pathname.length > 1));
+  if (!secret) return v;
+  if (u.password) u.password = "***";
+  if (!redis) {
+    u.search = u.search ? "?***" : "";
+    u.pathname = u.pathname.length > 1 ? "/***" : u.pathname;
+  }
+  return u.toString();
 }
 
 function readFile(file: string, problems: string[]): Record<string, unknown> {

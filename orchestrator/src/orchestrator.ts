@@ -5,13 +5,13 @@ import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
 import { DelayedError, UnrecoverableError, type Job, type Worker } from "bullmq";
 import { Redis } from "ioredis";
-import { Connection, PublicKey } from "@solana/web3.js";
+import { type Connection, PublicKey } from "@solana/web3.js";
 import { getAssociatedTokenAddressSync, getOrCreateAssociatedTokenAccount } from "@solana/spl-token";
 import { decodeExchange, type ExchangeState } from "./chain/accounts.js";
 import { ChainFeed } from "./chain/feed.js";
 import { Supervisor, type Effects } from "./actors/supervisor.js";
 import { actorEffects } from "./actors/effects.js";
-import { deploymentPrefix, requireKeys, type Config } from "./config.js";
+import { deploymentPrefix, requireKeys, rpcRoles, type Config } from "./config.js";
 import { StepQueues, sharedDecisions, storeUnderLock } from "./jobs/queues.js";
 import type { StepJob, StepResult } from "./jobs/steps.js";
 import { RpcBudget } from "./jobs/rpc-budget.js";
@@ -20,6 +20,8 @@ import { Submitter } from "./jobs/submitter.js";
 import { StepBatcher } from "./jobs/batcher.js";
 import { SnapshotReader } from "./chain/snapshot.js";
 import { StepRpc } from "./chain/rpc.js";
+import { RpcEndpoints, endpointSettings, type RpcObserver } from "./chain/endpoints.js";
+import { endpointConnection } from "./chain/rpc-fetch.js";
 import { PubSub, wsUrlFor } from "./chain/pubsub.js";
 import { processStep, type StepContext } from "./jobs/worker.js";
 import { AuditLog } from "./ops/audit.js";
@@ -34,6 +36,7 @@ import { StartupError, checkRedisSettings, loadKeypair, within } from "./startup
 import { WalletWatch } from "./ops/wallet.js";
 import { Metrics } from "./ops/metrics.js";
 import { SnapshotWriter } from "./actors/snapshot-writer.js";
+import { RiskService } from "./risk/service.js";
 
 export interface OrchestratorEvents {
   settled: [StepJob, string, StepResult];
@@ -68,6 +71,8 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   /** Operator alerts (config alertWebhookUrl), if any. */
   alerts: Alerter | undefined;
   private lastFlags = { killSwitch: false, low: false };
+  /** Risk analytics: price history, VaR / ES scores, background stress (risk/service.ts). */
+  risk: RiskService | undefined;
 
   constructor(
     readonly config: Config,
@@ -82,12 +87,16 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     requireKeys(c, ["exchange", "operatorKeypairPath"]);
     const operator = loadKeypair(c.operatorKeypairPath);
     this.operatorKey = operator.publicKey;
-    this.connection = new Connection(c.rpcUrl, {
-      commitment: "confirmed",
-      ...(c.wsUrl ? { wsEndpoint: c.wsUrl } : {}),
-    });
-    await within(this.connection.getSlot(), 10_000, `RPC ${c.rpcUrl}`).catch((e) => {
-      throw new StartupError(`cannot reach the RPC at ${c.rpcUrl}: ${(e as Error).message}`);
+    const endpoints = new RpcEndpoints(endpointSettings(c), this.rpcObserver());
+    this.stepRpc = new StepRpc(endpoints);
+    this.metrics.watchEndpoints(() => endpoints.all.map((e) => ({ label: e.label, health: e.health() })));
+    const wsUrl = c.wsUrl ?? wsUrlFor(rpcRoles(c).read[0]);
+    this.connection = endpointConnection(endpoints, "read", wsUrl);
+    const reads = endpoints.of("read");
+    const names = reads.map((e) => e.label).join(", ");
+    // Long enough for every read endpoint to time out in turn before the last one answers.
+    await within(this.connection.getSlot(), c.rpcRequestTimeoutMs * reads.length + 1_000, `RPC ${names}`).catch((e) => {
+      throw new StartupError(`cannot reach the RPC at ${names}: ${(e as Error).message}`);
     });
     const programId = new PublicKey(c.programId);
     const exchangeKey = new PublicKey(c.exchange);
@@ -160,8 +169,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     await this.wallet.check();
     this.wallet.start();
 
-    this.stepRpc = new StepRpc(c.rpcUrl);
-    this.pubsub = new PubSub(c.wsUrl ?? wsUrlFor(c.rpcUrl), (msg, fields) => this.log.warn(msg, fields));
+    this.pubsub = new PubSub(wsUrl, (msg, fields) => this.log.warn(msg, fields));
     this.feed = new ChainFeed(this.connection, this.stepRpc, this.pubsub, programId, exchangeKey, c, {
       onWarning: (msg, fields) => this.log.warn(msg, fields),
       onResubscribe: () => {
@@ -190,7 +198,15 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     );
 
     const budget = new RpcBudget(c.rpcRateLimitPerSecond);
-    const submitter = new Submitter(this.connection, this.stepRpc, this.pubsub, new Signer(operator), c, budget);
+    const submitter = new Submitter(
+      this.connection,
+      this.stepRpc,
+      this.pubsub,
+      new Signer(operator),
+      c,
+      budget,
+      endpointConnection(endpoints, "confirm", wsUrl),
+    );
     const knownMarkets = () => new Map([...this.feed.markets.values()].map((m) => [m.address, m.oracle]));
     const decideShared = sharedDecisions(this.redis, deploymentPrefix(c));
     const records = stepRecords(this.audit, this.metrics, this.log, this.instanceId);
@@ -228,6 +244,20 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     this.feed.on("price", (market, prev, next) => {
       this.metrics.priceUpdates.inc({ market });
       this.supervisor.onPrice(market, prev, next);
+    });
+    // Risk analytics: accepted prices recorded, every account re-scored off the tick path.
+    this.risk = new RiskService(c, {
+      redis: this.redis,
+      prefix: deploymentPrefix(c),
+      feed: this.feed,
+      connection: this.connection,
+      exchange: exchangeKey,
+      metrics: this.metrics,
+      log: this.log,
+    });
+    this.feed.on("price", (market, _prev, next) => {
+      const m = this.feed.markets.get(market);
+      if (m) this.risk?.recorder.observe(m, next);
     });
     await this.feed.start();
     for (const m of this.feed.markets.values()) this.supervisor.onMarket(m);
@@ -267,6 +297,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       ready: () => this.readiness(),
       status: () => this.status(),
     });
+    this.risk.start();
     this.log.info("orchestrator running", {
       exchange: c.exchange,
       accounts: this.feed.accounts.size,
@@ -275,6 +306,20 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       http: this.http.url,
     });
     return this;
+  }
+
+  /** RPC calls into metrics; an endpoint that stops or starts answering into one log line each. */
+  private rpcObserver(): RpcObserver {
+    return {
+      request: (endpoint, method, seconds, outcome) => this.metrics.rpcRequest(endpoint, method, seconds, outcome),
+      down: (endpoint, method, error) =>
+        this.log.warn("RPC endpoint stopped answering: it cools down, its roles' other endpoints take its calls", {
+          endpoint,
+          method,
+          error,
+        }),
+      up: (endpoint) => this.log.info("RPC endpoint answers again", { endpoint }),
+    };
   }
 
   private async process(ctx: StepContext, job: Job<StepJob, StepResult>, token?: string): Promise<StepResult> {
@@ -404,6 +449,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
     this.stopping ??= (async () => {
       this.log.info("stopping", { reason });
       for (const t of this.timers) clearInterval(t);
+      await this.risk?.stop();
       this.wallet?.stop();
       await this.feed?.stop();
       await Promise.all(this.workers.map((w) => w.close()));

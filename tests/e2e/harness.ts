@@ -3,7 +3,10 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connectionReader } from "../../orchestrator/src/chain/rpc.js";
+import { readSnapshot } from "../../orchestrator/src/chain/snapshot.js";
 import type { Config } from "../../orchestrator/src/config.js";
+import { evaluate } from "../../orchestrator/src/risk/evaluate.js";
 import { Orchestrator } from "../../orchestrator/src/orchestrator.js";
 import { createLogger } from "../../orchestrator/src/ops/log.js";
 import { readAudit, type AuditEntry } from "../../orchestrator/src/ops/audit.js";
@@ -98,4 +101,22 @@ export function signaturesPerJob(entries: AuditEntry[]): Map<string, Set<string>
     per.set(e.jobId as string, set);
   }
   return per;
+}
+
+/** Every account read fresh from the chain and judged with the program's math. */
+export async function chainVerdicts(world: World) {
+  const markets = new Map(world.markets.map((m) => [m.address.toBase58(), m.oracle.toBase58()]));
+  const out = [];
+  for (const t of world.traders) {
+    const snap = await readSnapshot(connectionReader(world.connection), t.account.toBase58(), markets);
+    const ev = evaluate(
+      snap.account,
+      snap.markets,
+      snap.prices,
+      { currentSlot: snap.slot, nowS: Math.floor(Date.now() / 1000), maxAccountAgeSlots: 0, maxOracleAgeSlots: 0 },
+      0n,
+    );
+    out.push({ account: snap.account, ev });
+  }
+  return out;
 }

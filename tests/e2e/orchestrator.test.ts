@@ -11,36 +11,17 @@ import { connectionReader } from "../../orchestrator/src/chain/rpc.js";
 import { readSnapshot } from "../../orchestrator/src/chain/snapshot.js";
 import type { Orchestrator } from "../../orchestrator/src/orchestrator.js";
 import { killOrchestrator } from "./kill.js";
-import { evaluate } from "../../orchestrator/src/risk/evaluate.js";
 import { ChainStatus } from "../../orchestrator/src/risk/types.js";
 import { checkTransactions } from "../../orchestrator/demo/report.js";
 import BN from "bn.js";
 import { USD } from "../../orchestrator/demo/exchange.js";
-import { harness, idle, shock, signaturesPerJob, type Harness } from "./harness.js";
+import { chainVerdicts, harness, idle, shock, signaturesPerJob, type Harness } from "./harness.js";
 
 let h: Harness | undefined;
 afterEach(async () => {
   await h?.close();
   h = undefined;
 });
-
-/** Every account read fresh from the chain and judged with the program's math. */
-async function chainVerdicts(world: Harness["world"]) {
-  const markets = new Map(world.markets.map((m) => [m.address.toBase58(), m.oracle.toBase58()]));
-  const out = [];
-  for (const t of world.traders) {
-    const snap = await readSnapshot(connectionReader(world.connection), t.account.toBase58(), markets);
-    const ev = evaluate(
-      snap.account,
-      snap.markets,
-      snap.prices,
-      { currentSlot: snap.slot, nowS: Math.floor(Date.now() / 1000), maxAccountAgeSlots: 0, maxOracleAgeSlots: 0 },
-      0n,
-    );
-    out.push({ account: snap.account, ev });
-  }
-  return out;
-}
 
 /** A webhook receiver on a free port: what it was sent, parsed. */
 async function receiver() {

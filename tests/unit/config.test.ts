@@ -2,7 +2,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError, envName, loadConfig, redactConfig, requireKeys } from "../../orchestrator/src/config.js";
+import {
+  ConfigError,
+  configKeys,
+  envName,
+  loadConfig,
+  redactConfig,
+  requireKeys,
+  rpcRoles,
+} from "../../orchestrator/src/config.js";
 
 const dir = mkdtempSync(join(tmpdir(), "margin-warden-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -146,6 +154,91 @@ describe("loadConfig", () => {
   });
 });
 
+describe("RPC endpoints in the config", () => {
+  it("keeps rpcUrl alone working as before: the one endpoint of every role, no per-endpoint budget", () => {
+    const c = loadConfig({ env: { MARGIN_WARDEN_RPC_URL: "https://rpc.example.com/KEY" } });
+    expect(c.readRpcUrls).toBeUndefined();
+    expect(c.sendRpcUrls).toBeUndefined();
+    expect(c.confirmRpcUrl).toBeUndefined();
+    expect(c.rpcEndpointRateLimitPerSecond).toEqual({});
+    expect(c).toMatchObject({ rpcRequestTimeoutMs: 10_000, rpcEndpointCooldownMs: 5_000 });
+    const one = ["https://rpc.example.com/KEY"];
+    expect(rpcRoles(c)).toEqual({ read: one, send: one, confirm: one });
+  });
+
+  it("takes read and send lists from the file or comma-separated from the environment, confirming on the first read endpoint", () => {
+    const path = file({ readRpcUrls: ["https://a.example.com/k1", "https://b.example.com"] });
+    const c = loadConfig({
+      file: path,
+      env: { MARGIN_WARDEN_SEND_RPC_URLS: "https://a.example.com/k1, https://jito.example.com/api/v1/transactions" },
+    });
+    expect(rpcRoles(c)).toEqual({
+      read: ["https://a.example.com/k1", "https://b.example.com"],
+      send: ["https://a.example.com/k1", "https://jito.example.com/api/v1/transactions"],
+      confirm: ["https://a.example.com/k1", "https://b.example.com"],
+    });
+    // A confirm endpoint of its own comes first; the read endpoints are its failover.
+    const own = loadConfig({
+      file: path,
+      env: { MARGIN_WARDEN_CONFIRM_RPC_URL: "https://b.example.com/" },
+    });
+    expect(rpcRoles(own).confirm).toEqual(["https://b.example.com/", "https://a.example.com/k1"]);
+  });
+
+  it("rejects empty lists, entries that are not http(s) URLs and the same URL twice, saying which entry", () => {
+    const found = problems(() =>
+      loadConfig({
+        file: file({ readRpcUrls: [], sendRpcUrls: ["https://a.example.com", "wss://a.example.com"] }),
+        env: {
+          MARGIN_WARDEN_CONFIRM_RPC_URL: "not a url",
+          MARGIN_WARDEN_READ_RPC_URLS: "http://a:8899,http://b:8899,http://a:8899/",
+        },
+      }),
+    );
+    expect(found).toHaveLength(4);
+    expect(found[0]).toMatch(
+      /^readRpcUrls must be a list of distinct http\(s\) URLs .*: the list is empty \(got \[\] from /,
+    );
+    expect(found[1]).toMatch(
+      /^readRpcUrls must be .*: entry 3 is the same URL as entry 1 \(got .* from MARGIN_WARDEN_READ_RPC_URLS\)$/,
+    );
+    expect(found[2]).toMatch(/^sendRpcUrls must be a list of distinct http\(s\) URLs/);
+    expect(found[3]).toMatch(/^confirmRpcUrl must be an http\(s\) URL/);
+  });
+
+  it("takes per-endpoint rate budgets as one number or by host:port, and names a label that matches no endpoint", () => {
+    const env = { MARGIN_WARDEN_READ_RPC_URLS: "https://a.example.com/k,http://127.0.0.1:8899" };
+    const rates = (v: unknown) => loadConfig({ file: file({ rpcEndpointRateLimitPerSecond: v }), env });
+    expect(rates(50).rpcEndpointRateLimitPerSecond).toEqual({ "*": 50 });
+    expect(rates({ "a.example.com:443": 20, "*": 100 }).rpcEndpointRateLimitPerSecond).toEqual({
+      "a.example.com:443": 20,
+      "*": 100,
+    });
+    const fromEnv = loadConfig({
+      env: { ...env, MARGIN_WARDEN_RPC_ENDPOINT_RATE_LIMIT_PER_SECOND: "a.example.com:443=20,*=100" },
+    });
+    expect(fromEnv.rpcEndpointRateLimitPerSecond).toEqual({ "a.example.com:443": 20, "*": 100 });
+
+    expect(problems(() => rates({ "b.example.com:443": 5 }))).toEqual([
+      "rpcEndpointRateLimitPerSecond names b.example.com:443, which is none of the endpoints (a.example.com:443, 127.0.0.1:8899)",
+    ]);
+    // A URL is refused as a key: its path may hold an API key.
+    expect(problems(() => rates({ "https://a.example.com/k": 5 }))[0]).toMatch(
+      /^rpcEndpointRateLimitPerSecond must be .*: "https:\/\/a.example.com\/k" is not host:port or \*/,
+    );
+    expect(problems(() => rates(0))).toHaveLength(1);
+    expect(problems(() => rates({ "*": -1 }))).toHaveLength(1);
+  });
+
+  it("shows derived defaults in the usage text", () => {
+    const keys = new Map(configKeys().map((k) => [k.key, k.default]));
+    expect(keys.get("readRpcUrls")).toBe("[rpcUrl]");
+    expect(keys.get("confirmRpcUrl")).toBe("the first read endpoint");
+    expect(keys.get("wsUrl")).toBe("derived from the first read endpoint");
+    expect(keys.get("rpcEndpointRateLimitPerSecond")).toBe("none");
+  });
+});
+
 describe("requireKeys", () => {
   it("names every missing key and how to set it", () => {
     const c = loadConfig({ env: {} });
@@ -177,5 +270,17 @@ describe("redactConfig", () => {
     expect(r.redisUrl).toBe("redis://:***@redis:6379");
     expect(r.marginCallBandPpm).toBe("200000");
     expect(redactConfig(loadConfig({ env: {} })).rpcUrl).toBe("http://127.0.0.1:8899");
+    const lists = redactConfig(
+      loadConfig({
+        env: {
+          MARGIN_WARDEN_READ_RPC_URLS: "https://a.example.com/?api-key=K1,http://127.0.0.1:8899",
+          MARGIN_WARDEN_SEND_RPC_URLS: "https://b.example.com/K2",
+          MARGIN_WARDEN_CONFIRM_RPC_URL: "https://c.example.com/K3",
+        },
+      }),
+    );
+    expect(lists.readRpcUrls).toEqual(["https://a.example.com/?***", "http://127.0.0.1:8899"]);
+    expect(lists.sendRpcUrls).toEqual(["https://b.example.com/***"]);
+    expect(lists.confirmRpcUrl).toBe("https://c.example.com/***");
   });
 });

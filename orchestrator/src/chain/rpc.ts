@@ -1,10 +1,10 @@
 // The two JSON-RPC calls every step makes (read the accounts, send the transaction), as plain
-// requests over kept-alive HTTP. web3.js's Connection validates each response against superstruct
-// schemas and goes through fetch; a wave of steps spent more CPU there than anywhere else. The
-// rest of the orchestrator keeps using Connection.
-import http from "node:http";
-import https from "node:https";
+// requests over kept-alive HTTP (chain/endpoint.ts): reads fail over across the read endpoints,
+// sends go to every send endpoint (chain/endpoints.ts). web3.js validates each response against
+// superstruct schemas; a wave of steps spent more CPU there than anywhere else. The rest of the
+// orchestrator keeps using Connection, over the same endpoints (chain/rpc-fetch.ts).
 import { PublicKey, type Connection } from "@solana/web3.js";
+import { RpcEndpoints } from "./endpoints.js";
 
 export interface RawAccount {
   owner: string;
@@ -17,82 +17,19 @@ export interface AccountReader {
   getMultipleAccounts(keys: string[]): Promise<{ slot: number; value: (RawAccount | null)[] }>;
 }
 
-/** A JSON-RPC error answer: `code` is the RPC's (e.g. -32002 preflight failure), `data` its details. */
-export class RpcError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data: unknown,
-  ) {
-    super(message);
-  }
-}
-
-const TIMEOUT_MS = 10_000;
+export { RpcError } from "./endpoint.js";
 
 export class StepRpc implements AccountReader {
-  private readonly url: URL;
-  private readonly agent: http.Agent;
-  private nextId = 1;
+  readonly endpoints: RpcEndpoints;
 
-  constructor(rpcUrl: string) {
-    this.url = new URL(rpcUrl);
-    const Agent = this.url.protocol === "https:" ? https.Agent : http.Agent;
-    this.agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  /** A URL alone is one endpoint in every role. */
+  constructor(endpoints: RpcEndpoints | string) {
+    this.endpoints = typeof endpoints === "string" ? RpcEndpoints.single(endpoints) : endpoints;
   }
 
-  /**
-   * One retry when a kept-alive socket was closed by the server as the request went out: every
-   * call here is safe to repeat (reads, and resending the same signed bytes).
-   */
-  async call<T>(method: string, params: unknown[]): Promise<T> {
-    try {
-      return await this.once<T>(method, params);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== "ECONNRESET" && (e as Error).message !== "socket hang up") throw e;
-      return this.once<T>(method, params);
-    }
-  }
-
-  private once<T>(method: string, params: unknown[]): Promise<T> {
-    const body = JSON.stringify({ jsonrpc: "2.0", id: this.nextId++, method, params });
-    const request = this.url.protocol === "https:" ? https.request : http.request;
-    return new Promise<T>((resolve, reject) => {
-      const req = request(
-        this.url,
-        {
-          method: "POST",
-          agent: this.agent,
-          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-          timeout: TIMEOUT_MS,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("error", reject);
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            if ((res.statusCode ?? 500) >= 400 && !text.startsWith("{"))
-              return reject(new Error(`${method}: HTTP ${res.statusCode} ${text.slice(0, 200)}`));
-            let reply: { result?: T; error?: { code: number; message: string; data?: unknown } };
-            try {
-              reply = JSON.parse(text);
-            } catch {
-              return reject(
-                new Error(`${method}: the RPC answered something that is not JSON (HTTP ${res.statusCode})`),
-              );
-            }
-            if (reply.error)
-              return reject(new RpcError(reply.error.code, `${method}: ${reply.error.message}`, reply.error.data));
-            resolve(reply.result as T);
-          });
-        },
-      );
-      req.on("timeout", () => req.destroy(new Error(`${method}: no answer within ${TIMEOUT_MS} ms`)));
-      req.on("error", reject);
-      req.end(body);
-    });
+  /** A read, failing over across the read endpoints. */
+  call<T>(method: string, params: unknown[]): Promise<T> {
+    return this.endpoints.call<T>("read", method, params);
   }
 
   async getMultipleAccounts(keys: string[]): Promise<{ slot: number; value: (RawAccount | null)[] }> {
@@ -109,16 +46,20 @@ export class StepRpc implements AccountReader {
     };
   }
 
-  /** Sends signed bytes without preflight; returns the signature the RPC reports. */
+  /**
+   * Sends signed bytes without preflight to every send endpoint at once; returns the signature the
+   * first one to accept reports. The bytes and so the signature are the same everywhere: the
+   * cluster executes them at most once, however many endpoints forward them.
+   */
   sendTransaction(raw: Buffer, maxRetries: number): Promise<string> {
-    return this.call<string>("sendTransaction", [
+    return this.endpoints.broadcast<string>("sendTransaction", [
       raw.toString("base64"),
       { encoding: "base64", skipPreflight: true, maxRetries },
     ]);
   }
 
   close(): void {
-    this.agent.destroy();
+    this.endpoints.close();
   }
 }
 

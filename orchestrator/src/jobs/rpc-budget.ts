@@ -19,6 +19,12 @@ export class RpcBudget {
     this.last = now;
   }
 
+  /** Whether one call could go out now without waiting (nobody queued, a token left). */
+  ready(): boolean {
+    this.refill();
+    return this.waiting.length === 0 && this.tokens >= 1;
+  }
+
   /** Resolves once `n` calls may be made; first come, first served. */
   take(calls = 1): Promise<void> {
     const n = Math.min(calls, this.perSecond);

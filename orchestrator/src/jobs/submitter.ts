@@ -147,12 +147,16 @@ class Shared<V> {
   }
 }
 
+/** What confirming needs of an RPC: the confirm endpoints (config confirmRpcUrl), failing over to the read ones. */
+export type ConfirmReader = Pick<Connection, "getSignatureStatuses" | "getBlockHeight">;
+
 export class Submitter {
   private readonly blockhashes: Shared<{ blockhash: string; lastValidBlockHeight: number }>;
   private readonly fees: Shared<number>;
   private readonly units = new Memo<number>(1_000);
   private readonly sizing = new Map<string, Promise<number>>();
   private readonly lastMessage = new Memo<Buffer>(100_000);
+  private readonly confirmer: ConfirmReader;
 
   constructor(
     private readonly connection: Connection,
@@ -161,7 +165,10 @@ export class Submitter {
     private readonly signer: Signer,
     private readonly opts: SubmitOptions,
     private readonly budget: RpcBudget,
+    /** Signature statuses and block heights; `connection` when not given. */
+    confirmer?: ConfirmReader,
   ) {
+    this.confirmer = confirmer ?? connection;
     this.blockhashes = new Shared(opts.blockhashMaxAgeMs);
     this.fees = new Shared(opts.priorityFeeMaxAgeMs);
   }
@@ -385,7 +392,7 @@ export class Submitter {
       if (finished) return;
       try {
         await this.budget.take();
-        const status = (await this.connection.getSignatureStatuses([signature])).value[0];
+        const status = (await this.confirmer.getSignatureStatuses([signature])).value[0];
         // A processed status may be on a fork that is dropped: only a confirmed one is an answer.
         if (status && isConfirmed(status)) return finish(false, status.err ? failed(status.err) : landed(status.slot));
         if (Date.now() > deadline)
@@ -394,7 +401,7 @@ export class Submitter {
           );
         if (++polls % 5 === 0) {
           await this.budget.take(2);
-          if ((await this.connection.getBlockHeight("confirmed")) > p.lastValidBlockHeight)
+          if ((await this.confirmer.getBlockHeight("confirmed")) > p.lastValidBlockHeight)
             return finish(false, () => reject(new Error(`transaction ${signature} expired unconfirmed`)));
           await this.rpc.sendTransaction(raw, 0).catch(() => {});
         }
@@ -425,7 +432,7 @@ export class Submitter {
     | { kind: "pending" }
   > {
     await this.budget.take();
-    const { value } = await this.connection.getSignatureStatuses([p.signature], { searchTransactionHistory: true });
+    const { value } = await this.confirmer.getSignatureStatuses([p.signature], { searchTransactionHistory: true });
     const status = value[0];
     // Processed only: it may be on a fork that is dropped, and the same bytes may still land
     // elsewhere, failed or not. Pending until confirmed.
@@ -433,7 +440,7 @@ export class Submitter {
       return status.err ? { kind: "failed", code: customCode(status.err) } : { kind: "landed", slot: status.slot };
     if (status) return { kind: "pending" };
     await this.budget.take();
-    const height = await this.connection.getBlockHeight("confirmed");
+    const height = await this.confirmer.getBlockHeight("confirmed");
     return height > p.lastValidBlockHeight ? { kind: "expired" } : { kind: "pending" };
   }
 }

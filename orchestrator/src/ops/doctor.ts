@@ -1,18 +1,49 @@
 // `margin-warden doctor`: every check `run` depends on, one line each, without starting anything
 // or sending anything: configuration, the operator key, the RPC and its websocket, the program
 // and the exchange, Redis and its settings, the operator's balances. Exit 1 if any check fails.
-import { Connection, PublicKey } from "@solana/web3.js";
+import { PublicKey } from "@solana/web3.js";
 import { getAssociatedTokenAddressSync } from "@solana/spl-token";
 import { Redis } from "ioredis";
 import WebSocket from "ws";
-import type { Config } from "../config.js";
+import { rpcRoles, type Config } from "../config.js";
 import { decodeExchange } from "../chain/accounts.js";
+import { hostPort } from "../chain/endpoint.js";
 import { checkRedisSettings, loadKeypair, within as withinMs } from "../startup.js";
 import { wsUrlFor } from "../chain/pubsub.js";
+import { RpcEndpoints, endpointSettings, type Role } from "../chain/endpoints.js";
+import { endpointConnection } from "../chain/rpc-fetch.js";
 import { createLogger } from "./log.js";
 
 export interface DoctorIo {
   out(text: string): void;
+}
+
+/**
+ * Every endpoint asked on its own, each named by host:port with its roles. One that does not
+ * answer is a warning while another endpoint of each of its roles does (run fails over to it), and
+ * a failure when a role is left with none.
+ */
+async function checkEndpoints(endpoints: RpcEndpoints): Promise<Outcome> {
+  const roles: Role[] = ["read", "send", "confirm"];
+  const answering = new Set<string>();
+  const lines: string[] = [];
+  const warnings: string[] = [];
+  for (const e of endpoints.all) {
+    const of = roles.filter((r) => endpoints.of(r).includes(e)).join(", ");
+    const ask = <T>(method: string) =>
+      endpoints.request<T>(e, method, JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: [] }));
+    try {
+      const [version, slot] = await Promise.all([ask<{ "solana-core": string }>("getVersion"), ask<number>("getSlot")]);
+      answering.add(e.label);
+      lines.push(`${e.label} (${of}): solana-core ${version["solana-core"]}, slot ${slot}`);
+    } catch (err) {
+      warnings.push(`${e.label} (${of}) does not answer: ${(err as Error).message}`);
+    }
+  }
+  const orphaned = roles.filter((r) => !endpoints.of(r).some((e) => answering.has(e.label)));
+  if (orphaned.length > 0)
+    return { ok: false, detail: `no ${orphaned.join(", ")} endpoint answers; ${warnings.join("; ")}` };
+  return { ok: true, detail: lines.join("; "), warnings };
 }
 
 type Outcome = { ok: true; detail: string; warnings?: string[] } | { ok: false; detail: string };
@@ -45,7 +76,20 @@ function slotNotification(url: string): Promise<number> {
 }
 
 export async function runDoctor(c: Config, io: DoctorIo): Promise<number> {
-  const connection = new Connection(c.rpcUrl, { commitment: "confirmed" });
+  // Each endpoint gets the doctor's own time limit, not run's.
+  const settings = endpointSettings(c);
+  const endpoints = new RpcEndpoints({ ...settings, timeoutMs: Math.min(settings.timeoutMs, TIMEOUT_MS) });
+  const wsUrl = c.wsUrl ?? wsUrlFor(rpcRoles(c).read[0]);
+  try {
+    return await doctor(c, io, endpoints, wsUrl);
+  } finally {
+    endpoints.close();
+  }
+}
+
+async function doctor(c: Config, io: DoctorIo, endpoints: RpcEndpoints, wsUrl: string): Promise<number> {
+  // The checks after the RPC's read through the read endpoints, failing over as `run` does.
+  const connection = endpointConnection(endpoints, "read", wsUrl);
   let failures = 0;
   const known: { operator?: PublicKey; quoteMint?: PublicKey } = {};
   const check = async (name: string, body: () => Promise<Outcome>) => {
@@ -71,14 +115,10 @@ export async function runDoctor(c: Config, io: DoctorIo): Promise<number> {
     known.operator = loadKeypair(c.operatorKeypairPath).publicKey;
     return { ok: true, detail: `${known.operator.toBase58()} (${c.operatorKeypairPath}, private)` };
   });
-  await check("RPC", async () => {
-    const [version, slot] = await within(Promise.all([connection.getVersion(), connection.getSlot()]), c.rpcUrl);
-    return { ok: true, detail: `${c.rpcUrl}: solana-core ${version["solana-core"]}, slot ${slot}` };
-  });
+  await check("RPC", () => checkEndpoints(endpoints));
   await check("websocket", async () => {
-    const url = c.wsUrl ?? wsUrlFor(c.rpcUrl);
-    const slot = await within(slotNotification(url), url);
-    return { ok: true, detail: `${url}: slot notification ${slot}` };
+    const slot = await within(slotNotification(wsUrl), hostPort(wsUrl));
+    return { ok: true, detail: `${hostPort(wsUrl)}: slot notification ${slot}` };
   });
   await check("program", async () => {
     const info = await within(connection.getAccountInfo(new PublicKey(c.programId)), "getAccountInfo");
