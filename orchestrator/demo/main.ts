@@ -12,6 +12,7 @@ import { startRedis, type RedisHandle } from "./redis.js";
 import { buildWorld, type World } from "./world.js";
 import { PATH, runPath } from "./scenario.js";
 import { report } from "./report.js";
+import { predictPath, predictionLines, riskBeforeCrash, writeHistory } from "./risk.js";
 
 const TRADERS = Number(process.env.DEMO_TRADERS ?? 300);
 /** As on mainnet: latencies read in slots mean what they would there. */
@@ -49,6 +50,9 @@ async function main(): Promise<number> {
       fullScanIntervalMs: 5_000,
       // A localnet has no RPC plan to respect.
       rpcRateLimitPerSecond: 2_000,
+      // Risk analytics on a seeded month of hourly history (demo/risk.ts); scored on demand below.
+      riskHistoryCsv: writeHistory(world, dir),
+      riskScoreIntervalMs: 0,
     });
     const logPath = join(dir, "orchestrator.log");
     const log = createLogger({ level: "info", stream: createWriteStream(logPath) });
@@ -58,10 +62,17 @@ async function main(): Promise<number> {
       `orchestrator up: metrics and health at ${orchestrator.http!.url}, JSON log ${logPath}, audit log ${config.auditLogPath}`,
     );
 
+    const riskLines = await riskBeforeCrash(orchestrator);
+    const prediction = await predictPath(world, PATH);
+    say(
+      `risk scored; the stress simulator predicts ${prediction.steps} liquidation steps on ${prediction.accountsLiquidated} accounts for the path`,
+    );
     const before = await world.program.account.market.all();
     const samples = await runPath(world, orchestrator, PATH, say);
     const figures = await report(world, orchestrator, before, samples, config.auditLogPath);
     console.log(figures.text);
+    const after = await world.program.account.market.all();
+    console.log([...riskLines, "", ...predictionLines(prediction, before, after), ""].join("\n"));
     say(`done in ${((Date.now() - started) / 1000).toFixed(1)}s; logs kept in ${dir}`);
     return figures.ok ? 0 : 1;
   } finally {

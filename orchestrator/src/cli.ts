@@ -14,7 +14,9 @@ import {
   type Config,
 } from "./config.js";
 import { ALL_MARKETS, Control, type StatusRecord } from "./ops/control.js";
+import { RISK_DETAILS, RiskUsageError, STRESS_DETAILS, checkRiskOptions, riskReport, stress } from "./risk/cli-risk.js";
 import { createLogger, jsonReplacer } from "./ops/log.js";
+import { scoresKey, type PublishedScore } from "./risk/service.js";
 
 /** What ./orchestrator.js must export as `runOrchestrator`. */
 type RunFn = (config: Config) => Promise<{ stop(reason: string): Promise<void> }>;
@@ -40,6 +42,12 @@ const OPTIONS = {
   until: { type: "string" },
   format: { type: "string" },
   limit: { type: "string" },
+  // risk report, stress
+  history: { type: "string" },
+  out: { type: "string" },
+  scenario: { type: "string" },
+  lead: { type: "string" },
+  top: { type: "string" },
 } as const;
 type Option = keyof typeof OPTIONS;
 type Values = { [K in Option]?: (typeof OPTIONS)[K]["type"] extends "string" ? string : boolean };
@@ -59,7 +67,7 @@ const COMMANDS: Record<string, { args: string; summary: string; options: Option[
   },
   accounts: {
     args: "[--at-risk] [--json]",
-    summary: "accounts the orchestrators track; --at-risk: only those with a step due",
+    summary: "accounts the orchestrators track, with their VaR score; --at-risk: only those with a step due",
     options: ["at-risk", "json"],
   },
   pause: {
@@ -80,6 +88,19 @@ const COMMANDS: Record<string, { args: string; summary: string; options: Option[
     options: ["account", "market", "kind", "event", "since", "until", "format", "limit"],
   },
 };
+// Risk analytics (risk/cli-risk.ts): the book from the RPC node, the history from --history or Redis.
+COMMANDS.risk = {
+  args: "report [--history <csv>] [--out <file>]",
+  summary: "VaR / ES of every account and the exchange, and the stress scenarios: a JSON file and tables",
+  details: RISK_DETAILS,
+  options: ["history", "out", "top"],
+};
+COMMANDS.stress = {
+  args: "[--scenario <name>] [--lead <m>]",
+  summary: "named stress scenarios on the live book with the exact liquidation math: liquidations, bad debt",
+  details: STRESS_DETAILS,
+  options: ["scenario", "lead", "history", "top", "json"],
+};
 const GLOBAL: Option[] = ["config", "help"];
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
@@ -98,7 +119,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       io.out(commandUsage(command));
       return 0;
     }
-    const verify = command === "audit" && extra[0] === "verify";
+    const verify = (command === "audit" && extra[0] === "verify") || (command === "risk" && extra[0] === "report");
+    if (command === "risk" && !verify) throw new UsageError('risk needs its subcommand: "risk report"');
     if (extra.length > (verify ? 1 : 0)) throw new UsageError(`unexpected argument "${extra[verify ? 1 : 0]}"`);
     for (const name of Object.keys(opts) as Option[]) {
       if (!GLOBAL.includes(name) && !spec.options.includes(name))
@@ -108,9 +130,13 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     if (command === "run") return await run(config);
     if (command === "doctor") return await (await import("./ops/doctor.js")).runDoctor(config, { out: io.out });
     if (command === "audit") return await audit(config, verify, opts, io);
+    if (command === "risk" || command === "stress") return await risk(command, config, opts, io);
+    if (command === "accounts")
+      return await withRedis(config, (redis) =>
+        accounts(new Control(redis, deploymentPrefix(config)), opts, io, redis, deploymentPrefix(config)),
+      );
     return await withControl(config, (control) => {
       if (command === "status") return status(control, opts, io);
-      if (command === "accounts") return accounts(control, opts, io);
       return pauseOrResume(control, command as "pause" | "resume", opts.market, io);
     });
   } catch (e) {
@@ -280,24 +306,63 @@ interface AccountView {
   shortfall: string;
   liquidationId: string;
   lastJob: string;
+  /** The last VaR / ES scoring run's figures (risk/service.ts), when the account has any. */
+  risk?: PublishedScore | null;
 }
 
-async function accounts(control: Control, opts: Values, io: Io): Promise<number> {
+async function accounts(control: Control, opts: Values, io: Io, redis?: Redis, prefix?: string): Promise<number> {
   const snapshots = await control.loadActorSnapshots();
   const views = [...snapshots]
     .map(([account, snap]) => accountView(account, snap))
     .sort((a, b) => a.account.localeCompare(b.account));
   const shown = opts["at-risk"] ? views.filter((v) => !NOT_AT_RISK.has(v.state.split(".")[0])) : views;
+  if (redis && prefix !== undefined && shown.length > 0) {
+    const published = await redis.hmget(scoresKey(prefix), ...shown.map((v) => v.account));
+    for (const [i, v] of shown.entries()) v.risk = published[i] ? (JSON.parse(published[i]!) as PublishedScore) : null;
+  }
+  const score = (r: PublishedScore | null | undefined) =>
+    r
+      ? `${r.score === null ? "∞" : r.score.toFixed(2)} (VaR $${(r.var / 1e6).toFixed(2)}, P ${(100 * r.pCross).toFixed(0)}%)`
+      : "-";
   if (opts.json) io.out(`${JSON.stringify(shown, null, 2)}\n`);
   else if (shown.length === 0) io.out(opts["at-risk"] ? "no accounts at risk\n" : "no tracked accounts\n");
   else
     io.out(
       table([
-        ["ACCOUNT", "STATE", "SHORTFALL", "LIQUIDATION", "LAST JOB"],
-        ...shown.map((v) => [v.account, v.state, v.shortfall, v.liquidationId, v.lastJob]),
+        ["ACCOUNT", "STATE", "SHORTFALL", "LIQUIDATION", "VaR/EQUITY", "LAST JOB"],
+        ...shown.map((v) => [v.account, v.state, v.shortfall, v.liquidationId, score(v.risk), v.lastJob]),
       ]),
     );
   return 0;
+}
+
+/** `risk report` and `stress`; their option errors are usage errors. */
+async function risk(command: "risk" | "stress", config: Config, opts: Values, io: Io): Promise<number> {
+  try {
+    checkRiskOptions(command, opts);
+  } catch (e) {
+    throw e instanceof RiskUsageError ? new UsageError(e.message) : e;
+  }
+  requireKeys(config, ["exchange"]);
+  const riskIo = {
+    out: io.out,
+    withRedis: async <T>(body: (redis: Redis | null) => Promise<T>): Promise<T> => {
+      let result: T | undefined;
+      await withRedis(config, async (redis) => {
+        result = await body(redis);
+        return 0;
+      });
+      return result as T;
+    },
+  };
+  try {
+    return command === "risk"
+      ? await riskReport(config, deploymentPrefix(config), opts, riskIo)
+      : await stress(config, deploymentPrefix(config), opts, riskIo);
+  } catch (e) {
+    if (e instanceof RiskUsageError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 async function pauseOrResume(
