@@ -4,9 +4,11 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY sdk/package.json sdk/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY idl idl
+COPY sdk/src sdk/src
 COPY orchestrator/src orchestrator/src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
@@ -17,6 +19,7 @@ ENV NODE_ENV=production \
     MARGIN_WARDEN_AUDIT_LOG_PATH=/data/margin-warden-audit.jsonl
 WORKDIR /app
 COPY --from=build /app/package.json ./
+COPY --from=build /app/sdk/package.json sdk/
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 RUN mkdir -p /data && chown node:node /data

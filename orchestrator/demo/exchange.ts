@@ -20,6 +20,7 @@ import {
   encodePriceUpdateV2,
 } from "../../localnet/src/pyth.js";
 import { IDL, type Margin } from "../src/chain/idl.js";
+import { exchangeAddress, insuranceVaultAddress, marketAddress, quoteVaultAddress } from "../../sdk/src/pda.js";
 
 export const USD = 1_000_000n;
 export const ONE = 1_000_000_000n;
@@ -204,19 +205,18 @@ export async function createExchange(
   const mint = await createMint(connection, admin, admin.publicKey, null, 6, opts.mint);
   const adminToken = await createAccount(connection, admin, mint, admin.publicKey);
   await mintTo(connection, admin, mint, adminToken, admin, 1_000_000_000n * USD);
-  const exchange = pda(programId, Buffer.from("exchange"), mint);
-  const quoteVault = pda(programId, Buffer.from("quote_vault"), exchange);
-  const insuranceVault = pda(programId, Buffer.from("insurance_vault"), exchange);
+  const id = programId.toBase58();
+  const exchange = new PublicKey(exchangeAddress(mint.toBase58(), id));
+  const quoteVault = new PublicKey(quoteVaultAddress(exchange.toBase58(), id));
+  const insuranceVault = new PublicKey(insuranceVaultAddress(exchange.toBase58(), id));
   await program.methods.initializeExchange().accounts({ quoteMint: mint }).rpc();
 
   const markets: WorldMarket[] = [];
   for (const [i, spec] of (opts.markets ?? DEFAULT_MARKETS).entries()) {
-    const index = Buffer.alloc(2);
-    index.writeUInt16LE(i);
     const m: WorldMarket = {
       symbol: spec.symbol,
       layout: spec.layout,
-      address: pda(programId, Buffer.from("market"), exchange, index),
+      address: new PublicKey(marketAddress(exchange.toBase58(), i, id)),
       oracle: opts.oracles?.[i] ?? Keypair.generate().publicKey,
       feedId: Buffer.alloc(32, i + 1),
       price: spec.priceUsd * USD,

@@ -4,7 +4,7 @@
 // prices are written straight into its ledger either way, as a Pyth publisher would update them.
 import * as anchor from "@coral-xyz/anchor";
 import BN from "bn.js";
-import { ComputeBudgetProgram, Connection, Keypair, type PublicKey } from "@solana/web3.js";
+import { ComputeBudgetProgram, Connection, Keypair, PublicKey } from "@solana/web3.js";
 import {
   createAssociatedTokenAccountIdempotentInstruction,
   createMintToInstruction,
@@ -13,12 +13,12 @@ import {
 import type { Ledger } from "../../localnet/src/ledger.js";
 import { startLocalnet } from "../../localnet/src/server.js";
 import { IDL, type Margin } from "../src/chain/idl.js";
+import { marginAccountAddress } from "../../sdk/src/pda.js";
 import { closeConnection, startLocalnetProcess } from "./localnet-process.js";
 import {
   USD,
   createExchange,
   oracleAccount,
-  pda,
   rng,
   send,
   systemAccount,
@@ -168,7 +168,9 @@ export async function buildWorld(opts: WorldOptions): Promise<World> {
     }
     traders.push({
       owner,
-      account: pda(program.programId, Buffer.from("margin"), exchange, owner.publicKey),
+      account: new PublicKey(
+        marginAccountAddress(exchange.toBase58(), owner.publicKey.toBase58(), program.programId.toBase58()),
+      ),
       depositUsd,
       positions,
     });

@@ -1,31 +1,36 @@
-// The orchestrator's TypeScript mirror of the program's math and of its controller rules (account
-// health, the oracle check, flag/liquidation/unflag eligibility) must give exactly the Rust results
-// on every vector the Rust tests export (programs/margin/vectors/math.json).
+// The SDK's TypeScript mirror of the program's math and of its controller rules (account health,
+// the oracle check, flag/liquidation/unflag eligibility), which the orchestrator uses too, must give
+// exactly the Rust results on every vector the Rust tests export (programs/margin/vectors/math.json).
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { liquidationEndRequirement, tierRequirement, type Tier } from "../../orchestrator/src/math/margin.js";
 import {
-  executionPrice,
-  scaleConfCeil,
-  scalePriceFloor,
-  valuationPrice,
-} from "../../orchestrator/src/math/oracle_price.js";
-import { applyTrade, baseValue, notional } from "../../orchestrator/src/math/position.js";
-import {
-  decayFactor,
-  ewmaVarianceElapsed,
-  returnRatioAbs,
-  volatilityAddonRatio,
-} from "../../orchestrator/src/math/volatility.js";
-import { baseToClose, liquidationPrice, shrinkFees } from "../../orchestrator/src/math/liquidation.js";
-import { accountHealth, backedPnl, eligibilityHealth, unpricedPosition } from "../../orchestrator/src/risk/health.js";
-import {
+  accountHealth,
+  applyTrade,
+  backedPnl,
   bankruptcyCleared,
+  baseToClose,
+  baseValue,
+  checkOracle as check,
+  decayFactor,
+  eligibilityHealth,
+  ewmaVarianceElapsed,
+  executionPrice,
   flagEligible,
   liquidationEligible,
+  liquidationEndRequirement,
+  liquidationPrice,
+  notional,
+  returnRatioAbs,
+  scaleConfCeil,
+  scalePriceFloor,
+  shrinkFees,
+  tierRequirement,
+  type Tier,
   unflagEligible,
-} from "../../orchestrator/src/risk/liquidation.js";
-import { check } from "../../orchestrator/src/risk/oracle_guard.js";
+  unpricedPosition,
+  valuationPrice,
+  volatilityAddonRatio,
+} from "@margin-warden/sdk";
 
 // biome-ignore lint/suspicious/noExplicitAny: rows of the Rust-exported vectors, whose fields each test reads
 type Row = Record<string, any>;

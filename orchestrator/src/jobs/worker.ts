@@ -13,7 +13,7 @@ import {
   unflagInstruction,
 } from "../chain/instructions.js";
 import type { Snapshot, SnapshotReader } from "../chain/snapshot.js";
-import { executionPrice } from "../math/oracle_price.js";
+import { executionPrice } from "../../../sdk/src/math/oracle_price.js";
 import {
   claimDue,
   deficitBackedByClaims,
@@ -23,7 +23,7 @@ import {
   stepKey,
   type Evaluation,
 } from "../risk/evaluate.js";
-import { liquidationEligible, unflagEligible } from "../risk/liquidation.js";
+import { liquidationEligible, unflagEligible } from "../../../sdk/src/controller/liquidation.js";
 import { ChainStatus, type AccountState, type MarketState } from "../risk/types.js";
 import type { StepJob, StepResult } from "./steps.js";
 import { SharedTransactionLost, type DecideShared, type StepBatcher } from "./batcher.js";

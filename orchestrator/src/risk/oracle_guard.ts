@@ -1,22 +1,2 @@
-// Mirror of programs/margin/src/controller/oracle_guard.rs: the program refuses to liquidate on a
-// price older or less certain than the market allows, so the orchestrator never tries.
-import { confidenceRatio } from "../math/oracle_price.js";
-import type { OracleReading } from "./types.js";
-
-export interface OracleLimits {
-  maxAgeS: number;
-  maxConfRatio: bigint;
-}
-
-export type OracleRefusal = "oracle-from-future" | "stale-oracle" | "oracle-too-uncertain" | "invalid-oracle-price";
-
-/** How far a publish time may run ahead of the cluster clock before the program refuses it. */
-export const MAX_PUBLISH_AHEAD_S = 5;
-
-export function check(reading: OracleReading, nowS: number, limits: OracleLimits): OracleRefusal | null {
-  if (reading.publishTime > nowS + MAX_PUBLISH_AHEAD_S) return "oracle-from-future";
-  if (nowS - reading.publishTime > limits.maxAgeS) return "stale-oracle";
-  if (reading.price <= 0n) return "invalid-oracle-price";
-  if (confidenceRatio(reading.price, reading.conf) > limits.maxConfRatio) return "oracle-too-uncertain";
-  return null;
-}
+// Moved to the SDK (sdk/src/controller/oracle_guard.ts); kept so that existing imports resolve.
+export * from "../../../sdk/src/controller/oracle_guard.js";
