@@ -76,13 +76,14 @@ const profileArgs = () =>
   process.env.BENCH_WAVE_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_WAVE_CPU_PROF}`] : [];
 const childEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MARGIN_WARDEN_")));
 
-async function startOurs(
+export async function startOurs(
   local: RemoteLocalnet,
   w: WaveWorld,
   redisUrl: string,
   keypairPath: string,
   dir: string,
   n: number,
+  nodeArgs: string[] = [],
 ): Promise<Child> {
   const httpPort = await freePort();
   const file = join(dir, "orchestrator.json");
@@ -110,7 +111,10 @@ async function startOurs(
   loadConfig({ file, env: {} });
   // BENCH_WAVE_ORCHESTRATOR_CLI: another checkout's cli.ts, to measure a change against its parent.
   const cli = process.env.BENCH_WAVE_ORCHESTRATOR_CLI ?? "orchestrator/src/cli.ts";
-  const child = spawnNode("orchestrator", cli, ["run", "--config", file], dir, childEnv(), profileArgs());
+  const child = spawnNode("orchestrator", cli, ["run", "--config", file], dir, childEnv(), [
+    ...profileArgs(),
+    ...nodeArgs,
+  ]);
   await waitFor(
     `the orchestrator to load ${n} accounts`,
     60_000 + n * 20,

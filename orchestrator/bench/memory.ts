@@ -1,0 +1,190 @@
+// `npm run bench:memory`: the live orchestrator's resident memory per monitored margin account. A
+// localnet process with a small wave world (its exchange, markets, oracles and traders), the
+// orchestrator started on it as its own process (the baseline), then BENCH_MEMORY_ACCOUNTS more
+// healthy margin accounts written into the localnet (clones of a trader's account under new
+// owners, at their own addresses), and the orchestrator started again on the bigger book. Resident
+// memory (VmRSS) once each orchestrator has loaded every account and settled; per account is the
+// difference over the accounts added.
+//
+//   BENCH_MEMORY_ACCOUNTS=100000  BENCH_MEMORY_SETTLE_S=20
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { Keypair } from "@solana/web3.js";
+import bs58 from "bs58";
+import WebSocket from "ws";
+import { discriminator, EXCHANGE_OFFSET } from "../src/chain/accounts.js";
+import { pda } from "../demo/exchange.js";
+import { fundedKeypairFile } from "../demo/operator.js";
+import { freePort, killAllNow, sleep, stopAll, type Child } from "../demo/processes.js";
+import { closeConnection, startLocalnetProcess } from "../demo/localnet-process.js";
+import { startRedis } from "../demo/redis.js";
+import { startOurs } from "./wave/run.js";
+import { buildWaveWorld } from "./wave/world.js";
+
+const OWNER_OFFSET = 8;
+const COLLATERAL_OFFSET = 72;
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const rssKb = (pid: number) => {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]);
+};
+
+/** The lowest resident size over the settling time: garbage from the load is collected on V8's schedule. */
+async function settledRss(child: Child, seconds: number): Promise<number> {
+  let low = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < seconds * 2; i++) {
+    low = Math.min(low, rssKb(child.pid));
+    await sleep(500);
+  }
+  return low * 1024;
+}
+
+/** Over the inspector: a full garbage collection, then the process's heap in use (bytes). */
+async function liveHeap(inspectPort: number): Promise<number> {
+  const targets = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as {
+    webSocketDebuggerUrl: string;
+  }[];
+  const ws = new WebSocket(targets[0].webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+  let id = 0;
+  const call = (method: string, params: object = {}) =>
+    new Promise<{ result?: { result?: { value?: string } } }>((resolve) => {
+      const mine = ++id;
+      const onMessage = (raw: WebSocket.RawData) => {
+        const msg = JSON.parse(raw.toString()) as { id?: number };
+        if (msg.id !== mine) return;
+        ws.off("message", onMessage);
+        resolve(msg as never);
+      };
+      ws.on("message", onMessage);
+      ws.send(JSON.stringify({ id: mine, method, params }));
+    });
+  try {
+    await call("HeapProfiler.collectGarbage");
+    await call("HeapProfiler.collectGarbage");
+    const reply = await call("Runtime.evaluate", {
+      expression: "JSON.stringify(process.memoryUsage())",
+      returnByValue: true,
+    });
+    const usage = JSON.parse(reply.result?.result?.value ?? "{}") as { heapUsed?: number; arrayBuffers?: number };
+    if (usage.heapUsed === undefined) throw new Error("the inspector returned no memory usage");
+    return usage.heapUsed + (usage.arrayBuffers ?? 0);
+  } finally {
+    ws.close();
+  }
+}
+
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const added = Number(process.env.BENCH_MEMORY_ACCOUNTS ?? 100_000);
+  const settleS = Number(process.env.BENCH_MEMORY_SETTLE_S ?? 20);
+  if (!Number.isInteger(added) || added < 1) throw new Error("BENCH_MEMORY_ACCOUNTS must be a positive integer");
+  if (!(settleS > 0)) throw new Error("BENCH_MEMORY_SETTLE_S must be positive");
+  const dir = mkdtempSync(join(tmpdir(), "margin-warden-memory-"));
+  const started = Date.now();
+  const say = (msg: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
+  console.log("orchestrator memory per monitored account: localnet, Redis and orchestrator as separate processes");
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${process.version}; logs under ${dir}\n`);
+
+  const local = await startLocalnetProcess(400, dir);
+  const redis = await startRedis();
+  let orchestrator: Child | undefined;
+  let world: Awaited<ReturnType<typeof buildWaveWorld>> | undefined;
+  try {
+    const w = await buildWaveWorld(local, 20, 7, say);
+    world = w;
+    const { path: keypairPath } = await fundedKeypairFile(local.write, dir);
+    const programId = world.ex.program.programId;
+    const existing = await local.connection.getProgramAccounts(programId, {
+      filters: [
+        { memcmp: { offset: 0, bytes: bs58.encode(discriminator("marginAccount")) } },
+        { memcmp: { offset: EXCHANGE_OFFSET.marginAccount, bytes: world.ex.exchange.toBase58() } },
+      ],
+    });
+    const base = existing.length;
+
+    mkdirSync(join(dir, "baseline"));
+    mkdirSync(join(dir, "loaded"));
+    const inspect = async () => {
+      const port = await freePort();
+      return { port, args: [`--inspect=127.0.0.1:${port}`] };
+    };
+    const first = await inspect();
+    orchestrator = await startOurs(local, w, redis.url, keypairPath, join(dir, "baseline"), base, first.args);
+    const baseline = await settledRss(orchestrator, settleS);
+    const baselineHeap = await liveHeap(first.port);
+    say(
+      `baseline: ${base} margin accounts, orchestrator resident ${mib(baseline)}, live heap after a full GC ${mib(baselineHeap)}`,
+    );
+    await orchestrator.stop();
+    orchestrator = undefined;
+
+    // Clones of one trader's account: its positions, ten times its collateral (plainly healthy,
+    // so they sit in the trigger index like most of a real book), a new owner each.
+    const template = existing[0].account;
+    say(`writing ${added} margin accounts into the localnet`);
+    const owners = Array.from({ length: added }, () => Keypair.generate().publicKey);
+    const collateral = template.data.readBigInt64LE(COLLATERAL_OFFSET) * 10n;
+    let done = 0;
+    await pool(owners, 32, async (owner) => {
+      const data = Buffer.from(template.data);
+      owner.toBuffer().copy(data, OWNER_OFFSET);
+      data.writeBigInt64LE(collateral, COLLATERAL_OFFSET);
+      await local.write(pda(programId, Buffer.from("margin"), w.ex.exchange, owner), {
+        lamports: BigInt(template.lamports),
+        owner: programId,
+        data,
+      });
+      if (++done % 20_000 === 0) say(`  ${done}/${added}`);
+    });
+
+    const second = await inspect();
+    orchestrator = await startOurs(local, w, redis.url, keypairPath, join(dir, "loaded"), base + added, second.args);
+    const loaded = await settledRss(orchestrator, settleS);
+    const loadedHeap = await liveHeap(second.port);
+    say(
+      `loaded: ${base + added} margin accounts, orchestrator resident ${mib(loaded)}, live heap after a full GC ${mib(loadedHeap)}`,
+    );
+    console.log(`\nper monitored account (${added} accounts added to ${base}):`);
+    console.log(
+      `  resident memory (VmRSS, lowest over ${settleS} s): ${mib(baseline)} → ${mib(loaded)}: ${((loaded - baseline) / added).toFixed(0)} bytes`,
+    );
+    console.log(
+      `  live heap after a full GC:                       ${mib(baselineHeap)} → ${mib(loadedHeap)}: ${((loadedHeap - baselineHeap) / added).toFixed(0)} bytes`,
+    );
+  } finally {
+    await world?.stopPublisher();
+    await orchestrator?.stop();
+    await redis.stop().catch(() => {});
+    closeConnection(local.connection);
+    await local.child.stop();
+  }
+}
+
+let interrupted = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+process.on("exit", killAllNow);
+main().then(
+  () => stopAll().then(() => process.exit(0)),
+  (e) => {
+    console.error(`bench:memory: ${e instanceof Error ? e.message : e}`);
+    void stopAll().finally(() => process.exit(1));
+  },
+);
