@@ -67,7 +67,7 @@ function holds(actor: AccountActor, o: Observation): boolean {
 }
 
 const riskKey = (m: MarketState) =>
-  `${m.addonRatio}|${m.bufferRatio}|${m.maxConfRatioLiquidate}|${m.tiers.map((t) => `${t.notionalUpper}/${t.initialRatio}/${t.maintenanceRatio}`).join(",")}`;
+  `${m.addonRatio}|${m.bufferRatio}|${m.maxConfRatioLiquidate}|${m.settlementPrice}|${m.tiers.map((t) => `${t.notionalUpper}/${t.initialRatio}/${t.maintenanceRatio}`).join(",")}`;
 
 /** Redrawing bands between ticks yields to the event loop after this long. */
 const REDRAW_SLICE_MS = 5;
@@ -109,27 +109,18 @@ export class Supervisor {
   private machine() {
     return (this.provided ??= accountMachine.provide({
       actions: {
-        enqueueLiquidation: ({ context }) =>
-          this.effects.enqueue(
-            "liquidate",
-            context,
-            this.lastEvaluation.get(context.account),
-            this.detected(context.account),
-          ),
-        enqueueResolution: ({ context }) =>
-          this.effects.enqueue(
-            "resolve",
-            context,
-            this.lastEvaluation.get(context.account),
-            this.detected(context.account),
-          ),
-        enqueueUnflag: ({ context }) =>
-          this.effects.enqueue(
-            "unflag",
-            context,
-            this.lastEvaluation.get(context.account),
-            this.detected(context.account),
-          ),
+        enqueueLiquidation: ({ context }) => {
+          const now = this.current(context);
+          this.effects.enqueue("liquidate", now.context, now.evaluation, this.detected(context.account));
+        },
+        enqueueResolution: ({ context }) => {
+          const now = this.current(context);
+          this.effects.enqueue("resolve", now.context, now.evaluation, this.detected(context.account));
+        },
+        enqueueUnflag: ({ context }) => {
+          const now = this.current(context);
+          this.effects.enqueue("unflag", now.context, now.evaluation, this.detected(context.account));
+        },
         notifyMarginCall: ({ context }) =>
           this.effects.notifyMarginCall(context, this.lastEvaluation.get(context.account)),
         rereadAccount: ({ context, event }) =>
@@ -140,6 +131,31 @@ export class Supervisor {
       },
       delays: { confirmTimeout: this.opts.confirmTimeoutMs },
     }));
+  }
+
+  /**
+   * What a request is built from: the account evaluated now. The screen spares an account at risk
+   * the exact evaluation of a tick that changes none of its states, so its last evaluation's
+   * shortfall, target market and prices may be older than the current prices. A request asked for
+   * in the same state and on-chain data takes the fresh figures; otherwise the observation that
+   * follows decides.
+   */
+  private current(context: AccountContext): { context: AccountContext; evaluation: Evaluation | undefined } {
+    const last = this.lastEvaluation.get(context.account);
+    const a = this.world.accounts.get(context.account);
+    if (!a) return { context, evaluation: last };
+    const ev = evaluate(a, this.world.markets, this.world.prices, this.world.freshness(), this.opts.marginCallBandPpm);
+    if (ev.state !== context.state || ev.stepKey !== context.stepKey) return { context, evaluation: last };
+    this.lastEvaluation.set(context.account, ev);
+    return {
+      context: {
+        ...context,
+        shortfall: ev.shortfall.toString(),
+        liquidationMarket: ev.liquidationMarket,
+        unflagDue: ev.unflagDue,
+      },
+      evaluation: ev,
+    };
   }
 
   private detected(account: string): number {
@@ -292,10 +308,12 @@ export class Supervisor {
   fullScan(): { evaluated: number; missed: string[] } {
     const missed: string[] = [];
     for (const address of this.world.accounts.keys()) {
-      const held = this.path.screen.state(address);
-      const wasTracked = this.actors.has(address) || (held !== undefined && held !== "healthy");
+      // Not tracked, or held at another state than the exact math gives it (indexed counts as
+      // healthy): a miss of the index or of the screen. "exact" accounts are evaluated on every
+      // tick of their markets.
+      const held = this.path.screen.state(address) ?? (this.path.index.has(address) ? "healthy" : undefined);
       const ev = this.observe(address);
-      if (ev?.state && ev.state !== "healthy" && !wasTracked) missed.push(address);
+      if (ev?.state && ev.state !== "healthy" && held !== "exact" && held !== ev.state) missed.push(address);
     }
     return { evaluated: this.world.accounts.size, missed };
   }

@@ -23,6 +23,8 @@ export class TickPath {
   readonly screen: HealthScreen;
   /** Healthy accounts taken out of the index by a tick, their bands not yet redrawn. */
   private readonly pending = new Set<string>();
+  /** Markets whose price the program refused at the last tick: their holders are not indexed. */
+  private readonly refused = new Set<string>();
 
   constructor(private readonly marginCallBandPpm: bigint) {
     this.screen = new HealthScreen(marginCallBandPpm);
@@ -51,6 +53,7 @@ export class TickPath {
     deferBands = false,
   ): void {
     this.pending.delete(a.address);
+    if (indexable && a.positions.some((p) => this.refused.has(p.market))) indexable = false;
     if (indexable && deferBands) {
       this.index.remove(a.address);
       this.screen.put(a, "healthy");
@@ -78,21 +81,39 @@ export class TickPath {
   /** Accounts to evaluate exactly for a tick of `market` from `oldPrice` to the world's price. */
   tick(market: string, oldPrice: bigint, newPrice: bigint, world: TickWorld): string[] {
     this.screen.price(world, world.markets.keys());
-    // A reading the program refuses values positions against their holders (health.ts
-    // unpricedPosition), which bands do not model: every holder is evaluated exactly. Rare, and a
-    // scan of the index.
-    if (!this.screen.usable(market)) return [...this.index.accountsOn(market), ...this.screen.holdersOf(market)];
-    const out: string[] = [];
+    const out = new Set<string>();
+    // A price the program refuses values positions against their holders (health.ts
+    // unpricedPosition), which neither bands nor the float health model. When a market's price
+    // becomes refused, every holder is evaluated exactly (a scan of the index, once) and none is
+    // indexed again while it stays refused: screened, the sweep hands each to the exact math on
+    // every tick of its markets. Once the price is accepted again the float screen takes over and
+    // the healthy ones get bands between ticks.
+    for (const m of world.markets.keys()) {
+      if (this.screen.usable(m)) {
+        // Accepted again: the healthy holders kept out of the index get their bands back.
+        if (this.refused.delete(m))
+          for (const address of this.screen.holdersOf(m))
+            if (this.screen.state(address) === "healthy") this.pending.add(address);
+      } else if (!this.refused.has(m)) {
+        this.refused.add(m);
+        for (const address of this.index.accountsOn(m)) out.add(address);
+        for (const address of this.screen.holdersOf(m)) out.add(address);
+      }
+    }
+    if (this.refused.has(market)) {
+      for (const address of this.screen.sweep(market, world.fresh)) out.add(address);
+      return [...out];
+    }
     for (const address of this.index.crossed(market, oldPrice, newPrice)) {
       const a = world.account(address);
       if (a && this.screen.decide(a, world.fresh) === "healthy") {
         this.index.remove(address);
         this.screen.put(a, "healthy");
         this.pending.add(address);
-      } else out.push(address);
+      } else out.add(address);
     }
-    for (const address of this.screen.sweep(market, world.fresh)) out.push(address);
-    return out;
+    for (const address of this.screen.sweep(market, world.fresh)) out.add(address);
+    return [...out];
   }
 
   /** Up to `max` accounts whose bands are due to be redrawn (evaluate and `place` each). */

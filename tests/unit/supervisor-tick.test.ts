@@ -1,0 +1,103 @@
+// The supervisor on price ticks: an account at risk is not evaluated again on a tick that changes
+// none of its states, yet what it asks for is built from the current prices; and while a market's
+// price is refused its holders stay out of the trigger index.
+import { SimulatedClock } from "xstate";
+import { describe, expect, it } from "vitest";
+import { Supervisor, type Effects } from "../../orchestrator/src/actors/supervisor.js";
+import { evaluate } from "../../orchestrator/src/risk/evaluate.js";
+import type { AccountState, PriceState } from "../../orchestrator/src/risk/types.js";
+import { CALL_BAND, FRESH, USD, account, position, world, worstConf } from "./risk-world.js";
+
+function setup() {
+  const w = world();
+  const accounts = new Map<string, AccountState>();
+  const clock = new SimulatedClock();
+  const enqueued: { kind: string; market: string | null; shortfall: string }[] = [];
+  const noop = () => {};
+  const effects: Effects = {
+    enqueue: (kind, ctx) => enqueued.push({ kind, market: ctx.liquidationMarket, shortfall: ctx.shortfall }),
+    notifyMarginCall: noop,
+    reread: noop,
+    recordWait: noop,
+    persist: noop,
+    transition: noop,
+    settle: noop,
+    claim: noop,
+  };
+  const supervisor = new Supervisor(
+    { accounts, markets: w.markets, prices: w.prices, freshness: () => FRESH },
+    effects,
+    { marginCallBandPpm: CALL_BAND, confirmTimeoutMs: 1_000, clock },
+  );
+  /** Moves a market's price and hands the tick to the supervisor, as the feed does. */
+  const tick = (market: string, price: bigint, conf = 0n) => {
+    const oracle = w.markets.get(market)!.oracle;
+    const prev = w.prices.get(oracle) as PriceState;
+    w.set(market, price, conf);
+    return supervisor.onPrice(market, prev, w.prices.get(oracle)!);
+  };
+  return { w, accounts, clock, enqueued, supervisor, tick };
+}
+
+describe("supervisor on price ticks", () => {
+  it("asks again with the target market and shortfall of the current prices, not of its last evaluation", () => {
+    const { w, accounts, clock, enqueued, supervisor, tick } = setup();
+    const sol = w.price("SOL");
+    const eth = w.price("ETH");
+    // Below maintenance; the larger position (ETH, short) is the one a step closes.
+    const a = account("x", 1_000n * USD, [
+      position("SOL", 48_000, sol, true, sol),
+      position("ETH", 50_000, eth, false, eth),
+    ]);
+    accounts.set("x", a);
+    supervisor.observe("x");
+    expect(enqueued).toEqual([{ kind: "liquidate", market: "ETH", shortfall: expect.any(String) }]);
+
+    // SOL +6%: the long is now the larger position, the account still liquidatable. The tick
+    // changes no state, so the screen spares the exact evaluation and nothing new is asked for.
+    expect(tick("SOL", (sol * 106n) / 100n)).toBe(0);
+    expect(enqueued).toHaveLength(1);
+    const now = evaluate(a, w.markets, w.prices, FRESH, CALL_BAND);
+    expect(now.state).toBe("partial-liquidation");
+    expect(now.liquidationMarket).toBe("SOL");
+
+    // The chain has not moved: the actor asks again, built from the current prices.
+    clock.increment(1_000);
+    expect(enqueued).toHaveLength(2);
+    expect(enqueued[1]).toEqual({ kind: "liquidate", market: "SOL", shortfall: now.shortfall.toString() });
+    expect(supervisor.lastEvaluation.get("x")?.liquidationMarket).toBe("SOL");
+  });
+
+  it("keeps a refused market's holders out of the index until its price is accepted again", async () => {
+    const { w, accounts, supervisor, tick } = setup();
+    const sol = w.price("SOL");
+    const btc = w.price("BTC");
+    // Holders of SOL with a BTC position too: with SOL's price refused they can still be valued
+    // (SOL against its holder) and are healthy, so nothing but the refusal keeps them unindexed.
+    for (let i = 0; i < 5; i++) {
+      const positions = [
+        position("SOL", 20_000 + i * 1_000, sol, i % 2 === 0, sol),
+        position("BTC", 5_000, btc, true, btc),
+      ];
+      accounts.set(`h${i}`, account(`h${i}`, 30_000n * USD, positions));
+      supervisor.observe(`h${i}`);
+    }
+    expect(supervisor.index.size).toBe(5);
+    const betweenTicks = () => new Promise((resolve) => setTimeout(resolve, 50));
+    // A reading too uncertain for the program: every holder is evaluated, none stays indexed,
+    // not even once bands are redrawn between ticks.
+    const m = w.markets.get("SOL")!;
+    expect(tick("SOL", sol, worstConf(m, sol) * 2n)).toBe(5);
+    await betweenTicks();
+    expect(supervisor.index.size).toBe(0);
+    // Still refused: each is evaluated exactly again.
+    expect(tick("SOL", sol + 1n, worstConf(m, sol) * 2n)).toBe(5);
+    await betweenTicks();
+    expect(supervisor.index.size).toBe(0);
+    // Accepted again: the float screen vouches for them, and bands drawn between ticks put them back.
+    expect(tick("SOL", sol, 0n)).toBe(0);
+    await betweenTicks();
+    expect(supervisor.index.size).toBe(5);
+    expect(tick("SOL", sol + 1n, 0n)).toBe(0);
+  });
+});
