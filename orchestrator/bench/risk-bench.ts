@@ -3,14 +3,14 @@
 // Options: --sizes 10000,100000 · --ticks 3000,1000,300 · --scans 100,10,3 (full-scan samples per size).
 import os from "node:os";
 import { RATIO_PRECISION } from "../src/math/constants.js";
-import type { Tier } from "../src/math/margin.js";
 import { baseValue } from "../src/math/position.js";
 import { bandSolverStats } from "../src/risk/bands.js";
 import { evaluate, type Freshness } from "../src/risk/evaluate.js";
 import { fullScan } from "../src/risk/full-scan.js";
 import { accountHealth } from "../src/risk/health.js";
 import { TickPath } from "../src/risk/tick-path.js";
-import { ChainStatus, OracleLayout, type AccountState, type MarketState, type PriceState } from "../src/risk/types.js";
+import { ChainStatus, type AccountState, type MarketState, type PriceState } from "../src/risk/types.js";
+import { START_USD, rng, syntheticMarket } from "./synthetic.js";
 
 const arg = (name: string, fallback: number[]) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,65 +21,13 @@ const TICKS = arg("ticks", [3_000, 1_000, 300]);
 const SCANS = arg("scans", [100, 10, 3]);
 const CALL_BAND = 100_000n;
 const BUCKET_BPS = 10;
-const USD = 1_000_000n;
+const _USD = 1_000_000n;
 const SLOT = 1_000;
 const NOW_S = 1_700_000_000;
 const FRESH: Freshness = { currentSlot: SLOT, nowS: NOW_S, maxAccountAgeSlots: 150, maxOracleAgeSlots: 150 };
 const gc = (globalThis as { gc?: () => void }).gc;
 
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-// The program's example tiers: 5% to $100k, 10% to $1M, 20% beyond.
-const TIERS: Tier[] = [
-  { notionalUpper: 100_000n * USD, initialRatio: 100_000n, maintenanceRatio: 50_000n },
-  { notionalUpper: 1_000_000n * USD, initialRatio: 200_000n, maintenanceRatio: 100_000n },
-  { notionalUpper: (1n << 127n) - 1n, initialRatio: 330_000n, maintenanceRatio: 200_000n },
-];
-const START_USD = [0.5, 1.2, 20, 150, 700, 2_500, 30_000, 60_000];
-
-function makeMarket(i: number): MarketState {
-  const address = `MARKET${i}`;
-  return {
-    address,
-    exchange: "EXCHANGE",
-    index: i,
-    oracle: `ORACLE${i}`,
-    oracleOwner: "PYTH",
-    oracleLayout: OracleLayout.PriceUpdateV2,
-    feedId: Buffer.alloc(32),
-    tiers: TIERS,
-    addonRatio: BigInt(5_000 * i),
-    bufferRatio: 10_000n,
-    liquidatorFeeRatio: 5_000n,
-    insuranceFeeRatio: 2_500n,
-    maxLiquidationNotional: 100_000n * USD,
-    minRemainderNotional: 100n * USD,
-    baseImpactRatio: 500n,
-    impactRatioPerMillion: 1_000n,
-    maxImpactRatio: 5_000n,
-    maxOracleAgeLiquidateS: 60,
-    maxConfRatioLiquidate: 20_000n,
-    lastOraclePrice: 0n,
-    settlementPrice: 0n,
-    paused: false,
-    poolBalance: 0n,
-    insuranceBalance: 0n,
-    totalLiquidations: 0n,
-    totalLiquidatedNotional: 0n,
-    totalLiquidationFees: 0n,
-    totalInsurancePaid: 0n,
-    totalSocializedLoss: 0n,
-    slot: SLOT,
-  };
-}
-const MARKETS = START_USD.map((_, i) => makeMarket(i));
+const MARKETS = START_USD.map((_, i) => syntheticMarket(i, SLOT));
 const MARKET_MAP = new Map(MARKETS.map((m) => [m.address, m]));
 const reading = (m: MarketState, price: bigint, conf: bigint): PriceState => ({
   oracle: m.oracle,

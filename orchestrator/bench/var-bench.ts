@@ -4,13 +4,13 @@
 // Options: --accounts 100000 · --days 500 · --slice-ms 10
 import os from "node:os";
 import { RATIO_PRECISION } from "../src/math/constants.js";
-import type { Tier } from "../src/math/margin.js";
 import { baseValue } from "../src/math/position.js";
 import { accountHealth } from "../src/risk/health.js";
-import { ChainStatus, OracleLayout, type AccountState, type MarketState, type PriceState } from "../src/risk/types.js";
+import { ChainStatus, type AccountState, type PriceState } from "../src/risk/types.js";
 import { buildRiskModel } from "../src/risk/var/fhs.js";
 import { intervalReturns, type PriceSeries } from "../src/risk/var/returns.js";
 import { RiskScorer } from "../src/risk/var/scorer.js";
+import { START_USD, rng, syntheticMarket } from "./synthetic.js";
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -19,59 +19,13 @@ const arg = (name: string, fallback: number) => {
 const ACCOUNTS = arg("accounts", 100_000);
 const DAYS = arg("days", 500);
 const SLICE_MS = arg("slice-ms", 10);
-const USD = 1_000_000n;
+const _USD = 1_000_000n;
 const DAY = 86_400;
 
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rnd = rng(42);
 const gauss = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
 
-const TIERS: Tier[] = [
-  { notionalUpper: 100_000n * USD, initialRatio: 100_000n, maintenanceRatio: 50_000n },
-  { notionalUpper: 1_000_000n * USD, initialRatio: 200_000n, maintenanceRatio: 100_000n },
-  { notionalUpper: (1n << 127n) - 1n, initialRatio: 330_000n, maintenanceRatio: 200_000n },
-];
-const START_USD = [0.5, 1.2, 20, 150, 700, 2_500, 30_000, 60_000];
-const market = (i: number): MarketState => ({
-  address: `MARKET${i}`,
-  exchange: "EXCHANGE",
-  index: i,
-  oracle: `ORACLE${i}`,
-  oracleOwner: "PYTH",
-  oracleLayout: OracleLayout.PriceUpdateV2,
-  feedId: Buffer.alloc(32),
-  tiers: TIERS,
-  addonRatio: BigInt(5_000 * i),
-  bufferRatio: 10_000n,
-  liquidatorFeeRatio: 5_000n,
-  insuranceFeeRatio: 2_500n,
-  maxLiquidationNotional: 100_000n * USD,
-  minRemainderNotional: 100n * USD,
-  baseImpactRatio: 500n,
-  impactRatioPerMillion: 1_000n,
-  maxImpactRatio: 5_000n,
-  maxOracleAgeLiquidateS: 60,
-  maxConfRatioLiquidate: 20_000n,
-  lastOraclePrice: 0n,
-  settlementPrice: 0n,
-  paused: false,
-  poolBalance: 0n,
-  insuranceBalance: 0n,
-  totalLiquidations: 0n,
-  totalLiquidatedNotional: 0n,
-  totalLiquidationFees: 0n,
-  totalInsurancePaid: 0n,
-  totalSocializedLoss: 0n,
-  slot: 0,
-});
-const MARKETS = START_USD.map((_, i) => market(i));
+const MARKETS = START_USD.map((_, i) => syntheticMarket(i, 0));
 const PRICES = START_USD.map((p) => BigInt(Math.round(p * 1e6)));
 const priceMap = new Map<string, PriceState>(
   MARKETS.map((m, i) => [
