@@ -18,6 +18,7 @@ import {
 import { OracleError, readOracle } from "./oracle.js";
 import { accountFromWire, type PubSub, type WireAccount } from "./pubsub.js";
 import type { AccountReader, RawAccount } from "./rpc.js";
+import { flatString } from "../../../sdk/src/address.js";
 
 export interface FeedOptions {
   resubscribeAfterSilenceMs: number;
@@ -123,10 +124,11 @@ export class ChainFeed extends EventEmitter<Listener> {
       lamports: a.lamports,
       data: a.data,
     });
+    // Flat copies: every account's address is kept as its map key (sdk/src/address.ts flatString).
     for (const { pubkey, account } of markets.value)
-      this.applyProgramAccount(pubkey.toBase58(), raw(account), markets.context.slot);
+      this.applyProgramAccount(flatString(pubkey.toBase58()), raw(account), markets.context.slot);
     for (const { pubkey, account } of accounts.value)
-      this.applyProgramAccount(pubkey.toBase58(), raw(account), accounts.context.slot);
+      this.applyProgramAccount(flatString(pubkey.toBase58()), raw(account), accounts.context.slot);
     await this.fetchBatched([...this.markets.values()].map((m) => m.oracle));
     this.verifiedSlot = Math.max(this.verifiedSlot, Math.min(markets.context.slot, accounts.context.slot));
     this.currentSlot = Math.max(this.currentSlot, this.verifiedSlot);
