@@ -95,6 +95,43 @@ describe("float health screen", () => {
     expect(screen.state("b")).toBeUndefined();
     expect(screen.size).toBe(2);
   });
+  it("gives its rows back once mostly emptied, and keeps what remains exact", () => {
+    const w = world();
+    const screen = new HealthScreen(CALL_BAND);
+    const sol = w.price("SOL");
+    const eth = w.price("ETH");
+    const mk = (i: number) =>
+      account(`a${i}`, BigInt(500 + (i % 7) * 400) * USD, [
+        position("SOL", 5_000 + i, sol, i % 2 === 0, sol),
+        ...(i % 3 === 0 ? [position("ETH", 3_000, eth, true, eth)] : []),
+      ]);
+    const all = Array.from({ length: 6_000 }, (_, i) => mk(i));
+    const stateOf = (a: AccountState) => evaluate(a, w.markets, w.prices, FRESH, CALL_BAND).state ?? "exact";
+    for (const a of all) screen.put(a, stateOf(a));
+    // Remove all but every 20th: far below an eighth of the rows, so the table is rebuilt.
+    for (const [i, a] of all.entries()) if (i % 20 !== 0) screen.remove(a.address);
+    const kept = all.filter((_, i) => i % 20 === 0);
+    expect(screen.size).toBe(kept.length);
+    expect(new Set(screen.holdersOf("SOL"))).toEqual(new Set(kept.map((a) => a.address)));
+    expect(new Set(screen.holdersOf("ETH"))).toEqual(
+      new Set(kept.filter((_, j) => (j * 20) % 3 === 0).map((a) => a.address)),
+    );
+    for (const a of kept) expect(screen.state(a.address)).toBe(stateOf(a));
+    const stateOf0 = new Map(kept.map((a) => [a, stateOf(a)]));
+    // The renumbered rows still hold each account's numbers: a move is screened as the exact math says.
+    w.set("SOL", (sol * 93n) / 100n, 0n);
+    screen.price({ markets: w.markets, prices: w.prices, fresh: FRESH }, w.markets.keys());
+    const due = new Set(screen.sweep("SOL", FRESH));
+    const changed = kept.filter((a) => evaluate(a, w.markets, w.prices, FRESH, CALL_BAND).state !== stateOf0.get(a));
+    expect(changed.length).toBeGreaterThan(0);
+    for (const a of changed) expect(due.has(a.address)).toBe(true);
+    // Removing and adding after the rebuild keeps the lists consistent.
+    screen.remove(kept[0].address);
+    screen.put(mk(99_999), "healthy");
+    expect(screen.holdersOf("SOL")).toContain("a99999");
+    expect(screen.holdersOf("SOL")).not.toContain(kept[0].address);
+    expect(screen.size).toBe(kept.length);
+  });
 });
 
 describe("tick path", () => {

@@ -259,7 +259,9 @@ export class Supervisor {
       });
     }
     let count = 0;
-    this.ticking = true;
+    // A market's first price (at start) evaluates every holder: their bands are drawn at once, so
+    // the whole book does not pass through the screen.
+    this.ticking = prev !== undefined;
     try {
       for (const a of due) {
         this.observe(a);

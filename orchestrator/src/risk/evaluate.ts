@@ -71,7 +71,8 @@ function hashState(a: AccountState): string {
   const h = createHash("sha256");
   h.update(`${a.collateral}|${a.status}|${a.liquidationId}`);
   for (const p of a.positions) h.update(`|${p.market}:${p.base}:${p.quoteEntry}`);
-  return h.digest("hex").slice(0, 16);
+  // The first 8 bytes, as a flat string: a slice of the full hex digest would keep all of it.
+  return h.digest().toString("hex", 0, 8);
 }
 
 export const isEmptyAndNegative = (a: AccountState) => a.positions.length === 0 && a.collateral < 0n;

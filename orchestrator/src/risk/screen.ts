@@ -43,6 +43,8 @@ const COUNT = 4;
 /** Then per position: market id, base (1e9), quote entry. */
 const LEG0 = 5;
 const ROW = LEG0 + 3 * LEGS;
+/** Rows allocated at first, and never given back below. */
+const MIN_ROWS = 1024;
 
 /** A market's risk parameters in float, and its price for the current sweep. */
 interface MarketFloat {
@@ -81,11 +83,11 @@ export interface FloatHealth {
 export class HealthScreen {
   // Accounts are small integers inside, so the sweep walks arrays, not maps of strings.
   private readonly ids = new Map<string, number>();
-  private readonly names: (string | undefined)[] = [];
-  private readonly freeIds: number[] = [];
-  private rows = new Float64Array(ROW * 1024);
+  private names: (string | undefined)[] = [];
+  private freeIds: number[] = [];
+  private rows = new Float64Array(ROW * MIN_ROWS);
   /** Per account and position: where the account sits in that market's holder list. */
-  private at = new Int32Array(LEGS * 1024);
+  private at = new Int32Array(LEGS * MIN_ROWS);
   /** A row for `decide`, outside the table. */
   private readonly probe = new Float64Array(ROW);
   private readonly marketIds = new Map<string, number>();
@@ -169,7 +171,31 @@ export class HealthScreen {
     this.ids.delete(account);
     this.names[id] = undefined;
     this.freeIds.push(id);
+    // Emptied after a wave (or a start that screened the book): give the rows back.
+    if (this.names.length > MIN_ROWS * 4 && this.ids.size * 8 < this.names.length) this.compact();
     return true;
+  }
+
+  /** Renumbers the screened accounts 0..n−1 into tables sized for them; holder lists keep their order. */
+  private compact(): void {
+    let capacity = MIN_ROWS;
+    while (capacity < this.ids.size * 2) capacity *= 2;
+    const rows = new Float64Array(ROW * capacity);
+    const at = new Int32Array(LEGS * capacity);
+    const names: string[] = [];
+    const renumbered = new Int32Array(this.names.length);
+    for (const [name, id] of this.ids) {
+      const next = names.push(name) - 1;
+      rows.set(this.rows.subarray(id * ROW, id * ROW + ROW), next * ROW);
+      at.set(this.at.subarray(id * LEGS, id * LEGS + LEGS), next * LEGS);
+      renumbered[id] = next;
+      this.ids.set(name, next);
+    }
+    for (const f of this.floats) for (let i = 0; i < f.holders.length; i++) f.holders[i] = renumbered[f.holders[i]];
+    this.rows = rows;
+    this.at = at;
+    this.names = names;
+    this.freeIds = [];
   }
 
   private fill(rows: Float64Array, r: number, a: AccountState, n: number): void {
