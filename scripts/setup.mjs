@@ -8,6 +8,7 @@
 //   node scripts/setup.mjs [--redis] [--deploy-checks] [--quiet] [--run <npm script> [-- args...]]
 //   --redis   redis-server is needed too (the demo and the tests start private ones), unless REDIS_URL is set
 //   --deploy-checks  promtool and docker-compose too (the tests check the deployment files with them)
+//   --browser  Chromium too (the dashboard's test drives it headless)
 //   --run     then runs that npm script with what setup found on PATH (a cargo rustup just installed)
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -46,6 +47,8 @@ const wanted = ["build-essential", "pkg-config", "libssl-dev"];
 if (args.has("--redis") && !process.env.REDIS_URL) wanted.push("redis-server");
 // promtool ships in Debian's prometheus package; neither starts anything here.
 if (args.has("--deploy-checks")) wanted.push("prometheus", "docker-compose");
+// Debian's own build: playwright-core drives it, as its own browser downloads need the internet.
+if (args.has("--browser")) wanted.push("chromium");
 if (ok("dpkg", ["--version"])) {
   const missing = wanted.filter((p) => !ok("dpkg", ["-s", p]));
   if (missing.length > 0) {
@@ -71,6 +74,7 @@ if (ok("dpkg", ["--version"])) {
     ...(wanted.includes("redis-server") ? [["redis-server", ["--version"], "redis-server"]] : []),
     ...(wanted.includes("prometheus") ? [["promtool", ["--version"], "promtool (Prometheus)"]] : []),
     ...(wanted.includes("docker-compose") ? [["docker-compose", ["version"], "docker-compose"]] : []),
+    ...(wanted.includes("chromium") ? [["chromium", ["--version"], "chromium"]] : []),
   ].filter(([cmd, a]) => !ok(cmd, a));
   if (lacking.length > 0) fail(`not a Debian system and missing: ${lacking.map((l) => l[2]).join(", ")}`);
 }

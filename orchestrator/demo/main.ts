@@ -53,14 +53,20 @@ async function main(): Promise<number> {
       // Risk analytics on a seeded month of hourly history (demo/risk.ts); scored on demand below.
       riskHistoryCsv: writeHistory(world, dir),
       riskScoreIntervalMs: 0,
+      // A fixed port for the dashboard if asked for; by default a free one (its URL is printed).
+      httpPort: Number(process.env.DEMO_HTTP_PORT ?? 0),
     });
     const logPath = join(dir, "orchestrator.log");
     const log = createLogger({ level: "info", stream: createWriteStream(logPath) });
     orchestrator = new Orchestrator(config, { log });
     await orchestrator.start();
+    orchestrator.dashboard!.setMarketNames(
+      Object.fromEntries(world.markets.map((m) => [m.address.toBase58(), m.symbol])),
+    );
     say(
       `orchestrator up: metrics and health at ${orchestrator.http!.url}, JSON log ${logPath}, audit log ${config.auditLogPath}`,
     );
+    say(`dashboard at ${orchestrator.http!.url}/dashboard (live while the crash plays)`);
 
     const riskLines = await riskBeforeCrash(orchestrator);
     const prediction = await predictPath(world, PATH);
@@ -73,6 +79,11 @@ async function main(): Promise<number> {
     console.log(figures.text);
     const after = await world.program.account.market.all();
     console.log([...riskLines, "", ...predictionLines(prediction, before, after), ""].join("\n"));
+    const holdS = Number(process.env.DEMO_HOLD_S ?? 0);
+    if (holdS > 0) {
+      say(`keeping the dashboard up for ${holdS}s (DEMO_HOLD_S): ${orchestrator.http!.url}/dashboard`);
+      await new Promise((r) => setTimeout(r, holdS * 1000));
+    }
     say(`done in ${((Date.now() - started) / 1000).toFixed(1)}s; logs kept in ${dir}`);
     return figures.ok ? 0 : 1;
   } finally {

@@ -76,6 +76,11 @@ const COMMANDS: Record<string, { args: string; summary: string; options: Option[
     options: ["market"],
   },
   resume: { args: "[--market <addr>]", summary: "lift the pause of one market, or every pause", options: ["market"] },
+  dashboard: {
+    args: "",
+    summary: "the web dashboard's URL of every live instance (each serves it at /dashboard on its HTTP port)",
+    options: [],
+  },
   audit: {
     args: "[verify] [filters]",
     summary: "the shared audit store's records that match, as JSON lines or CSV; verify: check its hash chain",
@@ -137,6 +142,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       );
     return await withControl(config, (control) => {
       if (command === "status") return status(control, opts, io);
+      if (command === "dashboard") return dashboards(control, io);
       return pauseOrResume(control, command as "pause" | "resume", opts.market, io);
     });
   } catch (e) {
@@ -294,6 +300,20 @@ async function status(control: Control, opts: Values, io: Io): Promise<number> {
     queues(r.status.queues),
   ]);
   io.out(table([["INSTANCE", "UPDATED", "ACCOUNTS", "QUEUES"], ...rows]));
+  return 0;
+}
+
+/** Each live instance publishes its dashboard's URL with its status (orchestrator.ts `status()`). */
+async function dashboards(control: Control, io: Io): Promise<number> {
+  const instances = await control.readStatus();
+  if (instances.length === 0) {
+    io.out("no live orchestrator instances: start one with `npm run orchestrator -- run` (or `npm run demo`)\n");
+    return 1;
+  }
+  for (const r of instances) {
+    const url = (r.status as { dashboard?: string | null }).dashboard;
+    io.out(`${r.instanceId}  ${url ?? "(this instance is older and serves no dashboard)"}\n`);
+  }
   return 0;
 }
 

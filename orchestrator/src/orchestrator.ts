@@ -37,6 +37,8 @@ import { WalletWatch } from "./ops/wallet.js";
 import { Metrics } from "./ops/metrics.js";
 import { SnapshotWriter } from "./actors/snapshot-writer.js";
 import { RiskService } from "./risk/service.js";
+import { Dashboard } from "./ops/dashboard/dashboard.js";
+import { auditTrail, dashboardRoutes } from "./ops/dashboard/routes.js";
 
 export interface OrchestratorEvents {
   settled: [StepJob, string, StepResult];
@@ -73,6 +75,10 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   private lastFlags = { killSwitch: false, low: false };
   /** Risk analytics: price history, VaR / ES scores, background stress (risk/service.ts). */
   risk: RiskService | undefined;
+  /** The operator's web page (`/dashboard` on the HTTP server). */
+  dashboard: Dashboard | undefined;
+  /** The queues' counts from the last status publish (once per second). */
+  private queueCounts: Record<string, Record<string, number>> | null = null;
 
   constructor(
     readonly config: Config,
@@ -289,6 +295,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
           this.log.warn("full scan found accounts the trigger index had not surfaced", { evaluated, missed });
       }, c.fullScanIntervalMs),
     );
+    this.dashboard = this.startDashboard(programId);
     this.http = await startHttp({
       host: c.httpHost,
       port: c.httpPort,
@@ -296,6 +303,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       health: () => this.health(),
       ready: () => this.readiness(),
       status: () => this.status(),
+      routes: dashboardRoutes(this.dashboard, (account) => auditTrail(this.redis, deploymentPrefix(c), account)),
     });
     this.risk.start();
     this.log.info("orchestrator running", {
@@ -306,6 +314,27 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       http: this.http.url,
     });
     return this;
+  }
+
+  private startDashboard(programId: PublicKey): Dashboard {
+    const d = new Dashboard({
+      sources: () => ({
+        accounts: this.feed.accounts,
+        markets: this.feed.markets,
+        prices: this.feed.prices,
+        currentSlot: this.feed.currentSlot,
+        lastEvaluation: this.supervisor.lastEvaluation,
+        actors: this.supervisor.actors,
+        marketName: (a) => a,
+      }),
+      countsByState: () => this.supervisor.countsByState(),
+      queues: () => this.queueCounts,
+      paused: () => this.control.pausedNow(),
+      instance: { id: this.instanceId, dryRun: this.config.dryRun, exchange: this.config.exchange! },
+    });
+    d.events.start(this.connection, programId);
+    d.start();
+    return d;
   }
 
   /** RPC calls into metrics; an endpoint that stops or starts answering into one log line each. */
@@ -405,6 +434,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       indexed: this.supervisor.index.size,
       slot: this.feed.currentSlot,
       verifiedSlot: this.feed.verifiedSlot,
+      dashboard: this.http ? `${this.http.url}/dashboard` : null,
     };
   }
 
@@ -436,6 +466,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
   private async publishStatus(): Promise<void> {
     try {
       const queues = await this.queues.counts();
+      this.queueCounts = queues;
       for (const [queue, counts] of Object.entries(queues))
         for (const [state, n] of Object.entries(counts)) this.metrics.queueJobs.set({ queue, state }, n);
       await this.control.publishStatus(this.instanceId, { ...this.status(), queues }, 10);
@@ -450,6 +481,8 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       this.log.info("stopping", { reason });
       for (const t of this.timers) clearInterval(t);
       await this.risk?.stop();
+      this.dashboard?.stop();
+      await this.dashboard?.events.stop();
       this.wallet?.stop();
       await this.feed?.stop();
       await Promise.all(this.workers.map((w) => w.close()));

@@ -55,6 +55,11 @@ export class Control {
     return this.paused.has(ALL_MARKETS) || (market !== null && this.paused.has(market));
   }
 
+  /** The cached pauses ("*" is every market), as `isPaused` answers from them. */
+  pausedNow(): string[] {
+    return [...this.paused];
+  }
+
   async refresh(): Promise<void> {
     this.paused = await this.pausedMarkets();
     this.refreshedAt = Date.now();

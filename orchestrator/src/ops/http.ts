@@ -18,6 +18,8 @@ export interface HttpOptions {
   /** `/readyz`: able to act now (loaded, services reachable), apart from `/health`. */
   ready?: () => Health;
   status: () => object;
+  /** More read-only routes by path (the dashboard's); they get the request's URL for its query. */
+  routes?: Record<string, (res: ServerResponse, url: URL) => Promise<void>>;
 }
 
 export interface HttpServer {
@@ -33,14 +35,15 @@ export async function startHttp({
   health,
   ready = health,
   status,
+  routes: extra = {},
 }: HttpOptions): Promise<HttpServer> {
   const server = createServer((req, res) => {
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    const route = req.method === "GET" ? routes[path] : undefined;
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const route = req.method === "GET" ? (routes[url.pathname] ?? extra[url.pathname]) : undefined;
     if (route === undefined) return json(res, 404, { error: "not found" });
-    route(res).catch((e: unknown) => json(res, 500, { error: (e as Error).message ?? String(e) }));
+    route(res, url).catch((e: unknown) => json(res, 500, { error: (e as Error).message ?? String(e) }));
   });
-  const routes: Record<string, (res: ServerResponse) => Promise<void>> = {
+  const routes: Record<string, (res: ServerResponse, url: URL) => Promise<void>> = {
     "/metrics": async (res) => {
       const { contentType, body } = await metrics.expose();
       res.writeHead(200, { "content-type": contentType }).end(body);
