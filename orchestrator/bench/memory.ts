@@ -20,7 +20,7 @@ import { freePort, killAllNow, sleep, stopAll, type Child } from "../demo/proces
 import { closeConnection, startLocalnetProcess } from "../demo/localnet-process.js";
 import { startRedis } from "../demo/redis.js";
 import { startOurs } from "./wave/run.js";
-import { buildWaveWorld } from "./wave/world.js";
+import { buildWaveWorld, pool } from "./wave/world.js";
 
 const OWNER_OFFSET = 8;
 const COLLATERAL_OFFSET = 72;
@@ -75,15 +75,6 @@ async function liveHeap(inspectPort: number): Promise<number> {
   } finally {
     ws.close();
   }
-}
-
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]);
-    }),
-  );
 }
 
 async function main(): Promise<void> {

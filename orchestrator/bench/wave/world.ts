@@ -73,7 +73,7 @@ const keypairFor = (seed: number, label: string) =>
   Keypair.fromSeed(createHash("sha256").update(`wave|${seed}|${label}`).digest());
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
-async function pool<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function pool<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {

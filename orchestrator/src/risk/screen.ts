@@ -14,6 +14,7 @@
 import { check } from "./oracle_guard.js";
 import type { Freshness } from "./evaluate.js";
 import { ChainStatus, type AccountState, type MarketState, type PriceState, type RiskState } from "./types.js";
+import { maintenanceF, tiersF, type TiersF } from "./float-margin.js";
 
 /** What the screen holds an account to: the state on record, or "exact" to evaluate it exactly on every tick. */
 export type ScreenState = RiskState | "exact";
@@ -49,13 +50,9 @@ const MIN_ROWS = 1024;
 /** A market's risk parameters in float, and its price for the current sweep. */
 interface MarketFloat {
   address: string;
-  upper: Float64Array;
-  ratio: Float64Array;
-  /** tier k: Σ_{j<k} upper_j (ratio_{j+1} − ratio_j), as in tierRequirement. */
-  deduction: Float64Array;
+  tiers: TiersF;
   addon: number;
   buffer: number;
-  riskKey: string;
   source: MarketState | null;
   /** Set per sweep: the price and confidence the exact math would use, or usable = false. */
   usable: boolean;
@@ -301,10 +298,7 @@ export class HealthScreen {
       const value = (base * val) / 1e9;
       equity += value + quote;
       const n = (Math.abs(base) * f.price) / 1e9;
-      const last = f.upper.length - 1;
-      let k = 0;
-      while (k < last && n >= f.upper[k]) k++;
-      const req = (n * f.ratio[k] - f.deduction[k]) / 1e6 + (n * f.addon) / 1e6;
+      const req = maintenanceF(n, f.tiers, f.addon);
       maintenance += req;
       buffer += (n * f.buffer) / 1e6;
       magnitude += Math.abs(value) + Math.abs(quote) + n * 4;
@@ -329,10 +323,12 @@ export class HealthScreen {
       f.usable = false;
       const m = world.markets.get(f.address);
       if (!m) continue;
+      // Market states are replaced, never changed in place: a new one may carry new parameters.
       if (f.source !== m) {
         f.source = m;
-        const key = riskKeyOf(m);
-        if (key !== f.riskKey) this.setRisk(f, m, key);
+        f.tiers = tiersF(m.tiers);
+        f.addon = Number(m.addonRatio);
+        f.buffer = Number(m.bufferRatio);
       }
       if (m.settlementPrice > 0n) {
         f.usable = true;
@@ -350,20 +346,6 @@ export class HealthScreen {
     }
   }
 
-  private setRisk(f: MarketFloat, m: MarketState, key: string): void {
-    const t = m.tiers;
-    f.upper = Float64Array.from(t, (x) => Number(x.notionalUpper));
-    f.ratio = Float64Array.from(t, (x) => Number(x.maintenanceRatio));
-    f.deduction = new Float64Array(t.length);
-    for (let k = 1; k < t.length; k++) {
-      f.deduction[k] =
-        f.deduction[k - 1] + Number(t[k - 1].notionalUpper) * Number(t[k].maintenanceRatio - t[k - 1].maintenanceRatio);
-    }
-    f.addon = Number(m.addonRatio);
-    f.buffer = Number(m.bufferRatio);
-    f.riskKey = key;
-  }
-
   private marketId(market: string): number {
     let id = this.marketIds.get(market);
     if (id === undefined) {
@@ -372,12 +354,9 @@ export class HealthScreen {
       this.floats.push({
         holders: [],
         address: market,
-        upper: new Float64Array(0),
-        ratio: new Float64Array(0),
-        deduction: new Float64Array(0),
+        tiers: tiersF([]),
         addon: 0,
         buffer: 0,
-        riskKey: "",
         source: null,
         usable: false,
         price: 0,
@@ -387,6 +366,3 @@ export class HealthScreen {
     return id;
   }
 }
-
-const riskKeyOf = (m: MarketState) =>
-  `${m.addonRatio}|${m.bufferRatio}|${m.tiers.map((t) => `${t.notionalUpper}/${t.maintenanceRatio}`).join(",")}`;

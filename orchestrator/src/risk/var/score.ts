@@ -2,10 +2,9 @@
 // returns; every position is valued at them with the program's own valuation (the math mirror:
 // confidence-adjusted price against the holder, tiered maintenance with the market's add-on), so a
 // scenario's equity is exactly what the program would compute at those prices.
-import { BASE_TO_QUOTE, RATIO_PRECISION } from "../../math/constants.js";
-import { positionRequirement, type Tier } from "../../math/margin.js";
+import { BASE_TO_QUOTE } from "../../math/constants.js";
+import { positionRequirement, ratioOf } from "../../math/margin.js";
 import { confidenceRatio, valuationPrice } from "../../math/oracle_price.js";
-import { ratioOf } from "../../math/margin.js";
 import { baseValue, notional } from "../../math/position.js";
 import { marketRisk } from "../evaluate.js";
 import { accountHealth, type MarketRisk } from "../health.js";
@@ -13,6 +12,7 @@ import { ChainStatus, type AccountState, type MarketState, type PriceState } fro
 import type { RiskModel } from "./fhs.js";
 import { parametricVarEs } from "./parametric.js";
 import { tailMean } from "./stats.js";
+import { maintenanceF, tiersF, type TiersF } from "../float-margin.js";
 
 export interface Levels {
   varLevel: number;
@@ -281,7 +281,6 @@ interface Leg {
 }
 
 const BASE_TO_QUOTE_F = Number(BASE_TO_QUOTE);
-const RATIO_F = Number(RATIO_PRECISION);
 
 /**
  * How far a float valuation can be from the exact one: each leg's floor and ceiling roundings
@@ -289,29 +288,5 @@ const RATIO_F = Number(RATIO_PRECISION);
  * involved (1e-13 is ~500 ulps).
  */
 const floatBound = (legs: number, magnitude: number) => 4 * legs + 2 + 1e-13 * magnitude;
-
-export interface TiersF {
-  uppers: Float64Array;
-  ratios: Float64Array;
-  deductions: Float64Array;
-}
-
-function tiersF(tiers: Tier[]): TiersF {
-  const out = {
-    uppers: Float64Array.from(tiers, (t) => Number(t.notionalUpper)),
-    ratios: Float64Array.from(tiers, (t) => Number(t.maintenanceRatio)),
-    deductions: new Float64Array(tiers.length),
-  };
-  for (let k = 1; k < tiers.length; k++)
-    out.deductions[k] = out.deductions[k - 1] + out.uppers[k - 1] * (out.ratios[k] - out.ratios[k - 1]);
-  return out;
-}
-
-/** `positionRequirement(…, "maintenance", addon)` in floating point (the mirror's tier walk). */
-function maintenanceF(n: number, t: TiersF, addon: number): number {
-  let k = 0;
-  while (k + 1 < t.uppers.length && n >= t.uppers[k]) k++;
-  return (n * t.ratios[k] - t.deductions[k]) / RATIO_F + (n * addon) / RATIO_F;
-}
 
 export const isScored = (s: AccountScore | Unscored): s is AccountScore => "var" in s;
