@@ -332,7 +332,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       paused: () => this.control.pausedNow(),
       instance: { id: this.instanceId, dryRun: this.config.dryRun, exchange: this.config.exchange! },
     });
-    d.events.start(this.connection, programId);
+    if (this.pubsub) d.events.start(this.pubsub, programId);
     d.start();
     return d;
   }
@@ -482,7 +482,7 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
       for (const t of this.timers) clearInterval(t);
       await this.risk?.stop();
       this.dashboard?.stop();
-      await this.dashboard?.events.stop();
+      this.dashboard?.events.stop();
       this.wallet?.stop();
       await this.feed?.stop();
       await Promise.all(this.workers.map((w) => w.close()));

@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../orchestrator/src/cli.js";
 import { AuditLog, readAudit, RECOVERED_EVENT } from "../../orchestrator/src/ops/audit.js";
+import type { AuditStore } from "../../orchestrator/src/ops/audit-store.js";
 import { startHttp } from "../../orchestrator/src/ops/http.js";
-import { createLogger } from "../../orchestrator/src/ops/log.js";
+import { createLogger, jsonReplacer, jsonSafe } from "../../orchestrator/src/ops/log.js";
 import { Metrics } from "../../orchestrator/src/ops/metrics.js";
 
 const dir = mkdtempSync(join(tmpdir(), "margin-warden-ops-"));
@@ -74,6 +75,27 @@ describe("logger", () => {
     expect(circ.msg).toBe("circular");
     expect(circ.logError).toMatch(/unserialisable/);
   });
+
+  it("converts a job's data as a JSON round trip with bigints as strings would", () => {
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const value = (depth: number): unknown => {
+      const r = rand();
+      if (depth > 3 || r < 0.3) {
+        const leaves = [1n << 70n, -5n, 0, -1.5, "text", true, false, null, undefined, Number.NaN, Infinity];
+        return leaves[Math.floor(rand() * leaves.length)];
+      }
+      if (r < 0.6) return Array.from({ length: Math.floor(rand() * 4) }, () => value(depth + 1));
+      return Object.fromEntries(Array.from({ length: Math.floor(rand() * 5) }, (_, i) => [`k${i}`, value(depth + 1)]));
+    };
+    for (let i = 0; i < 500; i++) {
+      const v = { health: value(0), prices: value(0), at: new Date(i), err: i % 50 === 0 ? new Error("e") : undefined };
+      expect(jsonSafe(v)).toEqual(JSON.parse(JSON.stringify(v, jsonReplacer)));
+    }
+  });
 });
 
 describe("audit log", () => {
@@ -91,6 +113,25 @@ describe("audit log", () => {
     expect(entries[0].base).toBe("5");
     expect(typeof entries[0].time).toBe("string");
     expect(() => audit.append({ action: "late" })).toThrow(/closed/);
+  });
+
+  it("gives the store each record as the file has it, without its seq", async () => {
+    const path = join(dir, "store.jsonl");
+    const bodies: string[] = [];
+    const store = { append: async (b: string[]) => void bodies.push(...b) } as unknown as AuditStore;
+    const audit = new AuditLog(path, store);
+    audit.append({ event: "sent", account: "Acc1", nested: { base: -5n }, time: "ignored" });
+    audit.append({ event: "empty" });
+    await audit.close();
+    const lines = readFileSync(path, "utf8").trim().split("\n");
+    expect(lines[0]).toMatch(/^\{"time":"[^"]+","seq":1,"event":"sent","account":"Acc1","nested":\{"base":"-5"\}\}$/);
+    expect(lines[1]).toMatch(/^\{"time":"[^"]+","seq":2,"event":"empty"\}$/);
+    expect(bodies.map((b) => JSON.parse(b))).toEqual(
+      readAudit(path).map(({ seq, ...rest }) => {
+        expect(seq).toBeGreaterThan(0);
+        return rest;
+      }),
+    );
   });
 
   it("continues seq after a restart onto the same file", async () => {

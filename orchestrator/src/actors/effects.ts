@@ -11,7 +11,7 @@ import type { Evaluation } from "../risk/evaluate.js";
 import { skipReason, type FilterConfig } from "../risk/filter.js";
 import { ChainStatus } from "../risk/types.js";
 import type { AuditLog } from "../ops/audit.js";
-import { jsonReplacer, type Logger } from "../ops/log.js";
+import { jsonSafe, type Logger } from "../ops/log.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { Alerter } from "../ops/alerts.js";
 import { notifyOwner, type MarginCallChannel } from "../ops/webhook.js";
@@ -37,7 +37,7 @@ export function stepJobFor(
     shortfall: ctx.shortfall,
     firstStep: kind === "liquidate" && ctx.chainStatus === ChainStatus.Healthy,
     detectedAtMs,
-    decidedOn: JSON.parse(JSON.stringify({ health: ev?.health ?? null, prices: ev?.prices ?? {} }, jsonReplacer)),
+    decidedOn: jsonSafe({ health: ev?.health ?? null, prices: ev?.prices ?? {} }) as StepJob["decidedOn"],
   };
 }
 

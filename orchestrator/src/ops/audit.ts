@@ -42,8 +42,10 @@ export class AuditLog {
   append(entry: Record<string, unknown>): void {
     if (this.fd === null) throw new Error(`audit log ${this.path} is closed`);
     const time = new Date().toISOString();
-    this.buffered.push(this.line(entry, time));
-    if (this.store) this.bodies.push(JSON.stringify(Object.assign({ time }, entry, { time }), jsonReplacer));
+    // One serialisation for both: the store's body is the file's line without its seq.
+    const body = JSON.stringify(Object.assign({ time }, entry, { time }), jsonReplacer);
+    this.buffered.push("seq" in entry ? this.line(entry, time) : withSeq(body, time, ++this.seq));
+    if (this.store) this.bodies.push(body);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {
@@ -94,6 +96,12 @@ export class AuditLog {
     const head = { time, seq: ++this.seq };
     return `${JSON.stringify(Object.assign({ ...head }, entry, head), jsonReplacer)}\n`;
   }
+}
+
+/** `body` (the JSON of an entry whose first key is `time`) with `seq` after its time, as a line. */
+function withSeq(body: string, time: string, seq: number): string {
+  const head = `{"time":${JSON.stringify(time)}`;
+  return `${head},"seq":${seq}${body.slice(head.length)}\n`;
 }
 
 /**

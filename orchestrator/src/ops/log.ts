@@ -29,6 +29,22 @@ export function jsonReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
+/**
+ * `value` as JSON.parse(JSON.stringify(value, jsonReplacer)) would give it back, for the plain data
+ * of a job (objects, arrays, strings, numbers, booleans, bigints, null), without the round trip.
+ */
+export function jsonSafe(value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (value === null || typeof value !== "object")
+    return typeof value === "number" && !Number.isFinite(value) ? null : value;
+  if (Array.isArray(value)) return value.map((v) => (v === undefined || typeof v === "function" ? null : jsonSafe(v)));
+  if (value instanceof Error || typeof (value as { toJSON?: unknown }).toJSON === "function")
+    return JSON.parse(JSON.stringify(value, jsonReplacer));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined && typeof v !== "function") out[k] = jsonSafe(v);
+  return out;
+}
+
 export function createLogger({ level, stream = process.stdout, base = {} }: LoggerOptions): Logger {
   const threshold = LOG_LEVELS.indexOf(level);
   const write = (lvl: LogLevel, msg: string, fields?: Fields) => {

@@ -1,7 +1,10 @@
 // The program's liquidation records and bankruptcy resolutions as they land, whoever sent them:
 // one `logsSubscribe` on the program, decoded with the SDK's event parser. The dashboard lists the
 // latest; nothing here is on the decision path, so a dropped notification costs a row, not a step.
-import type { Connection, PublicKey } from "@solana/web3.js";
+// In a wave every step's transaction is notified here too, so a notification only keeps its logs
+// (the newest `capacity` transactions); they are decoded when the rows are read.
+import type { PublicKey } from "@solana/web3.js";
+import type { PubSub } from "../../chain/pubsub.js";
 import { eventsNamed, parseEvents } from "../../../../sdk/src/events.js";
 import type { AnyEvent } from "../../../../sdk/src/idl/types.js";
 import { Ring } from "./ring.js";
@@ -42,38 +45,75 @@ export interface BankruptcyRow {
   insuranceAfterUsd: number;
 }
 
+interface LogsNotification {
+  value?: { signature?: unknown; err?: unknown; logs?: unknown };
+}
+
+/** A transaction's logs as notified, not decoded yet. */
+interface Unread {
+  signature: string;
+  logs: string[];
+  atMs: number;
+}
+
 export class ProgramEvents {
-  readonly liquidations: Ring<LiquidationRow>;
-  readonly bankruptcies: Ring<BankruptcyRow>;
-  private subscription: number | undefined;
+  private readonly liquidationRows: Ring<LiquidationRow>;
+  private readonly bankruptcyRows: Ring<BankruptcyRow>;
+  private unread: Unread[] = [];
+  private unsubscribe: (() => void) | undefined;
+  private programId = "";
 
-  constructor(capacity = 200) {
-    this.liquidations = new Ring(capacity);
-    this.bankruptcies = new Ring(capacity);
+  constructor(private readonly capacity = 200) {
+    this.liquidationRows = new Ring(capacity);
+    this.bankruptcyRows = new Ring(capacity);
   }
 
-  start(connection: Connection, programId: PublicKey): void {
-    this.subscription = connection.onLogs(
-      programId,
-      (l) => {
-        if (!l.err) this.add(l.signature, parseEvents(l.logs, programId.toBase58()));
-      },
-      "confirmed",
+  /** The newest liquidation records, oldest first. */
+  get liquidations(): Ring<LiquidationRow> {
+    this.read();
+    return this.liquidationRows;
+  }
+
+  /** The newest bankruptcy resolutions, oldest first. */
+  get bankruptcies(): Ring<BankruptcyRow> {
+    this.read();
+    return this.bankruptcyRows;
+  }
+
+  start(pubsub: PubSub, programId: PublicKey): void {
+    this.programId = programId.toBase58();
+    this.unsubscribe = pubsub.subscribe(
+      "logsSubscribe",
+      [{ mentions: [this.programId] }, { commitment: "confirmed" }],
+      (result) => this.notified(result as LogsNotification),
     );
-    this.connection = connection;
   }
 
-  private connection: Connection | undefined;
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
 
-  async stop(): Promise<void> {
-    if (this.subscription !== undefined) await this.connection?.removeOnLogsListener(this.subscription).catch(() => {});
-    this.subscription = undefined;
+  /** One logs notification: kept as it came (a failed transaction recorded nothing). */
+  notified(n: LogsNotification, atMs = Date.now()): void {
+    const v = n?.value;
+    if (!v || v.err || typeof v.signature !== "string" || !Array.isArray(v.logs)) return;
+    this.unread.push({ signature: v.signature, logs: v.logs as string[], atMs });
+    // Each transaction holds at least one row; older ones would fall out of the rings anyway.
+    if (this.unread.length > 2 * this.capacity) this.unread = this.unread.slice(-this.capacity);
+  }
+
+  private read(): void {
+    if (this.unread.length === 0) return;
+    const unread = this.unread.slice(-this.capacity);
+    this.unread = [];
+    for (const u of unread) this.add(u.signature, parseEvents(u.logs, this.programId), u.atMs);
   }
 
   /** One transaction's events. */
   add(signature: string, events: AnyEvent[], atMs = Date.now()): void {
     for (const { data: r } of eventsNamed(events, "liquidationRecord")) {
-      this.liquidations.push({
+      this.liquidationRows.push({
         atMs,
         signature,
         account: r.marginAccount,
@@ -93,7 +133,7 @@ export class ProgramEvents {
       });
     }
     for (const { data: b } of eventsNamed(events, "bankruptcyResolved")) {
-      this.bankruptcies.push({
+      this.bankruptcyRows.push({
         atMs,
         signature,
         account: b.marginAccount,
