@@ -6,6 +6,8 @@ import { Redis } from "ioredis";
 
 export interface RedisHandle {
   url: string;
+  /** The server's process, when this process started it. */
+  pid?: number;
   /** Stops the server if this process started it. */
   stop(): Promise<void>;
 }
@@ -87,6 +89,7 @@ export async function startRedis(env: NodeJS.ProcessEnv = process.env): Promise<
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
     url,
+    pid: child.pid,
     stop: async () => {
       if (child.exitCode !== null) return;
       child.kill("SIGTERM");

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config.js";
 import { fundedKeypairFile } from "../../demo/operator.js";
 import { startRedis, type RedisHandle } from "../../demo/redis.js";
+import { firstStepStages, type Stages } from "./stages.js";
 import { closeConnection, startLocalnetProcess, type RemoteLocalnet } from "../../demo/localnet-process.js";
 import { WaveObserver, localnetStats, marketTotals, requestDelta } from "./measure.js";
 import { cpuMs, freePort, sleep, spawnNode, stopWithChildren, waitFor, type Child } from "../../demo/processes.js";
@@ -58,6 +59,10 @@ export interface RunResult {
   cpuMs: number | null;
   /** The localnet process's CPU during the wave: the RPC node's share of the work. */
   localnetCpuMs: number | null;
+  /** The Redis server's CPU during the wave (ours only: the reference keeper has no Redis). */
+  redisCpuMs: number | null;
+  /** Ours only: the first steps' stages from its audit log. */
+  stages: Stages | null;
   badDebt: bigint;
   insurancePaid: bigint;
   check: {
@@ -72,8 +77,11 @@ export interface RunResult {
 }
 
 /** BENCH_WAVE_CPU_PROF=<dir>: the liquidator process (ours or the reference) writes a V8 CPU profile there on exit. */
-const profileArgs = () =>
-  process.env.BENCH_WAVE_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_WAVE_CPU_PROF}`] : [];
+const profileArgs = () => [
+  ...(process.env.BENCH_WAVE_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_WAVE_CPU_PROF}`] : []),
+  // BENCH_WAVE_NODE_ARGS: V8 or Node flags for the liquidator process alone (e.g. "--max-semi-space-size=32").
+  ...(process.env.BENCH_WAVE_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
+];
 const childEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MARGIN_WARDEN_")));
 
 export async function startOurs(
@@ -208,6 +216,7 @@ export async function runWave(o: RunOptions): Promise<RunResult> {
     const ownBefore = local.ownCalls();
     const cpuBefore = cpuMs(liquidator.pid, o.clockTicks);
     const localnetCpuBefore = cpuMs(local.child.pid, o.clockTicks);
+    const redisCpuBefore = redis?.pid !== undefined ? cpuMs(redis.pid, o.clockTicks) : null;
 
     const crash = await world.crash();
     observer.crashed(crash.atMs, crash.slot);
@@ -233,6 +242,7 @@ export async function runWave(o: RunOptions): Promise<RunResult> {
 
     const cpuAfter = cpuMs(liquidator.pid, o.clockTicks);
     const localnetCpuAfter = cpuMs(local.child.pid, o.clockTicks);
+    const redisCpuAfter = redis?.pid !== undefined ? cpuMs(redis.pid, o.clockTicks) : null;
     const statsAfter = await localnetStats(local);
     const ownAfter = local.ownCalls();
     // One localnet_stats call falls between the two readings whether or not a call counts itself.
@@ -264,6 +274,8 @@ export async function runWave(o: RunOptions): Promise<RunResult> {
       cpuMs: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null,
       localnetCpuMs:
         localnetCpuBefore !== null && localnetCpuAfter !== null ? localnetCpuAfter - localnetCpuBefore : null,
+      stages: o.mode === "ours" ? firstStepStages(join(dir, "audit.jsonl"), crash.atMs) : null,
+      redisCpuMs: redisCpuBefore !== null && redisCpuAfter !== null ? redisCpuAfter - redisCpuBefore : null,
       badDebt: totalsAfter.socializedLoss - totalsBefore.socializedLoss,
       insurancePaid: totalsAfter.insurancePaid - totalsBefore.insurancePaid,
       check: {

@@ -43,9 +43,14 @@ export function runReport(r: RunResult): string {
     r.allCured
       ? `  oracle write → all cured: ${r.allCured.ms} ms, ${r.allCured.slots} slots`
       : `  oracle write → all cured: NOT REACHED; ${r.notCured} of ${r.expected} not cured after ${(r.waveMs / 1000).toFixed(0)} s`,
+    ...(r.stages
+      ? [
+          `  first steps, from the orchestrator's audit log: oracle write → first decision ${fmt(r.stages.detectMs)} ms; → decided p50/p99 ${r.stages.decided.map((v) => fmt(v)).join("/")} ms; decided → sent ${r.stages.queued.map((v) => fmt(v)).join("/")} ms; sent → confirmed ${r.stages.confirming.map((v) => fmt(v)).join("/")} ms`,
+        ]
+      : []),
     `  steps confirmed: ${r.liquidations} liquidation + ${r.resolutions} resolve = ${steps(r)} in ${(r.waveMs / 1000).toFixed(2)} s → ${fmt(stepsPerSecond(r), 1)} steps/s; accounts flagged ${r.flags} (${r.flagOnlyTransactions} by a flag-only transaction); failed transactions ${r.failedTransactions}`,
     `  RPC calls per step: ${fmt(rpcPerStep(r), 2)}${r.rpcCalls ? ` (${r.rpcCalls.total} calls: ${methods})` : " (the localnet has no localnet_stats)"}`,
-    `  ${r.mode === "ours" ? "orchestrator" : "reference keeper"} CPU per step: ${fmt(cpuPerStep(r), 2)} ms (${fmt(r.cpuMs)} ms during the wave); localnet CPU ${fmt(r.localnetCpuMs)} ms`,
+    `  ${r.mode === "ours" ? "orchestrator" : "reference keeper"} CPU per step: ${fmt(cpuPerStep(r), 2)} ms (${fmt(r.cpuMs)} ms during the wave); localnet CPU ${fmt(r.localnetCpuMs)} ms${r.redisCpuMs !== null ? `, Redis CPU ${fmt(r.redisCpuMs)} ms` : ""}`,
     `  bad debt (socialised): ${usd(r.badDebt)}; insurance used: ${usd(r.insurancePaid)}`,
     problems.length === 0
       ? `  check: ok (every step's program record shows the account below its threshold, no step twice); ${c.leftBelowMaintenance} accounts left below maintenance`
