@@ -47,6 +47,8 @@ export async function harness(traders: number, seed: number, markets?: MarketSpe
         fullScanIntervalMs: 2_000,
         rpcRateLimitPerSecond: 500,
         workerConcurrency: 4,
+        // Small batches: the book is loaded and resynced in several reads, some in parallel.
+        resyncBatchSize: 3,
         ...overrides,
       });
       const o = new Orchestrator(config, {

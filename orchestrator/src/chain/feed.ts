@@ -37,6 +37,9 @@ const SUBSCRIBE_TIMEOUT_MS = 5_000;
 
 type Listener = { account: [AccountState]; market: [MarketState]; price: [string, PriceState | undefined, PriceState] };
 
+/** Batches of margin accounts read at once while loading the book. */
+const LOAD_PARALLEL_READS = 4;
+
 export class ChainFeed extends EventEmitter<Listener> {
   readonly accounts = new Map<string, AccountState>();
   readonly markets = new Map<string, MarketState>();
@@ -107,15 +110,21 @@ export class ChainFeed extends EventEmitter<Listener> {
     await this.resyncing;
   }
 
-  /** Every market and margin account of the exchange, and every market's oracle. */
+  /**
+   * Every market and margin account of the exchange, and every market's oracle. The margin accounts
+   * are listed first (addresses only) and then read in batches, so the whole book never sits in
+   * memory as one response: at 100,000 accounts that response and its parse were several times the
+   * book's own size, and the heap they grew stayed the process's resident size.
+   */
   async loadAll(): Promise<void> {
-    const [markets, accounts] = await Promise.all([
+    const [markets, listed] = await Promise.all([
       this.connection.getProgramAccounts(this.programId, {
         filters: this.filters("market", MARKET_SIZE),
         withContext: true,
       }),
       this.connection.getProgramAccounts(this.programId, {
         filters: this.filters("marginAccount", MARGIN_ACCOUNT_SIZE),
+        dataSlice: { offset: 0, length: 0 },
         withContext: true,
       }),
     ]);
@@ -124,13 +133,16 @@ export class ChainFeed extends EventEmitter<Listener> {
       lamports: a.lamports,
       data: a.data,
     });
-    // Flat copies: every account's address is kept as its map key (sdk/src/address.ts flatString).
     for (const { pubkey, account } of markets.value)
       this.applyProgramAccount(flatString(pubkey.toBase58()), raw(account), markets.context.slot);
-    for (const { pubkey, account } of accounts.value)
-      this.applyProgramAccount(flatString(pubkey.toBase58()), raw(account), accounts.context.slot);
+    // Flat copies: every account's address is kept as its map key (sdk/src/address.ts flatString).
+    const keys = listed.value.map(({ pubkey }) => flatString(pubkey.toBase58()));
+    const accountsSlot = await this.fetchBatched(keys, LOAD_PARALLEL_READS);
     await this.fetchBatched([...this.markets.values()].map((m) => m.oracle));
-    this.verifiedSlot = Math.max(this.verifiedSlot, Math.min(markets.context.slot, accounts.context.slot));
+    this.verifiedSlot = Math.max(
+      this.verifiedSlot,
+      Math.min(markets.context.slot, listed.context.slot, keys.length > 0 ? accountsSlot : listed.context.slot),
+    );
     this.currentSlot = Math.max(this.currentSlot, this.verifiedSlot);
   }
 
@@ -156,16 +168,23 @@ export class ChainFeed extends EventEmitter<Listener> {
     return this.resyncing;
   }
 
-  /** Reads accounts now (e.g. after a confirmed transaction); returns the lowest context slot. */
-  async fetchBatched(keys: string[]): Promise<number> {
+  /**
+   * Reads accounts now (e.g. after a confirmed transaction), `parallel` batches at a time; returns
+   * the lowest context slot.
+   */
+  async fetchBatched(keys: string[], parallel = 1): Promise<number> {
     let minSlot = Number.MAX_SAFE_INTEGER;
-    for (let i = 0; i < keys.length; i += this.opts.resyncBatchSize) {
-      const batch = keys.slice(i, i + this.opts.resyncBatchSize);
-      const { slot, value } = await this.rpc.getMultipleAccounts(batch);
-      minSlot = Math.min(minSlot, slot);
-      this.currentSlot = Math.max(this.currentSlot, slot);
-      for (const [j, info] of value.entries()) if (info) this.applyAny(batch[j], info, slot);
-    }
+    let next = 0;
+    const reader = async () => {
+      while (next < keys.length) {
+        const batch = keys.slice(next, (next += this.opts.resyncBatchSize));
+        const { slot, value } = await this.rpc.getMultipleAccounts(batch);
+        minSlot = Math.min(minSlot, slot);
+        this.currentSlot = Math.max(this.currentSlot, slot);
+        for (const [j, info] of value.entries()) if (info) this.applyAny(batch[j], info, slot);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, parallel) }, reader));
     return minSlot === Number.MAX_SAFE_INTEGER ? this.currentSlot : minSlot;
   }
 
