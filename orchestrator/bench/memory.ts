@@ -6,8 +6,8 @@
 // memory (VmRSS) once each orchestrator has loaded every account and settled; per account is the
 // difference over the accounts added.
 //
-//   BENCH_MEMORY_ACCOUNTS=100000  BENCH_MEMORY_SETTLE_S=20
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+//   BENCH_MEMORY_ACCOUNTS=100000  BENCH_MEMORY_SETTLE_S=20  BENCH_MEMORY_SNAPSHOT=<file.heapsnapshot>
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Keypair } from "@solana/web3.js";
@@ -42,14 +42,31 @@ async function settledRss(child: Child, seconds: number): Promise<number> {
   return low * 1024;
 }
 
-/** Over the inspector: a full garbage collection, then the process's heap in use (bytes). */
-async function liveHeap(inspectPort: number): Promise<number> {
+/**
+ * Over the inspector: a full garbage collection, then the process's heap in use (bytes); with
+ * `snapshotPath`, a heap snapshot written there too (BENCH_MEMORY_SNAPSHOT, for Chrome DevTools'
+ * Memory panel: what the bytes per account are made of).
+ */
+interface HeapUse {
+  /** Live heap: V8's heap in use plus array buffers, after a full collection. */
+  live: number;
+  /** V8's heap committed (in use or not) and memory outside it (buffers, native), as process.memoryUsage() has them. */
+  heapTotal: number;
+  external: number;
+}
+
+async function liveHeap(inspectPort: number, snapshotPath?: string): Promise<HeapUse> {
   const targets = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as {
     webSocketDebuggerUrl: string;
   }[];
   const ws = new WebSocket(targets[0].webSocketDebuggerUrl);
   await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
   let id = 0;
+  const chunks: string[] = [];
+  ws.on("message", (raw: WebSocket.RawData) => {
+    const msg = JSON.parse(raw.toString()) as { method?: string; params?: { chunk?: string } };
+    if (msg.method === "HeapProfiler.addHeapSnapshotChunk") chunks.push(msg.params?.chunk ?? "");
+  });
   const call = (method: string, params: object = {}) =>
     new Promise<{ result?: { result?: { value?: string } } }>((resolve) => {
       const mine = ++id;
@@ -69,9 +86,22 @@ async function liveHeap(inspectPort: number): Promise<number> {
       expression: "JSON.stringify(process.memoryUsage())",
       returnByValue: true,
     });
-    const usage = JSON.parse(reply.result?.result?.value ?? "{}") as { heapUsed?: number; arrayBuffers?: number };
+    const usage = JSON.parse(reply.result?.result?.value ?? "{}") as {
+      heapUsed?: number;
+      heapTotal?: number;
+      external?: number;
+      arrayBuffers?: number;
+    };
     if (usage.heapUsed === undefined) throw new Error("the inspector returned no memory usage");
-    return usage.heapUsed + (usage.arrayBuffers ?? 0);
+    if (snapshotPath) {
+      await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+      writeFileSync(snapshotPath, chunks.join(""));
+    }
+    return {
+      live: usage.heapUsed + (usage.arrayBuffers ?? 0),
+      heapTotal: usage.heapTotal ?? 0,
+      external: usage.external ?? 0,
+    };
   } finally {
     ws.close();
   }
@@ -115,8 +145,9 @@ async function main(): Promise<void> {
     orchestrator = await startOurs(local, w, redis.url, keypairPath, join(dir, "baseline"), base, first.args);
     const baseline = await settledRss(orchestrator, settleS);
     const baselineHeap = await liveHeap(first.port);
+    const baselineAfterGc = rssKb(orchestrator.pid) * 1024;
     say(
-      `baseline: ${base} margin accounts, orchestrator resident ${mib(baseline)}, live heap after a full GC ${mib(baselineHeap)}`,
+      `baseline: ${base} margin accounts, orchestrator resident ${mib(baseline)}, live heap after a full GC ${mib(baselineHeap.live)}`,
     );
     await orchestrator.stop();
     orchestrator = undefined;
@@ -143,17 +174,25 @@ async function main(): Promise<void> {
     const second = await inspect();
     orchestrator = await startOurs(local, w, redis.url, keypairPath, join(dir, "loaded"), base + added, second.args);
     const loaded = await settledRss(orchestrator, settleS);
-    const loadedHeap = await liveHeap(second.port);
+    const snapshot = process.env.BENCH_MEMORY_SNAPSHOT;
+    const loadedHeap = await liveHeap(second.port, snapshot);
+    const loadedAfterGc = rssKb(orchestrator.pid) * 1024;
+    if (snapshot) say(`heap snapshot of the loaded orchestrator written to ${snapshot}`);
     say(
-      `loaded: ${base + added} margin accounts, orchestrator resident ${mib(loaded)}, live heap after a full GC ${mib(loadedHeap)}`,
+      `loaded: ${base + added} margin accounts, orchestrator resident ${mib(loaded)}, live heap after a full GC ${mib(loadedHeap.live)}`,
     );
     console.log(`\nper monitored account (${added} accounts added to ${base}):`);
     console.log(
       `  resident memory (VmRSS, lowest over ${settleS} s): ${mib(baseline)} → ${mib(loaded)}: ${((loaded - baseline) / added).toFixed(0)} bytes`,
     );
     console.log(
-      `  live heap after a full GC:                       ${mib(baselineHeap)} → ${mib(loadedHeap)}: ${((loadedHeap - baselineHeap) / added).toFixed(0)} bytes`,
+      `  resident memory right after a full GC:           ${mib(baselineAfterGc)} → ${mib(loadedAfterGc)}: ${((loadedAfterGc - baselineAfterGc) / added).toFixed(0)} bytes`,
     );
+    const per = (f: (h: HeapUse) => number) =>
+      `${mib(f(baselineHeap))} → ${mib(f(loadedHeap))}: ${((f(loadedHeap) - f(baselineHeap)) / added).toFixed(0)} bytes`;
+    console.log(`  live heap after a full GC:                       ${per((h) => h.live)}`);
+    console.log(`  V8 heap committed after that GC (heapTotal):     ${per((h) => h.heapTotal)}`);
+    console.log(`  memory outside the V8 heap (external):           ${per((h) => h.external)}`);
   } finally {
     await world?.stopPublisher();
     await orchestrator?.stop();

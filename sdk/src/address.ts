@@ -1,6 +1,6 @@
 // Addresses as base58 strings (what @solana/kit's `Address` is, and what web3.js's PublicKey
-// prints), converted to and from their 32 bytes. The same market, exchange and owner keys recur in
-// every account read, so encodings are cached.
+// prints), converted to and from their 32 bytes. The same market and exchange keys recur in every
+// account read, so their encodings are cached.
 import bs58 from "bs58";
 import type { Address } from "./state/types.js";
 
@@ -14,12 +14,16 @@ const bytesKey = (bytes: Uint8Array): string =>
     ? NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1")
     : String.fromCharCode(...bytes);
 
-/** The base58 address of 32 bytes (cached: base58 is the costliest part of decoding an account). */
-export function encodeAddress(bytes: Uint8Array): Address {
+/**
+ * The base58 address of 32 bytes, cached (base58 is the costliest part of decoding an account)
+ * unless `cache` is false: for keys that do not recur across accounts (an account's owner).
+ */
+export function encodeAddress(bytes: Uint8Array, cache = true): Address {
+  if (!cache) return flatString(bs58.encode(bytes)) as Address;
   const key = bytesKey(bytes);
   let address = encoded.get(key);
   if (address === undefined) {
-    if (encoded.size >= 200_000) encoded.clear();
+    if (encoded.size >= 4_096) encoded.clear();
     encoded.set(key, (address = flatString(bs58.encode(bytes)) as Address));
   }
   return address;

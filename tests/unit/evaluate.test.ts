@@ -157,3 +157,29 @@ describe("evaluating with an oracle the program refuses", () => {
     expect(ev.prices.ETH).toMatchObject({ price: 2_000n * USD, conf: 0n });
   });
 });
+
+describe("step keys", () => {
+  it("names an account's on-chain state the same whether it is healthy or at risk, in copies too", () => {
+    const { markets, prices } = world(3_000n * USD, 100n * USD, 0);
+    const a = trader();
+    const healthy = evaluate(a, markets, prices, FRESH, 0n);
+    const crashed = evaluate(
+      a,
+      world(3_000n * USD, 93_500_000n, 0).markets,
+      world(3_000n * USD, 93_500_000n, 0).prices,
+      FRESH,
+      0n,
+    );
+    expect(healthy.state).toBe("healthy");
+    expect(crashed.state).toBe("partial-liquidation");
+    expect(healthy.stepKey).toMatch(/^[0-9a-f]{16}$/);
+    expect(healthy.stepKey).toBe(crashed.stepKey);
+    expect({ ...healthy }.stepKey).toBe(crashed.stepKey);
+    expect(JSON.parse(JSON.stringify(healthy, (_k, v) => (typeof v === "bigint" ? String(v) : v))).stepKey).toBe(
+      crashed.stepKey,
+    );
+    // Another on-chain state, another key.
+    const moved = { ...a, collateral: a.collateral - 1n };
+    expect(evaluate(moved, markets, prices, FRESH, 0n).stepKey).not.toBe(healthy.stepKey);
+  });
+});

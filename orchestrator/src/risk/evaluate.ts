@@ -141,6 +141,22 @@ export function evaluate(
   fresh: Freshness,
   marginCallBandPpm: bigint,
 ): Evaluation {
+  const ev = decide(a, markets, prices, fresh, marginCallBandPpm);
+  // Most evaluations find the account healthy and are dropped: its key is hashed only if asked
+  // for, and not kept, so a book of healthy accounts holds no key per account.
+  if (ev.state === "healthy")
+    Object.defineProperty(ev, "stepKey", { get: () => hashState(a), enumerable: true, configurable: true });
+  else ev.stepKey = stepKey(a);
+  return ev;
+}
+
+function decide(
+  a: AccountState,
+  markets: ReadonlyMap<string, MarketState>,
+  prices: ReadonlyMap<string, PriceState>,
+  fresh: Freshness,
+  marginCallBandPpm: bigint,
+): Evaluation {
   const base: Evaluation = {
     account: a.address,
     state: null,
@@ -151,7 +167,7 @@ export function evaluate(
     unflagDue: false,
     shortfall: 0n,
     liquidationMarket: null,
-    stepKey: stepKey(a),
+    stepKey: "",
     prices: {},
   };
   if (a.status === ChainStatus.Bankrupt || isEmptyAndNegative(a)) {

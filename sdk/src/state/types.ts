@@ -21,7 +21,10 @@ export interface PositionState {
   quoteEntry: bigint;
 }
 
-/** A decoded MarginAccount. */
+/**
+ * A decoded MarginAccount. Treat it as immutable: a newer read is a new object, and empty
+ * `shortfallMarkets` and `claims` are one frozen array shared by every account.
+ */
 export interface AccountState {
   address: Address;
   owner: Address;
