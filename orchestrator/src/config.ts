@@ -291,7 +291,7 @@ const schema: Schema = {
   rpcRateLimitPerSecond: positive(100),
   // Steps in flight per queue. They wait on the network, not the CPU, so a wave needs many; the
   // steps in flight together are the ones that can share transactions.
-  workerConcurrency: positive(128),
+  workerConcurrency: positive(256),
   // Steps signed in the same turn share a transaction, up to this many (and within the packet and
   // compute limits, one per account); 1 sends every step alone.
   maxStepsPerTransaction: range(1, 32, 8),
