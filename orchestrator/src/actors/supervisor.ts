@@ -79,6 +79,8 @@ export class Supervisor {
   private redrawScheduled = false;
   /** Inside a price tick: bands are drawn after it (TickPath.place). */
   private ticking = false;
+  /** The evaluation `observe` just made, for the request its actor builds in the same call. */
+  private justEvaluated: { account: AccountState; evaluation: Evaluation } | null = null;
   private readonly byMarket = new Map<string, Set<string>>();
   private readonly episodeStart = new Map<string, number>();
   private readonly marketRisk = new Map<string, string>();
@@ -144,7 +146,11 @@ export class Supervisor {
     const last = this.lastEvaluation.get(context.account);
     const a = this.world.accounts.get(context.account);
     if (!a) return { context, evaluation: last };
-    const ev = evaluate(a, this.world.markets, this.world.prices, this.world.freshness(), this.opts.marginCallBandPpm);
+    // Within the observation that made it, nothing has moved since: no second evaluation.
+    const ev =
+      this.justEvaluated?.account === a
+        ? this.justEvaluated.evaluation
+        : evaluate(a, this.world.markets, this.world.prices, this.world.freshness(), this.opts.marginCallBandPpm);
     if (ev.state !== context.state || ev.stepKey !== context.stepKey) return { context, evaluation: last };
     this.lastEvaluation.set(context.account, ev);
     return {
@@ -237,7 +243,12 @@ export class Supervisor {
     if (ev.state !== "margin-call" && !this.episodeStart.has(address)) this.episodeStart.set(address, Date.now());
     const seen = observation(ev, a);
     if (actor && holds(actor, seen)) return ev;
-    (actor ?? this.spawn(address)).send({ type: "OBSERVED", observation: seen });
+    this.justEvaluated = { account: a, evaluation: ev };
+    try {
+      (actor ?? this.spawn(address)).send({ type: "OBSERVED", observation: seen });
+    } finally {
+      this.justEvaluated = null;
+    }
     return ev;
   }
 
