@@ -7,7 +7,7 @@
 // difference over the accounts added.
 //
 //   BENCH_MEMORY_ACCOUNTS=100000  BENCH_MEMORY_SETTLE_S=20  BENCH_MEMORY_SNAPSHOT=<file.heapsnapshot>
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Keypair } from "@solana/web3.js";
@@ -62,10 +62,11 @@ async function liveHeap(inspectPort: number, snapshotPath?: string): Promise<Hea
   const ws = new WebSocket(targets[0].webSocketDebuggerUrl);
   await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
   let id = 0;
-  const chunks: string[] = [];
+  // Written as the chunks come: a whole snapshot can be longer than a string may be.
+  const out = snapshotPath ? openSync(snapshotPath, "w") : null;
   ws.on("message", (raw: WebSocket.RawData) => {
     const msg = JSON.parse(raw.toString()) as { method?: string; params?: { chunk?: string } };
-    if (msg.method === "HeapProfiler.addHeapSnapshotChunk") chunks.push(msg.params?.chunk ?? "");
+    if (out !== null && msg.method === "HeapProfiler.addHeapSnapshotChunk") writeSync(out, msg.params?.chunk ?? "");
   });
   const call = (method: string, params: object = {}) =>
     new Promise<{ result?: { result?: { value?: string } } }>((resolve) => {
@@ -93,10 +94,7 @@ async function liveHeap(inspectPort: number, snapshotPath?: string): Promise<Hea
       arrayBuffers?: number;
     };
     if (usage.heapUsed === undefined) throw new Error("the inspector returned no memory usage");
-    if (snapshotPath) {
-      await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
-      writeFileSync(snapshotPath, chunks.join(""));
-    }
+    if (out !== null) await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
     return {
       live: usage.heapUsed + (usage.arrayBuffers ?? 0),
       heapTotal: usage.heapTotal ?? 0,
@@ -104,6 +102,7 @@ async function liveHeap(inspectPort: number, snapshotPath?: string): Promise<Hea
     };
   } finally {
     ws.close();
+    if (out !== null) closeSync(out);
   }
 }
 

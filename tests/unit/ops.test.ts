@@ -122,10 +122,13 @@ describe("audit log", () => {
     const audit = new AuditLog(path, store);
     audit.append({ event: "sent", account: "Acc1", nested: { base: -5n }, time: "ignored" });
     audit.append({ event: "empty" });
+    // JSON puts integer-like keys first: such an entry's line is still whole, with its seq.
+    audit.append({ 7: "x", event: "numbered" });
     await audit.close();
     const lines = readFileSync(path, "utf8").trim().split("\n");
     expect(lines[0]).toMatch(/^\{"time":"[^"]+","seq":1,"event":"sent","account":"Acc1","nested":\{"base":"-5"\}\}$/);
     expect(lines[1]).toMatch(/^\{"time":"[^"]+","seq":2,"event":"empty"\}$/);
+    expect(JSON.parse(lines[2])).toMatchObject({ seq: 3, 7: "x", event: "numbered", time: expect.any(String) });
     expect(bodies.map((b) => JSON.parse(b))).toEqual(
       readAudit(path).map(({ seq, ...rest }) => {
         expect(seq).toBeGreaterThan(0);

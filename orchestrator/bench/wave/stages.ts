@@ -1,5 +1,6 @@
 // Where our liquidator's time went, from its own audit log (the reference keeper keeps none): for
-// each account's first step, when it was decided, sent and seen confirmed, against the oracle write.
+// each account, its first decided, sent and confirmed records, against the oracle write. "Decided"
+// is written once the job is in Redis, so it includes the add.
 import { existsSync } from "node:fs";
 import { readAudit } from "../../src/ops/audit.js";
 import { percentile } from "../../src/ops/stats.js";
@@ -34,7 +35,7 @@ export function firstStepStages(auditPath: string, crashAtMs: number): Stages | 
   const p = (xs: number[]): [number, number] => [percentile(xs, 50), percentile(xs, 99)];
   const decided = firsts.map((a) => a.decided! - crashAtMs);
   return {
-    detectMs: Math.min(...decided),
+    detectMs: decided.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY),
     decided: p(decided),
     queued: p(firsts.map((a) => a.sent! - a.decided!)),
     confirming: p(firsts.map((a) => a.confirmed! - a.sent!)),

@@ -39,6 +39,11 @@ type Listener = { account: [AccountState]; market: [MarketState]; price: [string
 
 /** Batches of margin accounts read at once while loading the book. */
 const LOAD_PARALLEL_READS = 4;
+/** Tries of each batch while loading (a rate-limited or briefly failing RPC must not stop the start), and the pause between. */
+const LOAD_ATTEMPTS = 4;
+const LOAD_RETRY_MS = 250;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ChainFeed extends EventEmitter<Listener> {
   readonly accounts = new Map<string, AccountState>();
@@ -117,16 +122,12 @@ export class ChainFeed extends EventEmitter<Listener> {
    * book's own size, and the heap they grew stayed the process's resident size.
    */
   async loadAll(): Promise<void> {
-    const [markets, listed] = await Promise.all([
+    const [markets, { slot: listedSlot, keys }] = await Promise.all([
       this.connection.getProgramAccounts(this.programId, {
         filters: this.filters("market", MARKET_SIZE),
         withContext: true,
       }),
-      this.connection.getProgramAccounts(this.programId, {
-        filters: this.filters("marginAccount", MARGIN_ACCOUNT_SIZE),
-        dataSlice: { offset: 0, length: 0 },
-        withContext: true,
-      }),
+      this.listMarginAccounts(),
     ]);
     const raw = (a: { owner: PublicKey; lamports: number; data: Buffer }): RawAccount => ({
       owner: a.owner.toBase58(),
@@ -135,15 +136,32 @@ export class ChainFeed extends EventEmitter<Listener> {
     });
     for (const { pubkey, account } of markets.value)
       this.applyProgramAccount(flatString(pubkey.toBase58()), raw(account), markets.context.slot);
-    // Flat copies: every account's address is kept as its map key (sdk/src/address.ts flatString).
-    const keys = listed.value.map(({ pubkey }) => flatString(pubkey.toBase58()));
-    const accountsSlot = await this.fetchBatched(keys, LOAD_PARALLEL_READS);
+    let accountsSlot = await this.fetchBatched(keys, LOAD_PARALLEL_READS, LOAD_ATTEMPTS);
+    // Listed but not read: closed since, or read from a node behind the one that listed it (with
+    // several read endpoints). Asked once more; the resync that follows the start asks only for
+    // accounts it knows.
+    const unread = keys.filter((k) => !this.accounts.has(k));
+    if (unread.length > 0) {
+      await sleep(LOAD_RETRY_MS);
+      accountsSlot = Math.min(accountsSlot, await this.fetchBatched(unread, LOAD_PARALLEL_READS, LOAD_ATTEMPTS));
+    }
     await this.fetchBatched([...this.markets.values()].map((m) => m.oracle));
     this.verifiedSlot = Math.max(
       this.verifiedSlot,
-      Math.min(markets.context.slot, listed.context.slot, keys.length > 0 ? accountsSlot : listed.context.slot),
+      Math.min(markets.context.slot, listedSlot, keys.length > 0 ? accountsSlot : listedSlot),
     );
     this.currentSlot = Math.max(this.currentSlot, this.verifiedSlot);
+  }
+
+  /** The exchange's margin accounts, addresses only, and the slot of the listing. */
+  private async listMarginAccounts(): Promise<{ slot: number; keys: string[] }> {
+    const listed = await this.connection.getProgramAccounts(this.programId, {
+      filters: this.filters("marginAccount", MARGIN_ACCOUNT_SIZE),
+      dataSlice: { offset: 0, length: 0 },
+      withContext: true,
+    });
+    // Flat copies: every account's address is kept as its map key (sdk/src/address.ts flatString).
+    return { slot: listed.context.slot, keys: listed.value.map(({ pubkey }) => flatString(pubkey.toBase58())) };
   }
 
   /** Re-reads every known account in batches (getMultipleAccounts), newest data wins. */
@@ -172,13 +190,32 @@ export class ChainFeed extends EventEmitter<Listener> {
    * Reads accounts now (e.g. after a confirmed transaction), `parallel` batches at a time; returns
    * the lowest context slot.
    */
-  async fetchBatched(keys: string[], parallel = 1): Promise<number> {
+  async fetchBatched(keys: string[], parallel = 1, attempts = 1): Promise<number> {
     let minSlot = Number.MAX_SAFE_INTEGER;
     let next = 0;
+    let failed = false;
+    const read = async (batch: string[]) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.rpc.getMultipleAccounts(batch);
+        } catch (e) {
+          if (attempt >= attempts || failed || this.stopped) throw e;
+          await sleep(LOAD_RETRY_MS * attempt);
+        }
+      }
+    };
     const reader = async () => {
-      while (next < keys.length) {
+      while (next < keys.length && !failed) {
         const batch = keys.slice(next, (next += this.opts.resyncBatchSize));
-        const { slot, value } = await this.rpc.getMultipleAccounts(batch);
+        let got: Awaited<ReturnType<AccountReader["getMultipleAccounts"]>>;
+        try {
+          got = await read(batch);
+        } catch (e) {
+          // The other readers stop too: the whole read has failed.
+          failed = true;
+          throw e;
+        }
+        const { slot, value } = got;
         minSlot = Math.min(minSlot, slot);
         this.currentSlot = Math.max(this.currentSlot, slot);
         for (const [j, info] of value.entries()) if (info) this.applyAny(batch[j], info, slot);

@@ -44,7 +44,9 @@ export class AuditLog {
     const time = new Date().toISOString();
     // One serialisation for both: the store's body is the file's line without its seq.
     const body = JSON.stringify(Object.assign({ time }, entry, { time }), jsonReplacer);
-    this.buffered.push("seq" in entry ? this.line(entry, time) : withSeq(body, time, ++this.seq));
+    const fast = "seq" in entry ? null : withSeq(body, time, this.seq + 1);
+    if (fast !== null) this.seq++;
+    this.buffered.push(fast ?? this.line(entry, time));
     if (this.store) this.bodies.push(body);
     if (!this.scheduled) {
       this.scheduled = true;
@@ -99,8 +101,10 @@ export class AuditLog {
 }
 
 /** `body` (the JSON of an entry whose first key is `time`) with `seq` after its time, as a line. */
-function withSeq(body: string, time: string, seq: number): string {
+function withSeq(body: string, time: string, seq: number): string | null {
   const head = `{"time":${JSON.stringify(time)}`;
+  // Not so for an entry with integer-like keys (JSON puts them first) or a toJSON of its own.
+  if (!body.startsWith(head)) return null;
   return `${head},"seq":${seq}${body.slice(head.length)}\n`;
 }
 

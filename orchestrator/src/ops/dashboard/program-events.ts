@@ -45,6 +45,9 @@ export interface BankruptcyRow {
   insuranceAfterUsd: number;
 }
 
+/** The line an Anchor event is logged on. */
+const EVENT_LOG = "Program data: ";
+
 interface LogsNotification {
   value?: { signature?: unknown; err?: unknown; logs?: unknown };
 }
@@ -94,20 +97,32 @@ export class ProgramEvents {
     this.unsubscribe = undefined;
   }
 
-  /** One logs notification: kept as it came (a failed transaction recorded nothing). */
+  /**
+   * One logs notification: kept as it came when it may hold a row (a failed transaction recorded
+   * nothing; one without event data, such as a trade or a deposit, has no row).
+   */
   notified(n: LogsNotification, atMs = Date.now()): void {
     const v = n?.value;
     if (!v || v.err || typeof v.signature !== "string" || !Array.isArray(v.logs)) return;
-    this.unread.push({ signature: v.signature, logs: v.logs as string[], atMs });
-    // Each transaction holds at least one row; older ones would fall out of the rings anyway.
-    if (this.unread.length > 2 * this.capacity) this.unread = this.unread.slice(-this.capacity);
+    const logs = v.logs as string[];
+    if (!logs.some((l) => typeof l === "string" && l.startsWith(EVENT_LOG))) return;
+    this.unread.push({ signature: v.signature, logs, atMs });
+    // Bounded: a transaction with event data may still hold neither kind of row, so keep some
+    // more than the rings hold; the oldest would fall out of them first.
+    if (this.unread.length > 4 * this.capacity) this.unread = this.unread.slice(-2 * this.capacity);
   }
 
   private read(): void {
     if (this.unread.length === 0) return;
-    const unread = this.unread.slice(-this.capacity);
+    const unread = this.unread;
     this.unread = [];
-    for (const u of unread) this.add(u.signature, parseEvents(u.logs, this.programId), u.atMs);
+    for (const u of unread) {
+      try {
+        this.add(u.signature, parseEvents(u.logs, this.programId), u.atMs);
+      } catch {
+        // Logs this decoder cannot read (another program version's event): no row, the rest still are.
+      }
+    }
   }
 
   /** One transaction's events. */
