@@ -13,7 +13,11 @@ COPY orchestrator/src orchestrator/src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
+# glibc's allocator with 2 arenas and a fixed trim threshold gives back what the book's load freed:
+# resident memory per monitored account 1.7 → 1.2 KB once collected (README, bench:memory).
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
+    MALLOC_TRIM_THRESHOLD_=131072 \
     MARGIN_WARDEN_HTTP_HOST=0.0.0.0 \
     MARGIN_WARDEN_HTTP_PORT=9464 \
     MARGIN_WARDEN_AUDIT_LOG_PATH=/data/margin-warden-audit.jsonl

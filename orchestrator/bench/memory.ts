@@ -19,7 +19,7 @@ import { fundedKeypairFile } from "../demo/operator.js";
 import { freePort, killAllNow, sleep, stopAll, type Child } from "../demo/processes.js";
 import { closeConnection, startLocalnetProcess } from "../demo/localnet-process.js";
 import { startRedis } from "../demo/redis.js";
-import { startOurs } from "./wave/run.js";
+import { ORCHESTRATOR_MALLOC, startOurs } from "./wave/run.js";
 import { buildWaveWorld, pool } from "./wave/world.js";
 
 const OWNER_OFFSET = 8;
@@ -115,7 +115,13 @@ async function main(): Promise<void> {
   const started = Date.now();
   const say = (msg: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
   console.log("orchestrator memory per monitored account: localnet, Redis and orchestrator as separate processes");
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${process.version}; logs under ${dir}\n`);
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${process.version}; the orchestrator with the Dockerfile's allocator settings (${Object.entries(
+      ORCHESTRATOR_MALLOC,
+    )
+      .map(([k, v]) => `${k}=${process.env[k] ?? v}`)
+      .join(" ")}); logs under ${dir}\n`,
+  );
 
   const local = await startLocalnetProcess(400, dir);
   const redis = await startRedis();

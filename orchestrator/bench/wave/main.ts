@@ -10,7 +10,7 @@ import { mkdtempSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { killAllNow, stopAll } from "../../demo/processes.js";
-import { runWave, OURS_TUNING, type Mode, type RunResult } from "./run.js";
+import { runWave, ORCHESTRATOR_MALLOC, OURS_TUNING, type Mode, type RunResult } from "./run.js";
 import { comparison, runReport } from "./table.js";
 
 const SLOT_MS = 400;
@@ -45,7 +45,11 @@ async function main(): Promise<number> {
   console.log("liquidation wave: localnet, Redis and liquidator as separate processes");
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${process.version}; slot ${SLOT_MS} ms`);
   console.log(
-    `sizes ${sizes.join(", ")}; modes ${modes.join(", ")}; seed ${seed}; ours with ${JSON.stringify(OURS_TUNING)}; logs under ${dir}\n`,
+    `sizes ${sizes.join(", ")}; modes ${modes.join(", ")}; seed ${seed}; ours with ${JSON.stringify(OURS_TUNING)} and the Dockerfile's allocator settings (${Object.entries(
+      ORCHESTRATOR_MALLOC,
+    )
+      .map(([k, v]) => `${k}=${process.env[k] ?? v}`)
+      .join(" ")}); logs under ${dir}\n`,
   );
 
   const results: RunResult[] = [];

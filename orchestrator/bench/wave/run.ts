@@ -83,6 +83,11 @@ const profileArgs = () => [
   ...(process.env.BENCH_WAVE_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
 ];
 const childEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MARGIN_WARDEN_")));
+/**
+ * The allocator settings the Dockerfile gives the orchestrator, so the benches measure it as it is
+ * deployed (unless the environment names its own).
+ */
+export const ORCHESTRATOR_MALLOC = { MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "131072" };
 
 export async function startOurs(
   local: RemoteLocalnet,
@@ -119,10 +124,14 @@ export async function startOurs(
   loadConfig({ file, env: {} });
   // BENCH_WAVE_ORCHESTRATOR_CLI: another checkout's cli.ts, to measure a change against its parent.
   const cli = process.env.BENCH_WAVE_ORCHESTRATOR_CLI ?? "orchestrator/src/cli.ts";
-  const child = spawnNode("orchestrator", cli, ["run", "--config", file], dir, childEnv(), [
-    ...profileArgs(),
-    ...nodeArgs,
-  ]);
+  const child = spawnNode(
+    "orchestrator",
+    cli,
+    ["run", "--config", file],
+    dir,
+    { ...ORCHESTRATOR_MALLOC, ...childEnv() },
+    [...profileArgs(), ...nodeArgs],
+  );
   await waitFor(
     `the orchestrator to load ${n} accounts`,
     60_000 + n * 20,
