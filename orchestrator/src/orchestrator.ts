@@ -184,7 +184,10 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
           silentForMs: String(Math.round(this.feed?.silenceMs ?? 0)),
         });
       },
-      onResync: () => this.metrics.feedResyncs.inc(),
+      onResync: () => {
+        this.metrics.feedResyncs.inc();
+        this.supervisor?.observeWaiting();
+      },
     });
     this.supervisor = new Supervisor(
       {

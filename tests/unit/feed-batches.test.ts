@@ -1,9 +1,12 @@
 // The feed's batched reads (the book's load and resyncs): every key read once, several batches at a
 // time, a failing batch tried again, and a read that fails for good stops every reader.
 import type { Connection } from "@solana/web3.js";
-import { Keypair } from "@solana/web3.js";
+import { Keypair, PublicKey } from "@solana/web3.js";
 import { describe, expect, it } from "vitest";
-import { ChainFeed } from "../../orchestrator/src/chain/feed.js";
+import BN from "bn.js";
+import { MARGIN_ACCOUNT_SIZE, accountsCoder } from "../../orchestrator/src/chain/accounts.js";
+import { ChainFeed, sameMarginAccount } from "../../orchestrator/src/chain/feed.js";
+import { ChainStatus, type AccountState } from "../../orchestrator/src/risk/types.js";
 import type { PubSub } from "../../orchestrator/src/chain/pubsub.js";
 import type { AccountReader, RawAccount } from "../../orchestrator/src/chain/rpc.js";
 
@@ -66,5 +69,96 @@ describe("feed batched reads", () => {
     // The two readers' first batches, each tried twice; nothing after the failure.
     await new Promise((r) => setTimeout(r, 50));
     expect(never.calls).toHaveLength(4);
+  });
+
+  it("keeps an account a resync finds unchanged, and nothing is evaluated again; a change replaces it", async () => {
+    const program = Keypair.generate().publicKey;
+    const exchange = Keypair.generate().publicKey;
+    const address = Keypair.generate().publicKey.toBase58();
+    const owner = Keypair.generate().publicKey;
+    const encode = async (collateral: number) =>
+      (
+        await accountsCoder.encode("marginAccount", {
+          owner,
+          exchange,
+          collateral: new BN(collateral),
+          lastActiveSlot: new BN(1),
+          liquidationId: new BN(0),
+          positions: Array.from({ length: 8 }, () => ({
+            market: PublicKey.default,
+            base: new BN(0),
+            quoteEntry: new BN(0),
+          })),
+          version: 2,
+          bump: 254,
+          status: 0,
+          padding: [0, 0, 0, 0, 0],
+          shortfalls: Array.from({ length: 8 }, () => new BN(0)),
+          shortfallMarketIndexes: Array(8).fill(0),
+          reserved: Array(48).fill(0),
+        })
+      ).subarray(0, MARGIN_ACCOUNT_SIZE);
+    let data = await encode(1_000);
+    let slot = 10;
+    const rpc: AccountReader = {
+      async getMultipleAccounts(batch) {
+        return { slot, value: batch.map(() => ({ owner: program.toBase58(), lamports: 1, data })) };
+      },
+    };
+    const feed = new ChainFeed({} as Connection, rpc, {} as PubSub, program, exchange, {
+      resubscribeAfterSilenceMs: 10_000,
+      resyncIntervalMs: 30_000,
+      resyncBatchSize: 5,
+      pollIntervalMs: 1_000,
+    });
+    const seen: AccountState[] = [];
+    feed.on("account", (a) => seen.push(a));
+    await feed.fetchBatched([address]);
+    const first = feed.accounts.get(address)!;
+    expect(first.collateral).toBe(1_000n);
+    slot = 20;
+    await feed.fetchBatched([address]);
+    expect(seen).toHaveLength(1);
+    expect(feed.accounts.get(address)).toBe(first);
+    data = await encode(999);
+    slot = 30;
+    await feed.fetchBatched([address]);
+    expect(seen).toHaveLength(2);
+    expect(feed.accounts.get(address)).toMatchObject({ collateral: 999n, slot: 30 });
+  });
+});
+
+describe("sameMarginAccount", () => {
+  const a: AccountState = {
+    address: "A",
+    owner: "O",
+    exchange: "E",
+    collateral: 5n,
+    lastActiveSlot: 1n,
+    liquidationId: 0n,
+    status: ChainStatus.Healthy,
+    positions: [{ market: "M", base: 3n, quoteEntry: -2n }],
+    shortfallMarkets: [],
+    claims: [{ marketIndex: 1, amount: 4n }],
+    slot: 10,
+  };
+  it("tells every field apart but the slot", () => {
+    expect(sameMarginAccount(a, { ...a, slot: 99 })).toBe(true);
+    const changes: Partial<AccountState>[] = [
+      { collateral: 6n },
+      { lastActiveSlot: 2n },
+      { liquidationId: 1n },
+      { status: ChainStatus.BeingLiquidated },
+      { owner: "P" },
+      { positions: [{ market: "M", base: 4n, quoteEntry: -2n }] },
+      { positions: [{ market: "N", base: 3n, quoteEntry: -2n }] },
+      { positions: [{ market: "M", base: 3n, quoteEntry: -1n }] },
+      { positions: [] },
+      { shortfallMarkets: [1] },
+      { claims: [{ marketIndex: 1, amount: 5n }] },
+      { claims: [{ marketIndex: 2, amount: 4n }] },
+      { claims: undefined },
+    ];
+    for (const c of changes) expect(sameMarginAccount(a, { ...a, ...c })).toBe(false);
   });
 });

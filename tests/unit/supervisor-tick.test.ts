@@ -100,4 +100,39 @@ describe("supervisor on price ticks", () => {
     expect(supervisor.index.size).toBe(5);
     expect(tick("SOL", sol + 1n, 0n)).toBe(0);
   });
+
+  it("evaluates again, after a resync, the accounts that waited on old data", () => {
+    const w = world();
+    const accounts = new Map<string, AccountState>();
+    const enqueued: string[] = [];
+    const noop = () => {};
+    let fresh = { ...FRESH, verifiedSlot: 0 };
+    const supervisor = new Supervisor(
+      { accounts, markets: w.markets, prices: w.prices, freshness: () => fresh },
+      {
+        enqueue: (kind, ctx) => enqueued.push(`${kind} ${ctx.account}`),
+        notifyMarginCall: noop,
+        reread: noop,
+        recordWait: noop,
+        persist: noop,
+        transition: noop,
+        settle: noop,
+        claim: noop,
+      },
+      { marginCallBandPpm: CALL_BAND, confirmTimeoutMs: 1_000 },
+    );
+    const sol = w.price("SOL");
+    // Below maintenance, but read long ago and not vouched for since: it waits.
+    const old = { ...account("x", 1_000n * USD, [position("SOL", 48_000, sol, true, sol)]), slot: 0 };
+    accounts.set("x", old);
+    fresh = { ...FRESH, currentSlot: FRESH.maxAccountAgeSlots + 10, verifiedSlot: 0 };
+    supervisor.observe("x");
+    expect(supervisor.lastEvaluation.get("x")?.state).toBeNull();
+    expect(enqueued).toEqual([]);
+    // A resync read it again, unchanged (the feed keeps it as it was), and vouches for the slot.
+    fresh = { ...fresh, verifiedSlot: fresh.currentSlot };
+    expect(supervisor.observeWaiting()).toBe(1);
+    expect(supervisor.lastEvaluation.get("x")?.state).toBe("partial-liquidation");
+    expect(enqueued).toEqual(["liquidate x"]);
+  });
 });

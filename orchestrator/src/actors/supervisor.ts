@@ -312,6 +312,16 @@ export class Supervisor {
     for (const a of this.byMarket.get(m.address) ?? []) this.observe(a);
   }
 
+  /**
+   * After a resync: the accounts waiting on old data are evaluated again (the feed keeps an
+   * unchanged account as it was, so the resync that vouched for it anew is not an observation).
+   */
+  observeWaiting(): number {
+    const waiting = [...this.lastEvaluation.values()].filter((ev) => ev.state === null).map((ev) => ev.account);
+    for (const address of waiting) this.observe(address);
+    return waiting.length;
+  }
+
   settled(account: string, stepKey: string, outcome: "confirmed" | "not-needed" | "failed", slot?: number): void {
     if (this.stopped) return;
     this.actors.get(account)?.send({ type: "STEP_SETTLED", stepKey, outcome, slot });

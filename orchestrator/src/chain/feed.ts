@@ -37,6 +37,35 @@ const SUBSCRIBE_TIMEOUT_MS = 5_000;
 
 type Listener = { account: [AccountState]; market: [MarketState]; price: [string, PriceState | undefined, PriceState] };
 
+/** Whether two reads of a margin account hold the same state (their slots aside). */
+export function sameMarginAccount(a: AccountState, b: AccountState): boolean {
+  if (
+    a.address !== b.address ||
+    a.owner !== b.owner ||
+    a.exchange !== b.exchange ||
+    a.collateral !== b.collateral ||
+    a.lastActiveSlot !== b.lastActiveSlot ||
+    a.liquidationId !== b.liquidationId ||
+    a.status !== b.status ||
+    a.positions.length !== b.positions.length ||
+    a.shortfallMarkets.length !== b.shortfallMarkets.length ||
+    (a.claims?.length ?? 0) !== (b.claims?.length ?? 0)
+  )
+    return false;
+  for (let i = 0; i < a.positions.length; i++) {
+    const p = a.positions[i];
+    const q = b.positions[i];
+    if (p.market !== q.market || p.base !== q.base || p.quoteEntry !== q.quoteEntry) return false;
+  }
+  for (let i = 0; i < a.shortfallMarkets.length; i++) if (a.shortfallMarkets[i] !== b.shortfallMarkets[i]) return false;
+  for (let i = 0; i < (a.claims?.length ?? 0); i++) {
+    const c = a.claims![i];
+    const d = b.claims![i];
+    if (c.marketIndex !== d.marketIndex || c.amount !== d.amount) return false;
+  }
+  return true;
+}
+
 /** Batches of margin accounts read at once while loading the book. */
 const LOAD_PARALLEL_READS = 4;
 /** Tries of each batch while loading (a rate-limited or briefly failing RPC must not stop the start), and the pause between. */
@@ -242,6 +271,10 @@ export class ChainFeed extends EventEmitter<Listener> {
         if (prev && prev.slot > slot) return;
         const a = decodeMarginAccount(key, info.data, slot);
         if (a.exchange !== this.exchangeAddress) return;
+        // A resync reads every account again, nearly all unchanged: the one held stays (its slot
+        // too; how current the feed is, is `verifiedSlot`'s to say), and nothing is evaluated again.
+        // Replacing them all made the book's worth of garbage every resync.
+        if (prev && sameMarginAccount(prev, a)) return;
         this.accounts.set(key, a);
         this.emit("account", a);
       } else if (info.data.length === MARKET_SIZE) {
