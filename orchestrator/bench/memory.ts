@@ -7,6 +7,7 @@
 // difference over the accounts added.
 //
 //   BENCH_MEMORY_ACCOUNTS=100000  BENCH_MEMORY_SETTLE_S=20  BENCH_MEMORY_SNAPSHOT=<file.heapsnapshot>
+import { execFileSync } from "node:child_process";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +17,7 @@ import WebSocket from "ws";
 import { discriminator, EXCHANGE_OFFSET } from "../src/chain/accounts.js";
 import { pda } from "../demo/exchange.js";
 import { fundedKeypairFile } from "../demo/operator.js";
-import { freePort, killAllNow, sleep, stopAll, type Child } from "../demo/processes.js";
+import { cpuMs, freePort, killAllNow, sleep, stopAll, type Child } from "../demo/processes.js";
 import { closeConnection, startLocalnetProcess } from "../demo/localnet-process.js";
 import { startRedis } from "../demo/redis.js";
 import { ORCHESTRATOR_MALLOC, startOurs } from "./wave/run.js";
@@ -33,13 +34,24 @@ const rssKb = (pid: number) => {
 };
 
 /** The lowest resident size over the settling time: garbage from the load is collected on V8's schedule. */
-async function settledRss(child: Child, seconds: number): Promise<number> {
+async function settledRss(child: Child, seconds: number): Promise<{ rss: number; cpuMs: number | null }> {
   let low = Number.POSITIVE_INFINITY;
+  const ticks = clockTicks();
+  const before = cpuMs(child.pid, ticks);
   for (let i = 0; i < seconds * 2; i++) {
     low = Math.min(low, rssKb(child.pid));
     await sleep(500);
   }
-  return low * 1024;
+  const after = cpuMs(child.pid, ticks);
+  return { rss: low * 1024, cpuMs: before !== null && after !== null ? after - before : null };
+}
+
+function clockTicks(): number {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
 }
 
 /**
@@ -148,7 +160,7 @@ async function main(): Promise<void> {
     };
     const first = await inspect();
     orchestrator = await startOurs(local, w, redis.url, keypairPath, join(dir, "baseline"), base, first.args);
-    const baseline = await settledRss(orchestrator, settleS);
+    const { rss: baseline, cpuMs: baselineCpu } = await settledRss(orchestrator, settleS);
     const baselineHeap = await liveHeap(first.port);
     const baselineAfterGc = rssKb(orchestrator.pid) * 1024;
     say(
@@ -178,7 +190,7 @@ async function main(): Promise<void> {
 
     const second = await inspect();
     orchestrator = await startOurs(local, w, redis.url, keypairPath, join(dir, "loaded"), base + added, second.args);
-    const loaded = await settledRss(orchestrator, settleS);
+    const { rss: loaded, cpuMs: loadedCpu } = await settledRss(orchestrator, settleS);
     const snapshot = process.env.BENCH_MEMORY_SNAPSHOT;
     const loadedHeap = await liveHeap(second.port, snapshot);
     const loadedAfterGc = rssKb(orchestrator.pid) * 1024;
@@ -192,6 +204,9 @@ async function main(): Promise<void> {
     );
     console.log(
       `  resident memory right after a full GC:           ${mib(baselineAfterGc)} → ${mib(loadedAfterGc)}: ${((loadedAfterGc - baselineAfterGc) / added).toFixed(0)} bytes`,
+    );
+    console.log(
+      `  orchestrator CPU over the settling time (resyncs, full scans, timers): ${baselineCpu ?? "n/a"} → ${loadedCpu ?? "n/a"} ms in ${settleS} s`,
     );
     const per = (f: (h: HeapUse) => number) =>
       `${mib(f(baselineHeap))} → ${mib(f(loadedHeap))}: ${((f(loadedHeap) - f(baselineHeap)) / added).toFixed(0)} bytes`;
