@@ -88,6 +88,22 @@ describe("adding steps", () => {
     expect((await queues.queues.liquidate.getJob(first.id))?.data.detectedAtMs).toBe(1_700_000_000_000);
   });
 
+  it("adds the steps asked for in one turn together, each once, a repeat among them not added", async () => {
+    const { queues } = openQueues("bulk");
+    // 300 accounts' first steps in one turn (more than one call's worth), one of them asked for twice.
+    const steps = Array.from({ length: 300 }, (_, i) =>
+      step({ account: `${ACCOUNT.slice(0, -3)}${String(i).padStart(3, "0")}`, firstStep: true }),
+    );
+    const results = await Promise.all([...steps.map((s) => queues.add(s)), queues.add(steps[7])]);
+    expect(results.slice(0, 300).every((r) => r.added)).toBe(true);
+    expect(results[300]).toEqual({ id: jobId(steps[7]), added: false });
+    expect(new Set(results.map((r) => r.id)).size).toBe(300);
+    expect(await jobsIn(queues, "liquidate")).toBe(300);
+    const stored = await queues.queues.liquidate.getJob(jobId(steps[123]));
+    expect(stored?.data.account).toBe(steps[123].account);
+    expect(stored?.opts.priority).toBe(priorityFor(BigInt(steps[123].shortfall), true));
+  });
+
   it("treats a step decided on a changed account (new stepKey) as a different job", async () => {
     const { queues } = openQueues("new-step");
     const first = await queues.add(step());

@@ -19,6 +19,10 @@ export interface WorkerOptions {
 }
 
 const KEEP_S = 24 * 3600;
+/** Jobs added to Redis in one call at most. */
+const ADD_BATCH = 128;
+
+type BulkJob = Parameters<Queue<StepJob, StepResult>["addBulk"]>[0][number];
 
 /**
  * BullMQ's extendLock and updateData in one script, so that storing a step's signed transaction
@@ -110,6 +114,8 @@ export class StepQueues {
   /**
    * Adds the step unless a job with its id exists (waiting, active, done or failed within a day):
    * a repeat from this or another orchestrator is a no-op. Returns whether this call added it.
+   * The adds asked for in one turn of the event loop (a crash's first steps) go to Redis together,
+   * ADD_BATCH jobs to a call (BullMQ addBulk), instead of one call each.
    */
   async add(job: StepJob): Promise<{ id: string; added: boolean }> {
     const id = jobId(job);
@@ -117,10 +123,10 @@ export class StepQueues {
     // BullMQ ignores an add whose id exists, atomically across processes; the nonce tells whether
     // this call's job is the one stored.
     const nonce = randomUUID();
-    await q.add(
-      job.kind,
-      { ...job, nonce },
-      {
+    await this.enqueue(job.kind, {
+      name: job.kind,
+      data: { ...job, nonce },
+      opts: {
         jobId: id,
         priority: priorityFor(BigInt(job.shortfall), job.firstStep === true),
         attempts: this.opts.attempts,
@@ -128,7 +134,7 @@ export class StepQueues {
         removeOnComplete: { age: KEEP_S },
         removeOnFail: { age: KEEP_S },
       },
-    );
+    });
     const stored = await q.getJob(id);
     if (!stored || stored.data.nonce === nonce) return { id, added: stored !== undefined };
     // Asked again for a finished step (the actor only asks again when the chain has not moved):
@@ -146,6 +152,40 @@ export class StepQueues {
       return { id, added: retried };
     }
     return { id, added: false };
+  }
+
+  private pending = new Map<StepKind, { item: BulkJob; done: (e?: unknown) => void }[]>();
+  private flushing = false;
+
+  private enqueue(kind: StepKind, item: BulkJob): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let list = this.pending.get(kind);
+      if (!list) this.pending.set(kind, (list = []));
+      list.push({ item, done: (e) => (e === undefined ? resolve() : reject(e)) });
+      if (!this.flushing) {
+        this.flushing = true;
+        queueMicrotask(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushing = false;
+    const pending = this.pending;
+    this.pending = new Map();
+    for (const [kind, list] of pending) {
+      for (let i = 0; i < list.length; i += ADD_BATCH) {
+        const batch = list.slice(i, i + ADD_BATCH);
+        this.queues[kind].addBulk(batch.map((b) => b.item)).then(
+          () => {
+            for (const b of batch) b.done();
+          },
+          (e: unknown) => {
+            for (const b of batch) b.done(e ?? new Error("add failed"));
+          },
+        );
+      }
+    }
   }
 
   async counts(): Promise<Record<StepKind, Record<string, number>>> {
