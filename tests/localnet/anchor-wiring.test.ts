@@ -76,10 +76,24 @@ run("the anchor test wiring", () => {
         ["tests/localnet/margin-program.test.ts", "tests/localnet/rpc.test.ts"],
         cluster.rpcUrl,
       );
-      expect(child.status, child.stderr.slice(-2_000)).toBe(0);
-      const report = JSON.parse(child.stdout.slice(child.stdout.indexOf("{"))) as {
-        testResults: { name: string; assertionResults: { status: string }[] }[];
+      const start = child.stdout.indexOf("{");
+      expect(
+        start,
+        `no report from the child (exit ${child.status}): ${child.stderr.slice(-2_000)}`,
+      ).toBeGreaterThanOrEqual(0);
+      const report = JSON.parse(child.stdout.slice(start)) as {
+        testResults: {
+          name: string;
+          assertionResults: { status: string; fullName?: string; failureMessages?: string[] }[];
+        }[];
       };
+      // A failure names the child's failing tests and why, not only its exit status.
+      const failures = report.testResults
+        .flatMap((f) => f.assertionResults)
+        .filter((a) => a.status === "failed")
+        .map((a) => `${a.fullName}: ${(a.failureMessages ?? []).join(" | ").slice(0, 600)}`);
+      expect(failures, child.stderr.slice(-2_000)).toEqual([]);
+      expect(child.status, child.stderr.slice(-2_000)).toBe(0);
       const byFile: Record<string, string[]> = Object.fromEntries(
         report.testResults.map((f) => [f.name.split("/").pop(), f.assertionResults.map((a) => a.status)]),
       );

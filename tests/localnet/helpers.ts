@@ -66,6 +66,31 @@ export async function rpc(url: string, body: unknown): Promise<any> {
   return res.json();
 }
 
+/** How many of `connection`'s subscriptions the node has acknowledged (web3.js keeps each one's state). */
+export function acknowledgedSubscriptions(connection: Connection): number {
+  const byHash = (connection as unknown as { _subscriptionsByHash?: Record<string, { state?: string }> })
+    ._subscriptionsByHash;
+  if (!byHash) throw new Error("this web3.js keeps no subscription states: the wait below cannot work");
+  return Object.values(byHash).filter((s) => s.state === "subscribed").length;
+}
+
+/**
+ * Resolves once `connection` holds `count` acknowledged subscriptions: a notification is only
+ * owed for changes after the node has the subscription, and a fixed pause raced that under load.
+ */
+export async function subscriptionsAcknowledged(
+  connection: Connection,
+  count: number,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (acknowledgedSubscriptions(connection) < count) {
+    if (Date.now() > deadline)
+      throw new Error(`only ${acknowledgedSubscriptions(connection)} of ${count} subscriptions acknowledged`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export function waitFor<T>(register: (resolve: (v: T) => void) => void, timeoutMs = 10_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("timed out waiting for a notification")), timeoutMs);

@@ -5,7 +5,15 @@ import * as anchor from "@coral-xyz/anchor";
 import BN from "bn.js";
 import { Keypair, type PublicKey, SystemProgram, Transaction } from "@solana/web3.js";
 import { createAccount, createMint, getAccount, mintTo } from "@solana/spl-token";
-import { airdrop, pda, startEnv, waitFor, type Env } from "./helpers.js";
+import {
+  acknowledgedSubscriptions,
+  airdrop,
+  pda,
+  startEnv,
+  subscriptionsAcknowledged,
+  waitFor,
+  type Env,
+} from "./helpers.js";
 
 let env: Env;
 let mint: PublicKey;
@@ -60,6 +68,7 @@ describe("the margin program through a real web3.js and Anchor client", () => {
     const program = userProgram();
     await program.methods.createMarginAccount().accounts({ exchange }).rpc();
 
+    const before = acknowledgedSubscriptions(env.connection);
     const accountChange = waitFor<Buffer>((resolve) => {
       const id = env.connection.onAccountChange(marginAccount, (info) => {
         void env.connection.removeAccountChangeListener(id);
@@ -80,8 +89,8 @@ describe("the margin program through a real web3.js and Anchor client", () => {
         resolve(event);
       });
     });
-    // Subscriptions are registered asynchronously; give the socket a moment.
-    await new Promise((r) => setTimeout(r, 300));
+    // Subscriptions are registered asynchronously: the deposit goes once the node has all three.
+    await subscriptionsAcknowledged(env.connection, before + 3);
 
     await program.methods
       .deposit(new BN(250_000_000))
