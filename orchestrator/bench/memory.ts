@@ -7,7 +7,6 @@
 // difference over the accounts added.
 //
 //   BENCH_MEMORY_ACCOUNTS=100000  BENCH_MEMORY_SETTLE_S=20  BENCH_MEMORY_SNAPSHOT=<file.heapsnapshot>
-import { execFileSync } from "node:child_process";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,10 +16,10 @@ import WebSocket from "ws";
 import { discriminator, EXCHANGE_OFFSET } from "../src/chain/accounts.js";
 import { pda } from "../demo/exchange.js";
 import { fundedKeypairFile } from "../demo/operator.js";
-import { cpuMs, freePort, killAllNow, sleep, stopAll, type Child } from "../demo/processes.js";
+import { clockTicks, cpuMs, freePort, killAllNow, sleep, stopAll, type Child } from "../demo/processes.js";
 import { closeConnection, startLocalnetProcess } from "../demo/localnet-process.js";
 import { startRedis } from "../demo/redis.js";
-import { ORCHESTRATOR_MALLOC, startOurs } from "./wave/run.js";
+import { orchestratorMalloc, startOurs } from "./wave/run.js";
 import { buildWaveWorld, pool } from "./wave/world.js";
 
 const OWNER_OFFSET = 8;
@@ -46,19 +45,6 @@ async function settledRss(child: Child, seconds: number): Promise<{ rss: number;
   return { rss: low * 1024, cpuMs: before !== null && after !== null ? after - before : null };
 }
 
-function clockTicks(): number {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-
-/**
- * Over the inspector: a full garbage collection, then the process's heap in use (bytes); with
- * `snapshotPath`, a heap snapshot written there too (BENCH_MEMORY_SNAPSHOT, for Chrome DevTools'
- * Memory panel: what the bytes per account are made of).
- */
 interface HeapUse {
   /** Live heap: V8's heap in use plus array buffers, after a full collection. */
   live: number;
@@ -67,6 +53,11 @@ interface HeapUse {
   external: number;
 }
 
+/**
+ * Over the inspector: a full garbage collection, then the process's heap in use (bytes); with
+ * `snapshotPath`, a heap snapshot written there too (BENCH_MEMORY_SNAPSHOT, for Chrome DevTools'
+ * Memory panel: what the bytes per account are made of).
+ */
 async function liveHeap(inspectPort: number, snapshotPath?: string): Promise<HeapUse> {
   const targets = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as {
     webSocketDebuggerUrl: string;
@@ -128,11 +119,7 @@ async function main(): Promise<void> {
   const say = (msg: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${msg}`);
   console.log("orchestrator memory per monitored account: localnet, Redis and orchestrator as separate processes");
   console.log(
-    `machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${process.version}; the orchestrator with the Dockerfile's allocator settings (${Object.entries(
-      ORCHESTRATOR_MALLOC,
-    )
-      .map(([k, v]) => `${k}=${process.env[k] ?? v}`)
-      .join(" ")}); logs under ${dir}\n`,
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${process.version}; the orchestrator with ${orchestratorMalloc()}; logs under ${dir}\n`,
   );
 
   const local = await startLocalnetProcess(400, dir);

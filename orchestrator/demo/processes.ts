@@ -1,7 +1,7 @@
 // Child processes of the demo and the benchmarks: the localnet, the liquidator under test. Each is a `node`
 // process of its own (no wrapper), so its pid is the one whose CPU time is read, and each one's
 // output goes to a log file. Every child started is tracked so one call stops them all, on any exit.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -141,6 +141,15 @@ export async function waitFor<T>(
         `timed out after ${timeoutMs} ms waiting for ${what}${child ? `; ${child.name} log (${child.logPath}):\n${child.tail()}` : ""}`,
       );
     await sleep(200);
+  }
+}
+
+/** CLK_TCK: the clock ticks per second /proc counts CPU time in (100 where getconf is missing). */
+export function clockTicks(): number {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
   }
 }
 

@@ -5,12 +5,11 @@
 // own records say how fast each cured the book and at what cost.
 //
 //   BENCH_WAVE_SIZES="300,1000,3000"  BENCH_WAVE_MODES="ours,reference"  BENCH_WAVE_SEED=11
-import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { killAllNow, stopAll } from "../../demo/processes.js";
-import { runWave, ORCHESTRATOR_MALLOC, OURS_TUNING, type Mode, type RunResult } from "./run.js";
+import { clockTicks, killAllNow, stopAll } from "../../demo/processes.js";
+import { orchestratorMalloc, runWave, OURS_TUNING, type Mode, type RunResult } from "./run.js";
 import { comparison, runReport } from "./table.js";
 
 const SLOT_MS = 400;
@@ -20,14 +19,6 @@ function list(name: string, fallback: string): string[] {
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-}
-
-function clockTicks(): number {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
 }
 
 async function main(): Promise<number> {
@@ -45,11 +36,7 @@ async function main(): Promise<number> {
   console.log("liquidation wave: localnet, Redis and liquidator as separate processes");
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, node ${process.version}; slot ${SLOT_MS} ms`);
   console.log(
-    `sizes ${sizes.join(", ")}; modes ${modes.join(", ")}; seed ${seed}; ours with ${JSON.stringify(OURS_TUNING)} and the Dockerfile's allocator settings (${Object.entries(
-      ORCHESTRATOR_MALLOC,
-    )
-      .map(([k, v]) => `${k}=${process.env[k] ?? v}`)
-      .join(" ")}); logs under ${dir}\n`,
+    `sizes ${sizes.join(", ")}; modes ${modes.join(", ")}; seed ${seed}; ours with ${JSON.stringify(OURS_TUNING)} and ${orchestratorMalloc()}; logs under ${dir}\n`,
   );
 
   const results: RunResult[] = [];

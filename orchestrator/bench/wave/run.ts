@@ -87,7 +87,13 @@ const childEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k
  * The allocator settings the Dockerfile gives the orchestrator, so the benches measure it as it is
  * deployed (unless the environment names its own).
  */
-export const ORCHESTRATOR_MALLOC = { MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "131072" };
+const ORCHESTRATOR_MALLOC = { MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "131072" };
+
+/** The allocator settings the orchestrator is started with, as the benches print them. */
+export const orchestratorMalloc = () =>
+  `the Dockerfile's allocator settings (${Object.entries(ORCHESTRATOR_MALLOC)
+    .map(([k, v]) => `${k}=${process.env[k] ?? v}`)
+    .join(" ")})`;
 
 export async function startOurs(
   local: RemoteLocalnet,

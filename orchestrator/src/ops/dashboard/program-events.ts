@@ -1,8 +1,8 @@
 // The program's liquidation records and bankruptcy resolutions as they land, whoever sent them:
 // one `logsSubscribe` on the program, decoded with the SDK's event parser. The dashboard lists the
 // latest; nothing here is on the decision path, so a dropped notification costs a row, not a step.
-// In a wave every step's transaction is notified here too, so a notification only keeps its logs
-// (the newest `capacity` transactions); they are decoded when the rows are read.
+// In a wave every step's transaction is notified here too, so a notification with event data only
+// keeps its logs (a bounded number of them); they are decoded when the rows are read.
 import type { PublicKey } from "@solana/web3.js";
 import type { PubSub } from "../../chain/pubsub.js";
 import { eventsNamed, parseEvents } from "../../../../sdk/src/events.js";
