@@ -24,6 +24,16 @@ const ctx = (over: Partial<AccountContext>): AccountContext => ({
   ...over,
 });
 
+/** A bankruptcy's figures: $1,500 deficit, $1,000 from insurance, $500 socialised; $9,000 of insurance left. */
+const BANKRUPTCY = {
+  liquidationId: 3n,
+  deficit: 1_500_000_000n,
+  insurancePaid: 1_000_000_000n,
+  socializedLoss: 500_000_000n,
+  insuranceBalanceAfter: 9_000_000_000n,
+  poolCredit: 0n,
+};
+
 describe("dashboard view", () => {
   it("names an actor's nested state as a dotted path", () => {
     expect(stepName("watching")).toBe("watching");
@@ -52,17 +62,7 @@ describe("dashboard view", () => {
       [
         {
           name: "bankruptcyResolved",
-          data: {
-            marginAccount: "Acc",
-            market: "Mkt",
-            liquidationId: 3n,
-            // $1,500 deficit: $1,000 from insurance, $500 socialised; $9,000 of insurance left.
-            deficit: 1_500_000_000n,
-            insurancePaid: 1_000_000_000n,
-            socializedLoss: 500_000_000n,
-            insuranceBalanceAfter: 9_000_000_000n,
-            poolCredit: 0n,
-          },
+          data: { marginAccount: "Acc", market: "Mkt", ...BANKRUPTCY },
         } as never,
       ],
       1_000,
@@ -96,12 +96,7 @@ describe("dashboard view", () => {
     const data = {
       marginAccount: Keypair.generate().publicKey.toBase58(),
       market: Keypair.generate().publicKey.toBase58(),
-      liquidationId: 3n,
-      deficit: 1_500_000_000n,
-      insurancePaid: 1_000_000_000n,
-      socializedLoss: 500_000_000n,
-      insuranceBalanceAfter: 9_000_000_000n,
-      poolCredit: 0n,
+      ...BANKRUPTCY,
     };
     const w = new Writer();
     w.raw(Uint8Array.from(ev.discriminator));

@@ -1,10 +1,9 @@
 // The feed's batched reads (the book's load and resyncs): every key read once, several batches at a
 // time, a failing batch tried again, and a read that fails for good stops every reader.
 import type { Connection } from "@solana/web3.js";
-import { Keypair, PublicKey } from "@solana/web3.js";
+import { Keypair } from "@solana/web3.js";
 import { describe, expect, it } from "vitest";
-import BN from "bn.js";
-import { MARGIN_ACCOUNT_SIZE, accountsCoder } from "../../orchestrator/src/chain/accounts.js";
+import { emptyMarginAccount } from "./margin-account-bytes.js";
 import { ChainFeed, sameMarginAccount } from "../../orchestrator/src/chain/feed.js";
 import { ChainStatus, type AccountState } from "../../orchestrator/src/risk/types.js";
 import type { PubSub } from "../../orchestrator/src/chain/pubsub.js";
@@ -12,15 +11,17 @@ import type { AccountReader, RawAccount } from "../../orchestrator/src/chain/rpc
 
 const keys = Array.from({ length: 23 }, (_, i) => `key${i}`);
 
-function feedWith(rpc: AccountReader): ChainFeed {
-  return new ChainFeed(
-    {} as Connection,
-    rpc,
-    {} as PubSub,
-    Keypair.generate().publicKey,
-    Keypair.generate().publicKey,
-    { resubscribeAfterSilenceMs: 10_000, resyncIntervalMs: 30_000, resyncBatchSize: 5, pollIntervalMs: 1_000 },
-  );
+function feedWith(
+  rpc: AccountReader,
+  program = Keypair.generate().publicKey,
+  exchange = Keypair.generate().publicKey,
+): ChainFeed {
+  return new ChainFeed({} as Connection, rpc, {} as PubSub, program, exchange, {
+    resubscribeAfterSilenceMs: 10_000,
+    resyncIntervalMs: 30_000,
+    resyncBatchSize: 5,
+    pollIntervalMs: 1_000,
+  });
 }
 
 /** A reader that fails the first `failures` calls of each batch; its slot is 100 + the batch's first key number. */
@@ -76,28 +77,7 @@ describe("feed batched reads", () => {
     const exchange = Keypair.generate().publicKey;
     const address = Keypair.generate().publicKey.toBase58();
     const owner = Keypair.generate().publicKey;
-    const encode = async (collateral: number) =>
-      (
-        await accountsCoder.encode("marginAccount", {
-          owner,
-          exchange,
-          collateral: new BN(collateral),
-          lastActiveSlot: new BN(1),
-          liquidationId: new BN(0),
-          positions: Array.from({ length: 8 }, () => ({
-            market: PublicKey.default,
-            base: new BN(0),
-            quoteEntry: new BN(0),
-          })),
-          version: 2,
-          bump: 254,
-          status: 0,
-          padding: [0, 0, 0, 0, 0],
-          shortfalls: Array.from({ length: 8 }, () => new BN(0)),
-          shortfallMarketIndexes: Array(8).fill(0),
-          reserved: Array(48).fill(0),
-        })
-      ).subarray(0, MARGIN_ACCOUNT_SIZE);
+    const encode = (collateral: number) => emptyMarginAccount(collateral, { owner, exchange });
     let data = await encode(1_000);
     let slot = 10;
     const rpc: AccountReader = {
@@ -105,12 +85,7 @@ describe("feed batched reads", () => {
         return { slot, value: batch.map(() => ({ owner: program.toBase58(), lamports: 1, data })) };
       },
     };
-    const feed = new ChainFeed({} as Connection, rpc, {} as PubSub, program, exchange, {
-      resubscribeAfterSilenceMs: 10_000,
-      resyncIntervalMs: 30_000,
-      resyncBatchSize: 5,
-      pollIntervalMs: 1_000,
-    });
+    const feed = feedWith(rpc, program, exchange);
     const seen: AccountState[] = [];
     feed.on("account", (a) => seen.push(a));
     await feed.fetchBatched([address]);

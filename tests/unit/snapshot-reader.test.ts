@@ -1,32 +1,13 @@
 // Snapshots asked for in one turn share their reads: the markets and oracles once per call, as many
 // margin accounts as fit beside them under the RPC's key limit, and a failure answered only to the
 // snapshots it concerns.
-import { Keypair, PublicKey } from "@solana/web3.js";
-import BN from "bn.js";
+import { Keypair } from "@solana/web3.js";
 import { describe, expect, it } from "vitest";
-import { accountsCoder } from "../../orchestrator/src/chain/accounts.js";
 import type { AccountReader, RawAccount } from "../../orchestrator/src/chain/rpc.js";
+import { emptyMarginAccount } from "./margin-account-bytes.js";
 import { AccountGoneError, MAX_KEYS_PER_READ, SnapshotReader } from "../../orchestrator/src/chain/snapshot.js";
 
 const key = () => Keypair.generate().publicKey.toBase58();
-
-async function emptyAccount(collateral: number): Promise<Buffer> {
-  return accountsCoder.encode("marginAccount", {
-    owner: Keypair.generate().publicKey,
-    exchange: Keypair.generate().publicKey,
-    collateral: new BN(collateral),
-    lastActiveSlot: new BN(1),
-    liquidationId: new BN(0),
-    positions: Array.from({ length: 8 }, () => ({ market: PublicKey.default, base: new BN(0), quoteEntry: new BN(0) })),
-    version: 2,
-    bump: 254,
-    status: 0,
-    padding: [0, 0, 0, 0, 0],
-    shortfalls: Array.from({ length: 8 }, () => new BN(0)),
-    shortfallMarketIndexes: Array(8).fill(0),
-    reserved: Array(48).fill(0),
-  });
-}
 
 function chain(accounts: Map<string, Buffer>, fail = false) {
   const calls: string[][] = [];
@@ -49,7 +30,7 @@ function chain(accounts: Map<string, Buffer>, fail = false) {
 describe("snapshot reader", () => {
   it("reads the snapshots of one turn together, markets once per call, within the key limit", async () => {
     const accounts = new Map<string, Buffer>();
-    for (let i = 0; i < 150; i++) accounts.set(key(), await emptyAccount(i));
+    for (let i = 0; i < 150; i++) accounts.set(key(), await emptyMarginAccount(i));
     const pairs = new Map([
       [key(), key()],
       [key(), key()],
@@ -71,7 +52,7 @@ describe("snapshot reader", () => {
 
   it("answers a missing account to its own snapshot only, and an RPC failure to every snapshot of the call", async () => {
     const present = key();
-    const { reader } = chain(new Map([[present, await emptyAccount(5)]]));
+    const { reader } = chain(new Map([[present, await emptyMarginAccount(5)]]));
     const snapshots = new SnapshotReader(reader, () => new Map());
     const [ok, gone] = await Promise.allSettled([snapshots.read(present), snapshots.read(key())]);
     expect(ok.status === "fulfilled" && ok.value.account.collateral).toBe(5n);

@@ -8,14 +8,11 @@ import { evaluate } from "../../orchestrator/src/risk/evaluate.js";
 import type { AccountState, PriceState } from "../../orchestrator/src/risk/types.js";
 import { CALL_BAND, FRESH, USD, account, position, world, worstConf } from "./risk-world.js";
 
-function setup() {
-  const w = world();
-  const accounts = new Map<string, AccountState>();
-  const clock = new SimulatedClock();
-  const enqueued: { kind: string; market: string | null; shortfall: string }[] = [];
+/** Effects that record what is enqueued and do nothing else. */
+function enqueueOnly(enqueue: Effects["enqueue"]): Effects {
   const noop = () => {};
-  const effects: Effects = {
-    enqueue: (kind, ctx) => enqueued.push({ kind, market: ctx.liquidationMarket, shortfall: ctx.shortfall }),
+  return {
+    enqueue,
     notifyMarginCall: noop,
     reread: noop,
     recordWait: noop,
@@ -24,6 +21,16 @@ function setup() {
     settle: noop,
     claim: noop,
   };
+}
+
+function setup() {
+  const w = world();
+  const accounts = new Map<string, AccountState>();
+  const clock = new SimulatedClock();
+  const enqueued: { kind: string; market: string | null; shortfall: string }[] = [];
+  const effects = enqueueOnly((kind, ctx) =>
+    enqueued.push({ kind, market: ctx.liquidationMarket, shortfall: ctx.shortfall }),
+  );
   const supervisor = new Supervisor(
     { accounts, markets: w.markets, prices: w.prices, freshness: () => FRESH },
     effects,
@@ -105,20 +112,10 @@ describe("supervisor on price ticks", () => {
     const w = world();
     const accounts = new Map<string, AccountState>();
     const enqueued: string[] = [];
-    const noop = () => {};
     let fresh = { ...FRESH, verifiedSlot: 0 };
     const supervisor = new Supervisor(
       { accounts, markets: w.markets, prices: w.prices, freshness: () => fresh },
-      {
-        enqueue: (kind, ctx) => enqueued.push(`${kind} ${ctx.account}`),
-        notifyMarginCall: noop,
-        reread: noop,
-        recordWait: noop,
-        persist: noop,
-        transition: noop,
-        settle: noop,
-        claim: noop,
-      },
+      enqueueOnly((kind, ctx) => enqueued.push(`${kind} ${ctx.account}`)),
       { marginCallBandPpm: CALL_BAND, confirmTimeoutMs: 1_000 },
     );
     const sol = w.price("SOL");
