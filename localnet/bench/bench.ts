@@ -98,12 +98,12 @@ console.log(`margin-warden localnet benchmark — ${N} transactions per row, nod
 
 const transfers = await prepare(N, transferTx);
 measure("baseline: system transfer, direct binding", transfers, (w) => {
-  if (ledger.runtime.sendTransaction(w).errJson) throw new Error("transfer failed");
+  if (ledger.runtime.sendTransaction(w, false).errJson) throw new Error("transfer failed");
 });
 
 const direct = await prepare(N, depositTx);
 measure("margin deposit (native + SPL Token CPI), direct binding", direct, (w) => {
-  const out = ledger.runtime.sendTransaction(w);
+  const out = ledger.runtime.sendTransaction(w, false);
   if (out.errJson) throw new Error(`deposit failed: ${out.errJson}`);
 });
 

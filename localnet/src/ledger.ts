@@ -199,9 +199,10 @@ export class Ledger extends EventEmitter {
   }
 
   /**
-   * Executes a wire transaction. With preflight, a failing transaction is rejected and nothing is
-   * recorded; without it, the failure lands in the history like on a validator. The transaction
-   * executes on the runtime's thread meanwhile, in the order of the calls.
+   * Executes a wire transaction. With preflight, a transaction failing in simulation is rejected
+   * unexecuted and nothing of it is kept, so the same bytes may land later without preflight;
+   * without it, the failure lands in the history like on a validator. The transaction executes on
+   * the runtime's thread meanwhile, in the order of the calls.
    */
   async sendTransaction(
     wire: Buffer,
@@ -222,7 +223,7 @@ export class Ledger extends EventEmitter {
     }
     const slot = this.slot;
     const blockTime = nowSeconds();
-    const executed = this.runtime.sendTransactionAsync(wire);
+    const executed = this.runtime.sendTransactionAsync(wire, !opts.skipPreflight);
     this.pending.add(signature);
     const done = Promise.all([executed, this.recorded])
       .then(([outcome]) => this.record(wire, tx, signature, slot, blockTime, outcome, opts))

@@ -40,9 +40,13 @@ export interface NativeRuntime {
   getAccount(address: string): NativeAccount | null;
   setAccount(address: string, account: NativeAccount): void;
   programAccounts(owner: string): KeyedNativeAccount[];
-  sendTransaction(wire: Buffer): TxOutcome;
+  /**
+   * With `preflight`, a transaction failing in simulation is refused unexecuted and its signature
+   * not kept; without it, a failed transaction's signature counts as processed, as on a validator.
+   */
+  sendTransaction(wire: Buffer, preflight: boolean): TxOutcome;
   /** Queues the transaction at once (it runs after every earlier call) and resolves when it has run. */
-  sendTransactionAsync(wire: Buffer): Promise<TxOutcome>;
+  sendTransactionAsync(wire: Buffer, preflight: boolean): Promise<TxOutcome>;
   simulateTransaction(wire: Buffer, sigVerify: boolean): TxOutcome;
 }
 

@@ -1,6 +1,7 @@
 // The JSON-RPC and PubSub surface: standard error codes, blockhash lifetimes, slots and fees.
 import { afterAll, beforeAll, describe as baseDescribe, expect, it } from "vitest";
 import { ComputeBudgetProgram, Keypair, PublicKey, SystemProgram, Transaction } from "@solana/web3.js";
+import bs58 from "bs58";
 import { EXTERNAL_CLUSTER, airdrop, rpc, startEnv, waitFor, type Env } from "./helpers.js";
 
 let env: Env;
@@ -101,6 +102,24 @@ describe("JSON-RPC errors", () => {
     wire[1] ^= 0xff; // corrupt the signature
     const res = await req("sendTransaction", [wire.toString("base64"), { encoding: "base64" }]);
     expect(res.error.code).toBe(-32003);
+  });
+
+  it("keeps nothing of a transaction refused in preflight, so the same bytes still land without it", async () => {
+    const payer = Keypair.generate();
+    await airdrop(env.connection, payer.publicKey, 1);
+    const tx = new Transaction({ ...(await env.connection.getLatestBlockhash()), feePayer: payer.publicKey }).add(
+      SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: Keypair.generate().publicKey, lamports: 2e9 }),
+    );
+    tx.sign(payer);
+    const wire = tx.serialize().toString("base64");
+    const insufficient = { InstructionError: [0, { Custom: 1 }] };
+    const refused = await req("sendTransaction", [wire, { encoding: "base64" }]);
+    expect(refused.error.code).toBe(-32002);
+    expect(refused.error.data.err).toEqual(insufficient);
+    const signature = (await req("sendTransaction", [wire, { encoding: "base64", skipPreflight: true }])).result;
+    expect(signature).toBe(bs58.encode(tx.signature!));
+    const status = await env.connection.getSignatureStatus(signature);
+    expect(status.value?.err).toEqual(insufficient);
   });
 });
 

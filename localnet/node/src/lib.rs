@@ -91,10 +91,10 @@ fn balances(rt: &Runtime, keys: &[Pubkey]) -> Vec<f64> {
 /// An execution with the transaction's static account keys and their balances before and after.
 type Sent = (Executed, Vec<Pubkey>, Vec<f64>, Vec<f64>);
 
-fn send_with_balances(rt: &mut Runtime, tx: VersionedTransaction) -> Sent {
+fn send_with_balances(rt: &mut Runtime, tx: VersionedTransaction, preflight: bool) -> Sent {
     let keys = tx.message.static_account_keys().to_vec();
     let pre = balances(rt, &keys);
-    let exec = rt.send(tx);
+    let exec = if preflight { rt.send_preflighted(tx) } else { rt.send(tx) };
     let post = balances(rt, &keys);
     (exec, keys, pre, post)
 }
@@ -250,19 +250,21 @@ impl NativeRuntime {
         Ok(keyed(self.inner.run("programAccounts", move |rt| rt.program_accounts(&owner))?))
     }
 
-    /// Executes a wire-format transaction and commits it when it succeeds.
+    /// Executes a wire-format transaction and commits it when it succeeds. With `preflight`, a
+    /// transaction that fails in simulation is refused unexecuted (its signature is not kept);
+    /// without it, a failed transaction's signature is kept as processed, as on a validator.
     #[napi]
-    pub fn send_transaction(&self, wire: Buffer) -> Result<TxOutcome> {
+    pub fn send_transaction(&self, wire: Buffer, preflight: bool) -> Result<TxOutcome> {
         let tx = decode_transaction(&wire).map_err(Error::from_reason)?;
-        Ok(outcome(self.inner.run("sendTransaction", move |rt| send_with_balances(rt, tx))?))
+        Ok(outcome(self.inner.run("sendTransaction", move |rt| send_with_balances(rt, tx, preflight))?))
     }
 
     /// `sendTransaction` without blocking JavaScript. The transaction is queued at once, so it
     /// executes after every call made before and before every call made after.
     #[napi(ts_return_type = "Promise<TxOutcome>")]
-    pub fn send_transaction_async(&self, wire: Buffer) -> Result<AsyncTask<PendingSend>> {
+    pub fn send_transaction_async(&self, wire: Buffer, preflight: bool) -> Result<AsyncTask<PendingSend>> {
         let tx = decode_transaction(&wire).map_err(Error::from_reason)?;
-        let answer = self.inner.queue("sendTransaction", move |rt| send_with_balances(rt, tx))?;
+        let answer = self.inner.queue("sendTransaction", move |rt| send_with_balances(rt, tx, preflight))?;
         Ok(AsyncTask::new(PendingSend { answer }))
     }
 

@@ -160,6 +160,18 @@ impl Runtime {
         }
     }
 
+    /// Executes as a validator's RPC does with preflight on: the transaction is simulated first and,
+    /// if it fails there, refused without executing. Nothing of it is kept, not even its signature,
+    /// so the same bytes can still land later with preflight off.
+    pub fn send_preflighted(&mut self, tx: VersionedTransaction) -> Executed {
+        let signature = tx.signatures.first().copied().unwrap_or_default();
+        let sim = self.simulate(tx.clone(), true);
+        match sim.result {
+            Ok(()) => self.send(tx),
+            Err(err) => Executed { signature, result: Err(err), logs: sim.logs, changed: Vec::new() },
+        }
+    }
+
     /// Executes without committing. `sig_verify = false` accepts unsigned transactions, as the
     /// RPC's `simulateTransaction` does by default.
     pub fn simulate(&mut self, tx: VersionedTransaction, sig_verify: bool) -> Simulated {

@@ -8,6 +8,9 @@ use solana_account::Account;
 use solana_instruction::error::InstructionError;
 use solana_instruction::{AccountMeta, Instruction};
 use solana_program_error::ProgramError;
+use solana_signer::Signer;
+use solana_transaction::versioned::VersionedTransaction;
+use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 
 const TEST_PROGRAM: Pubkey = Pubkey::new_from_array([7; 32]);
@@ -107,6 +110,23 @@ fn custom_errors_keep_their_code() {
     let exec = send(&mut rt, &payer, &[ix(vec![2, 42], vec![])], &[]);
     assert_eq!(exec.result, Err(TransactionError::InstructionError(0, InstructionError::Custom(42))));
     assert!(has_log(&exec, &format!("Program {TEST_PROGRAM} failed: custom program error: 0x2a")));
+}
+
+#[test]
+fn a_transaction_refused_in_preflight_is_not_kept_and_the_same_bytes_land_later() {
+    let mut rt = runtime();
+    let payer = funded(&mut rt);
+    let blockhash = rt.new_blockhash();
+    let tx: VersionedTransaction =
+        Transaction::new_signed_with_payer(&[ix(vec![2, 7], vec![])], Some(&payer.pubkey()), &[&payer], blockhash)
+            .into();
+    let failed = Err(TransactionError::InstructionError(0, InstructionError::Custom(7)));
+    let refused = rt.send_preflighted(tx.clone());
+    assert_eq!(refused.result, failed);
+    assert!(has_log(&refused, "custom program error: 0x7"), "{:?}", refused.logs);
+    // Without preflight the same signature executes and is kept, as a validator lands it.
+    assert_eq!(rt.send(tx.clone()).result, failed);
+    assert_eq!(rt.send(tx).result, Err(TransactionError::AlreadyProcessed));
 }
 
 #[test]
