@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { Supervisor, type Effects } from "../../orchestrator/src/actors/supervisor.js";
 import { evaluate } from "../../orchestrator/src/risk/evaluate.js";
 import type { AccountState, PriceState } from "../../orchestrator/src/risk/types.js";
-import { CALL_BAND, FRESH, USD, account, position, world, worstConf } from "./risk-world.js";
+import { CALL_BAND, FRESH, USD, account, position, tier, withHealth, world, worstConf } from "./risk-world.js";
 
 /** Effects that record what is enqueued and do nothing else. */
 function enqueueOnly(enqueue: Effects["enqueue"]): Effects {
@@ -106,6 +106,31 @@ describe("supervisor on price ticks", () => {
     await betweenTicks();
     expect(supervisor.index.size).toBe(5);
     expect(tick("SOL", sol + 1n, 0n)).toBe(0);
+  });
+
+  it("evaluates every holder of a market, and no one else, on its first price and when its risk parameters change", () => {
+    const { w, accounts, enqueued, supervisor } = setup();
+    const sol = w.price("SOL");
+    const eth = w.price("ETH");
+    accounts.set("holder", withHealth(w, "holder", [position("SOL", 48_000, sol, true, sol)], 1.5));
+    accounts.set("other", withHealth(w, "other", [position("ETH", 30_000, eth, false, eth)], 1.5));
+    // Below maintenance on ETH, never observed: evaluating it would ask for a step at once.
+    accounts.set("bystander", withHealth(w, "bystander", [position("ETH", 30_000, eth, true, eth)], 0.5));
+    const oracle = w.markets.get("SOL")!.oracle;
+    expect(supervisor.onPrice("SOL", undefined, w.prices.get(oracle)!)).toBe(1);
+    expect(supervisor.index.has("holder")).toBe(true);
+    expect(supervisor.index.has("other")).toBe(false);
+    expect(enqueued).toEqual([]);
+
+    const before = w.markets.get("SOL")!;
+    supervisor.onMarket(before);
+    // Maintenance raised to 50%: the holder is now far below it, with no price move.
+    const raised = { ...before, tiers: [tier(null, 600_000n, 500_000n)] };
+    w.markets.set("SOL", raised);
+    supervisor.onMarket(raised);
+    expect(enqueued).toEqual([{ kind: "liquidate", market: "SOL", shortfall: expect.any(String) }]);
+    expect(supervisor.lastEvaluation.get("holder")?.state).toBe("partial-liquidation");
+    expect(supervisor.lastEvaluation.has("bystander")).toBe(false);
   });
 
   it("evaluates again, after a resync, the accounts that waited on old data", () => {

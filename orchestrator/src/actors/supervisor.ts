@@ -81,7 +81,6 @@ export class Supervisor {
   private ticking = false;
   /** The evaluation `observe` just made, for the request its actor builds in the same call. */
   private justEvaluated: { account: AccountState; evaluation: Evaluation } | null = null;
-  private readonly byMarket = new Map<string, Set<string>>();
   private readonly episodeStart = new Map<string, number>();
   private readonly marketRisk = new Map<string, string>();
   /** The account state a settlement was last asked for, per account. */
@@ -203,11 +202,17 @@ export class Supervisor {
       if (!set) this.claimants.set(c.marketIndex, (set = new Set()));
       set.add(a.address);
     }
-    for (const p of a.positions) {
-      let set = this.byMarket.get(p.market);
-      if (!set) this.byMarket.set(p.market, (set = new Set()));
-      set.add(a.address);
-    }
+  }
+
+  /**
+   * Every account holding a position on `market`, by a scan of the book: only a market's first
+   * price and a change of its risk parameters need them all, and a set per market would cost
+   * every account memory for those rare events.
+   */
+  private holdersOf(market: string): string[] {
+    const out: string[] = [];
+    for (const a of this.world.accounts.values()) if (a.positions.some((p) => p.market === market)) out.push(a.address);
+    return out;
   }
 
   /** Evaluates one account and routes the result: index it when healthy, else hand it to its actor. */
@@ -259,7 +264,7 @@ export class Supervisor {
    */
   onPrice(market: string, prev: PriceState | undefined, next: PriceState): number {
     let due: Iterable<string>;
-    if (!prev) due = [...(this.byMarket.get(market) ?? [])];
+    if (!prev) due = this.holdersOf(market);
     else {
       const accounts = this.world.accounts;
       due = this.path.tick(market, prev.price, next.price, {
@@ -309,7 +314,7 @@ export class Supervisor {
     const before = this.marketRisk.get(m.address);
     this.marketRisk.set(m.address, key);
     if (before === undefined || before === key) return;
-    for (const a of this.byMarket.get(m.address) ?? []) this.observe(a);
+    for (const a of this.holdersOf(m.address)) this.observe(a);
   }
 
   /**

@@ -77,7 +77,8 @@ export function decodeMarginAccount(address: string, data: Uint8Array, slot: num
     exchange: encodeAddress(data.subarray(L.exchange, L.exchange + 32)),
     collateral: v.getBigInt64(L.collateral, true),
     lastActiveSlot: v.getBigUint64(L.lastActiveSlot, true),
-    liquidationId: v.getBigUint64(L.liquidationId, true),
+    // Zero for an account never liquidated: the literal is one shared value, a decoded 0n is 24 bytes each.
+    liquidationId: v.getBigUint64(L.liquidationId, true) || 0n,
     status: status as ChainStatus,
     // Copies at their exact length: an array pushed to keeps room for 17 entries (about 140 bytes
     // more per account), for as long as a feed holds the account.
