@@ -2,7 +2,16 @@
 import { afterAll, beforeAll, describe as baseDescribe, expect, it } from "vitest";
 import { ComputeBudgetProgram, Keypair, PublicKey, SystemProgram, Transaction } from "@solana/web3.js";
 import bs58 from "bs58";
-import { EXTERNAL_CLUSTER, airdrop, rpc, startEnv, waitFor, type Env } from "./helpers.js";
+import {
+  EXTERNAL_CLUSTER,
+  acknowledgedSubscriptions,
+  airdrop,
+  rpc,
+  startEnv,
+  subscriptionsAcknowledged,
+  waitFor,
+  type Env,
+} from "./helpers.js";
 
 let env: Env;
 const req = (method: string, params?: unknown[]) =>
@@ -104,7 +113,7 @@ describe("JSON-RPC errors", () => {
     expect(res.error.code).toBe(-32003);
   });
 
-  it("keeps nothing of a transaction refused in preflight, so the same bytes still land without it", async () => {
+  it("keeps nothing of a transaction refused in preflight; the same bytes sent without it land and pay their fee", async () => {
     const payer = Keypair.generate();
     await airdrop(env.connection, payer.publicKey, 1);
     const tx = new Transaction({ ...(await env.connection.getLatestBlockhash()), feePayer: payer.publicKey }).add(
@@ -113,13 +122,25 @@ describe("JSON-RPC errors", () => {
     tx.sign(payer);
     const wire = tx.serialize().toString("base64");
     const insufficient = { InstructionError: [0, { Custom: 1 }] };
+    const funded = await env.connection.getBalance(payer.publicKey);
     const refused = await req("sendTransaction", [wire, { encoding: "base64" }]);
     expect(refused.error.code).toBe(-32002);
     expect(refused.error.data.err).toEqual(insufficient);
+    expect(await env.connection.getBalance(payer.publicKey)).toBe(funded);
+    // Landed, it pays its fee as on a validator, and the payer's subscribers hear of it.
+    const subscribed = acknowledgedSubscriptions(env.connection);
+    let id = 0;
+    const charged = waitFor<number>((resolve) => {
+      id = env.connection.onAccountChange(payer.publicKey, (info) => resolve(info.lamports), "confirmed");
+    });
+    await subscriptionsAcknowledged(env.connection, subscribed + 1);
     const signature = (await req("sendTransaction", [wire, { encoding: "base64", skipPreflight: true }])).result;
     expect(signature).toBe(bs58.encode(tx.signature!));
     const status = await env.connection.getSignatureStatus(signature);
     expect(status.value?.err).toEqual(insufficient);
+    expect(await charged).toBe(funded - 5_000);
+    expect(await env.connection.getBalance(payer.publicKey)).toBe(funded - 5_000);
+    await env.connection.removeAccountChangeListener(id);
   });
 });
 

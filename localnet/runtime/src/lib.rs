@@ -33,8 +33,8 @@ pub struct Executed {
     pub signature: Signature,
     pub result: Result<(), TransactionError>,
     pub logs: Vec<String>,
-    /// Writable accounts whose lamports, owner or data changed, with their new state. Empty when
-    /// the transaction failed (nothing is committed).
+    /// Writable accounts whose lamports, owner or data changed, with their new state. For a failed
+    /// transaction, only the fee payer's balance (nothing else is committed).
     pub changed: Vec<(Pubkey, Account)>,
 }
 
@@ -140,24 +140,19 @@ impl Runtime {
     pub fn send(&mut self, tx: VersionedTransaction) -> Executed {
         let writable = writable_keys(&tx.message);
         let before: HashMap<Pubkey, Option<Account>> = writable.iter().map(|k| (*k, self.svm.get_account(k))).collect();
-        match self.svm.send_transaction(tx) {
-            Ok(meta) => {
-                let changed = before
-                    .into_iter()
-                    .filter_map(|(key, old)| {
-                        let new = self.svm.get_account(&key).unwrap_or_default();
-                        (old.unwrap_or_default() != new).then_some((key, new))
-                    })
-                    .collect();
-                Executed { signature: meta.signature, result: Ok(()), logs: meta.logs, changed }
-            }
-            Err(failed) => Executed {
-                signature: failed.meta.signature,
-                result: Err(failed.err),
-                logs: failed.meta.logs,
-                changed: Vec::new(),
-            },
-        }
+        let (signature, result, logs) = match self.svm.send_transaction(tx) {
+            Ok(meta) => (meta.signature, Ok(()), meta.logs),
+            Err(failed) => (failed.meta.signature, Err(failed.err), failed.meta.logs),
+        };
+        // A failed transaction that landed still paid its fee: the payer's account changed too.
+        let changed = before
+            .into_iter()
+            .filter_map(|(key, old)| {
+                let new = self.svm.get_account(&key).unwrap_or_default();
+                (old.unwrap_or_default() != new).then_some((key, new))
+            })
+            .collect();
+        Executed { signature, result, logs, changed }
     }
 
     /// Executes as a validator's RPC does with preflight on: the transaction is simulated first and,
