@@ -51,6 +51,8 @@ interface HeapUse {
   /** V8's heap committed (in use or not) and memory outside it (buffers, native), as process.memoryUsage() has them. */
   heapTotal: number;
   external: number;
+  /** The process's resident size at that moment, before any heap snapshot (which swells it). */
+  rss: number;
 }
 
 /**
@@ -91,6 +93,7 @@ async function liveHeap(inspectPort: number, snapshotPath?: string): Promise<Hea
       returnByValue: true,
     });
     const usage = JSON.parse(reply.result?.result?.value ?? "{}") as {
+      rss?: number;
       heapUsed?: number;
       heapTotal?: number;
       external?: number;
@@ -102,6 +105,7 @@ async function liveHeap(inspectPort: number, snapshotPath?: string): Promise<Hea
       live: usage.heapUsed + (usage.arrayBuffers ?? 0),
       heapTotal: usage.heapTotal ?? 0,
       external: usage.external ?? 0,
+      rss: usage.rss ?? 0,
     };
   } finally {
     ws.close();
@@ -149,7 +153,6 @@ async function main(): Promise<void> {
     orchestrator = await startOurs(local, w, redis.url, keypairPath, join(dir, "baseline"), base, first.args);
     const { rss: baseline, cpuMs: baselineCpu } = await settledRss(orchestrator, settleS);
     const baselineHeap = await liveHeap(first.port);
-    const baselineAfterGc = rssKb(orchestrator.pid) * 1024;
     say(
       `baseline: ${base} margin accounts, orchestrator resident ${mib(baseline)}, live heap after a full GC ${mib(baselineHeap.live)}`,
     );
@@ -180,23 +183,20 @@ async function main(): Promise<void> {
     const { rss: loaded, cpuMs: loadedCpu } = await settledRss(orchestrator, settleS);
     const snapshot = process.env.BENCH_MEMORY_SNAPSHOT;
     const loadedHeap = await liveHeap(second.port, snapshot);
-    const loadedAfterGc = rssKb(orchestrator.pid) * 1024;
     if (snapshot) say(`heap snapshot of the loaded orchestrator written to ${snapshot}`);
     say(
       `loaded: ${base + added} margin accounts, orchestrator resident ${mib(loaded)}, live heap after a full GC ${mib(loadedHeap.live)}`,
     );
+    const per = (f: (h: HeapUse) => number) =>
+      `${mib(f(baselineHeap))} → ${mib(f(loadedHeap))}: ${((f(loadedHeap) - f(baselineHeap)) / added).toFixed(0)} bytes`;
     console.log(`\nper monitored account (${added} accounts added to ${base}):`);
     console.log(
       `  resident memory (VmRSS, lowest over ${settleS} s): ${mib(baseline)} → ${mib(loaded)}: ${((loaded - baseline) / added).toFixed(0)} bytes`,
     );
-    console.log(
-      `  resident memory right after a full GC:           ${mib(baselineAfterGc)} → ${mib(loadedAfterGc)}: ${((loadedAfterGc - baselineAfterGc) / added).toFixed(0)} bytes`,
-    );
+    console.log(`  resident memory right after a full GC:           ${per((h) => h.rss)}`);
     console.log(
       `  orchestrator CPU over the settling time (resyncs, full scans, timers): ${baselineCpu ?? "n/a"} → ${loadedCpu ?? "n/a"} ms in ${settleS} s`,
     );
-    const per = (f: (h: HeapUse) => number) =>
-      `${mib(f(baselineHeap))} → ${mib(f(loadedHeap))}: ${((f(loadedHeap) - f(baselineHeap)) / added).toFixed(0)} bytes`;
     console.log(`  live heap after a full GC:                       ${per((h) => h.live)}`);
     console.log(`  V8 heap committed after that GC (heapTotal):     ${per((h) => h.heapTotal)}`);
     console.log(`  memory outside the V8 heap (external):           ${per((h) => h.external)}`);
