@@ -163,13 +163,8 @@ describe("step keys", () => {
     const { markets, prices } = world(3_000n * USD, 100n * USD, 0);
     const a = trader();
     const healthy = evaluate(a, markets, prices, FRESH, 0n);
-    const crashed = evaluate(
-      a,
-      world(3_000n * USD, 93_500_000n, 0).markets,
-      world(3_000n * USD, 93_500_000n, 0).prices,
-      FRESH,
-      0n,
-    );
+    const crash = world(3_000n * USD, 93_500_000n, 0);
+    const crashed = evaluate(a, crash.markets, crash.prices, FRESH, 0n);
     expect(healthy.state).toBe("healthy");
     expect(crashed.state).toBe("partial-liquidation");
     expect(healthy.stepKey).toMatch(/^[0-9a-f]{16}$/);
