@@ -32,6 +32,19 @@ const rssKb = (pid: number) => {
   return Number(m[1]);
 };
 
+/** Resident bytes by kind of mapping (/proc/PID/smaps): malloc's [heap], anonymous maps (V8's pages, large mallocs), files. */
+const residentByKind = (pid: number): Map<string, number> => {
+  const out = new Map<string, number>();
+  let kind = "anon";
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) kind = head[1] === "" ? "anon" : head[1].startsWith("[") ? head[1] : "file";
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) out.set(kind, (out.get(kind) ?? 0) + Number(rss[1]) * 1024);
+  }
+  return out;
+};
+
 /** The lowest resident size over the settling time: garbage from the load is collected on V8's schedule. */
 async function settledRss(child: Child, seconds: number): Promise<{ rss: number; cpuMs: number | null }> {
   let low = Number.POSITIVE_INFINITY;
@@ -153,6 +166,7 @@ async function main(): Promise<void> {
     orchestrator = await startOurs(local, w, redis.url, keypairPath, join(dir, "baseline"), base, first.args);
     const { rss: baseline, cpuMs: baselineCpu } = await settledRss(orchestrator, settleS);
     const baselineHeap = await liveHeap(first.port);
+    const baselineKinds = residentByKind(orchestrator.pid);
     say(
       `baseline: ${base} margin accounts, orchestrator resident ${mib(baseline)}, live heap after a full GC ${mib(baselineHeap.live)}`,
     );
@@ -183,6 +197,7 @@ async function main(): Promise<void> {
     const { rss: loaded, cpuMs: loadedCpu } = await settledRss(orchestrator, settleS);
     const snapshot = process.env.BENCH_MEMORY_SNAPSHOT;
     const loadedHeap = await liveHeap(second.port, snapshot);
+    const loadedKinds = residentByKind(orchestrator.pid);
     if (snapshot) say(`heap snapshot of the loaded orchestrator written to ${snapshot}`);
     say(
       `loaded: ${base + added} margin accounts, orchestrator resident ${mib(loaded)}, live heap after a full GC ${mib(loadedHeap.live)}`,
@@ -200,6 +215,12 @@ async function main(): Promise<void> {
     console.log(`  live heap after a full GC:                       ${per((h) => h.live)}`);
     console.log(`  V8 heap committed after that GC (heapTotal):     ${per((h) => h.heapTotal)}`);
     console.log(`  memory outside the V8 heap (external):           ${per((h) => h.external)}`);
+    const kinds = [...new Set([...baselineKinds.keys(), ...loadedKinds.keys()])];
+    console.log(
+      `  resident after that GC by mapping, bytes per account: ${kinds
+        .map((k) => `${k} ${(((loadedKinds.get(k) ?? 0) - (baselineKinds.get(k) ?? 0)) / added).toFixed(0)}`)
+        .join(", ")}`,
+    );
   } finally {
     await world?.stopPublisher();
     await orchestrator?.stop();

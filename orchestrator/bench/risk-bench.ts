@@ -89,13 +89,14 @@ class Book {
     this.start[n] = p;
   }
 
-  account(i: number): AccountState {
+  /** Row i as an AccountState (`address`: its address when the caller has it, as a tick does). */
+  account(i: number, address = addressOf(i)): AccountState {
     const positions = [];
     for (let p = this.start[i]; p < this.start[i + 1]; p++) {
       positions.push({ market: MARKETS[this.market[p]].address, base: this.base[p], quoteEntry: this.quoteEntry[p] });
     }
     return {
-      address: addressOf(i),
+      address,
       owner: "OWNER",
       exchange: "EXCHANGE",
       collateral: this.collateral[i],
@@ -160,6 +161,8 @@ interface Row {
   ticks: number;
   idxP50: number;
   idxP99: number;
+  obsP50: number;
+  obsP99: number;
   lookupP50: number;
   lookupP99: number;
   redrawP50: number;
@@ -191,7 +194,7 @@ function run(n: number, tickCount: number, scanCount: number): Row {
     markets: MARKET_MAP,
     prices,
     fresh: FRESH,
-    account: (address: string) => book.account(rowOf(address)),
+    account: (address: string) => book.account(rowOf(address), address),
   };
   /** Exact evaluation and placement: what the supervisor's observe() does for the index path. */
   const place = (a: AccountState, onTick = false) => {
@@ -209,6 +212,8 @@ function run(n: number, tickCount: number, scanCount: number): Row {
   const ticks = makeTicks(tickCount, rnd);
   const scanEvery = Math.max(1, Math.floor(tickCount / scanCount));
   const idx: number[] = [];
+  const observed: number[] = [];
+  let wrongChanges = 0;
   const lookup: number[] = [];
   const redraw: number[] = [];
   const scan: number[] = [];
@@ -217,6 +222,16 @@ function run(n: number, tickCount: number, scanCount: number): Row {
   let actedSum = 0;
   let scanActedSum = 0;
   let missed = 0;
+  const trace: {
+    t: number;
+    factor: number;
+    ms: number;
+    lookup: number;
+    crossed: number;
+    due: number;
+    acted: number;
+    screened: number;
+  }[] = [];
   for (let t = 0; t < ticks.length; t++) {
     const { market, factor, confPpm } = ticks[t];
     const m = MARKETS[market];
@@ -226,22 +241,39 @@ function run(n: number, tickCount: number, scanCount: number): Row {
 
     const t0 = process.hrtime.bigint();
     const pendingBefore = path.pendingCount;
-    const due = path.tick(m.address, old, next, world);
+    const { changed, exact } = path.tick(m.address, old, next, world);
     lookup.push(ms(t0));
-    let acted = 0;
-    for (const address of due) {
+    let acted = changed.length;
+    for (const address of exact) {
       const before = path.screen.state(address) ?? "healthy";
-      const ev = place(book.account(rowOf(address)), true);
+      const ev = place(world.account(address), true);
       if (ev.state !== before) acted++;
     }
     idx.push(ms(t0));
+    // What the supervisor then does with each change the screen decided: evaluate it exactly
+    // (its actor acts on the exact figures). Each must confirm the screen's state.
+    for (const address of changed) {
+      const held = path.screen.state(address);
+      if (place(world.account(address), true).state !== held) wrongChanges++;
+    }
+    observed.push(ms(t0));
+    trace.push({
+      t,
+      factor,
+      ms: idx[idx.length - 1],
+      lookup: lookup[lookup.length - 1],
+      crossed: path.pendingCount - pendingBefore,
+      due: exact.length,
+      acted,
+      screened: path.screen.size,
+    });
     crossedSum += path.pendingCount - pendingBefore;
-    evaluatedSum += due.length;
+    evaluatedSum += exact.length;
     actedSum += acted;
     // Off the tick path (the supervisor does it between ticks): bands of the accounts the tick
     // found plainly healthy outside their old bands.
     const t2 = process.hrtime.bigint();
-    for (const address of path.takePending(Number.MAX_SAFE_INTEGER)) place(book.account(rowOf(address)));
+    for (const address of path.takePending(Number.MAX_SAFE_INTEGER)) place(world.account(address));
     redraw.push(ms(t2));
 
     if (t % scanEvery === scanEvery - 1 && scan.length < scanCount) {
@@ -260,6 +292,13 @@ function run(n: number, tickCount: number, scanCount: number): Row {
       missed += Math.abs(atRiskHeld - notHealthy.length);
     }
   }
+  if (process.env.BENCH_RISK_TRACE) {
+    const top = [...trace].sort((a, b) => b.ms - a.ms).slice(0, Number(process.env.BENCH_RISK_TRACE));
+    for (const x of top)
+      console.log(
+        `  tick ${x.t} ×${x.factor.toFixed(4)}: ${x.ms.toFixed(2)} ms (screen ${x.lookup.toFixed(2)}), crossed healthy ${x.crossed}, exact ${x.due}, changed ${x.acted}, screened ${x.screened}`,
+      );
+  }
   const edges = bandSolverStats.edges - stats0.edges;
   const fallbacks = bandSolverStats.fallbacks - stats0.fallbacks;
   return {
@@ -273,6 +312,8 @@ function run(n: number, tickCount: number, scanCount: number): Row {
     ticks: ticks.length,
     idxP50: pct(idx, 0.5),
     idxP99: pct(idx, 0.99),
+    obsP50: pct(observed, 0.5),
+    obsP99: pct(observed, 0.99),
     lookupP50: pct(lookup, 0.5),
     lookupP99: pct(lookup, 0.99),
     redrawP50: pct(redraw, 0.5),
@@ -284,7 +325,7 @@ function run(n: number, tickCount: number, scanCount: number): Row {
     scanP50: pct(scan, 0.5),
     scanP99: pct(scan, 0.99),
     scanActedMean: scanActedSum / Math.max(1, scan.length),
-    missed,
+    missed: missed + wrongChanges,
     fallbacks: `${fallbacks}/${edges}`,
   };
 }
@@ -322,6 +363,7 @@ table(
     "accounts",
     "index p50",
     "index p99",
+    "+ exact of changes p50 / p99",
     "ticks",
     "full scan p50",
     "full scan p99",
@@ -335,6 +377,7 @@ table(
     k(r.n),
     f(r.idxP50),
     f(r.idxP99),
+    `${f(r.obsP50)} / ${f(r.obsP99)}`,
     `${r.ticks}`,
     f(r.scanP50, 0),
     f(r.scanP99, 0),
@@ -353,7 +396,7 @@ table(
     "screen p99",
     "redraw p50",
     "redraw p99",
-    "crossed healthy/tick",
+    "to redraw/tick",
     "exact/tick",
     "screened start→end",
     "build s",
@@ -379,15 +422,20 @@ table(
   ]),
 );
 console.log(`
-index tick = the supervisor's tick path (risk/tick-path.ts): crossed() of the trigger index, the crossed accounts
-screened in float (plainly healthy: only their bands to redraw), the float sweep of the screened holders of that
-market, then exact evaluate() of what the screen could not decide, placed again (bands, or the screen).
+index tick = the supervisor's tick path (risk/tick-path.ts), price tick → the accounts whose state changed: crossed()
+of the trigger index, each crossed account screened in float (plainly healthy: only its bands to redraw; another
+state beyond doubt: held at it), the float sweep of the screened holders of that market (a state beyond doubt: held
+at it), then exact evaluate() of what the float health could not decide, placed again (bands, or the screen).
++ exact of changes: then evaluate() of each change the screen decided, as the supervisor's observe() does before its
+actor acts (each must give the screen's state, else it counts as missed).
 full scan = evaluate() of every account (AccountState rebuilt from the compact book, as for the index); it runs on
 every ${"n-th"} tick only (${rows.map((r) => `${k(r.n)}: ${r.scans} of ${r.ticks}`).join(", ")}): with few samples p99 is the maximum.
-changed/tick: accounts whose exact state differed from the one on record; acted/tick scan: accounts not healthy.
+changed/tick: accounts whose state differed from the one on record; acted/tick scan: accounts not healthy.
 missed: at each full scan, accounts not healthy whose state the tick path did not hold exactly, plus the difference
-between how many it holds not healthy and how many the scan found (must be 0).
+between how many it holds not healthy and how many the scan found, plus changes decided in float that the exact
+evaluation contradicted (must be 0).
 screen: crossed() and the float work of a tick, before the exact evaluations; redraw: after the tick, off its path,
-exact evaluation and new bands of the crossed plainly healthy accounts (the supervisor does it between ticks).
+exact evaluation and new bands of the plainly healthy accounts it left without (the supervisor does it between
+ticks); to redraw/tick: how many.
 memory per account: index and screen after GC (rss delta and heap delta), book = compact account store.
 bisections: band edges whose floating-point guess failed the exact check, of all edges computed.`);

@@ -173,6 +173,11 @@ describe("step keys", () => {
     expect(JSON.parse(JSON.stringify(healthy, (_k, v) => (typeof v === "bigint" ? String(v) : v))).stepKey).toBe(
       crashed.stepKey,
     );
+    // Waiting (here on account data too old to act on), the key is the same too.
+    const waiting = evaluate(a, markets, prices, { ...FRESH, currentSlot: a.slot + FRESH.maxAccountAgeSlots + 1 }, 0n);
+    expect(waiting.state).toBeNull();
+    expect(waiting.stepKey).toBe(crashed.stepKey);
+    expect({ ...waiting }.stepKey).toBe(crashed.stepKey);
     // Another on-chain state, another key.
     const moved = { ...a, collateral: a.collateral - 1n };
     expect(evaluate(moved, markets, prices, FRESH, 0n).stepKey).not.toBe(healthy.stepKey);

@@ -121,10 +121,16 @@ describe("float health screen", () => {
     // The renumbered rows still hold each account's numbers: a move is screened as the exact math says.
     w.set("SOL", (sol * 93n) / 100n, 0n);
     screen.price({ markets: w.markets, prices: w.prices, fresh: FRESH }, w.markets.keys());
-    const due = new Set(screen.sweep("SOL", FRESH));
+    const decided: string[] = [];
+    const undecided: string[] = [];
+    screen.sweep("SOL", FRESH, decided, undecided);
+    const due = new Set([...decided, ...undecided]);
     const changed = kept.filter((a) => evaluate(a, w.markets, w.prices, FRESH, CALL_BAND).state !== stateOf0.get(a));
     expect(changed.length).toBeGreaterThan(0);
     for (const a of changed) expect(due.has(a.address)).toBe(true);
+    // What the sweep decided, it decided as the exact math does, and holds from now on.
+    expect(decided.length).toBeGreaterThan(0);
+    for (const x of decided) expect(screen.state(x)).toBe(stateOf(all[Number(x.slice(1))]));
     // Removing and adding after the rebuild keeps the lists consistent.
     screen.remove(kept[0].address);
     screen.put(mk(99_999), "healthy");
@@ -148,6 +154,7 @@ describe("tick path", () => {
     for (const a of accounts.values()) place(a, false);
     const names = [...w.markets.keys()];
     let exactTotal = 0;
+    let changedTotal = 0;
     for (let t = 0; t < 400; t++) {
       const market = names[Math.floor(rnd() * names.length)];
       const m = w.markets.get(market) as MarketState;
@@ -158,9 +165,11 @@ describe("tick path", () => {
       w.set(market, price, (worstConf(m, price) * BigInt(Math.floor(rnd() * 100))) / 100n);
       // A reading the program refuses as stale: the screen must leave its holders to the exact math.
       if (stale) w.prices.set(m.oracle, { ...w.prices.get(m.oracle)!, publishTime: FRESH.nowS - 120 });
-      const due = path.tick(market, old, price, tickWorld);
-      exactTotal += due.length;
-      for (const x of due) place(accounts.get(x)!, true);
+      const { changed, exact } = path.tick(market, old, price, tickWorld);
+      exactTotal += exact.length;
+      changedTotal += changed.length;
+      // Changes the screen decided are held without an exact evaluation; the check below vouches for them.
+      for (const x of exact) place(accounts.get(x)!, true);
       if (t % 3 === 0) for (const x of path.takePending(50)) place(accounts.get(x)!, false);
       for (const a of accounts.values()) {
         const exact = evaluate(a, w.markets, w.prices, FRESH, CALL_BAND).state;
@@ -171,5 +180,6 @@ describe("tick path", () => {
     // The screen spared most exact evaluations: far fewer than every tracked holder on every tick.
     expect(exactTotal).toBeLessThan(400 * 50);
     expect(exactTotal).toBeGreaterThan(0);
+    expect(changedTotal).toBeGreaterThan(0);
   });
 });

@@ -227,4 +227,29 @@ describe("trigger index", () => {
     expect(index.crossed("M", 100n * USD, 200n * USD)).toEqual(["c"]);
     expect(() => index.upsert("d", [{ market: "M", lo: 2n, hi: 1n }])).toThrow(RangeError);
   });
+
+  it("takes a suspended account out at once and unlinks its edges on reclaim, its id free for another", () => {
+    const index = new TriggerIndex({ bucketBps: 25 });
+    index.upsert("a", [{ market: "M", lo: 90n * USD, hi: 110n * USD }]);
+    index.upsert("b", [{ market: "M", lo: 95n * USD, hi: NO_UPPER }]);
+    expect(index.suspend("a")).toBe(true);
+    expect(index.suspend("a")).toBe(false);
+    expect(index.has("a")).toBe(false);
+    expect(index.size).toBe(1);
+    expect(index.suspendedCount).toBe(1);
+    // Its edges are still in the buckets, yet it is never reported.
+    expect(index.crossed("M", 100n * USD, 80n * USD)).toEqual(["b"]);
+    expect(index.crossed("M", 80n * USD, 120n * USD)).toEqual([]);
+    expect(index.accountsOn("M")).toEqual(["b"]);
+    // Upserted again before the reclaim: its new bands alone count.
+    index.upsert("a", [{ market: "M", lo: 60n * USD, hi: 140n * USD }]);
+    expect(index.crossed("M", 120n * USD, 80n * USD)).toEqual(["b"]);
+    index.reclaim(10);
+    expect(index.suspendedCount).toBe(0);
+    // The freed id goes to a new account: none of the old edges is reported for it.
+    index.upsert("c", [{ market: "M", lo: NO_LOWER, hi: NO_UPPER }]);
+    expect(index.crossed("M", 80n * USD, 100n * USD)).toEqual([]);
+    expect(index.crossed("M", 100n * USD, 50n * USD).sort()).toEqual(["a", "b"]);
+    expect(index.size).toBe(3);
+  });
 });

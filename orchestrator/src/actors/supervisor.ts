@@ -259,8 +259,8 @@ export class Supervisor {
   }
 
   /**
-   * A price tick: the accounts whose band it left and whose state the screen cannot vouch for
-   * (all holders on a market's first price). An account at risk is evaluated again when its state
+   * A price tick: the accounts whose state it changed and those whose state the screen cannot
+   * vouch for (all holders on a market's first price). An account at risk is evaluated again when its state
    * may have changed, so its last evaluation's shortfall is as of its last change.
    */
   onPrice(market: string, prev: PriceState | undefined, next: PriceState): number {
@@ -268,12 +268,14 @@ export class Supervisor {
     if (!prev) due = this.holdersOf(market);
     else {
       const accounts = this.world.accounts;
-      due = this.path.tick(market, prev.price, next.price, {
+      const found = this.path.tick(market, prev.price, next.price, {
         markets: this.world.markets,
         prices: this.world.prices,
         fresh: this.world.freshness(),
         account: (address) => accounts.get(address),
       });
+      // A change the screen decided is evaluated exactly too: the actor acts on the exact figures.
+      due = found.changed.length === 0 ? found.exact : [...found.changed, ...found.exact];
     }
     let count = 0;
     // A market's first price (at start) evaluates every holder: their bands are drawn at once, so
@@ -293,12 +295,12 @@ export class Supervisor {
 
   /** New bands for the crossed accounts a tick left plainly healthy, a slice at a time between ticks. */
   private scheduleRedraw(): void {
-    if (this.redrawScheduled || this.stopped || this.path.pendingCount === 0) return;
+    if (this.redrawScheduled || this.stopped || !this.path.redrawDue) return;
     this.redrawScheduled = true;
     setImmediate(() => {
       this.redrawScheduled = false;
       const until = performance.now() + REDRAW_SLICE_MS;
-      while (!this.stopped && this.path.pendingCount > 0 && performance.now() < until) {
+      while (!this.stopped && this.path.redrawDue && performance.now() < until) {
         for (const a of this.path.takePending(16)) this.observe(a);
       }
       this.scheduleRedraw();

@@ -142,9 +142,10 @@ export function evaluate(
   marginCallBandPpm: bigint,
 ): Evaluation {
   const ev = decide(a, markets, prices, fresh, marginCallBandPpm);
-  // Most evaluations find the account healthy and are dropped: its key is hashed only if asked
-  // for, and not kept, so a book of healthy accounts holds no key per account.
-  if (ev.state === "healthy")
+  // Most evaluations find the account healthy and are dropped, or waiting (at start, before the
+  // prices arrive, every account is): the key is hashed only if asked for, and not kept, so a book
+  // of accounts that are not at risk holds no key per account (a kept key costs about 75 bytes).
+  if (ev.state === "healthy" || ev.state === null)
     Object.defineProperty(ev, "stepKey", { get: () => hashState(a), enumerable: true, configurable: true });
   else ev.stepKey = stepKey(a);
   return ev;

@@ -221,22 +221,37 @@ export class HealthScreen {
   }
 
   /**
-   * Screened holders of `market` whose state the exact math may see differently at the prices of
-   * the last `price` call (or that are to be evaluated exactly on every tick).
+   * Sweeps the screened holders of `market` at the prices of the last `price` call. An account
+   * whose state the float health decides beyond doubt to be another than the one on record is
+   * screened at that state from now on and pushed to `changed`; one the float health cannot
+   * decide (near a threshold, a price or account it does not model, or screened "exact") is
+   * pushed to `exact`, its state left for the exact math to settle. A change to healthy is
+   * pushed to `healed` too.
    */
-  sweep(market: string, fresh: Freshness): string[] {
+  sweep(market: string, fresh: Freshness, changed: string[], exact: string[], healed?: string[]): void {
     const m = this.marketIds.get(market);
-    if (m === undefined) return [];
-    const out: string[] = [];
+    if (m === undefined) return;
     const holders = this.floats[m].holders;
     const rows = this.rows;
     for (let i = 0; i < holders.length; i++) {
       const id = holders[i];
-      const state = rows[id * ROW + STATE];
+      const r = id * ROW;
+      const state = rows[r + STATE];
       if (state === BANKRUPT) continue;
-      if (state === EXACT || this.screened(rows, id * ROW, fresh) !== state) out.push(this.names[id]!);
+      if (state === EXACT) {
+        exact.push(this.names[id]!);
+        continue;
+      }
+      const now = this.screened(rows, r, fresh);
+      if (now === state) continue;
+      if (now === EXACT) exact.push(this.names[id]!);
+      else {
+        rows[r + STATE] = now;
+        const name = this.names[id]!;
+        changed.push(name);
+        if (now === HEALTHY) healed?.push(name);
+      }
     }
-    return out;
   }
 
   /**

@@ -11,6 +11,12 @@ import { HealthScreen, type ScreenState } from "./screen.js";
 import { TriggerIndex } from "./trigger-index.js";
 import type { AccountState, MarketState, PriceState } from "./types.js";
 
+/** What a tick found: accounts whose state changed beyond doubt, and those the exact math must decide. */
+export interface TickResult {
+  changed: string[];
+  exact: string[];
+}
+
 export interface TickWorld {
   markets: ReadonlyMap<string, MarketState>;
   prices: ReadonlyMap<string, PriceState>;
@@ -78,16 +84,22 @@ export class TickPath {
     this.screen.remove(address);
   }
 
-  /** Accounts to evaluate exactly for a tick of `market` from `oldPrice` to the world's price. */
-  tick(market: string, oldPrice: bigint, newPrice: bigint, world: TickWorld): string[] {
+  /**
+   * A tick of `market` from `oldPrice` to the world's price: the accounts whose state changed
+   * beyond doubt (`changed`, screened at their new state from now on) and those the float health
+   * cannot decide (`exact`: evaluate each exactly and `place` it).
+   */
+  tick(market: string, oldPrice: bigint, newPrice: bigint, world: TickWorld): TickResult {
     this.screen.price(world, world.markets.keys());
-    const out = new Set<string>();
+    const changed: string[] = [];
+    const exact: string[] = [];
     // A price the program refuses values positions against their holders (health.ts
     // unpricedPosition), which neither bands nor the float health model. When a market's price
     // becomes refused, every holder is evaluated exactly (a scan of the index, once) and none is
     // indexed again while it stays refused: screened, the sweep hands each to the exact math on
     // every tick of its markets. Once the price is accepted again the float screen takes over and
     // the healthy ones get bands between ticks.
+    let refusedNow: Set<string> | null = null;
     for (const m of world.markets.keys()) {
       if (this.screen.usable(m)) {
         // Accepted again: the healthy holders kept out of the index get their bands back.
@@ -96,28 +108,64 @@ export class TickPath {
             if (this.screen.state(address) === "healthy") this.pending.add(address);
       } else if (!this.refused.has(m)) {
         this.refused.add(m);
-        for (const address of this.index.accountsOn(m)) out.add(address);
-        for (const address of this.screen.holdersOf(m)) out.add(address);
+        refusedNow ??= new Set();
+        for (const address of this.index.accountsOn(m)) refusedNow.add(address);
+        for (const address of this.screen.holdersOf(m)) refusedNow.add(address);
       }
     }
-    if (this.refused.has(market)) {
-      for (const address of this.screen.sweep(market, world.fresh)) out.add(address);
-      return [...out];
-    }
-    for (const address of this.index.crossed(market, oldPrice, newPrice)) {
-      const a = world.account(address);
-      if (a && this.screen.decide(a, world.fresh) === "healthy") {
-        this.index.remove(address);
-        this.screen.put(a, "healthy");
-        this.pending.add(address);
-      } else out.add(address);
-    }
-    for (const address of this.screen.sweep(market, world.fresh)) out.add(address);
-    return [...out];
+    if (this.refused.has(market)) this.screen.sweep(market, world.fresh, changed, exact);
+    else this.crossedAndSwept(market, oldPrice, newPrice, world, changed, exact);
+    if (!refusedNow && !this.refused.has(market)) return { changed, exact };
+    // Around a refused price everything goes to the exact math, as it decides those holders.
+    const all = refusedNow ?? new Set<string>();
+    for (const address of changed) all.add(address);
+    for (const address of exact) all.add(address);
+    return { changed: [], exact: [...all] };
   }
 
-  /** Up to `max` accounts whose bands are due to be redrawn (evaluate and `place` each). */
+  /**
+   * The accounts whose band the tick left, screened in float: plainly healthy ones are screened
+   * until their bands are redrawn, others decided beyond doubt are screened at their new state,
+   * the rest go to the exact math; then the sweep of the screened holders of the market.
+   */
+  private crossedAndSwept(
+    market: string,
+    oldPrice: bigint,
+    newPrice: bigint,
+    world: TickWorld,
+    changed: string[],
+    exact: string[],
+  ): void {
+    for (const address of this.index.crossed(market, oldPrice, newPrice)) {
+      const a = world.account(address);
+      const state = a ? this.screen.decide(a, world.fresh) : null;
+      if (!a || state === null) {
+        exact.push(address);
+        continue;
+      }
+      // Its edges are unlinked between ticks (`takePending`).
+      this.index.suspend(address);
+      this.screen.put(a, state);
+      if (state === "healthy") this.pending.add(address);
+      else changed.push(address);
+    }
+    const healed: string[] = [];
+    this.screen.sweep(market, world.fresh, changed, exact, healed);
+    // Back to plainly healthy: only bands to draw, between ticks.
+    for (const address of healed) this.pending.add(address);
+  }
+
+  /** Bands to redraw or index entries to unlink: work for `takePending` between ticks. */
+  get redrawDue(): boolean {
+    return this.pending.size > 0 || this.index.suspendedCount > 0;
+  }
+
+  /**
+   * Up to `max` accounts whose bands are due to be redrawn (evaluate and `place` each); first the
+   * edges of up to 4 × `max` accounts the ticks took out of the index are unlinked.
+   */
   takePending(max: number): string[] {
+    this.index.reclaim(max * 4);
     const out: string[] = [];
     for (const address of this.pending) {
       if (out.length >= max) break;

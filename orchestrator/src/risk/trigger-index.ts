@@ -5,7 +5,7 @@
 //
 // Contract with the caller: bands must contain the market's price at upsert; every tick of a market
 // is passed in, with `oldPrice` the price of the previous call; an account returned by `crossed` is
-// re-evaluated and upserted (or removed) before the next tick. Accounts at risk are not indexed: the
+// re-evaluated and upserted (or removed or suspended) before the next tick. Accounts at risk are not indexed: the
 // caller re-evaluates them on every tick. When a market's risk parameters change, the bands of
 // `accountsOn(market)` are to be recomputed.
 import { NO_LOWER, NO_UPPER, type Band } from "./bands.js";
@@ -34,6 +34,8 @@ export class TriggerIndex {
   private readonly edges: (number[] | undefined)[] = [];
   private readonly marketIds = new Map<string, number>();
   private readonly markets: MarketEdges[] = [];
+  /** Ids taken out by `suspend`, their edges still in the buckets until `reclaim`. */
+  private readonly suspended: number[] = [];
 
   constructor(opts: TriggerIndexOptions = {}) {
     this.bucketBps = opts.bucketBps ?? 10;
@@ -90,6 +92,34 @@ export class TriggerIndex {
     return true;
   }
 
+  /**
+   * Takes `account` out at once and its edges later (`reclaim`): what a tick does with each
+   * account it finds outside its band, so the tick pays a map deletion instead of the unlinking.
+   */
+  suspend(account: string): boolean {
+    const id = this.ids.get(account);
+    if (id === undefined) return false;
+    this.ids.delete(account);
+    this.names[id] = undefined;
+    this.suspended.push(id);
+    return true;
+  }
+
+  /** Suspended accounts whose edges are still to be unlinked. */
+  get suspendedCount(): number {
+    return this.suspended.length;
+  }
+
+  /** Unlinks the edges of up to `max` suspended accounts, freeing their ids. */
+  reclaim(max: number): void {
+    for (let n = 0; n < max && this.suspended.length > 0; n++) {
+      const id = this.suspended.pop()!;
+      this.unlink(id);
+      this.edges[id] = undefined;
+      this.freeIds.push(id);
+    }
+  }
+
   /** Accounts whose band on `market` does not contain `newPrice` among those it reached from `oldPrice`. */
   crossed(market: string, oldPrice: bigint, newPrice: bigint): string[] {
     const m = this.marketIds.get(market);
@@ -101,12 +131,15 @@ export class TriggerIndex {
     const out: string[] = [];
     const visit = (ids: Set<number>) => {
       for (const id of ids) {
+        const name = this.names[id];
+        // Suspended: out of the index, its edges not yet unlinked.
+        if (name === undefined) continue;
         const rec = this.edges[id]!;
         const at = slotOf(rec, m);
         const edge = down ? rec[at + 1] : rec[at + 2];
         // Number() is monotone, so an edge past the new price never compares as inside it.
         const outside = down ? edge > np || (edge === np && np > EXACT) : edge < np || (edge === np && np > EXACT);
-        if (outside) out.push(this.names[id]!);
+        if (outside) out.push(name);
       }
     };
     const buckets = down ? this.markets[m].lower : this.markets[m].upper;
@@ -130,7 +163,8 @@ export class TriggerIndex {
     if (m === undefined) return out;
     for (let id = 0; id < this.edges.length; id++) {
       const rec = this.edges[id];
-      if (rec && slotOf(rec, m) >= 0) out.push(this.names[id]!);
+      const name = this.names[id];
+      if (rec && name !== undefined && slotOf(rec, m) >= 0) out.push(name);
     }
     return out;
   }
