@@ -7,7 +7,7 @@
 //
 //   node scripts/setup.mjs [--redis] [--deploy-checks] [--quiet] [--run <npm script> [-- args...]]
 //   --redis   redis-server is needed too (the demo and the tests start private ones), unless REDIS_URL is set
-//   --deploy-checks  promtool and docker-compose too (the tests check the deployment files with them)
+//   --deploy-checks  promtool, docker-compose and libjemalloc2 too (the tests check the deployment files with them)
 //   --browser  Chromium too (the dashboard's test drives it headless)
 //   --run     then runs that npm script with what setup found on PATH (a cargo rustup just installed)
 import { spawn, spawnSync } from "node:child_process";
@@ -45,8 +45,9 @@ if (major < 20) fail(`Node.js ${process.versions.node} is too old: install Node.
 //    the private Redis the demo and the tests start.
 const wanted = ["build-essential", "pkg-config", "libssl-dev"];
 if (args.has("--redis") && !process.env.REDIS_URL) wanted.push("redis-server");
-// promtool ships in Debian's prometheus package; neither starts anything here.
-if (args.has("--deploy-checks")) wanted.push("prometheus", "docker-compose");
+// promtool ships in Debian's prometheus package; neither starts anything here. libjemalloc2: the
+// allocator the Dockerfile preloads (the deploy test runs the CLI with it; the benches use it too).
+if (args.has("--deploy-checks")) wanted.push("prometheus", "docker-compose", "libjemalloc2");
 // Debian's own build: playwright-core drives it, as its own browser downloads need the internet.
 if (args.has("--browser")) wanted.push("chromium");
 if (ok("dpkg", ["--version"])) {

@@ -2,7 +2,8 @@
 // docker-compose.yml validates (docker-compose config) and runs Redis as BullMQ's production guide
 // asks; Prometheus's config passes promtool and scrapes the port the image serves; every query of
 // the Grafana dashboard parses (promtool) and names only metrics the orchestrator exports; and what
-// the Dockerfile builds (npm run build, production dependencies only) loads and runs its entry point.
+// the Dockerfile builds (npm run build, production dependencies only) loads and runs its entry point,
+// with the allocator the image preloads.
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -122,6 +123,23 @@ describe("deployment files", () => {
       },
     );
     expect(load.stdout.trim(), load.stderr).toBe("function");
+    // With the allocator the image preloads, found where its RUN line links it from: it is loaded.
+    const linked = /ln -s "([^"]+)" (\S+)/.exec(read("Dockerfile"));
+    expect(read("Dockerfile")).toMatch(new RegExp(`LD_PRELOAD=${linked?.[2]}`));
+    const jemalloc = linked![1].replace("$(uname -m)", spawnSync("uname", ["-m"], { encoding: "utf8" }).stdout.trim());
+    const preloaded = spawnSync(
+      "node",
+      ["-e", "console.log(require('node:fs').readFileSync('/proc/self/maps', 'utf8').includes('libjemalloc'))"],
+      { cwd: image, encoding: "utf8", env: { PATH: process.env.PATH, LD_PRELOAD: jemalloc } },
+    );
+    expect(preloaded.stdout.trim(), preloaded.stderr).toBe("true");
+    const helped = spawnSync("node", [entry!, "--help"], {
+      cwd: image,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, LD_PRELOAD: jemalloc },
+    });
+    expect(helped.status, helped.stderr).toBe(0);
+    expect(helped.stderr).toBe("");
     // A configuration error is the CLI's own exit code 2, as on the host.
     const run = spawnSync("node", [entry!, "run"], { cwd: image, encoding: "utf8", env: { PATH: process.env.PATH } });
     expect(run.status).toBe(2);

@@ -1,7 +1,7 @@
 // One wave: a fresh localnet process, the world built over JSON-RPC, the liquidator under test
 // started as a process of its own, one crash of market A's oracle, and the chain watched until
 // every account is cured or the time allowed is up. Everything started here is stopped here.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.js";
 import { fundedKeypairFile } from "../../demo/operator.js";
@@ -84,14 +84,23 @@ const profileArgs = () => [
 ];
 const childEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MARGIN_WARDEN_")));
 /**
- * The allocator settings the Dockerfile gives the orchestrator, so the benches measure it as it is
- * deployed (unless the environment names its own).
+ * The allocator the Dockerfile gives the orchestrator, so the benches measure it as it is deployed:
+ * jemalloc preloaded (Debian's libjemalloc2) where it is installed, else glibc's allocator with the
+ * settings the Dockerfile had before it (2 arenas, a fixed trim threshold). BENCH_ALLOCATOR=glibc
+ * keeps glibc's; variables the environment names itself win.
  */
-const ORCHESTRATOR_MALLOC = { MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "131072" };
+const JEMALLOC = [
+  `/usr/lib/${process.arch === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/libjemalloc.so.2`,
+  "/usr/local/lib/libjemalloc.so.2",
+].find((path) => existsSync(path));
+const ORCHESTRATOR_MALLOC: Record<string, string> =
+  JEMALLOC && process.env.BENCH_ALLOCATOR !== "glibc"
+    ? { LD_PRELOAD: JEMALLOC }
+    : { MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "131072" };
 
-/** The allocator settings the orchestrator is started with, as the benches print them. */
+/** The allocator the orchestrator is started with, as the benches print it. */
 export const orchestratorMalloc = () =>
-  `the Dockerfile's allocator settings (${Object.entries(ORCHESTRATOR_MALLOC)
+  `${"LD_PRELOAD" in ORCHESTRATOR_MALLOC ? "jemalloc" : "glibc's allocator"} (${Object.entries(ORCHESTRATOR_MALLOC)
     .map(([k, v]) => `${k}=${process.env[k] ?? v}`)
     .join(" ")})`;
 
