@@ -296,7 +296,7 @@ function run(n: number, tickCount: number, scanCount: number): Row {
     const top = [...trace].sort((a, b) => b.ms - a.ms).slice(0, Number(process.env.BENCH_RISK_TRACE));
     for (const x of top)
       console.log(
-        `  tick ${x.t} ×${x.factor.toFixed(4)}: ${x.ms.toFixed(2)} ms (screen ${x.lookup.toFixed(2)}), crossed healthy ${x.crossed}, exact ${x.due}, changed ${x.acted}, screened ${x.screened}`,
+        `  tick ${x.t} ×${x.factor.toFixed(4)}: ${x.ms.toFixed(2)} ms (screen ${x.lookup.toFixed(2)}), to redraw ${x.crossed}, exact ${x.due}, changed ${x.acted}, screened ${x.screened}`,
       );
   }
   const edges = bandSolverStats.edges - stats0.edges;
