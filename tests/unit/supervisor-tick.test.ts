@@ -47,6 +47,37 @@ function setup() {
 }
 
 describe("supervisor on price ticks", () => {
+  it("observes every account a tick changed even when one of them throws, then raises the error", () => {
+    const w = world();
+    const accounts = new Map<string, AccountState>();
+    const transitions: string[] = [];
+    const effects: Effects = {
+      ...enqueueOnly(() => {}),
+      transition: (address, _from, to) => {
+        if (address === "a1") throw new Error("effect failed");
+        transitions.push(`${address}:${to}`);
+      },
+    };
+    const supervisor = new Supervisor(
+      { accounts, markets: w.markets, prices: w.prices, freshness: () => FRESH },
+      effects,
+      { marginCallBandPpm: CALL_BAND, confirmTimeoutMs: 1_000, clock: new SimulatedClock() },
+    );
+    const sol = w.price("SOL");
+    for (let i = 0; i < 4; i++) {
+      const a = withHealth(w, `a${i}`, [position("SOL", 20_000 + i * 1_000, sol, true, sol)], 1.3);
+      accounts.set(a.address, a);
+      supervisor.observe(a.address);
+    }
+    expect(transitions).toEqual([]);
+    const oracle = w.markets.get("SOL")!.oracle;
+    const prev = w.prices.get(oracle) as PriceState;
+    // −10%: every one of them is past maintenance.
+    w.set("SOL", (sol * 90n) / 100n, 0n);
+    expect(() => supervisor.onPrice("SOL", prev, w.prices.get(oracle)!)).toThrow("effect failed");
+    expect(transitions.sort()).toEqual(["a0:partial-liquidation", "a2:partial-liquidation", "a3:partial-liquidation"]);
+  });
+
   it("asks again with the target market and shortfall of the current prices, not of its last evaluation", () => {
     const { w, accounts, clock, enqueued, supervisor, tick } = setup();
     const sol = w.price("SOL");
@@ -101,8 +132,9 @@ describe("supervisor on price ticks", () => {
     expect(tick("SOL", sol + 1n, worstConf(m, sol) * 2n)).toBe(5);
     await betweenTicks();
     expect(supervisor.index.size).toBe(0);
-    // Accepted again: the float screen vouches for them, and bands drawn between ticks put them back.
-    expect(tick("SOL", sol, 0n)).toBe(0);
+    // Accepted again: each was decided at the refused valuation, so each is evaluated exactly once
+    // more; bands drawn between ticks put them back, and the next tick needs no evaluation.
+    expect(tick("SOL", sol, 0n)).toBe(5);
     await betweenTicks();
     expect(supervisor.index.size).toBe(5);
     expect(tick("SOL", sol + 1n, 0n)).toBe(0);

@@ -13,6 +13,7 @@ import {
   account,
   mulberry32,
   position,
+  reading,
   randomAccounts,
   world,
   worstConf,
@@ -181,5 +182,57 @@ describe("tick path", () => {
     expect(exactTotal).toBeLessThan(400 * 50);
     expect(exactTotal).toBeGreaterThan(0);
     expect(changedTotal).toBeGreaterThan(0);
+  });
+});
+
+describe("tick path around a refused price", () => {
+  it("evaluates every screened holder again once a refused reading is accepted, whichever market ticks", () => {
+    const rnd = mulberry32(9);
+    const w = world();
+    const accounts = new Map(randomAccounts(w, 400, rnd).map((a) => [a.address, a]));
+    const path = new TickPath(CALL_BAND);
+    let fresh = FRESH;
+    const tickWorld = {
+      markets: w.markets,
+      prices: w.prices,
+      get fresh() {
+        return fresh;
+      },
+      account: (x: string) => accounts.get(x),
+    };
+    const place = (a: AccountState, onTick: boolean) => {
+      const ev = evaluate(a, w.markets, w.prices, fresh, CALL_BAND);
+      path.place(a, ev.state ?? "exact", ev.state === "healthy", tickWorld, onTick);
+    };
+    const heldAsExact = () => {
+      const wrong: string[] = [];
+      for (const a of accounts.values()) {
+        const exact = evaluate(a, w.markets, w.prices, fresh, CALL_BAND).state;
+        const held = path.screen.state(a.address) ?? (path.index.has(a.address) ? "healthy" : undefined);
+        if (held !== (exact ?? "exact")) wrong.push(a.address);
+      }
+      return wrong;
+    };
+    for (const a of accounts.values()) place(a, false);
+    // SOL drops 6% in a reading published ahead of the clock: refused, its holders valued without it.
+    const sol = w.markets.get("SOL") as MarketState;
+    const old = w.price("SOL");
+    const next = (old * 94n) / 100n;
+    w.prices.set(sol.oracle, { ...reading(sol, next, 0n), publishTime: FRESH.nowS + 30 });
+    let found = path.tick("SOL", old, next, tickWorld);
+    for (const x of found.exact) place(accounts.get(x)!, true);
+    expect(heldAsExact()).toEqual([]);
+    const atRefused = [...accounts.values()].filter((a) => path.screen.state(a.address) !== undefined);
+    // The clock catches up with the reading: accepted now, though SOL does not tick again. ETH does.
+    fresh = { ...FRESH, nowS: FRESH.nowS + 30 };
+    const eth = w.price("ETH");
+    w.set("ETH", eth + 1n, 0n);
+    found = path.tick("ETH", eth, eth + 1n, tickWorld);
+    const due = new Set([...found.changed, ...found.exact]);
+    const solOnly = atRefused.filter((a) => a.positions.every((p) => p.market === "SOL"));
+    expect(solOnly.length).toBeGreaterThan(0);
+    for (const a of solOnly) expect(due.has(a.address), a.address).toBe(true);
+    for (const x of found.exact) place(accounts.get(x)!, true);
+    expect(heldAsExact()).toEqual([]);
   });
 });

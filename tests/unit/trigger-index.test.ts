@@ -246,10 +246,13 @@ describe("trigger index", () => {
     expect(index.crossed("M", 120n * USD, 80n * USD)).toEqual(["b"]);
     index.reclaim(10);
     expect(index.suspendedCount).toBe(0);
-    // The freed id goes to a new account: none of the old edges is reported for it.
-    index.upsert("c", [{ market: "M", lo: NO_LOWER, hi: NO_UPPER }]);
-    expect(index.crossed("M", 80n * USD, 100n * USD)).toEqual([]);
+    // The freed id goes to a new account on another market: none of the old edges on M is
+    // reported for it (they would be, were they still in M's buckets).
+    index.upsert("c", [{ market: "N", lo: 50n * USD, hi: 150n * USD }]);
+    expect(index.crossed("M", 80n * USD, 120n * USD)).toEqual([]);
+    expect(index.crossed("M", 100n * USD, 85n * USD)).toEqual(["b"]);
     expect(index.crossed("M", 100n * USD, 50n * USD).sort()).toEqual(["a", "b"]);
+    expect(index.crossed("N", 100n * USD, 40n * USD)).toEqual(["c"]);
     expect(index.size).toBe(3);
   });
 });

@@ -281,15 +281,23 @@ export class Supervisor {
     // A market's first price (at start) evaluates every holder: their bands are drawn at once, so
     // the whole book does not pass through the screen.
     this.ticking = prev !== undefined;
+    // The tick already holds the screen's new states: every account due is observed even if one
+    // of them throws, so none is left unreported; the first error is raised afterwards.
+    let failure: { error: unknown } | null = null;
     try {
       for (const a of due) {
-        this.observe(a);
-        count++;
+        try {
+          this.observe(a);
+          count++;
+        } catch (error) {
+          failure ??= { error };
+        }
       }
     } finally {
       this.ticking = false;
     }
     this.scheduleRedraw();
+    if (failure) throw failure.error;
     return count;
   }
 

@@ -1,10 +1,10 @@
 // A floating-point screen of the accounts the trigger index does not cover: those at risk, and
 // healthy ones whose bands are waiting to be redrawn. A price tick sweeps the screened holders of
-// its market in float and hands back only those whose state the exact math (evaluate.ts) could
-// decide differently from the one on record: an account whose every threshold lies farther from
-// its equity than the float error bound has the state it had. Everything the float path does not
-// model (a refused, stale or missing price, a settled market's price is modelled, old account
-// data, an unknown market) sends the account to the exact math.
+// its market in float. Where every threshold lies farther from the account's equity than the float
+// error bound, the float decides its state beyond doubt: a state other than the one on record is
+// held from then on and reported as changed. Anything nearer, and everything the float path does
+// not model (a refused, stale or missing price, old account data, an unknown market; a settled
+// market's price is modelled), is left to the exact math (evaluate.ts).
 //
 // The float health follows risk/health.ts term by term: equity at the confidence-adjusted price,
 // tiered maintenance plus the volatility add-on, the liquidation-end buffer, the margin-call band.
@@ -281,6 +281,8 @@ export class HealthScreen {
     if (fresh.currentSlot - Math.max(rows[r + SLOT], fresh.verifiedSlot ?? 0) > fresh.maxAccountAgeSlots) return EXACT;
     if (!this.health(rows, r)) return EXACT;
     const { equity, maintenance, liquidationEnd, call, bound } = this.h;
+    // Parameters the float cannot value (no tiers, an overflow) give NaN or ∞: never a decision.
+    if (!Number.isFinite(equity + maintenance + liquidationEnd + call + bound)) return EXACT;
     if (status === ChainStatus.BeingLiquidated) {
       // Below liquidation-end: liquidatable; at or above: a margin call with the flag to clear.
       const d = equity - liquidationEnd;

@@ -100,12 +100,12 @@ export class TickPath {
     // every tick of its markets. Once the price is accepted again the float screen takes over and
     // the healthy ones get bands between ticks.
     let refusedNow: Set<string> | null = null;
+    let accepted: string[] | null = null;
     for (const m of world.markets.keys()) {
       if (this.screen.usable(m)) {
-        // Accepted again: the healthy holders kept out of the index get their bands back.
-        if (this.refused.delete(m))
-          for (const address of this.screen.holdersOf(m))
-            if (this.screen.state(address) === "healthy") this.pending.add(address);
+        // Accepted again: every screened holder was decided at the refused valuation, so each is
+        // evaluated exactly now (the healthy ones then get their bands back, between ticks).
+        if (this.refused.delete(m)) (accepted ??= []).push(...this.screen.holdersOf(m));
       } else if (!this.refused.has(m)) {
         this.refused.add(m);
         refusedNow ??= new Set();
@@ -115,6 +115,10 @@ export class TickPath {
     }
     if (this.refused.has(market)) this.screen.sweep(market, world.fresh, changed, exact);
     else this.crossedAndSwept(market, oldPrice, newPrice, world, changed, exact);
+    if (accepted) {
+      const due = new Set([...changed, ...exact]);
+      for (const address of accepted) if (!due.has(address)) exact.push(address);
+    }
     if (!refusedNow && !this.refused.has(market)) return { changed, exact };
     // Around a refused price everything goes to the exact math, as it decides those holders.
     const all = refusedNow ?? new Set<string>();

@@ -5,9 +5,10 @@
 //
 // Contract with the caller: bands must contain the market's price at upsert; every tick of a market
 // is passed in, with `oldPrice` the price of the previous call; an account returned by `crossed` is
-// re-evaluated and upserted (or removed or suspended) before the next tick. Accounts at risk are not indexed: the
-// caller re-evaluates them on every tick. When a market's risk parameters change, the bands of
-// `accountsOn(market)` are to be recomputed.
+// upserted, removed or suspended before the next tick (the tick path suspends it and watches it in
+// its float screen until its bands are redrawn). Accounts at risk are not indexed: the caller
+// watches them on every tick of their markets. When a market's risk parameters change, the bands
+// of `accountsOn(market)` are to be recomputed.
 import { NO_LOWER, NO_UPPER, type Band } from "./bands.js";
 
 export interface TriggerIndexOptions {
