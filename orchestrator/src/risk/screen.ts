@@ -36,7 +36,7 @@ const RELATIVE_ERROR = 1e-12;
 // several times the arithmetic).
 /** Positions per row: the program's MAX_POSITIONS (the account layout holds no more). */
 const LEGS = 8;
-const STATE = 0;
+/** Field 0 is unused: the state is kept per id (`states`), not in the rows and their copies. */
 const STATUS = 1;
 const COLLATERAL = 2;
 const SLOT = 3;
@@ -60,6 +60,8 @@ interface MarketFloat {
   conf: number;
   /** Ids of the screened accounts with a position here (dense; removal swaps the last one in). */
   holders: number[];
+  /** A copy of each holder's row, in the order of `holders`: the sweep reads one stretch of memory. */
+  table: Float64Array;
 }
 
 export interface ScreenWorld {
@@ -83,6 +85,8 @@ export class HealthScreen {
   private names: (string | undefined)[] = [];
   private freeIds: number[] = [];
   private rows = new Float64Array(ROW * MIN_ROWS);
+  /** State code per id (the rows' STATE field is not used: copies would have to agree). */
+  private states = new Int8Array(MIN_ROWS);
   /** Per account and position: where the account sits in that market's holder list. */
   private at = new Int32Array(LEGS * MIN_ROWS);
   /** A row for `decide`, outside the table. */
@@ -108,7 +112,7 @@ export class HealthScreen {
   state(account: string): ScreenState | undefined {
     const id = this.ids.get(account);
     if (id === undefined) return undefined;
-    const code = this.rows[id * ROW + STATE];
+    const code = this.states[id];
     return code === EXACT ? "exact" : STATES[code];
   }
 
@@ -122,7 +126,7 @@ export class HealthScreen {
   countOf(state: ScreenState): number {
     const code = codeOf(state);
     let n = 0;
-    for (const id of this.ids.values()) if (this.rows[id * ROW + STATE] === code) n++;
+    for (const id of this.ids.values()) if (this.states[id] === code) n++;
     return n;
   }
 
@@ -143,10 +147,18 @@ export class HealthScreen {
     const r = id * ROW;
     const n = a.positions.length;
     this.fill(this.rows, r, a, n);
-    this.rows[r + STATE] = codeOf(state);
+    this.states[id] = codeOf(state);
+    const row = this.rows.subarray(r, r + ROW);
     for (let i = 0; i < n; i++) {
-      const m = this.rows[r + LEG0 + i * 3];
-      this.at[id * LEGS + i] = this.floats[m].holders.push(id) - 1;
+      const f = this.floats[this.rows[r + LEG0 + i * 3]];
+      const slot = f.holders.push(id) - 1;
+      if ((slot + 1) * ROW > f.table.length) {
+        const table = new Float64Array(Math.max(f.table.length * 2, ROW * 64));
+        table.set(f.table);
+        f.table = table;
+      }
+      f.table.set(row, slot * ROW);
+      this.at[id * LEGS + i] = slot;
     }
   }
 
@@ -157,11 +169,14 @@ export class HealthScreen {
     const r = id * ROW;
     for (let i = 0; i < rows[r + COUNT]; i++) {
       const m = rows[r + LEG0 + i * 3];
-      const list = this.floats[m].holders;
+      const f = this.floats[m];
+      const list = f.holders;
       const slot = this.at[id * LEGS + i];
       const moved = list.pop()!;
       if (moved === id) continue;
       list[slot] = moved;
+      const last = list.length;
+      f.table.copyWithin(slot * ROW, last * ROW, last * ROW + ROW);
       const o = moved * ROW;
       for (let j = 0; j < rows[o + COUNT]; j++) if (rows[o + LEG0 + j * 3] === m) this.at[moved * LEGS + j] = slot;
     }
@@ -179,24 +194,26 @@ export class HealthScreen {
     while (capacity < this.ids.size * 2) capacity *= 2;
     const rows = new Float64Array(ROW * capacity);
     const at = new Int32Array(LEGS * capacity);
+    const states = new Int8Array(capacity);
     const names: string[] = [];
     const renumbered = new Int32Array(this.names.length);
     for (const [name, id] of this.ids) {
       const next = names.push(name) - 1;
       rows.set(this.rows.subarray(id * ROW, id * ROW + ROW), next * ROW);
       at.set(this.at.subarray(id * LEGS, id * LEGS + LEGS), next * LEGS);
+      states[next] = this.states[id];
       renumbered[id] = next;
       this.ids.set(name, next);
     }
     for (const f of this.floats) for (let i = 0; i < f.holders.length; i++) f.holders[i] = renumbered[f.holders[i]];
     this.rows = rows;
     this.at = at;
+    this.states = states;
     this.names = names;
     this.freeIds = [];
   }
 
   private fill(rows: Float64Array, r: number, a: AccountState, n: number): void {
-    rows[r + STATE] = HEALTHY;
     rows[r + STATUS] = a.status;
     rows[r + COLLATERAL] = Number(a.collateral);
     rows[r + SLOT] = a.slot;
@@ -218,6 +235,9 @@ export class HealthScreen {
     const at = new Int32Array(this.at.length * 2);
     at.set(this.at);
     this.at = at;
+    const states = new Int8Array(this.states.length * 2);
+    states.set(this.states);
+    this.states = states;
   }
 
   /**
@@ -231,22 +251,21 @@ export class HealthScreen {
   sweep(market: string, fresh: Freshness, changed: string[], exact: string[], healed?: string[]): void {
     const m = this.marketIds.get(market);
     if (m === undefined) return;
-    const holders = this.floats[m].holders;
-    const rows = this.rows;
+    const { holders, table } = this.floats[m];
+    const states = this.states;
     for (let i = 0; i < holders.length; i++) {
       const id = holders[i];
-      const r = id * ROW;
-      const state = rows[r + STATE];
+      const state = states[id];
       if (state === BANKRUPT) continue;
       if (state === EXACT) {
         exact.push(this.names[id]!);
         continue;
       }
-      const now = this.screened(rows, r, fresh);
+      const now = this.screened(table, i * ROW, fresh);
       if (now === state) continue;
       if (now === EXACT) exact.push(this.names[id]!);
       else {
-        rows[r + STATE] = now;
+        states[id] = now;
         const name = this.names[id]!;
         changed.push(name);
         if (now === HEALTHY) healed?.push(name);
@@ -370,6 +389,7 @@ export class HealthScreen {
       this.marketIds.set(market, id);
       this.floats.push({
         holders: [],
+        table: new Float64Array(0),
         address: market,
         tiers: tiersF([]),
         addon: 0,
