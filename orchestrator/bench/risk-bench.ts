@@ -40,7 +40,6 @@ const reading = (m: MarketState, price: bigint, conf: bigint): PriceState => ({
 // 44 characters like a base58 address, the row in the book inside. Built from bytes, like an address
 // decoded from RPC data: a concatenated string would keep its pieces and inflate the memory figures.
 const addressOf = (i: number) => Buffer.from(i.toString(36).padStart(44, "0"), "latin1").toString("latin1");
-const rowOf = (address: string) => parseInt(address, 36);
 
 /** Accounts stored column-wise in typed arrays; AccountState objects are built only when evaluated. */
 class Book {
@@ -107,10 +106,6 @@ class Book {
       shortfallMarkets: [],
       slot: SLOT,
     };
-  }
-
-  *all(): Generator<AccountState> {
-    for (let i = 0; i < this.n; i++) yield this.account(i);
   }
 
   markets(i: number): number[] {
@@ -185,6 +180,12 @@ function run(n: number, tickCount: number, scanCount: number): Row {
   for (const [i, m] of MARKETS.entries()) prices.set(m.oracle, reading(m, startPrices[i], 0n));
   const m0 = memory();
   const book = new Book(n, startPrices, rnd);
+  // The accounts as the supervisor holds them (the feed's map of decoded accounts, by address).
+  const held = new Map<string, AccountState>();
+  for (let i = 0; i < n; i++) {
+    const a = book.account(i);
+    held.set(a.address, a);
+  }
   const m1 = memory();
 
   // The supervisor's tick path (risk/tick-path.ts): bands in the trigger index for healthy
@@ -194,7 +195,7 @@ function run(n: number, tickCount: number, scanCount: number): Row {
     markets: MARKET_MAP,
     prices,
     fresh: FRESH,
-    account: (address: string) => book.account(rowOf(address), address),
+    account: (address: string) => held.get(address),
   };
   /** Exact evaluation and placement: what the supervisor's observe() does for the index path. */
   const place = (a: AccountState, onTick = false) => {
@@ -204,7 +205,7 @@ function run(n: number, tickCount: number, scanCount: number): Row {
   };
   const stats0 = { ...bandSolverStats };
   const tb = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) place(book.account(i));
+  for (const a of held.values()) place(a);
   const buildS = ms(tb) / 1e3;
   const m2 = memory();
   const atRiskStart = path.screen.size;
@@ -246,15 +247,15 @@ function run(n: number, tickCount: number, scanCount: number): Row {
     let acted = changed.length;
     for (const address of exact) {
       const before = path.screen.state(address) ?? "healthy";
-      const ev = place(world.account(address), true);
+      const ev = place(world.account(address)!, true);
       if (ev.state !== before) acted++;
     }
     idx.push(ms(t0));
     // What the supervisor then does with each change the screen decided: evaluate it exactly
     // (its actor acts on the exact figures). Each must confirm the screen's state.
     for (const address of changed) {
-      const held = path.screen.state(address);
-      if (place(world.account(address), true).state !== held) wrongChanges++;
+      const decided = path.screen.state(address);
+      if (place(world.account(address)!, true).state !== decided) wrongChanges++;
     }
     observed.push(ms(t0));
     trace.push({
@@ -273,12 +274,12 @@ function run(n: number, tickCount: number, scanCount: number): Row {
     // Off the tick path (the supervisor does it between ticks): bands of the accounts the tick
     // found plainly healthy outside their old bands.
     const t2 = process.hrtime.bigint();
-    for (const address of path.takePending(Number.MAX_SAFE_INTEGER)) place(world.account(address));
+    for (const address of path.takePending(Number.MAX_SAFE_INTEGER)) place(world.account(address)!);
     redraw.push(ms(t2));
 
     if (t % scanEvery === scanEvery - 1 && scan.length < scanCount) {
       const t1 = process.hrtime.bigint();
-      const flagged = fullScan(book.all(), MARKET_MAP, prices, FRESH, CALL_BAND);
+      const flagged = fullScan(held.values(), MARKET_MAP, prices, FRESH, CALL_BAND);
       scan.push(ms(t1));
       const notHealthy = flagged.filter((ev) => ev.state !== "healthy" && ev.state !== null);
       scanActedSum += notHealthy.length;
@@ -437,5 +438,6 @@ evaluation contradicted (must be 0).
 screen: crossed() and the float work of a tick, before the exact evaluations; redraw: after the tick, off its path,
 exact evaluation and new bands of the plainly healthy accounts it left without (the supervisor does it between
 ticks); to redraw/tick: how many.
-memory per account: index and screen after GC (rss delta and heap delta), book = compact account store.
+memory per account: index and screen after GC (rss delta and heap delta), book = the accounts as held (a map of
+decoded accounts by address, as the supervisor's feed holds them) and the compact store they were built from.
 bisections: band edges whose floating-point guess failed the exact check, of all edges computed.`);

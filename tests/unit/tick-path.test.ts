@@ -236,3 +236,41 @@ describe("tick path around a refused price", () => {
     expect(heldAsExact()).toEqual([]);
   });
 });
+
+describe("float screen's accounts due for bands", () => {
+  it("hands each due account out once, oldest first, forgets removed ones and keeps the rest through a rebuild", () => {
+    const w = world();
+    const screen = new HealthScreen(CALL_BAND);
+    const sol = w.price("SOL");
+    const mk = (i: number) => account(`d${i}`, 5_000n * USD, [position("SOL", 1_000 + i, sol, true, sol)]);
+    for (let i = 0; i < 6_000; i++) screen.put(mk(i), "healthy", i % 2 === 0);
+    expect(screen.dueSize).toBe(3_000);
+    // Screened again without `due` (an exact evaluation placed it) or removed: no longer due.
+    screen.put(mk(0), "healthy");
+    screen.remove("d2");
+    expect(screen.dueSize).toBe(2_998);
+    expect(screen.takeDue(3)).toEqual(["d4", "d6", "d8"]);
+    // Put again as due: due once more, now last in line, and handed out once.
+    screen.put(mk(4), "healthy", true);
+    // Remove almost everything: the rows are rebuilt and the survivors keep their due flags and order.
+    for (let i = 0; i < 6_000; i++) if (i % 50 !== 0 && i !== 4) screen.remove(`d${i}`);
+    expect(screen.size).toBe(121);
+    const rest = screen.takeDue(10_000);
+    const expected = Array.from({ length: 120 }, (_, k) => k * 50)
+      .filter((i) => i !== 0 && i % 2 === 0)
+      .map((i) => `d${i}`);
+    expect(rest).toEqual([...expected, "d4"]);
+    expect(screen.dueSize).toBe(0);
+    expect(screen.takeDue(10)).toEqual([]);
+    // A sweep that heals an account with `healDue` makes it due.
+    const sick = account("sick", 50n * USD, [position("SOL", 10_000, sol, true, sol)]);
+    screen.put(sick, "partial-liquidation");
+    w.set("SOL", (sol * 120n) / 100n, 0n);
+    screen.price({ markets: w.markets, prices: w.prices, fresh: FRESH }, w.markets.keys());
+    const changed: string[] = [];
+    screen.sweep("SOL", FRESH, changed, [], true);
+    expect(changed).toContain("sick");
+    expect(screen.state("sick")).toBe("healthy");
+    expect(screen.takeDue(10)).toEqual(["sick"]);
+  });
+});

@@ -87,10 +87,19 @@ export class HealthScreen {
   private rows = new Float64Array(ROW * MIN_ROWS);
   /** State code per id (the rows' STATE field is not used: copies would have to agree). */
   private states = new Int8Array(MIN_ROWS);
+  /**
+   * Healthy accounts whose bands are due to be redrawn: a flag per id, and the ids in the order
+   * they became due (an id whose flag was cleared since, by `remove` or `takeDue`, is skipped).
+   */
+  private due = new Uint8Array(MIN_ROWS);
+  private dueOrder: number[] = [];
+  private dueHead = 0;
+  private dueCount = 0;
   /** Per account and position: where the account sits in that market's holder list. */
   private at = new Int32Array(LEGS * MIN_ROWS);
-  /** A row for `decide`, outside the table. */
+  /** A row for `decide`, outside the table, and the account it holds (`put` copies it). */
   private readonly probe = new Float64Array(ROW);
+  private probed: AccountState | null = null;
   private readonly marketIds = new Map<string, number>();
   private readonly floats: MarketFloat[] = [];
   private readonly bandPpm: number;
@@ -103,6 +112,39 @@ export class HealthScreen {
 
   get size(): number {
     return this.ids.size;
+  }
+
+  /** How many screened accounts have their bands due (`put` with `due`, or healed by a sweep). */
+  get dueSize(): number {
+    return this.dueCount;
+  }
+
+  /** Up to `max` accounts whose bands are due, the longest due first; each is due no more. */
+  takeDue(max: number): string[] {
+    const out: string[] = [];
+    const order = this.dueOrder;
+    while (out.length < max && this.dueHead < order.length) {
+      const id = order[this.dueHead++];
+      if (this.due[id] === 0) continue;
+      this.due[id] = 0;
+      this.dueCount--;
+      out.push(this.names[id]!);
+    }
+    if (this.dueHead === order.length) {
+      order.length = 0;
+      this.dueHead = 0;
+    } else if (this.dueHead > 1024 && this.dueHead * 2 > order.length) {
+      this.dueOrder = order.slice(this.dueHead);
+      this.dueHead = 0;
+    }
+    return out;
+  }
+
+  private markDue(id: number): void {
+    if (this.due[id] !== 0) return;
+    this.due[id] = 1;
+    this.dueCount++;
+    this.dueOrder.push(id);
   }
 
   has(account: string): boolean {
@@ -136,8 +178,8 @@ export class HealthScreen {
     return m === undefined ? [] : this.floats[m].holders.map((id) => this.names[id]!);
   }
 
-  /** Screens `a` at `state` (what an exact evaluation just decided, or "exact"). */
-  put(a: AccountState, state: ScreenState): void {
+  /** Screens `a` at `state` (what an exact evaluation just decided, or "exact"); `due`: its bands are to be redrawn. */
+  put(a: AccountState, state: ScreenState, due = false): void {
     if (a.positions.length > LEGS) throw new RangeError(`${a.address} has more than ${LEGS} positions`);
     this.remove(a.address);
     const id = this.freeIds.pop() ?? this.names.length;
@@ -146,7 +188,10 @@ export class HealthScreen {
     this.ids.set(a.address, id);
     const r = id * ROW;
     const n = a.positions.length;
-    this.fill(this.rows, r, a, n);
+    // Decided just before (a tick's crossed account): its row is filled already.
+    if (this.probed === a) this.rows.set(this.probe, r);
+    else this.fill(this.rows, r, a, n);
+    this.probed = null;
     this.states[id] = codeOf(state);
     const row = this.rows.subarray(r, r + ROW);
     for (let i = 0; i < n; i++) {
@@ -160,6 +205,7 @@ export class HealthScreen {
       f.table.set(row, slot * ROW);
       this.at[id * LEGS + i] = slot;
     }
+    if (due) this.markDue(id);
   }
 
   remove(account: string): boolean {
@@ -182,6 +228,10 @@ export class HealthScreen {
     }
     this.ids.delete(account);
     this.names[id] = undefined;
+    if (this.due[id] !== 0) {
+      this.due[id] = 0;
+      this.dueCount--;
+    }
     this.freeIds.push(id);
     // Emptied after a wave (or a start that screened the book): give the rows back.
     if (this.names.length > MIN_ROWS * 4 && this.ids.size * 8 < this.names.length) this.compact();
@@ -195,6 +245,7 @@ export class HealthScreen {
     const rows = new Float64Array(ROW * capacity);
     const at = new Int32Array(LEGS * capacity);
     const states = new Int8Array(capacity);
+    const due = new Uint8Array(capacity);
     const names: string[] = [];
     const renumbered = new Int32Array(this.names.length);
     for (const [name, id] of this.ids) {
@@ -202,29 +253,45 @@ export class HealthScreen {
       rows.set(this.rows.subarray(id * ROW, id * ROW + ROW), next * ROW);
       at.set(this.at.subarray(id * LEGS, id * LEGS + LEGS), next * LEGS);
       states[next] = this.states[id];
+      due[next] = this.due[id];
       renumbered[id] = next;
       this.ids.set(name, next);
     }
     for (const f of this.floats) for (let i = 0; i < f.holders.length; i++) f.holders[i] = renumbered[f.holders[i]];
+    // Still due, in the order they became due.
+    const order: number[] = [];
+    for (let i = this.dueHead; i < this.dueOrder.length; i++) {
+      const id = this.dueOrder[i];
+      if (this.due[id] !== 0 && this.names[id] !== undefined) order.push(renumbered[id]);
+    }
+    this.dueOrder = order;
+    this.dueHead = 0;
     this.rows = rows;
     this.at = at;
     this.states = states;
+    this.due = due;
     this.names = names;
     this.freeIds = [];
   }
 
-  private fill(rows: Float64Array, r: number, a: AccountState, n: number): void {
+  /** Writes `a` into the row at `r`; false (the row unfinished) on a market not registered, unless `register`. */
+  private fill(rows: Float64Array, r: number, a: AccountState, n: number, register = true): boolean {
     rows[r + STATUS] = a.status;
     rows[r + COLLATERAL] = Number(a.collateral);
     rows[r + SLOT] = a.slot;
     rows[r + COUNT] = n;
     for (let i = 0; i < n; i++) {
       const p = a.positions[i];
-      const m = this.marketIds.get(p.market) ?? this.marketId(p.market);
+      let m = this.marketIds.get(p.market);
+      if (m === undefined) {
+        if (!register) return false;
+        m = this.marketId(p.market);
+      }
       rows[r + LEG0 + i * 3] = m;
       rows[r + LEG0 + i * 3 + 1] = Number(p.base);
       rows[r + LEG0 + i * 3 + 2] = Number(p.quoteEntry);
     }
+    return true;
   }
 
   private grow(id: number): void {
@@ -238,6 +305,9 @@ export class HealthScreen {
     const states = new Int8Array(this.states.length * 2);
     states.set(this.states);
     this.states = states;
+    const due = new Uint8Array(this.due.length * 2);
+    due.set(this.due);
+    this.due = due;
   }
 
   /**
@@ -245,10 +315,10 @@ export class HealthScreen {
    * whose state the float health decides beyond doubt to be another than the one on record is
    * screened at that state from now on and pushed to `changed`; one the float health cannot
    * decide (near a threshold, a price or account it does not model, or screened "exact") is
-   * pushed to `exact`, its state left for the exact math to settle. A change to healthy is
-   * pushed to `healed` too.
+   * pushed to `exact`, its state left for the exact math to settle. With `healDue`, a change to
+   * healthy also makes the account's bands due (`takeDue`).
    */
-  sweep(market: string, fresh: Freshness, changed: string[], exact: string[], healed?: string[]): void {
+  sweep(market: string, fresh: Freshness, changed: string[], exact: string[], healDue = false): void {
     const m = this.marketIds.get(market);
     if (m === undefined) return;
     const { holders, table } = this.floats[m];
@@ -266,9 +336,8 @@ export class HealthScreen {
       if (now === EXACT) exact.push(this.names[id]!);
       else {
         states[id] = now;
-        const name = this.names[id]!;
-        changed.push(name);
-        if (now === HEALTHY) healed?.push(name);
+        changed.push(this.names[id]!);
+        if (now === HEALTHY && healDue) this.markDue(id);
       }
     }
   }
@@ -279,10 +348,11 @@ export class HealthScreen {
    * bands need redrawing.
    */
   decide(a: AccountState, fresh: Freshness): RiskState | null {
+    this.probed = null;
     if (a.positions.length > LEGS) return null;
     // A market not registered by `price` has no price of this tick.
-    for (const p of a.positions) if (!this.marketIds.has(p.market)) return null;
-    this.fill(this.probe, 0, a, a.positions.length);
+    if (!this.fill(this.probe, 0, a, a.positions.length, false)) return null;
+    this.probed = a;
     const code = this.screened(this.probe, 0, fresh);
     return code === EXACT ? null : (STATES[code] as RiskState);
   }

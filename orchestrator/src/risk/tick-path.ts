@@ -27,8 +27,6 @@ export interface TickWorld {
 export class TickPath {
   readonly index = new TriggerIndex();
   readonly screen: HealthScreen;
-  /** Healthy accounts taken out of the index by a tick, their bands not yet redrawn. */
-  private readonly pending = new Set<string>();
   /** Markets whose price the program refused at the last tick: their holders are not indexed. */
   private readonly refused = new Set<string>();
 
@@ -36,8 +34,9 @@ export class TickPath {
     this.screen = new HealthScreen(marginCallBandPpm);
   }
 
+  /** Healthy accounts taken out of the index by a tick (screened meanwhile), their bands not yet redrawn. */
   get pendingCount(): number {
-    return this.pending.size;
+    return this.screen.dueSize;
   }
 
   /** Indexed, or screened at some state. */
@@ -58,12 +57,11 @@ export class TickPath {
     world: Omit<TickWorld, "account" | "fresh">,
     deferBands = false,
   ): void {
-    this.pending.delete(a.address);
+    // Whatever follows (bands, or the screen) settles any bands due for it.
     if (indexable && a.positions.some((p) => this.refused.has(p.market))) indexable = false;
     if (indexable && deferBands) {
       this.index.remove(a.address);
-      this.screen.put(a, "healthy");
-      this.pending.add(a.address);
+      this.screen.put(a, "healthy", true);
       return;
     }
     if (indexable) {
@@ -79,7 +77,6 @@ export class TickPath {
   }
 
   forget(address: string): void {
-    this.pending.delete(address);
     this.index.remove(address);
     this.screen.remove(address);
   }
@@ -149,19 +146,17 @@ export class TickPath {
       }
       // Its edges are unlinked between ticks (`takePending`).
       this.index.suspend(address);
-      this.screen.put(a, state);
-      if (state === "healthy") this.pending.add(address);
-      else changed.push(address);
+      // Plainly healthy: only its bands to redraw, between ticks.
+      this.screen.put(a, state, state === "healthy");
+      if (state !== "healthy") changed.push(address);
     }
-    const healed: string[] = [];
-    this.screen.sweep(market, world.fresh, changed, exact, healed);
     // Back to plainly healthy: only bands to draw, between ticks.
-    for (const address of healed) this.pending.add(address);
+    this.screen.sweep(market, world.fresh, changed, exact, true);
   }
 
   /** Bands to redraw or index entries to unlink: work for `takePending` between ticks. */
   get redrawDue(): boolean {
-    return this.pending.size > 0 || this.index.suspendedCount > 0;
+    return this.screen.dueSize > 0 || this.index.suspendedCount > 0;
   }
 
   /**
@@ -170,12 +165,6 @@ export class TickPath {
    */
   takePending(max: number): string[] {
     this.index.reclaim(max * 4);
-    const out: string[] = [];
-    for (const address of this.pending) {
-      if (out.length >= max) break;
-      out.push(address);
-      this.pending.delete(address);
-    }
-    return out;
+    return this.screen.takeDue(max);
   }
 }
