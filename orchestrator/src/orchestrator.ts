@@ -203,7 +203,15 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
         }),
       },
       this.effects(),
-      { marginCallBandPpm: c.marginCallBandPpm, confirmTimeoutMs: c.confirmTimeoutMs },
+      {
+        marginCallBandPpm: c.marginCallBandPpm,
+        confirmTimeoutMs: c.confirmTimeoutMs,
+        onError: (error, account) =>
+          this.log.error("evaluating an account failed; it is evaluated again on its next tick", {
+            account,
+            error: String(error),
+          }),
+      },
     );
 
     const budget = new RpcBudget(c.rpcRateLimitPerSecond);

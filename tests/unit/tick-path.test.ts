@@ -186,7 +186,7 @@ describe("tick path", () => {
 });
 
 describe("tick path around a refused price", () => {
-  it("evaluates every screened holder again once a refused reading is accepted, whichever market ticks", () => {
+  it("sweeps every screened holder again once a refused reading is accepted, whichever market ticks", () => {
     const rnd = mulberry32(9);
     const w = world();
     const accounts = new Map(randomAccounts(w, 400, rnd).map((a) => [a.address, a]));
@@ -223,17 +223,29 @@ describe("tick path around a refused price", () => {
     for (const x of found.exact) place(accounts.get(x)!, true);
     expect(heldAsExact()).toEqual([]);
     const atRefused = [...accounts.values()].filter((a) => path.screen.state(a.address) !== undefined);
+    const heldBefore = new Map(atRefused.map((a) => [a.address, path.screen.state(a.address)]));
     // The clock catches up with the reading: accepted now, though SOL does not tick again. ETH does.
     fresh = { ...FRESH, nowS: FRESH.nowS + 30 };
     const eth = w.price("ETH");
     w.set("ETH", eth + 1n, 0n);
     found = path.tick("ETH", eth, eth + 1n, tickWorld);
     const due = new Set([...found.changed, ...found.exact]);
+    expect(due.size).toBe(found.changed.length + found.exact.length);
+    // Holders of SOL alone, whose state the accepted price changes: each is reported.
     const solOnly = atRefused.filter((a) => a.positions.every((p) => p.market === "SOL"));
-    expect(solOnly.length).toBeGreaterThan(0);
-    for (const a of solOnly) expect(due.has(a.address), a.address).toBe(true);
+    const moved = solOnly.filter(
+      (a) => (evaluate(a, w.markets, w.prices, fresh, CALL_BAND).state ?? "exact") !== heldBefore.get(a.address),
+    );
+    expect(moved.length).toBeGreaterThan(0);
+    for (const a of moved) expect(due.has(a.address), a.address).toBe(true);
     for (const x of found.exact) place(accounts.get(x)!, true);
     expect(heldAsExact()).toEqual([]);
+    // The healthy ones kept out of the index get their bands back, between ticks.
+    for (const x of path.takePending(10_000)) place(accounts.get(x)!, false);
+    expect(heldAsExact()).toEqual([]);
+    for (const a of solOnly)
+      if (evaluate(a, w.markets, w.prices, fresh, CALL_BAND).state === "healthy" && w.bands(a))
+        expect(path.index.has(a.address), a.address).toBe(true);
   });
 });
 

@@ -95,7 +95,13 @@ export class Supervisor {
   constructor(
     private readonly world: World,
     private readonly effects: Effects,
-    private readonly opts: { marginCallBandPpm: bigint; confirmTimeoutMs: number; clock?: unknown },
+    private readonly opts: {
+      marginCallBandPpm: bigint;
+      confirmTimeoutMs: number;
+      clock?: unknown;
+      /** An observation that threw (the account is evaluated again on its markets' next tick); without it the error is raised. */
+      onError?: (error: unknown, account: string) => void;
+    },
   ) {
     this.path = new TickPath(opts.marginCallBandPpm);
   }
@@ -282,16 +288,13 @@ export class Supervisor {
     // the whole book does not pass through the screen.
     this.ticking = prev !== undefined;
     // The tick already holds the screen's new states: every account due is observed even if one
-    // of them throws, so none is left unreported; the first error is raised afterwards.
+    // of them throws; that one is held for the exact math on its markets' next tick.
     let failure: { error: unknown } | null = null;
     try {
       for (const a of due) {
-        try {
-          this.observe(a);
-          count++;
-        } catch (error) {
-          failure ??= { error };
-        }
+        const error = this.tryObserve(a);
+        if (error) failure ??= error;
+        else count++;
       }
     } finally {
       this.ticking = false;
@@ -299,6 +302,20 @@ export class Supervisor {
     this.scheduleRedraw();
     if (failure) throw failure.error;
     return count;
+  }
+
+  /** `observe`, an error reported to `onError` (returned when there is none) with the account held "exact". */
+  private tryObserve(address: string): { error: unknown } | null {
+    try {
+      this.observe(address);
+      return null;
+    } catch (error) {
+      const a = this.world.accounts.get(address);
+      if (a) this.path.place(a, "exact", false, this.world);
+      if (!this.opts.onError) return { error };
+      this.opts.onError(error, address);
+      return null;
+    }
   }
 
   /** New bands for the crossed accounts a tick left plainly healthy, a slice at a time between ticks. */
@@ -309,7 +326,10 @@ export class Supervisor {
       this.redrawScheduled = false;
       const until = performance.now() + REDRAW_SLICE_MS;
       while (!this.stopped && this.path.redrawDue && performance.now() < until) {
-        for (const a of this.path.takePending(16)) this.observe(a);
+        for (const a of this.path.takePending(16)) {
+          const failure = this.tryObserve(a);
+          if (failure) throw failure.error;
+        }
       }
       this.scheduleRedraw();
     });

@@ -140,6 +140,13 @@ export class HealthScreen {
     return out;
   }
 
+  /** Makes the bands of every screened holder of `market` held healthy due. */
+  healthyDue(market: string): void {
+    const m = this.marketIds.get(market);
+    if (m === undefined) return;
+    for (const id of this.floats[m].holders) if (this.states[id] === HEALTHY) this.markDue(id);
+  }
+
   private markDue(id: number): void {
     if (this.due[id] !== 0) return;
     this.due[id] = 1;

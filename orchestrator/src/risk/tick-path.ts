@@ -97,12 +97,17 @@ export class TickPath {
     // every tick of its markets. Once the price is accepted again the float screen takes over and
     // the healthy ones get bands between ticks.
     let refusedNow: Set<string> | null = null;
-    let accepted: string[] | null = null;
+    let accepted = false;
     for (const m of world.markets.keys()) {
       if (this.screen.usable(m)) {
-        // Accepted again: every screened holder was decided at the refused valuation, so each is
-        // evaluated exactly now (the healthy ones then get their bands back, between ticks).
-        if (this.refused.delete(m)) (accepted ??= []).push(...this.screen.holdersOf(m));
+        // Accepted again: its screened holders were decided at the refused valuation, so they are
+        // swept at the accepted price (a change is reported, a doubt goes to the exact math), and
+        // the healthy ones get their bands back between ticks.
+        if (this.refused.delete(m)) {
+          accepted = true;
+          this.screen.sweep(m, world.fresh, changed, exact, true);
+          this.screen.healthyDue(m);
+        }
       } else if (!this.refused.has(m)) {
         this.refused.add(m);
         refusedNow ??= new Set();
@@ -112,11 +117,9 @@ export class TickPath {
     }
     if (this.refused.has(market)) this.screen.sweep(market, world.fresh, changed, exact);
     else this.crossedAndSwept(market, oldPrice, newPrice, world, changed, exact);
-    if (accepted) {
-      const due = new Set([...changed, ...exact]);
-      for (const address of accepted) if (!due.has(address)) exact.push(address);
-    }
-    if (!refusedNow && !this.refused.has(market)) return { changed, exact };
+    // A holder of several markets may have been swept more than once.
+    if (!refusedNow && !this.refused.has(market))
+      return accepted ? { changed: [...new Set(changed)], exact: [...new Set(exact)] } : { changed, exact };
     // Around a refused price everything goes to the exact math, as it decides those holders.
     const all = refusedNow ?? new Set<string>();
     for (const address of changed) all.add(address);
