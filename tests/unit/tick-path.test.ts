@@ -109,8 +109,11 @@ describe("float health screen", () => {
     const all = Array.from({ length: 6_000 }, (_, i) => mk(i));
     const stateOf = (a: AccountState) => evaluate(a, w.markets, w.prices, FRESH, CALL_BAND).state ?? "exact";
     for (const a of all) screen.put(a, stateOf(a));
+    const full = screen.allocatedBytes;
     // Remove all but every 20th: far below an eighth of the rows, so the table is rebuilt.
     for (const [i, a] of all.entries()) if (i % 20 !== 0) screen.remove(a.address);
+    // The rows and each market's copies of them are given back too.
+    expect(screen.allocatedBytes).toBeLessThan(full / 3);
     const kept = all.filter((_, i) => i % 20 === 0);
     expect(screen.size).toBe(kept.length);
     expect(new Set(screen.holdersOf("SOL"))).toEqual(new Set(kept.map((a) => a.address)));

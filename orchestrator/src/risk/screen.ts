@@ -114,6 +114,13 @@ export class HealthScreen {
     return this.ids.size;
   }
 
+  /** Bytes held in the screen's typed arrays (rows, their per-market copies, per-id fields). */
+  get allocatedBytes(): number {
+    let n = this.rows.byteLength + this.at.byteLength + this.states.byteLength + this.due.byteLength;
+    for (const f of this.floats) n += f.table.byteLength;
+    return n;
+  }
+
   /** How many screened accounts have their bands due (`put` with `due`, or healed by a sweep). */
   get dueSize(): number {
     return this.dueCount;
@@ -226,10 +233,16 @@ export class HealthScreen {
       const list = f.holders;
       const slot = this.at[id * LEGS + i];
       const moved = list.pop()!;
+      if (moved !== id) {
+        list[slot] = moved;
+        const last = list.length;
+        f.table.copyWithin(slot * ROW, last * ROW, last * ROW + ROW);
+      }
+      // Emptied (after a wave, or a start that screened the book): give the table back.
+      if (f.table.length > ROW * MIN_ROWS && list.length * ROW * 8 < f.table.length) {
+        f.table = f.table.slice(0, f.table.length / 4);
+      }
       if (moved === id) continue;
-      list[slot] = moved;
-      const last = list.length;
-      f.table.copyWithin(slot * ROW, last * ROW, last * ROW + ROW);
       const o = moved * ROW;
       for (let j = 0; j < rows[o + COUNT]; j++) if (rows[o + LEG0 + j * 3] === m) this.at[moved * LEGS + j] = slot;
     }
