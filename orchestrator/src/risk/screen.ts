@@ -211,11 +211,7 @@ export class HealthScreen {
     for (let i = 0; i < n; i++) {
       const f = this.floats[this.rows[r + LEG0 + i * 3]];
       const slot = f.holders.push(id) - 1;
-      if ((slot + 1) * ROW > f.table.length) {
-        const table = new Float64Array(Math.max(f.table.length * 2, ROW * 64));
-        table.set(f.table);
-        f.table = table;
-      }
+      if ((slot + 1) * ROW > f.table.length) f.table = grown(f.table, Math.max(f.table.length * 2, ROW * 64));
       f.table.set(row, slot * ROW);
       this.at[id * LEGS + i] = slot;
     }
@@ -316,18 +312,10 @@ export class HealthScreen {
 
   private grow(id: number): void {
     if ((id + 1) * ROW <= this.rows.length) return;
-    const rows = new Float64Array(this.rows.length * 2);
-    rows.set(this.rows);
-    this.rows = rows;
-    const at = new Int32Array(this.at.length * 2);
-    at.set(this.at);
-    this.at = at;
-    const states = new Int8Array(this.states.length * 2);
-    states.set(this.states);
-    this.states = states;
-    const due = new Uint8Array(this.due.length * 2);
-    due.set(this.due);
-    this.due = due;
+    this.rows = grown(this.rows, this.rows.length * 2);
+    this.at = grown(this.at, this.at.length * 2);
+    this.states = grown(this.states, this.states.length * 2);
+    this.due = grown(this.due, this.due.length * 2);
   }
 
   /**
@@ -492,4 +480,11 @@ export class HealthScreen {
     }
     return id;
   }
+}
+
+/** A copy of `a` at `length` (≥ its own), zero-filled beyond it. */
+function grown<T extends Float64Array | Int32Array | Int8Array | Uint8Array>(a: T, length: number): T {
+  const out = new (a.constructor as new (n: number) => T)(length);
+  out.set(a);
+  return out;
 }
