@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { BASE_PRECISION } from "../../orchestrator/src/math/constants.js";
 import { NO_LOWER, NO_UPPER, type Band } from "../../orchestrator/src/risk/bands.js";
 import { fullScan, missedBy } from "../../orchestrator/src/risk/full-scan.js";
+import { AccountIds, HELD_BY_SCREEN } from "../../orchestrator/src/risk/account-ids.js";
 import { TriggerIndex } from "../../orchestrator/src/risk/trigger-index.js";
 import { ChainStatus, type AccountState, type MarketState } from "../../orchestrator/src/risk/types.js";
 import {
@@ -241,18 +242,45 @@ describe("trigger index", () => {
     expect(index.crossed("M", 100n * USD, 80n * USD)).toEqual(["b"]);
     expect(index.crossed("M", 80n * USD, 120n * USD)).toEqual([]);
     expect(index.accountsOn("M")).toEqual(["b"]);
-    // Upserted again before the reclaim: its new bands alone count.
+    // Upserted again before the reclaim: its new bands alone count, and the reclaim leaves them.
     index.upsert("a", [{ market: "M", lo: 60n * USD, hi: 140n * USD }]);
     expect(index.crossed("M", 120n * USD, 80n * USD)).toEqual(["b"]);
     index.reclaim(10);
     expect(index.suspendedCount).toBe(0);
+    expect(index.crossed("M", 100n * USD, 50n * USD).sort()).toEqual(["a", "b"]);
+    // Suspended and not upserted again: the reclaim frees its id.
+    const idOfB = index.ids.get("b");
+    expect(index.suspend("b")).toBe(true);
+    index.reclaim(10);
+    expect(index.ids.get("b")).toBeUndefined();
     // The freed id goes to a new account on another market: none of the old edges on M is
     // reported for it (they would be, were they still in M's buckets).
     index.upsert("c", [{ market: "N", lo: 50n * USD, hi: 150n * USD }]);
+    expect(index.ids.get("c")).toBe(idOfB);
     expect(index.crossed("M", 80n * USD, 120n * USD)).toEqual([]);
-    expect(index.crossed("M", 100n * USD, 85n * USD)).toEqual(["b"]);
-    expect(index.crossed("M", 100n * USD, 50n * USD).sort()).toEqual(["a", "b"]);
+    expect(index.crossed("M", 100n * USD, 85n * USD)).toEqual([]);
+    expect(index.crossed("M", 100n * USD, 50n * USD)).toEqual(["a"]);
     expect(index.crossed("N", 100n * USD, 40n * USD)).toEqual(["c"]);
-    expect(index.size).toBe(3);
+    expect(index.size).toBe(2);
+  });
+
+  it("shares its ids with another holder: an id stays while either holds it", () => {
+    const ids = new AccountIds();
+    const index = new TriggerIndex({ bucketBps: 25 }, ids);
+    index.upsert("a", [{ market: "M", lo: 90n * USD, hi: 110n * USD }]);
+    const id = ids.get("a")!;
+    ids.acquire("a", HELD_BY_SCREEN);
+    expect(index.remove("a")).toBe(true);
+    expect(index.has("a")).toBe(false);
+    // Still held by the other: the same id when indexed again, no edge of the old bands left.
+    expect(ids.get("a")).toBe(id);
+    index.upsert("a", [{ market: "M", lo: 50n * USD, hi: 150n * USD }]);
+    expect(ids.get("a")).toBe(id);
+    expect(index.crossed("M", 100n * USD, 80n * USD)).toEqual([]);
+    ids.release(id, HELD_BY_SCREEN);
+    expect(index.remove("a")).toBe(true);
+    expect(index.remove("a")).toBe(false);
+    expect(ids.get("a")).toBeUndefined();
+    expect(ids.size).toBe(0);
   });
 });

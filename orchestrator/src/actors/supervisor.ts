@@ -273,12 +273,10 @@ export class Supervisor {
     let due: Iterable<string>;
     if (!prev) due = this.holdersOf(market);
     else {
-      const accounts = this.world.accounts;
       const found = this.path.tick(market, prev.price, next.price, {
         markets: this.world.markets,
         prices: this.world.prices,
         fresh: this.world.freshness(),
-        account: (address) => accounts.get(address),
       });
       // A change the screen decided is evaluated exactly too: the actor acts on the exact figures.
       due = found.changed.length === 0 ? found.exact : [...found.changed, ...found.exact];

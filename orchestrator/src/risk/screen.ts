@@ -1,6 +1,7 @@
 // A floating-point screen of the accounts the trigger index does not cover: those at risk, and
 // healthy ones whose bands are waiting to be redrawn. A price tick sweeps the screened holders of
-// its market in float. Where every threshold lies farther from the account's equity than the float
+// its market in float. The screen also keeps the row of each indexed account (`record`), so a tick
+// screens the accounts the index hands it by id, without looking their data up. Where every threshold lies farther from the account's equity than the float
 // error bound, the float decides its state beyond doubt: a state other than the one on record is
 // held from then on and reported as changed. Anything nearer, and everything the float path does
 // not model (a refused, stale or missing price, old account data, an unknown market; a settled
@@ -15,36 +16,52 @@ import { check } from "./oracle_guard.js";
 import type { Freshness } from "./evaluate.js";
 import { ChainStatus, type AccountState, type MarketState, type PriceState, type RiskState } from "./types.js";
 import { maintenanceF, tiersF, type TiersF } from "./float-margin.js";
+import { AccountIds, HELD_BY_SCREEN } from "./account-ids.js";
 
 /** What the screen holds an account to: the state on record, or "exact" to evaluate it exactly on every tick. */
 export type ScreenState = RiskState | "exact";
 
-const STATES: ScreenState[] = ["healthy", "margin-call", "partial-liquidation", "bankrupt"];
-const HEALTHY = 0;
-const MARGIN_CALL = 1;
-const LIQUIDATABLE = 2;
-const BANKRUPT = 3;
-const EXACT = -1;
-const codeOf = (s: ScreenState) => (s === "exact" ? EXACT : STATES.indexOf(s));
+// State codes per id; 0 (what a new array holds): a row recorded, the account not screened.
+const NONE = 0;
+const EXACT = 1;
+const HEALTHY = 2;
+const MARGIN_CALL = 3;
+const LIQUIDATABLE = 4;
+const BANKRUPT = 5;
+const NAMES: (ScreenState | undefined)[] = [
+  undefined,
+  "exact",
+  "healthy",
+  "margin-call",
+  "partial-liquidation",
+  "bankrupt",
+];
+const codeOf = (s: ScreenState) => NAMES.indexOf(s);
 
 /** Units of rounding allowed per position, and once per account. */
 const ROUNDING_UNITS = 16;
 const RELATIVE_ERROR = 1e-12;
 
-// Each screened account is one row of a Float64Array: a sweep reads one contiguous stretch per
-// account instead of chasing objects across the heap (at 100k+ accounts the cache misses cost
-// several times the arithmetic).
+// Each account is one row of a Float64Array: a sweep reads one contiguous stretch per account
+// instead of chasing objects across the heap (at 100k+ accounts the cache misses cost several times
+// the arithmetic). The rows of all accounts share one array (`rows`), each sized to its positions
+// (room for 1, 2, 4 or 8); each market keeps a copy of its screened holders' rows at a fixed stride.
 /** Positions per row: the program's MAX_POSITIONS (the account layout holds no more). */
 const LEGS = 8;
-/** Field 0 is unused: the state is kept per id (`states`), not in the rows and their copies. */
-const STATUS = 1;
-const COLLATERAL = 2;
-const SLOT = 3;
-const COUNT = 4;
-/** Then per position: market id, base (1e9), quote entry. */
-const LEG0 = 5;
-const ROW = LEG0 + 3 * LEGS;
-/** Rows allocated at first, and never given back below. */
+const STATUS = 0;
+const COLLATERAL = 1;
+const SLOT = 2;
+const COUNT = 3;
+/** Then per position: market id, base (1e9), quote entry, and where the account sits in that market's holders. */
+const LEG0 = 4;
+const LEG = 4;
+const AT = 3;
+/** A row's length for `legs` positions; the stride of the markets' copies. */
+const rowLength = (legs: number) => LEG0 + LEG * legs;
+const TROW = rowLength(LEGS);
+/** Room class of a row: 1, 2, 4 or 8 positions. */
+const classOf = (n: number) => (n <= 1 ? 0 : n <= 2 ? 1 : n <= 4 ? 2 : 3);
+/** Rows (of the largest class) allocated at first, and never given back below. */
 const MIN_ROWS = 1024;
 
 /** A market's risk parameters in float, and its price for the current sweep. */
@@ -60,7 +77,7 @@ interface MarketFloat {
   conf: number;
   /** Ids of the screened accounts with a position here (dense; removal swaps the last one in). */
   holders: number[];
-  /** A copy of each holder's row, in the order of `holders`: the sweep reads one stretch of memory. */
+  /** A copy of each holder's row (stride TROW), in the order of `holders`: the sweep reads one stretch of memory. */
   table: Float64Array;
 }
 
@@ -80,13 +97,17 @@ export interface FloatHealth {
 }
 
 export class HealthScreen {
-  // Accounts are small integers inside, so the sweep walks arrays, not maps of strings.
-  private readonly ids = new Map<string, number>();
-  private names: (string | undefined)[] = [];
-  private freeIds: number[] = [];
-  private rows = new Float64Array(ROW * MIN_ROWS);
-  /** State code per id (the rows' STATE field is not used: copies would have to agree). */
+  /** Rows of every account recorded, by offset (`off` per id). */
+  private rows = new Float64Array(TROW * MIN_ROWS);
+  private top = 0;
+  /** Doubles in rows in use, and the offsets of free rows per room class. */
+  private live = 0;
+  private freeRows: number[][] = [[], [], [], []];
+  private off = new Int32Array(MIN_ROWS);
+  private room = new Int8Array(MIN_ROWS);
+  /** State code per id (NONE: recorded, not screened). */
   private states = new Int8Array(MIN_ROWS);
+  private screenedCount = 0;
   /**
    * Healthy accounts whose bands are due to be redrawn: a flag per id, and the ids in the order
    * they became due (an id whose flag was cleared since, by `remove` or `takeDue`, is skipped).
@@ -95,28 +116,30 @@ export class HealthScreen {
   private dueOrder: number[] = [];
   private dueHead = 0;
   private dueCount = 0;
-  /** Per account and position: where the account sits in that market's holder list. */
-  private at = new Int32Array(LEGS * MIN_ROWS);
-  /** A row for `decide`, outside the table, and the account it holds (`put` copies it). */
-  private readonly probe = new Float64Array(ROW);
-  private probed: AccountState | null = null;
+  /** A row for `decide`, outside the table. */
+  private readonly probe = new Float64Array(TROW);
   private readonly marketIds = new Map<string, number>();
   private readonly floats: MarketFloat[] = [];
   private readonly bandPpm: number;
   /** Scratch for the sweep: no allocation per account. */
   private readonly h: FloatHealth = { equity: 0, maintenance: 0, liquidationEnd: 0, call: 0, bound: 0 };
 
-  constructor(marginCallBandPpm: bigint) {
+  constructor(
+    marginCallBandPpm: bigint,
+    readonly ids: AccountIds = new AccountIds(),
+  ) {
     this.bandPpm = Number(marginCallBandPpm);
   }
 
+  /** Accounts screened (at any state). */
   get size(): number {
-    return this.ids.size;
+    return this.screenedCount;
   }
 
   /** Bytes held in the screen's typed arrays (rows, their per-market copies, per-id fields). */
   get allocatedBytes(): number {
-    let n = this.rows.byteLength + this.at.byteLength + this.states.byteLength + this.due.byteLength;
+    let n = this.rows.byteLength + this.off.byteLength + this.room.byteLength;
+    n += this.states.byteLength + this.due.byteLength;
     for (const f of this.floats) n += f.table.byteLength;
     return n;
   }
@@ -135,7 +158,7 @@ export class HealthScreen {
       if (this.due[id] === 0) continue;
       this.due[id] = 0;
       this.dueCount--;
-      out.push(this.names[id]!);
+      out.push(this.ids.name(id));
     }
     if (this.dueHead === order.length) {
       order.length = 0;
@@ -161,15 +184,14 @@ export class HealthScreen {
     this.dueOrder.push(id);
   }
 
+  /** Screened (at any state); an account only recorded is not. */
   has(account: string): boolean {
-    return this.ids.has(account);
+    return this.state(account) !== undefined;
   }
 
   state(account: string): ScreenState | undefined {
     const id = this.ids.get(account);
-    if (id === undefined) return undefined;
-    const code = this.states[id];
-    return code === EXACT ? "exact" : STATES[code];
+    return id === undefined ? undefined : NAMES[this.states[id] ?? NONE];
   }
 
   /** Whether `market` had a price the program accepts at the last `price` call. */
@@ -182,116 +204,164 @@ export class HealthScreen {
   countOf(state: ScreenState): number {
     const code = codeOf(state);
     let n = 0;
-    for (const id of this.ids.values()) if (this.states[id] === code) n++;
+    const end = Math.min(this.states.length, this.ids.extent);
+    for (let id = 0; id < end; id++) if (this.states[id] === code) n++;
     return n;
   }
 
   /** Screened holders of `market`. */
   holdersOf(market: string): string[] {
     const m = this.marketIds.get(market);
-    return m === undefined ? [] : this.floats[m].holders.map((id) => this.names[id]!);
+    return m === undefined ? [] : this.floats[m].holders.map((id) => this.ids.name(id));
+  }
+
+  /**
+   * Keeps the row of `a` without screening it (an indexed account: a tick that finds it outside
+   * its band screens it by id); a screened account is screened no more. An account with more
+   * positions than a row holds is not kept (a tick hands it to the exact math).
+   */
+  record(a: AccountState): void {
+    if (a.positions.length > LEGS) {
+      this.remove(a.address);
+      return;
+    }
+    this.write(a);
   }
 
   /** Screens `a` at `state` (what an exact evaluation just decided, or "exact"); `due`: its bands are to be redrawn. */
   put(a: AccountState, state: ScreenState, due = false): void {
     if (a.positions.length > LEGS) throw new RangeError(`${a.address} has more than ${LEGS} positions`);
-    this.remove(a.address);
-    const id = this.freeIds.pop() ?? this.names.length;
+    this.join(this.write(a), codeOf(state), due);
+  }
+
+  /** Screens a recorded account by id at a state `decideId` gave it. */
+  screenId(id: number, state: RiskState, due: boolean): void {
+    this.join(id, codeOf(state), due);
+  }
+
+  /** Forgets `a`: not screened, its row given back; false if it was not screened. */
+  remove(account: string): boolean {
+    const id = this.ids.get(account);
+    if (id === undefined || !this.ids.holds(id, HELD_BY_SCREEN)) return false;
+    const was = this.states[id] !== NONE;
+    if (was) this.leave(id);
+    this.freeRow(id);
+    this.ids.release(id, HELD_BY_SCREEN);
+    // Emptied (the book shrank): give the rows back.
+    if (this.rows.length > TROW * MIN_ROWS && this.live * 4 < this.rows.length) this.compact();
+    return was;
+  }
+
+  /** Writes the row of `a` (screened no more, its bands not due) and returns its id. */
+  private write(a: AccountState): number {
+    const id = this.ids.acquire(a.address, HELD_BY_SCREEN);
     this.grow(id);
-    this.names[id] = a.address;
-    this.ids.set(a.address, id);
-    const r = id * ROW;
     const n = a.positions.length;
-    // Decided just before (a tick's crossed account): its row is filled already.
-    if (this.probed === a) this.rows.set(this.probe, r);
-    else this.fill(this.rows, r, a, n);
-    this.probed = null;
-    this.states[id] = codeOf(state);
-    const row = this.rows.subarray(r, r + ROW);
-    for (let i = 0; i < n; i++) {
-      const f = this.floats[this.rows[r + LEG0 + i * 3]];
+    // Registered first: a market registered later would not be in the row.
+    for (const p of a.positions) this.marketId(p.market);
+    if (this.states[id] !== NONE) this.leave(id);
+    const room = classOf(n);
+    if (this.ids.holds(id, HELD_BY_SCREEN) && this.off[id] > 0 && this.room[id] !== room) this.freeRow(id);
+    if (this.off[id] === 0) this.allocRow(id, room);
+    this.fill(this.rows, this.off[id] - 1, a, n, true);
+    return id;
+  }
+
+  private allocRow(id: number, room: number): void {
+    const length = rowLength(1 << room);
+    let o = this.freeRows[room].pop();
+    if (o === undefined) {
+      if (this.top + length > this.rows.length) this.rows = grown(this.rows, this.rows.length * 2);
+      o = this.top;
+      this.top += length;
+    }
+    // Stored plus one: 0 is no row.
+    this.off[id] = o + 1;
+    this.room[id] = room;
+    this.live += length;
+  }
+
+  private freeRow(id: number): void {
+    if (this.off[id] === 0) return;
+    this.freeRows[this.room[id]].push(this.off[id] - 1);
+    this.live -= rowLength(1 << this.room[id]);
+    this.off[id] = 0;
+  }
+
+  /** Moves the rows in use into an array sized for them; ids keep their numbers. */
+  private compact(): void {
+    let length = TROW * MIN_ROWS;
+    while (length < this.live * 2) length *= 2;
+    const rows = new Float64Array(length);
+    let top = 0;
+    for (let id = 0; id < this.off.length; id++) {
+      if (this.off[id] === 0) continue;
+      const o = this.off[id] - 1;
+      const n = rowLength(1 << this.room[id]);
+      rows.set(this.rows.subarray(o, o + n), top);
+      this.off[id] = top + 1;
+      top += n;
+    }
+    this.rows = rows;
+    this.top = top;
+    this.freeRows = [[], [], [], []];
+  }
+
+  /** Screens a recorded account at `code`: a copy of its row in each of its markets' tables. */
+  private join(id: number, code: number, due: boolean): void {
+    if (this.states[id] !== NONE) this.leave(id);
+    this.states[id] = code;
+    this.screenedCount++;
+    const rows = this.rows;
+    const r = this.off[id] - 1;
+    const length = rowLength(rows[r + COUNT]);
+    for (let i = 0; i < rows[r + COUNT]; i++) {
+      const leg = r + LEG0 + i * LEG;
+      const f = this.floats[rows[leg]];
       const slot = f.holders.push(id) - 1;
-      if ((slot + 1) * ROW > f.table.length) f.table = grown(f.table, Math.max(f.table.length * 2, ROW * 64));
-      f.table.set(row, slot * ROW);
-      this.at[id * LEGS + i] = slot;
+      if ((slot + 1) * TROW > f.table.length) f.table = grown(f.table, Math.max(f.table.length * 2, TROW * 64));
+      const table = f.table;
+      const t = slot * TROW;
+      for (let k = 0; k < length; k++) table[t + k] = rows[r + k];
+      rows[leg + AT] = slot;
     }
     if (due) this.markDue(id);
   }
 
-  remove(account: string): boolean {
-    const id = this.ids.get(account);
-    if (id === undefined) return false;
+  /** Takes a screened account out of its markets' tables; its row stays. */
+  private leave(id: number): void {
     const rows = this.rows;
-    const r = id * ROW;
+    const r = this.off[id] - 1;
     for (let i = 0; i < rows[r + COUNT]; i++) {
-      const m = rows[r + LEG0 + i * 3];
+      const leg = r + LEG0 + i * LEG;
+      const m = rows[leg];
       const f = this.floats[m];
       const list = f.holders;
-      const slot = this.at[id * LEGS + i];
+      const slot = rows[leg + AT];
       const moved = list.pop()!;
       if (moved !== id) {
         list[slot] = moved;
         const last = list.length;
-        f.table.copyWithin(slot * ROW, last * ROW, last * ROW + ROW);
+        f.table.copyWithin(slot * TROW, last * TROW, last * TROW + TROW);
+        const o = this.off[moved] - 1;
+        for (let j = 0; j < rows[o + COUNT]; j++)
+          if (rows[o + LEG0 + j * LEG] === m) rows[o + LEG0 + j * LEG + AT] = slot;
       }
       // Emptied (after a wave, or a start that screened the book): give the table back.
-      if (f.table.length > ROW * MIN_ROWS && list.length * ROW * 8 < f.table.length) {
+      if (f.table.length > TROW * MIN_ROWS && list.length * TROW * 8 < f.table.length) {
         f.table = f.table.slice(0, f.table.length / 4);
       }
-      if (moved === id) continue;
-      const o = moved * ROW;
-      for (let j = 0; j < rows[o + COUNT]; j++) if (rows[o + LEG0 + j * 3] === m) this.at[moved * LEGS + j] = slot;
     }
-    this.ids.delete(account);
-    this.names[id] = undefined;
+    this.states[id] = NONE;
+    this.screenedCount--;
     if (this.due[id] !== 0) {
       this.due[id] = 0;
       this.dueCount--;
     }
-    this.freeIds.push(id);
-    // Emptied after a wave (or a start that screened the book): give the rows back.
-    if (this.names.length > MIN_ROWS * 4 && this.ids.size * 8 < this.names.length) this.compact();
-    return true;
-  }
-
-  /** Renumbers the screened accounts 0..n−1 into tables sized for them; holder lists keep their order. */
-  private compact(): void {
-    let capacity = MIN_ROWS;
-    while (capacity < this.ids.size * 2) capacity *= 2;
-    const rows = new Float64Array(ROW * capacity);
-    const at = new Int32Array(LEGS * capacity);
-    const states = new Int8Array(capacity);
-    const due = new Uint8Array(capacity);
-    const names: string[] = [];
-    const renumbered = new Int32Array(this.names.length);
-    for (const [name, id] of this.ids) {
-      const next = names.push(name) - 1;
-      rows.set(this.rows.subarray(id * ROW, id * ROW + ROW), next * ROW);
-      at.set(this.at.subarray(id * LEGS, id * LEGS + LEGS), next * LEGS);
-      states[next] = this.states[id];
-      due[next] = this.due[id];
-      renumbered[id] = next;
-      this.ids.set(name, next);
-    }
-    for (const f of this.floats) for (let i = 0; i < f.holders.length; i++) f.holders[i] = renumbered[f.holders[i]];
-    // Still due, in the order they became due.
-    const order: number[] = [];
-    for (let i = this.dueHead; i < this.dueOrder.length; i++) {
-      const id = this.dueOrder[i];
-      if (this.due[id] !== 0 && this.names[id] !== undefined) order.push(renumbered[id]);
-    }
-    this.dueOrder = order;
-    this.dueHead = 0;
-    this.rows = rows;
-    this.at = at;
-    this.states = states;
-    this.due = due;
-    this.names = names;
-    this.freeIds = [];
   }
 
   /** Writes `a` into the row at `r`; false (the row unfinished) on a market not registered, unless `register`. */
-  private fill(rows: Float64Array, r: number, a: AccountState, n: number, register = true): boolean {
+  private fill(rows: Float64Array, r: number, a: AccountState, n: number, register: boolean): boolean {
     rows[r + STATUS] = a.status;
     rows[r + COLLATERAL] = Number(a.collateral);
     rows[r + SLOT] = a.slot;
@@ -303,19 +373,22 @@ export class HealthScreen {
         if (!register) return false;
         m = this.marketId(p.market);
       }
-      rows[r + LEG0 + i * 3] = m;
-      rows[r + LEG0 + i * 3 + 1] = Number(p.base);
-      rows[r + LEG0 + i * 3 + 2] = Number(p.quoteEntry);
+      const leg = r + LEG0 + i * LEG;
+      rows[leg] = m;
+      rows[leg + 1] = Number(p.base);
+      rows[leg + 2] = Number(p.quoteEntry);
     }
     return true;
   }
 
   private grow(id: number): void {
-    if ((id + 1) * ROW <= this.rows.length) return;
-    this.rows = grown(this.rows, this.rows.length * 2);
-    this.at = grown(this.at, this.at.length * 2);
-    this.states = grown(this.states, this.states.length * 2);
-    this.due = grown(this.due, this.due.length * 2);
+    if (id < this.off.length) return;
+    let n = this.off.length;
+    while (n <= id) n *= 2;
+    this.off = grown(this.off, n);
+    this.room = grown(this.room, n);
+    this.states = grown(this.states, n);
+    this.due = grown(this.due, n);
   }
 
   /**
@@ -336,15 +409,15 @@ export class HealthScreen {
       const state = states[id];
       if (state === BANKRUPT) continue;
       if (state === EXACT) {
-        exact.push(this.names[id]!);
+        exact.push(this.ids.name(id));
         continue;
       }
-      const now = this.screened(table, i * ROW, fresh);
+      const now = this.screened(table, i * TROW, fresh);
       if (now === state) continue;
-      if (now === EXACT) exact.push(this.names[id]!);
+      if (now === EXACT) exact.push(this.ids.name(id));
       else {
         states[id] = now;
-        changed.push(this.names[id]!);
+        changed.push(this.ids.name(id));
         if (now === HEALTHY && healDue) this.markDue(id);
       }
     }
@@ -356,22 +429,28 @@ export class HealthScreen {
    * bands need redrawing.
    */
   decide(a: AccountState, fresh: Freshness): RiskState | null {
-    this.probed = null;
     if (a.positions.length > LEGS) return null;
     // A market not registered by `price` has no price of this tick.
     if (!this.fill(this.probe, 0, a, a.positions.length, false)) return null;
-    this.probed = a;
     const code = this.screened(this.probe, 0, fresh);
-    return code === EXACT ? null : (STATES[code] as RiskState);
+    return code === EXACT ? null : (NAMES[code] as RiskState);
   }
 
-  /** The float health of a screened account at the prices of the last `price` call (tests compare it with the exact math). */
+  /** `decide` for an account by id from its recorded row (null without one). */
+  decideId(id: number, fresh: Freshness): RiskState | null {
+    if (!this.ids.holds(id, HELD_BY_SCREEN) || this.off[id] === 0) return null;
+    const code = this.screened(this.rows, this.off[id] - 1, fresh);
+    return code === EXACT ? null : (NAMES[code] as RiskState);
+  }
+
+  /** The float health of a recorded account at the prices of the last `price` call (tests compare it with the exact math). */
   floatHealth(account: string): FloatHealth | null {
     const id = this.ids.get(account);
-    return id !== undefined && this.health(this.rows, id * ROW) ? { ...this.h } : null;
+    if (id === undefined || !this.ids.holds(id, HELD_BY_SCREEN) || this.off[id] === 0) return null;
+    return this.health(this.rows, this.off[id] - 1) ? { ...this.h } : null;
   }
 
-  /** State code decided in float, or -1 when the exact math must decide. */
+  /** State code decided in float, or EXACT when the exact math must decide. */
   private screened(rows: Float64Array, r: number, fresh: Freshness): number {
     const status = rows[r + STATUS];
     if (status === ChainStatus.Bankrupt || rows[r + COUNT] === 0) return EXACT;
@@ -403,7 +482,7 @@ export class HealthScreen {
     let buffer = 0;
     let magnitude = Math.abs(collateral);
     for (let i = 0; i < positions; i++) {
-      const leg = r + LEG0 + i * 3;
+      const leg = r + LEG0 + i * LEG;
       const f = this.floats[rows[leg]];
       if (!f.usable) return false;
       const base = rows[leg + 1];

@@ -1,10 +1,13 @@
 // Price tick → the accounts to evaluate exactly, as the supervisor and bench:risk run it. Healthy
 // accounts sit in the trigger index by their bands; every other account sits in the float screen
-// at the state its last exact evaluation gave. A tick takes the accounts whose band it left and
+// at the state its last exact evaluation gave. Both know an account by the same small id, and the
+// screen keeps the row of every account, so a tick passes the accounts it finds from one to the
+// other as numbers. A tick takes the accounts whose band it left and
 // screens them: the plainly healthy ones only need new bands, which are redrawn off the tick path
 // (`takePending`), meanwhile the screen watches them. The screened holders of the market are swept
 // in float. What is left (a state that may change, a price or account the float path does not
 // model) is evaluated exactly by the caller, who then `place`s each account again.
+import { AccountIds } from "./account-ids.js";
 import { bandsFor } from "./bands.js";
 import type { Freshness } from "./evaluate.js";
 import { HealthScreen, type ScreenState } from "./screen.js";
@@ -21,17 +24,19 @@ export interface TickWorld {
   markets: ReadonlyMap<string, MarketState>;
   prices: ReadonlyMap<string, PriceState>;
   fresh: Freshness;
-  account(address: string): AccountState | undefined;
 }
 
 export class TickPath {
-  readonly index = new TriggerIndex();
+  readonly ids = new AccountIds();
+  readonly index = new TriggerIndex({}, this.ids);
   readonly screen: HealthScreen;
+  /** Scratch for the ids a tick finds outside their band. */
+  private readonly crossedIds: number[] = [];
   /** Markets whose price the program refused at the last tick: their holders are not indexed. */
   private readonly refused = new Set<string>();
 
   constructor(private readonly marginCallBandPpm: bigint) {
-    this.screen = new HealthScreen(marginCallBandPpm);
+    this.screen = new HealthScreen(marginCallBandPpm, this.ids);
   }
 
   /** Healthy accounts taken out of the index by a tick (screened meanwhile), their bands not yet redrawn. */
@@ -54,7 +59,7 @@ export class TickPath {
     a: AccountState,
     state: ScreenState,
     indexable: boolean,
-    world: Omit<TickWorld, "account" | "fresh">,
+    world: Omit<TickWorld, "fresh">,
     deferBands = false,
   ): void {
     // Whatever follows (bands, or the screen) settles any bands due for it.
@@ -68,7 +73,8 @@ export class TickPath {
       const bands = bandsFor(a, world.markets, world.prices, this.marginCallBandPpm);
       if (bands) {
         this.index.upsert(a.address, bands);
-        this.screen.remove(a.address);
+        // Its row, for the tick that finds it outside a band.
+        this.screen.record(a);
         return;
       }
     }
@@ -140,18 +146,21 @@ export class TickPath {
     changed: string[],
     exact: string[],
   ): void {
-    for (const address of this.index.crossed(market, oldPrice, newPrice)) {
-      const a = world.account(address);
-      const state = a ? this.screen.decide(a, world.fresh) : null;
-      if (!a || state === null) {
-        exact.push(address);
+    const ids = this.crossedIds;
+    ids.length = 0;
+    this.index.crossedIds(market, oldPrice, newPrice, ids);
+    for (const id of ids) {
+      // From the row recorded with its bands: the data they were drawn from.
+      const state = this.screen.decideId(id, world.fresh);
+      if (state === null) {
+        exact.push(this.ids.name(id));
         continue;
       }
       // Its edges are unlinked between ticks (`takePending`).
-      this.index.suspend(address);
+      this.index.suspendId(id);
       // Plainly healthy: only its bands to redraw, between ticks.
-      this.screen.put(a, state, state === "healthy");
-      if (state !== "healthy") changed.push(address);
+      this.screen.screenId(id, state, state === "healthy");
+      if (state !== "healthy") changed.push(this.ids.name(id));
     }
     // Back to plainly healthy: only bands to draw, between ticks.
     this.screen.sweep(market, world.fresh, changed, exact, true);

@@ -9,6 +9,7 @@
 // its float screen until its bands are redrawn). Accounts at risk are not indexed: the caller
 // watches them on every tick of their markets. When a market's risk parameters change, the bands
 // of `accountsOn(market)` are to be recomputed.
+import { AccountIds, HELD_BY_INDEX } from "./account-ids.js";
 import { NO_LOWER, NO_UPPER, type Band } from "./bands.js";
 
 export interface TriggerIndexOptions {
@@ -26,30 +27,35 @@ const EXACT = Number.MAX_SAFE_INTEGER;
 export class TriggerIndex {
   readonly bucketBps: number;
   private readonly perLog: number;
-  // Accounts are small integers inside: sets of small integers and flat number arrays cost far less
-  // than sets of strings and band objects.
-  private readonly ids = new Map<string, number>();
-  private readonly names: (string | undefined)[] = [];
-  private readonly freeIds: number[] = [];
-  /** Per account: [market, lo, hi] triples; lo 0 = open downwards, hi Infinity = open upwards. */
+  // Accounts are small integers inside (shared with the float screen when the tick path passes its
+  // ids): sets of small integers and flat number arrays cost far less than sets of strings and
+  // band objects.
+  /** Per id: [market, lo, hi] triples while its edges are in the buckets; lo 0 = open downwards, hi Infinity = open upwards. */
   private readonly edges: (number[] | undefined)[] = [];
+  /** Per id: 1 while indexed (a suspended id keeps its edges in the buckets until `reclaim`). */
+  private indexed = new Uint8Array(1024);
+  private count = 0;
   private readonly marketIds = new Map<string, number>();
   private readonly markets: MarketEdges[] = [];
   /** Ids taken out by `suspend`, their edges still in the buckets until `reclaim`. */
   private readonly suspended: number[] = [];
 
-  constructor(opts: TriggerIndexOptions = {}) {
+  constructor(
+    opts: TriggerIndexOptions = {},
+    readonly ids: AccountIds = new AccountIds(),
+  ) {
     this.bucketBps = opts.bucketBps ?? 10;
     if (!(this.bucketBps > 0)) throw new RangeError("bucket width must be positive");
     this.perLog = 1 / Math.log1p(this.bucketBps / 10_000);
   }
 
   get size(): number {
-    return this.ids.size;
+    return this.count;
   }
 
   has(account: string): boolean {
-    return this.ids.has(account);
+    const id = this.ids.get(account);
+    return id !== undefined && this.indexed[id] === 1;
   }
 
   upsert(account: string, bands: readonly Band[]): void {
@@ -68,12 +74,19 @@ export class TriggerIndex {
     }
     // A copy is allocated at its exact length; the pushed-to array keeps room for 17 numbers.
     const rec = grown.slice();
-    let id = this.ids.get(account);
-    if (id === undefined) {
-      id = this.freeIds.pop() ?? this.names.length;
-      this.ids.set(account, id);
-      this.names[id] = account;
-    } else this.unlink(id);
+    const id = this.ids.acquire(account, HELD_BY_INDEX);
+    if (id >= this.indexed.length) {
+      let n = this.indexed.length;
+      while (n <= id) n *= 2;
+      const indexed = new Uint8Array(n);
+      indexed.set(this.indexed);
+      this.indexed = indexed;
+    }
+    this.unlink(id);
+    if (this.indexed[id] === 0) {
+      this.indexed[id] = 1;
+      this.count++;
+    }
     this.edges[id] = rec;
     for (let i = 0; i < rec.length; i += 3) {
       const e = this.markets[rec[i]];
@@ -82,31 +95,38 @@ export class TriggerIndex {
     }
   }
 
+  /** Takes `account` out with its edges; false if it was not indexed. */
   remove(account: string): boolean {
     const id = this.ids.get(account);
-    if (id === undefined) return false;
-    this.unlink(id);
-    this.ids.delete(account);
-    this.names[id] = undefined;
-    this.edges[id] = undefined;
-    this.freeIds.push(id);
-    return true;
+    if (id === undefined || !this.ids.holds(id, HELD_BY_INDEX)) return false;
+    const was = this.indexed[id] === 1;
+    if (was) {
+      this.indexed[id] = 0;
+      this.count--;
+    }
+    this.drop(id);
+    return was;
   }
 
   /**
    * Takes `account` out at once and its edges later (`reclaim`): what a tick does with each
-   * account it finds outside its band, so the tick pays a map deletion instead of the unlinking.
+   * account it finds outside its band, so the tick pays a flag instead of the unlinking.
    */
   suspend(account: string): boolean {
     const id = this.ids.get(account);
-    if (id === undefined) return false;
-    this.ids.delete(account);
-    this.names[id] = undefined;
+    return id !== undefined && this.suspendId(id);
+  }
+
+  /** `suspend` by id (from `crossedIds`). */
+  suspendId(id: number): boolean {
+    if (this.indexed[id] !== 1) return false;
+    this.indexed[id] = 0;
+    this.count--;
     this.suspended.push(id);
     return true;
   }
 
-  /** Suspended accounts whose edges are still to be unlinked. */
+  /** Suspended accounts whose edges may still be in the buckets. */
   get suspendedCount(): number {
     return this.suspended.length;
   }
@@ -115,32 +135,37 @@ export class TriggerIndex {
   reclaim(max: number): void {
     for (let n = 0; n < max && this.suspended.length > 0; n++) {
       const id = this.suspended.pop()!;
-      this.unlink(id);
-      this.edges[id] = undefined;
-      this.freeIds.push(id);
+      // Indexed again since, or removed (and its id perhaps another account's): nothing to do.
+      if (this.indexed[id] === 0 && this.ids.holds(id, HELD_BY_INDEX)) this.drop(id);
     }
   }
 
   /** Accounts whose band on `market` does not contain `newPrice` among those it reached from `oldPrice`. */
   crossed(market: string, oldPrice: bigint, newPrice: bigint): string[] {
+    const out: number[] = [];
+    this.crossedIds(market, oldPrice, newPrice, out);
+    return out.map((id) => this.ids.name(id));
+  }
+
+  /** `crossed`, the ids pushed to `out`. */
+  crossedIds(market: string, oldPrice: bigint, newPrice: bigint, out: number[]): void {
     const m = this.marketIds.get(market);
-    if (m === undefined || oldPrice === newPrice) return [];
+    if (m === undefined || oldPrice === newPrice) return;
     const down = newPrice < oldPrice;
     const np = Number(newPrice);
     const bNew = this.bucket(Math.max(np, 1));
     const bOld = this.bucket(Math.max(Number(oldPrice), 1));
-    const out: string[] = [];
+    const indexed = this.indexed;
     const visit = (ids: Set<number>) => {
       for (const id of ids) {
-        const name = this.names[id];
         // Suspended: out of the index, its edges not yet unlinked.
-        if (name === undefined) continue;
+        if (indexed[id] === 0) continue;
         const rec = this.edges[id]!;
         const at = slotOf(rec, m);
         const edge = down ? rec[at + 1] : rec[at + 2];
         // Number() is monotone, so an edge past the new price never compares as inside it.
         const outside = down ? edge > np || (edge === np && np > EXACT) : edge < np || (edge === np && np > EXACT);
-        if (outside) out.push(name);
+        if (outside) out.push(id);
       }
     };
     const buckets = down ? this.markets[m].lower : this.markets[m].upper;
@@ -154,7 +179,6 @@ export class TriggerIndex {
     } else {
       for (const [b, ids] of buckets) if (b >= from && b <= to) visit(ids);
     }
-    return out;
   }
 
   /** Every indexed account with a band on `market` (a scan: for the rare change of a market's parameters). */
@@ -164,8 +188,7 @@ export class TriggerIndex {
     if (m === undefined) return out;
     for (let id = 0; id < this.edges.length; id++) {
       const rec = this.edges[id];
-      const name = this.names[id];
-      if (rec && name !== undefined && slotOf(rec, m) >= 0) out.push(name);
+      if (rec && this.indexed[id] === 1 && slotOf(rec, m) >= 0) out.push(this.ids.name(id));
     }
     return out;
   }
@@ -182,6 +205,13 @@ export class TriggerIndex {
       this.markets.push({ lower: new Map(), upper: new Map() });
     }
     return m;
+  }
+
+  /** Unlinks the edges of `id` and lets its id go. */
+  private drop(id: number): void {
+    this.unlink(id);
+    this.edges[id] = undefined;
+    this.ids.release(id, HELD_BY_INDEX);
   }
 
   private unlink(id: number): void {
