@@ -289,3 +289,69 @@ describe("float screen's accounts due for bands", () => {
     expect(screen.takeDue(10)).toEqual(["sick"]);
   });
 });
+
+describe("float screen's accounts healthy with bands due (kept out of the tables)", () => {
+  it("sweeps them from their rows, moves one that is healthy no more into the tables, and keeps every list exact", () => {
+    const rnd = mulberry32(23);
+    const w = world();
+    const screen = new HealthScreen(CALL_BAND);
+    const markets = ["SOL", "ETH", "BTC"];
+    const accounts = new Map<string, AccountState>();
+    const mk = (i: number) => {
+      const held = markets.filter(() => rnd() < 0.6);
+      if (held.length === 0) held.push(markets[i % 3]);
+      const a = account(
+        `h${i}`,
+        BigInt(40 + Math.floor(rnd() * 400)) * USD,
+        held.map((m) => position(m, 200 + Math.floor(rnd() * 2_000), w.price(m), rnd() < 0.5, w.price(m))),
+      );
+      accounts.set(a.address, a);
+      return a;
+    };
+    const exactState = (a: AccountState) => evaluate(a, w.markets, w.prices, FRESH, CALL_BAND).state;
+    screen.price({ markets: w.markets, prices: w.prices, fresh: FRESH }, w.markets.keys());
+    for (let i = 0; i < 400; i++) {
+      const a = mk(i);
+      const state = exactState(a);
+      // Healthy ones as a tick leaves them (due), the others at their state in the tables.
+      if (state === "healthy") screen.put(a, "healthy", true);
+      else screen.put(a, state ?? "exact");
+    }
+    const due = [...accounts.values()].filter((a) => exactState(a) === "healthy");
+    expect(due.length).toBeGreaterThan(50);
+    expect(screen.dueSize).toBe(due.length);
+    // Some removed, some screened again (in the tables, not due).
+    for (const a of due.slice(0, 20)) {
+      screen.remove(a.address);
+      accounts.delete(a.address);
+    }
+    for (const a of due.slice(20, 30)) screen.put(a, "healthy");
+    const holders = (m: string) =>
+      [...accounts.values()]
+        .filter((a) => a.positions.some((p) => p.market === m))
+        .map((a) => a.address)
+        .sort();
+    for (const m of markets) expect(screen.holdersOf(m).sort()).toEqual(holders(m));
+    expect(screen.countOf("healthy")).toBe(due.length - 20);
+    // A move on SOL: each loose holder the float decides unhealthy is reported and held at its state.
+    w.set("SOL", (w.price("SOL") * 90n) / 100n, 0n);
+    screen.price({ markets: w.markets, prices: w.prices, fresh: FRESH }, w.markets.keys());
+    const changed: string[] = [];
+    const exact: string[] = [];
+    screen.sweep("SOL", FRESH, changed, exact, true);
+    const sick = due.slice(30).filter((a) => exactState(a) !== "healthy" && a.positions.some((p) => p.market === "SOL"));
+    expect(sick.length).toBeGreaterThan(0);
+    for (const a of sick) expect(changed.includes(a.address) || exact.includes(a.address), a.address).toBe(true);
+    for (const x of changed) expect(screen.state(x), x).toBe(exactState(accounts.get(x)!));
+    // No longer healthy: not handed out for bands; the lists still hold every account once.
+    const out = new Set(screen.takeDue(10_000));
+    for (const x of changed) if (screen.state(x) !== "healthy") expect(out.has(x)).toBe(false);
+    for (const m of markets) expect(screen.holdersOf(m).sort()).toEqual(holders(m));
+    // And the next sweep holds each at the state the exact math gives it.
+    w.set("ETH", (w.price("ETH") * 95n) / 100n, 0n);
+    screen.price({ markets: w.markets, prices: w.prices, fresh: FRESH }, w.markets.keys());
+    const again: string[] = [];
+    screen.sweep("ETH", FRESH, again, [], true);
+    for (const x of again) expect(screen.state(x), x).toBe(exactState(accounts.get(x)!));
+  });
+});

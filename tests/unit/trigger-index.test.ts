@@ -264,6 +264,45 @@ describe("trigger index", () => {
     expect(index.size).toBe(2);
   });
 
+  it("keeps each bucket exact through removals, re-upserts and reclaims in any order", () => {
+    const rnd = mulberry32(11);
+    const index = new TriggerIndex({ bucketBps: 25 });
+    // Edges packed into a few buckets, so removals move pairs within them.
+    const bands = new Map<string, Band[]>();
+    const draw = (name: string) => {
+      const lo = BigInt(Math.floor(95_000_000 + rnd() * 1_500_000));
+      const hi = BigInt(Math.floor(104_000_000 + rnd() * 1_500_000));
+      const b: Band[] = [{ market: "M", lo, hi }];
+      if (rnd() < 0.5) b.push({ market: "N", lo: lo / 2n, hi: NO_UPPER });
+      bands.set(name, b);
+      index.upsert(name, b);
+    };
+    for (let i = 0; i < 300; i++) draw(`a${i}`);
+    for (let round = 0; round < 6; round++) {
+      for (const name of [...bands.keys()]) {
+        const r = rnd();
+        if (r < 0.2) {
+          index.remove(name);
+          bands.delete(name);
+        } else if (r < 0.35) draw(name);
+        else if (r < 0.45 && index.suspend(name)) bands.delete(name);
+      }
+      if (round % 2 === 1) index.reclaim(1_000);
+      for (let i = 0; i < 40; i++) draw(`r${round}-${i}`);
+      const expected = (market: string, from: bigint, to: bigint) =>
+        [...bands]
+          .filter(([, b]) =>
+            b.some((x) => x.market === market && (to < from ? x.lo > to && x.lo <= from : x.hi < to && x.hi >= from)),
+          )
+          .map(([name]) => name)
+          .sort();
+      expect(index.crossed("M", 100_000_000n, 94_000_000n).sort()).toEqual(expected("M", 100_000_000n, 94_000_000n));
+      expect(index.crossed("M", 100_000_000n, 106_000_000n).sort()).toEqual(expected("M", 100_000_000n, 106_000_000n));
+      expect(index.crossed("N", 100_000_000n, 1n).sort()).toEqual(expected("N", 100_000_000n, 1n));
+      expect(index.size).toBe(bands.size);
+    }
+  });
+
   it("shares its ids with another holder: an id stays while either holds it", () => {
     const ids = new AccountIds();
     const index = new TriggerIndex({ bucketBps: 25 }, ids);

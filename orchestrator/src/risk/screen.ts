@@ -28,6 +28,8 @@ const HEALTHY = 2;
 const MARGIN_CALL = 3;
 const LIQUIDATABLE = 4;
 const BANKRUPT = 5;
+/** Healthy with its bands due, kept out of the tables (`loose`): only until its bands are redrawn. */
+const LOOSE = 6;
 const NAMES: (ScreenState | undefined)[] = [
   undefined,
   "exact",
@@ -35,6 +37,7 @@ const NAMES: (ScreenState | undefined)[] = [
   "margin-call",
   "partial-liquidation",
   "bankrupt",
+  "healthy",
 ];
 const codeOf = (s: ScreenState) => NAMES.indexOf(s);
 
@@ -79,6 +82,12 @@ interface MarketFloat {
   holders: number[];
   /** A copy of each holder's row (stride TROW), in the order of `holders`: the sweep reads one stretch of memory. */
   table: Float64Array;
+  /**
+   * Ids of the screened accounts with a position here that are healthy with their bands due: a
+   * tick's crossed accounts, watched from their rows until redrawn (between ticks), so the tick
+   * copies no row for them.
+   */
+  loose: number[];
 }
 
 export interface ScreenWorld {
@@ -205,14 +214,17 @@ export class HealthScreen {
     const code = codeOf(state);
     let n = 0;
     const end = Math.min(this.states.length, this.ids.extent);
-    for (let id = 0; id < end; id++) if (this.states[id] === code) n++;
+    const also = code === HEALTHY ? LOOSE : code;
+    for (let id = 0; id < end; id++) if (this.states[id] === code || this.states[id] === also) n++;
     return n;
   }
 
   /** Screened holders of `market`. */
   holdersOf(market: string): string[] {
     const m = this.marketIds.get(market);
-    return m === undefined ? [] : this.floats[m].holders.map((id) => this.ids.name(id));
+    if (m === undefined) return [];
+    const { holders, loose } = this.floats[m];
+    return [...holders, ...loose].map((id) => this.ids.name(id));
   }
 
   /**
@@ -310,10 +322,19 @@ export class HealthScreen {
   /** Screens a recorded account at `code`: a copy of its row in each of its markets' tables. */
   private join(id: number, code: number, due: boolean): void {
     if (this.states[id] !== NONE) this.leave(id);
-    this.states[id] = code;
     this.screenedCount++;
     const rows = this.rows;
     const r = this.off[id] - 1;
+    if (code === HEALTHY && due) {
+      this.states[id] = LOOSE;
+      for (let i = 0; i < rows[r + COUNT]; i++) {
+        const leg = r + LEG0 + i * LEG;
+        rows[leg + AT] = this.floats[rows[leg]].loose.push(id) - 1;
+      }
+      this.markDue(id);
+      return;
+    }
+    this.states[id] = code;
     const length = rowLength(rows[r + COUNT]);
     for (let i = 0; i < rows[r + COUNT]; i++) {
       const leg = r + LEG0 + i * LEG;
@@ -328,11 +349,24 @@ export class HealthScreen {
     if (due) this.markDue(id);
   }
 
-  /** Takes a screened account out of its markets' tables; its row stays. */
+  /** Takes a screened account out of its markets' tables (or loose lists); its row stays. */
   private leave(id: number): void {
     const rows = this.rows;
     const r = this.off[id] - 1;
-    for (let i = 0; i < rows[r + COUNT]; i++) {
+    const loose = this.states[id] === LOOSE;
+    for (let i = 0; loose && i < rows[r + COUNT]; i++) {
+      const leg = r + LEG0 + i * LEG;
+      const m = rows[leg];
+      const list = this.floats[m].loose;
+      const slot = rows[leg + AT];
+      const moved = list.pop()!;
+      if (moved === id) continue;
+      list[slot] = moved;
+      const o = this.off[moved] - 1;
+      for (let j = 0; j < rows[o + COUNT]; j++)
+        if (rows[o + LEG0 + j * LEG] === m) rows[o + LEG0 + j * LEG + AT] = slot;
+    }
+    for (let i = 0; !loose && i < rows[r + COUNT]; i++) {
       const leg = r + LEG0 + i * LEG;
       const m = rows[leg];
       const f = this.floats[m];
@@ -421,6 +455,26 @@ export class HealthScreen {
         if (now === HEALTHY && healDue) this.markDue(id);
       }
     }
+    this.sweepLoose(this.floats[m].loose, fresh, changed, exact);
+  }
+
+  /** The sweep of a market's loose holders, from their rows; one that is healthy no more joins the tables. */
+  private sweepLoose(loose: number[], fresh: Freshness, changed: string[], exact: string[]): void {
+    const rows = this.rows;
+    const off = this.off;
+    let touched = 0;
+    for (let i = 0; i < loose.length; i++) touched += rows[off[loose[i]] - 1 + COUNT];
+    // Backwards: a holder that joins the tables leaves the list, the last one (seen already) taking its place.
+    for (let i = loose.length - 1; i >= 0 && touched >= 0; i--) {
+      const id = loose[i];
+      const now = this.screened(rows, off[id] - 1, fresh);
+      if (now === HEALTHY) continue;
+      if (now === EXACT) exact.push(this.ids.name(id));
+      else {
+        this.join(id, now, false);
+        changed.push(this.ids.name(id));
+      }
+    }
   }
 
   /**
@@ -436,11 +490,24 @@ export class HealthScreen {
     return code === EXACT ? null : (NAMES[code] as RiskState);
   }
 
-  /** `decide` for an account by id from its recorded row (null without one). */
-  decideId(id: number, fresh: Freshness): RiskState | null {
-    if (!this.ids.holds(id, HELD_BY_SCREEN) || this.off[id] === 0) return null;
-    const code = this.screened(this.rows, this.off[id] - 1, fresh);
-    return code === EXACT ? null : (NAMES[code] as RiskState);
+  /**
+   * `decide` for accounts by id from their recorded rows (null without one), into `out`. The rows
+   * are touched first in a loop of independent reads, so their cache misses overlap instead of
+   * coming one per account.
+   */
+  decideIds(ids: readonly number[], fresh: Freshness, out: (RiskState | null)[]): void {
+    const rows = this.rows;
+    const off = this.off;
+    let touched = 0;
+    for (let i = 0; i < ids.length; i++) touched += rows[(off[ids[i]] || 1) - 1 + COUNT];
+    out.length = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const o = off[ids[i]];
+      const code = o ? this.screened(rows, o - 1, fresh) : EXACT;
+      out.push(code === EXACT ? null : (NAMES[code] as RiskState));
+    }
+    // Keeps the touching loop from being dropped as dead code.
+    if (touched < 0) out.length = 0;
   }
 
   /** The float health of a recorded account at the prices of the last `price` call (tests compare it with the exact math). */
@@ -546,6 +613,7 @@ export class HealthScreen {
       this.marketIds.set(market, id);
       this.floats.push({
         holders: [],
+        loose: [],
         table: new Float64Array(0),
         address: market,
         tiers: tiersF([]),

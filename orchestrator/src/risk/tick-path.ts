@@ -12,7 +12,7 @@ import { bandsFor } from "./bands.js";
 import type { Freshness } from "./evaluate.js";
 import { HealthScreen, type ScreenState } from "./screen.js";
 import { TriggerIndex } from "./trigger-index.js";
-import type { AccountState, MarketState, PriceState } from "./types.js";
+import type { AccountState, MarketState, PriceState, RiskState } from "./types.js";
 
 /** What a tick found: accounts whose state changed beyond doubt, and those the exact math must decide. */
 export interface TickResult {
@@ -32,6 +32,7 @@ export class TickPath {
   readonly screen: HealthScreen;
   /** Scratch for the ids a tick finds outside their band. */
   private readonly crossedIds: number[] = [];
+  private readonly decided: (RiskState | null)[] = [];
   /** Markets whose price the program refused at the last tick: their holders are not indexed. */
   private readonly refused = new Set<string>();
 
@@ -134,9 +135,9 @@ export class TickPath {
   }
 
   /**
-   * The accounts whose band the tick left, screened in float: plainly healthy ones are screened
-   * until their bands are redrawn, others decided beyond doubt are screened at their new state,
-   * the rest go to the exact math; then the sweep of the screened holders of the market.
+   * The sweep of the screened holders of the market, then the accounts whose band the tick left,
+   * screened in float: plainly healthy ones are screened until their bands are redrawn, others
+   * decided beyond doubt are screened at their new state, the rest go to the exact math.
    */
   private crossedAndSwept(
     market: string,
@@ -146,12 +147,18 @@ export class TickPath {
     changed: string[],
     exact: string[],
   ): void {
+    // The screened holders first: the accounts this tick screens are decided at its price already.
+    // Back to plainly healthy: only bands to draw, between ticks.
+    this.screen.sweep(market, world.fresh, changed, exact, true);
     const ids = this.crossedIds;
     ids.length = 0;
     this.index.crossedIds(market, oldPrice, newPrice, ids);
-    for (const id of ids) {
-      // From the row recorded with its bands: the data they were drawn from.
-      const state = this.screen.decideId(id, world.fresh);
+    // From the rows recorded with their bands: the data the bands were drawn from.
+    const states = this.decided;
+    this.screen.decideIds(ids, world.fresh, states);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      const state = states[i];
       if (state === null) {
         exact.push(this.ids.name(id));
         continue;
@@ -162,8 +169,6 @@ export class TickPath {
       this.screen.screenId(id, state, state === "healthy");
       if (state !== "healthy") changed.push(this.ids.name(id));
     }
-    // Back to plainly healthy: only bands to draw, between ticks.
-    this.screen.sweep(market, world.fresh, changed, exact, true);
   }
 
   /** Bands to redraw or index entries to unlink: work for `takePending` between ticks. */

@@ -17,10 +17,16 @@ export interface TriggerIndexOptions {
   bucketBps?: number;
 }
 
+/** A bucket: (id, edge) pairs, so a tick reads each candidate's edge where it finds the candidate. */
+type Bucket = number[];
+
 interface MarketEdges {
-  lower: Map<number, Set<number>>;
-  upper: Map<number, Set<number>>;
+  lower: Map<number, Bucket>;
+  upper: Map<number, Bucket>;
 }
+
+/** Per band in an account's record: market, lo, hi, and where its lower and upper edges sit in their buckets (−1: none). */
+const REC = 5;
 
 const EXACT = Number.MAX_SAFE_INTEGER;
 
@@ -30,7 +36,7 @@ export class TriggerIndex {
   // Accounts are small integers inside (shared with the float screen when the tick path passes its
   // ids): sets of small integers and flat number arrays cost far less than sets of strings and
   // band objects.
-  /** Per id: [market, lo, hi] triples while its edges are in the buckets; lo 0 = open downwards, hi Infinity = open upwards. */
+  /** Per id while its edges are in the buckets: REC numbers per band; lo 0 = open downwards, hi Infinity = open upwards. */
   private readonly edges: (number[] | undefined)[] = [];
   /** Per id: 1 while indexed (a suspended id keeps its edges in the buckets until `reclaim`). */
   private indexed = new Uint8Array(1024);
@@ -66,13 +72,13 @@ export class TriggerIndex {
       const lo = b.lo > NO_LOWER ? Number(b.lo) : 0;
       const hi = b.hi < NO_UPPER ? Number(b.hi) : Infinity;
       const at = slotOf(grown, m);
-      if (at < 0) grown.push(m, lo, hi);
+      if (at < 0) grown.push(m, lo, hi, -1, -1);
       else {
         grown[at + 1] = Math.max(grown[at + 1], lo);
         grown[at + 2] = Math.min(grown[at + 2], hi);
       }
     }
-    // A copy is allocated at its exact length; the pushed-to array keeps room for 17 numbers.
+    // A copy is allocated at its exact length; the pushed-to array keeps room for more.
     const rec = grown.slice();
     const id = this.ids.acquire(account, HELD_BY_INDEX);
     if (id >= this.indexed.length) {
@@ -88,10 +94,10 @@ export class TriggerIndex {
       this.count++;
     }
     this.edges[id] = rec;
-    for (let i = 0; i < rec.length; i += 3) {
+    for (let i = 0; i < rec.length; i += REC) {
       const e = this.markets[rec[i]];
-      if (rec[i + 1] > 0) add(e.lower, this.bucket(rec[i + 1]), id);
-      if (rec[i + 2] !== Infinity) add(e.upper, this.bucket(rec[i + 2]), id);
+      if (rec[i + 1] > 0) rec[i + 3] = add(e.lower, this.bucket(rec[i + 1]), id, rec[i + 1]);
+      if (rec[i + 2] !== Infinity) rec[i + 4] = add(e.upper, this.bucket(rec[i + 2]), id, rec[i + 2]);
     }
   }
 
@@ -156,13 +162,12 @@ export class TriggerIndex {
     const bNew = this.bucket(Math.max(np, 1));
     const bOld = this.bucket(Math.max(Number(oldPrice), 1));
     const indexed = this.indexed;
-    const visit = (ids: Set<number>) => {
-      for (const id of ids) {
+    const visit = (pairs: Bucket) => {
+      for (let k = 0; k < pairs.length; k += 2) {
+        const id = pairs[k];
         // Suspended: out of the index, its edges not yet unlinked.
         if (indexed[id] === 0) continue;
-        const rec = this.edges[id]!;
-        const at = slotOf(rec, m);
-        const edge = down ? rec[at + 1] : rec[at + 2];
+        const edge = pairs[k + 1];
         // Number() is monotone, so an edge past the new price never compares as inside it.
         const outside = down ? edge > np || (edge === np && np > EXACT) : edge < np || (edge === np && np > EXACT);
         if (outside) out.push(id);
@@ -217,28 +222,41 @@ export class TriggerIndex {
   private unlink(id: number): void {
     const rec = this.edges[id];
     if (!rec) return;
-    for (let i = 0; i < rec.length; i += 3) {
-      const e = this.markets[rec[i]];
-      if (rec[i + 1] > 0) drop(e.lower, this.bucket(rec[i + 1]), id);
-      if (rec[i + 2] !== Infinity) drop(e.upper, this.bucket(rec[i + 2]), id);
+    for (let i = 0; i < rec.length; i += REC) {
+      const m = rec[i];
+      const e = this.markets[m];
+      if (rec[i + 3] >= 0) this.dropEdge(e.lower, this.bucket(rec[i + 1]), rec[i + 3], m, 3);
+      if (rec[i + 4] >= 0) this.dropEdge(e.upper, this.bucket(rec[i + 2]), rec[i + 4], m, 4);
+      rec[i + 3] = -1;
+      rec[i + 4] = -1;
     }
+  }
+
+  /** Takes the pair at `pos` out of bucket `b`: the last pair moves in, and its record learns where (field `side` of its band on `m`). */
+  private dropEdge(buckets: Map<number, Bucket>, b: number, pos: number, m: number, side: 3 | 4): void {
+    const pairs = buckets.get(b)!;
+    const last = pairs.length - 2;
+    if (pos !== last) {
+      const moved = pairs[last];
+      pairs[pos] = moved;
+      pairs[pos + 1] = pairs[last + 1];
+      const rec = this.edges[moved]!;
+      rec[slotOf(rec, m) + side] = pos;
+    }
+    pairs.length = last;
+    if (last === 0) buckets.delete(b);
   }
 }
 
 function slotOf(rec: number[], market: number): number {
-  for (let i = 0; i < rec.length; i += 3) if (rec[i] === market) return i;
+  for (let i = 0; i < rec.length; i += REC) if (rec[i] === market) return i;
   return -1;
 }
 
-function add(buckets: Map<number, Set<number>>, b: number, id: number): void {
-  let s = buckets.get(b);
-  if (!s) buckets.set(b, (s = new Set()));
-  s.add(id);
-}
-
-function drop(buckets: Map<number, Set<number>>, b: number, id: number): void {
-  const s = buckets.get(b);
-  if (!s) return;
-  s.delete(id);
-  if (s.size === 0) buckets.delete(b);
+/** Adds the pair (id, edge) to bucket `b`; where it sits. */
+function add(buckets: Map<number, Bucket>, b: number, id: number, edge: number): number {
+  let pairs = buckets.get(b);
+  if (!pairs) buckets.set(b, (pairs = []));
+  pairs.push(id, edge);
+  return pairs.length - 2;
 }
