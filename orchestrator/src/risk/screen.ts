@@ -48,7 +48,7 @@ const RELATIVE_ERROR = 1e-12;
 // Each account is one row of a Float64Array: a sweep reads one contiguous stretch per account
 // instead of chasing objects across the heap (at 100k+ accounts the cache misses cost several times
 // the arithmetic). The rows of all accounts share one array (`rows`), each sized to its positions
-// (room for 1, 2, 4 or 8); each market keeps a copy of its screened holders' rows at a fixed stride.
+// (room for its positions, at least 1); each market keeps a copy of its screened holders' rows at a fixed stride.
 /** Positions per row: the program's MAX_POSITIONS (the account layout holds no more). */
 const LEGS = 8;
 const STATUS = 0;
@@ -62,9 +62,8 @@ const AT = 3;
 /** A row's length for `legs` positions; the stride of the markets' copies. */
 const rowLength = (legs: number) => LEG0 + LEG * legs;
 const TROW = rowLength(LEGS);
-/** Room class of a row: 1, 2, 4 or 8 positions. */
-const classOf = (n: number) => (n <= 1 ? 0 : n <= 2 ? 1 : n <= 4 ? 2 : 3);
-/** Rows (of the largest class) allocated at first, and never given back below. */
+const roomFor = (n: number) => Math.max(n, 1);
+/** Rows (of the largest room) allocated at first, and never given back below. */
 const MIN_ROWS = 1024;
 
 /** A market's risk parameters in float, and its price for the current sweep. */
@@ -109,9 +108,9 @@ export class HealthScreen {
   /** Rows of every account recorded, by offset (`off` per id). */
   private rows = new Float64Array(TROW * MIN_ROWS);
   private top = 0;
-  /** Doubles in rows in use, and the offsets of free rows per room class. */
+  /** Doubles in rows in use, and the offsets of free rows by room (positions). */
   private live = 0;
-  private freeRows: number[][] = [[], [], [], []];
+  private freeRows: number[][] = Array.from({ length: LEGS + 1 }, () => []);
   private off = new Int32Array(MIN_ROWS);
   private room = new Int8Array(MIN_ROWS);
   /** State code per id (NONE: recorded, not screened). */
@@ -272,7 +271,7 @@ export class HealthScreen {
     // Registered first: a market registered later would not be in the row.
     for (const p of a.positions) this.marketId(p.market);
     if (this.states[id] !== NONE) this.leave(id);
-    const room = classOf(n);
+    const room = roomFor(n);
     if (this.ids.holds(id, HELD_BY_SCREEN) && this.off[id] > 0 && this.room[id] !== room) this.freeRow(id);
     if (this.off[id] === 0) this.allocRow(id, room);
     this.fill(this.rows, this.off[id] - 1, a, n, true);
@@ -280,10 +279,11 @@ export class HealthScreen {
   }
 
   private allocRow(id: number, room: number): void {
-    const length = rowLength(1 << room);
+    const length = rowLength(room);
     let o = this.freeRows[room].pop();
     if (o === undefined) {
-      if (this.top + length > this.rows.length) this.rows = grown(this.rows, this.rows.length * 2);
+      // By half again: the rows are most of the screen's memory.
+      if (this.top + length > this.rows.length) this.rows = grown(this.rows, Math.ceil(this.rows.length * 1.5));
       o = this.top;
       this.top += length;
     }
@@ -296,7 +296,7 @@ export class HealthScreen {
   private freeRow(id: number): void {
     if (this.off[id] === 0) return;
     this.freeRows[this.room[id]].push(this.off[id] - 1);
-    this.live -= rowLength(1 << this.room[id]);
+    this.live -= rowLength(this.room[id]);
     this.off[id] = 0;
   }
 
@@ -309,14 +309,14 @@ export class HealthScreen {
     for (let id = 0; id < this.off.length; id++) {
       if (this.off[id] === 0) continue;
       const o = this.off[id] - 1;
-      const n = rowLength(1 << this.room[id]);
+      const n = rowLength(this.room[id]);
       rows.set(this.rows.subarray(o, o + n), top);
       this.off[id] = top + 1;
       top += n;
     }
     this.rows = rows;
     this.top = top;
-    this.freeRows = [[], [], [], []];
+    this.freeRows = Array.from({ length: LEGS + 1 }, () => []);
   }
 
   /** Screens a recorded account at `code`: a copy of its row in each of its markets' tables. */
