@@ -339,7 +339,9 @@ describe("float screen's accounts healthy with bands due (kept out of the tables
     const changed: string[] = [];
     const exact: string[] = [];
     screen.sweep("SOL", FRESH, changed, exact, true);
-    const sick = due.slice(30).filter((a) => exactState(a) !== "healthy" && a.positions.some((p) => p.market === "SOL"));
+    const sick = due
+      .slice(30)
+      .filter((a) => exactState(a) !== "healthy" && a.positions.some((p) => p.market === "SOL"));
     expect(sick.length).toBeGreaterThan(0);
     for (const a of sick) expect(changed.includes(a.address) || exact.includes(a.address), a.address).toBe(true);
     for (const x of changed) expect(screen.state(x), x).toBe(exactState(accounts.get(x)!));
