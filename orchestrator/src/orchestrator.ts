@@ -256,7 +256,11 @@ export class Orchestrator extends EventEmitter<OrchestratorEvents> {
         this.emit("settled", job, id, result);
       },
     };
-    this.feed.on("account", (a) => this.supervisor.observe(a.address));
+    // An observation that throws is logged (`onError`) and the account held for the exact math.
+    this.feed.on("account", (a) => {
+      const failure = this.supervisor.tryObserve(a.address);
+      if (failure) throw failure.error;
+    });
     this.feed.on("market", (m) => this.supervisor.onMarket(m));
     this.feed.on("price", (market, prev, next) => {
       this.metrics.priceUpdates.inc({ market });

@@ -87,6 +87,52 @@ describe("supervisor on price ticks", () => {
     expect(transitions).toContain("a1:partial-liquidation");
   });
 
+  it("holds an account whose update's observation throws for the exact math, with its new data", () => {
+    const w = world();
+    const accounts = new Map<string, AccountState>();
+    const transitions: string[] = [];
+    const errors: string[] = [];
+    let failing = false;
+    const effects: Effects = {
+      ...enqueueOnly(() => {}),
+      transition: (address, _from, to) => {
+        if (failing) throw new Error("effect failed");
+        transitions.push(`${address}:${to}`);
+      },
+    };
+    const supervisor = new Supervisor(
+      { accounts, markets: w.markets, prices: w.prices, freshness: () => FRESH },
+      effects,
+      {
+        marginCallBandPpm: CALL_BAND,
+        confirmTimeoutMs: 1_000,
+        clock: new SimulatedClock(),
+        onError: (e, account) => errors.push(`${account}: ${(e as Error).message}`),
+      },
+    );
+    const sol = w.price("SOL");
+    const healthy = withHealth(w, "a", [position("SOL", 20_000, sol, true, sol)], 3);
+    accounts.set("a", healthy);
+    expect(supervisor.tryObserve("a")).toBeNull();
+    expect(supervisor.index.has("a")).toBe(true);
+    // The update (collateral withdrawn) puts it below its margin-call level; its observation throws.
+    accounts.set("a", withHealth(w, "a", [position("SOL", 20_000, sol, true, sol)], 0.8));
+    failing = true;
+    expect(supervisor.tryObserve("a")).toBeNull();
+    expect(errors).toEqual(["a: effect failed"]);
+    expect(supervisor.path.screen.state("a")).toBe("exact");
+    expect(supervisor.index.has("a")).toBe(false);
+    // The next tick of its market, by a hair that moves no band: evaluated with the new data.
+    failing = false;
+    const oracle = w.markets.get("SOL")!.oracle;
+    const prev = w.prices.get(oracle) as PriceState;
+    w.set("SOL", sol + 1n, 0n);
+    supervisor.onPrice("SOL", prev, w.prices.get(oracle)!);
+    const now = evaluate(accounts.get("a")!, w.markets, w.prices, FRESH, CALL_BAND).state;
+    expect(now).not.toBe("healthy");
+    expect(transitions).toEqual([`a:${now}`]);
+  });
+
   it("asks again with the target market and shortfall of the current prices, not of its last evaluation", () => {
     const { w, accounts, clock, enqueued, supervisor, tick } = setup();
     const sol = w.price("SOL");

@@ -357,3 +357,53 @@ describe("float screen's accounts healthy with bands due (kept out of the tables
     for (const x of again) expect(screen.state(x), x).toBe(exactState(accounts.get(x)!));
   });
 });
+
+describe("float screen's accounts no row can hold", () => {
+  it("holds an account with a market twice or more positions than the layout's for the exact math, and keeps the lists exact", () => {
+    const w = world();
+    const sol = w.price("SOL");
+    for (const due of [false, true]) {
+      const screen = new HealthScreen(CALL_BAND);
+      const mk = (name: string, n: number) =>
+        account(
+          name,
+          1_000n * USD,
+          Array.from({ length: n }, () => position("SOL", 1_000, sol, true, sol)),
+        );
+      screen.put(mk("d", 1), "margin-call", due);
+      screen.put(mk("a", 2), "margin-call", due);
+      screen.put(mk("d", 1), "margin-call", due);
+      screen.put(mk("c", 3), "margin-call", due);
+      screen.remove("a");
+      expect(screen.holdersOf("SOL").sort()).toEqual(["c", "d"]);
+      expect(screen.state("c")).toBe("exact");
+      expect(screen.state("a")).toBeUndefined();
+      expect(screen.size).toBe(2);
+      // Nine positions on nine markets: more than a row holds.
+      const markets = [...w.markets.keys()];
+      const nine = account(
+        "nine",
+        1_000n * USD,
+        Array.from({ length: 9 }, (_, i) => ({
+          ...position("SOL", 1_000, sol, true, sol),
+          market: markets[i % markets.length] + (i >= markets.length ? `-${i}` : ""),
+        })),
+      );
+      expect(() => screen.put(nine, "healthy")).not.toThrow();
+      expect(screen.state("nine")).toBe("exact");
+      // Every sweep of their markets hands them to the exact math; the others are swept as usual.
+      screen.price({ markets: w.markets, prices: w.prices, fresh: FRESH }, w.markets.keys());
+      const changed: string[] = [];
+      const exact: string[] = [];
+      screen.sweep("SOL", FRESH, changed, exact);
+      expect(exact.sort()).toEqual(["c", "nine"]);
+      expect(screen.countOf("exact")).toBe(2);
+      // Fit again (one position): screened as any other; removed: forgotten.
+      screen.put(mk("c", 1), "margin-call");
+      expect(screen.state("c")).toBe("margin-call");
+      expect(screen.remove("nine")).toBe(true);
+      expect(screen.holdersOf("SOL").sort()).toEqual(["c", "d"]);
+      expect(screen.size).toBe(2);
+    }
+  });
+});

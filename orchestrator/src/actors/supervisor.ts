@@ -302,8 +302,11 @@ export class Supervisor {
     return count;
   }
 
-  /** `observe`, an error reported to `onError` (returned when there is none) with the account held "exact". */
-  private tryObserve(address: string): { error: unknown } | null {
+  /**
+   * `observe`, an error reported to `onError` (returned when there is none) with the account held
+   * "exact": with its new data, so a tick does not screen it from data older than the feed's.
+   */
+  tryObserve(address: string): { error: unknown } | null {
     try {
       this.observe(address);
       return null;
@@ -323,13 +326,13 @@ export class Supervisor {
     setImmediate(() => {
       this.redrawScheduled = false;
       const until = performance.now() + REDRAW_SLICE_MS;
-      while (!this.stopped && this.path.redrawDue && performance.now() < until) {
-        for (const a of this.path.takePending(16)) {
-          const failure = this.tryObserve(a);
-          if (failure) throw failure.error;
-        }
+      // Each account taken is observed even if one throws: taken, it is due no more.
+      let failure: { error: unknown } | null = null;
+      while (!this.stopped && this.path.redrawDue && performance.now() < until && !failure) {
+        for (const a of this.path.takePending(16)) failure ??= this.tryObserve(a);
       }
       this.scheduleRedraw();
+      if (failure) throw failure.error;
     });
   }
 

@@ -129,6 +129,8 @@ export class HealthScreen {
   private readonly marketIds = new Map<string, number>();
   private readonly floats: MarketFloat[] = [];
   private readonly bandPpm: number;
+  /** Accounts no row can hold (`put`), by address with their markets: held "exact". */
+  private readonly unfit = new Map<string, string[]>();
   /** Scratch for the sweep: no allocation per account. */
   private readonly h: FloatHealth = { equity: 0, maintenance: 0, liquidationEnd: 0, call: 0, bound: 0 };
 
@@ -141,7 +143,7 @@ export class HealthScreen {
 
   /** Accounts screened (at any state). */
   get size(): number {
-    return this.screenedCount;
+    return this.screenedCount + this.unfit.size;
   }
 
   /** Bytes held in the screen's typed arrays (rows, their per-market copies, per-id fields). */
@@ -182,7 +184,10 @@ export class HealthScreen {
   healthyDue(market: string): void {
     const m = this.marketIds.get(market);
     if (m === undefined) return;
-    for (const id of this.floats[m].holders) if (this.states[id] === HEALTHY) this.markDue(id);
+    const { holders, loose } = this.floats[m];
+    for (const id of holders) if (this.states[id] === HEALTHY) this.markDue(id);
+    // Due already, unless handed out by `takeDue` and not placed since.
+    for (const id of loose) this.markDue(id);
   }
 
   private markDue(id: number): void {
@@ -198,6 +203,7 @@ export class HealthScreen {
   }
 
   state(account: string): ScreenState | undefined {
+    if (this.unfit.has(account)) return "exact";
     const id = this.ids.get(account);
     return id === undefined ? undefined : NAMES[this.states[id] ?? NONE];
   }
@@ -215,7 +221,7 @@ export class HealthScreen {
     const end = Math.min(this.states.length, this.ids.extent);
     const also = code === HEALTHY ? LOOSE : code;
     for (let id = 0; id < end; id++) if (this.states[id] === code || this.states[id] === also) n++;
-    return n;
+    return code === EXACT ? n + this.unfit.size : n;
   }
 
   /** Screened holders of `market`. */
@@ -223,7 +229,9 @@ export class HealthScreen {
     const m = this.marketIds.get(market);
     if (m === undefined) return [];
     const { holders, loose } = this.floats[m];
-    return [...holders, ...loose].map((id) => this.ids.name(id));
+    const out = [...holders, ...loose].map((id) => this.ids.name(id));
+    for (const [address, markets] of this.unfit) if (markets.includes(market)) out.push(address);
+    return out;
   }
 
   /**
@@ -232,16 +240,27 @@ export class HealthScreen {
    * positions than a row holds is not kept (a tick hands it to the exact math).
    */
   record(a: AccountState): void {
-    if (a.positions.length > LEGS) {
+    if (!fits(a)) {
       this.remove(a.address);
       return;
     }
+    this.unfit.delete(a.address);
     this.write(a);
   }
 
-  /** Screens `a` at `state` (what an exact evaluation just decided, or "exact"); `due`: its bands are to be redrawn. */
+  /**
+   * Screens `a` at `state` (what an exact evaluation just decided, or "exact"); `due`: its bands are
+   * to be redrawn. An account no row can hold (more positions than the layout's, a market twice:
+   * data the program does not write) is held "exact", whatever `state`.
+   */
   put(a: AccountState, state: ScreenState, due = false): void {
-    if (a.positions.length > LEGS) throw new RangeError(`${a.address} has more than ${LEGS} positions`);
+    if (!fits(a)) {
+      this.remove(a.address);
+      for (const p of a.positions) this.marketId(p.market);
+      this.unfit.set(a.address, [...new Set(a.positions.map((p) => p.market))]);
+      return;
+    }
+    this.unfit.delete(a.address);
     this.join(this.write(a), codeOf(state), due);
   }
 
@@ -252,6 +271,7 @@ export class HealthScreen {
 
   /** Forgets `a`: not screened, its row given back; false if it was not screened. */
   remove(account: string): boolean {
+    if (this.unfit.delete(account)) return true;
     const id = this.ids.get(account);
     if (id === undefined || !this.ids.holds(id, HELD_BY_SCREEN)) return false;
     const was = this.states[id] !== NONE;
@@ -279,6 +299,8 @@ export class HealthScreen {
   }
 
   private allocRow(id: number, room: number): void {
+    // Rows freed as accounts change their number of positions: moved together now and then.
+    if (this.rows.length > TROW * MIN_ROWS && this.live * 4 < this.rows.length) this.compact();
     const length = rowLength(room);
     let o = this.freeRows[room].pop();
     if (o === undefined) {
@@ -456,6 +478,7 @@ export class HealthScreen {
       }
     }
     this.sweepLoose(this.floats[m].loose, fresh, changed, exact);
+    for (const [address, markets] of this.unfit) if (markets.includes(market)) exact.push(address);
   }
 
   /** The sweep of a market's loose holders, from their rows; one that is healthy no more joins the tables. */
@@ -465,7 +488,7 @@ export class HealthScreen {
     let touched = 0;
     for (let i = 0; i < loose.length; i++) touched += rows[off[loose[i]] - 1 + COUNT];
     // Backwards: a holder that joins the tables leaves the list, the last one (seen already) taking its place.
-    for (let i = loose.length - 1; i >= 0 && touched >= 0; i--) {
+    for (let i = loose.length - 1; i >= 0; i--) {
       const id = loose[i];
       const now = this.screened(rows, off[id] - 1, fresh);
       if (now === HEALTHY) continue;
@@ -475,6 +498,8 @@ export class HealthScreen {
         changed.push(this.ids.name(id));
       }
     }
+    // Keeps the touching loop from being dropped as dead code.
+    if (touched < 0) this.probe[0] = touched;
   }
 
   /**
@@ -627,6 +652,14 @@ export class HealthScreen {
     }
     return id;
   }
+}
+
+/** Whether a row can hold `a`: at most LEGS positions, each on its own market (as the program keeps them). */
+function fits(a: AccountState): boolean {
+  const ps = a.positions;
+  if (ps.length > LEGS) return false;
+  for (let i = 1; i < ps.length; i++) for (let j = 0; j < i; j++) if (ps[i].market === ps[j].market) return false;
+  return true;
 }
 
 /** A copy of `a` at `length` (≥ its own), zero-filled beyond it. */
