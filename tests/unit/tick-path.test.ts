@@ -188,6 +188,47 @@ describe("tick path", () => {
   });
 });
 
+describe("tick path's healthy crossings, screened after the tick", () => {
+  it("holds every account exactly when accounts change between ticks and no redraw comes between them", () => {
+    const rnd = mulberry32(31);
+    const w = world();
+    const accounts = new Map(randomAccounts(w, 400, rnd).map((a) => [a.address, a]));
+    const path = new TickPath(CALL_BAND);
+    const tickWorld = { markets: w.markets, prices: w.prices, fresh: FRESH };
+    const place = (a: AccountState, onTick: boolean) => {
+      const ev = evaluate(a, w.markets, w.prices, FRESH, CALL_BAND);
+      path.place(a, ev.state ?? "exact", ev.state === "healthy", tickWorld, onTick);
+    };
+    for (const a of accounts.values()) place(a, false);
+    const names = [...w.markets.keys()];
+    let pendingSeen = 0;
+    for (let t = 0; t < 200; t++) {
+      const market = names[Math.floor(rnd() * names.length)];
+      const old = w.price(market);
+      const price = BigInt(Math.max(1, Math.round(Number(old) * (1 + (rnd() - 0.5) * 0.06))));
+      w.set(market, price, 0n);
+      const { exact } = path.tick(market, old, price, tickWorld);
+      for (const x of exact) place(accounts.get(x)!, true);
+      pendingSeen += path.pendingCount;
+      // Account updates between ticks (as the feed delivers them), some of them crossed this tick:
+      // the placement decides, with the new data.
+      for (const a of [...accounts.values()].filter(() => rnd() < 0.3)) {
+        const next = { ...a, collateral: (a.collateral * BigInt(40 + Math.floor(rnd() * 90))) / 100n };
+        accounts.set(a.address, next);
+        place(next, false);
+      }
+      // Bands redrawn only now and then: most ticks find the last one's crossings not yet screened.
+      if (t % 7 === 6) for (const x of path.takePending(1_000)) place(accounts.get(x)!, false);
+      for (const a of accounts.values()) {
+        const exactState = evaluate(a, w.markets, w.prices, FRESH, CALL_BAND).state;
+        const held = path.screen.state(a.address) ?? (path.index.has(a.address) ? "healthy" : undefined);
+        expect(held, `${a.address} at tick ${t}`).toBe(exactState ?? "exact");
+      }
+    }
+    expect(pendingSeen).toBeGreaterThan(0);
+  });
+});
+
 describe("tick path around a refused price", () => {
   it("sweeps every screened holder again once a refused reading is accepted, whichever market ticks", () => {
     const rnd = mulberry32(9);

@@ -524,7 +524,10 @@ export class HealthScreen {
     const rows = this.rows;
     const off = this.off;
     let touched = 0;
-    for (let i = 0; i < ids.length; i++) touched += rows[(off[ids[i]] || 1) - 1 + COUNT];
+    for (let i = 0; i < ids.length; i++) {
+      const o = (off[ids[i]] || 1) - 1;
+      touched += rows[o + COUNT] + rows[o + COUNT + 8];
+    }
     out.length = 0;
     for (let i = 0; i < ids.length; i++) {
       const o = off[ids[i]];

@@ -2,10 +2,10 @@
 // accounts sit in the trigger index by their bands; every other account sits in the float screen
 // at the state its last exact evaluation gave. Both know an account by the same small id, and the
 // screen keeps the row of every account, so a tick passes the accounts it finds from one to the
-// other as numbers. A tick takes the accounts whose band it left and
-// screens them: the plainly healthy ones only need new bands, which are redrawn off the tick path
-// (`takePending`), meanwhile the screen watches them. The screened holders of the market are swept
-// in float. What is left (a state that may change, a price or account the float path does not
+// other as numbers. A tick sweeps the screened holders of its market in float, then screens the
+// accounts whose band it left: the plainly healthy ones only need new bands, which are redrawn off
+// the tick path (`takePending`); they leave the index after the tick, and the screen watches them
+// until then. What is left (a state that may change, a price or account the float path does not
 // model) is evaluated exactly by the caller, who then `place`s each account again.
 import { AccountIds } from "./account-ids.js";
 import { bandsFor } from "./bands.js";
@@ -33,6 +33,14 @@ export class TickPath {
   /** Scratch for the ids a tick finds outside their band. */
   private readonly crossedIds: number[] = [];
   private readonly decided: (RiskState | null)[] = [];
+  /**
+   * Healthy accounts a tick found outside their bands, still in the index: they leave it and are
+   * screened after the tick (`join`), at the next `takePending` or tick. A flag per id, the ids
+   * in order.
+   */
+  private joining = new Uint8Array(1024);
+  private joiningCount = 0;
+  private readonly joinOrder: number[] = [];
   /** Markets whose price the program refused at the last tick: their holders are not indexed. */
   private readonly refused = new Set<string>();
 
@@ -42,7 +50,7 @@ export class TickPath {
 
   /** Healthy accounts taken out of the index by a tick (screened meanwhile), their bands not yet redrawn. */
   get pendingCount(): number {
-    return this.screen.dueSize;
+    return this.screen.dueSize + this.joiningCount;
   }
 
   /** Indexed, or screened at some state. */
@@ -64,6 +72,7 @@ export class TickPath {
     deferBands = false,
   ): void {
     // Whatever follows (bands, or the screen) settles any bands due for it.
+    this.unjoin(a.address);
     if (indexable && a.positions.some((p) => this.refused.has(p.market))) indexable = false;
     if (indexable && deferBands) {
       this.index.remove(a.address);
@@ -84,6 +93,7 @@ export class TickPath {
   }
 
   forget(address: string): void {
+    this.unjoin(address);
     this.index.remove(address);
     this.screen.remove(address);
   }
@@ -94,6 +104,8 @@ export class TickPath {
    * cannot decide (`exact`: evaluate each exactly and `place` it).
    */
   tick(market: string, oldPrice: bigint, newPrice: bigint, world: TickWorld): TickResult {
+    // The last tick's healthy crossings, if no redraw came between: screened before this sweep.
+    this.join();
     this.screen.price(world, world.markets.keys());
     const changed: string[] = [];
     const exact: string[] = [];
@@ -163,17 +175,62 @@ export class TickPath {
         exact.push(this.ids.name(id));
         continue;
       }
+      // Plainly healthy: nothing for the caller, so out of the index and screened after the
+      // tick (`join`), its bands redrawn between ticks.
+      if (state === "healthy") {
+        this.joinLater(id);
+        continue;
+      }
       // Its edges are unlinked between ticks (`takePending`).
       this.index.suspendId(id);
-      // Plainly healthy: only its bands to redraw, between ticks.
-      this.screen.screenId(id, state, state === "healthy");
-      if (state !== "healthy") changed.push(this.ids.name(id));
+      this.screen.screenId(id, state, false);
+      changed.push(this.ids.name(id));
     }
+  }
+
+  private joinLater(id: number): void {
+    if (id >= this.joining.length) {
+      let n = this.joining.length;
+      while (n <= id) n *= 2;
+      const grown = new Uint8Array(n);
+      grown.set(this.joining);
+      this.joining = grown;
+    }
+    if (this.joining[id] === 1) return;
+    this.joining[id] = 1;
+    this.joiningCount++;
+    this.joinOrder.push(id);
+  }
+
+  /** A placed or forgotten account is not joined later: what placed it decided. */
+  private unjoin(address: string): void {
+    if (this.joiningCount === 0) return;
+    const id = this.ids.get(address);
+    if (id === undefined || this.joining[id] !== 1) return;
+    this.joining[id] = 0;
+    this.joiningCount--;
+  }
+
+  /** The healthy crossings of the last tick leave the index and are screened (healthy, bands due). */
+  private join(): void {
+    if (this.joiningCount === 0) {
+      this.joinOrder.length = 0;
+      return;
+    }
+    for (const id of this.joinOrder) {
+      if (this.joining[id] !== 1) continue;
+      this.joining[id] = 0;
+      // Still indexed with the bands it crossed (a placement since would have unjoined it).
+      this.index.suspendId(id);
+      this.screen.screenId(id, "healthy", true);
+    }
+    this.joiningCount = 0;
+    this.joinOrder.length = 0;
   }
 
   /** Bands to redraw or index entries to unlink: work for `takePending` between ticks. */
   get redrawDue(): boolean {
-    return this.screen.dueSize > 0 || this.index.suspendedCount > 0;
+    return this.screen.dueSize > 0 || this.index.suspendedCount > 0 || this.joiningCount > 0;
   }
 
   /**
@@ -181,6 +238,7 @@ export class TickPath {
    * edges of up to 4 × `max` accounts the ticks took out of the index are unlinked.
    */
   takePending(max: number): string[] {
+    this.join();
     this.index.reclaim(max * 4);
     return this.screen.takeDue(max);
   }
