@@ -40,11 +40,7 @@ export class AccountIds {
       id = this.free.pop() ?? this.names.length;
       this.ids.set(address, id);
       this.names[id] = address;
-      if (id >= this.held.length) {
-        const held = new Uint8Array(this.held.length * 2);
-        held.set(this.held);
-        this.held = held;
-      }
+      if (id >= this.held.length) this.held = grown(this.held, lengthFor(this.held.length, id));
     }
     this.held[id] |= bit;
     return id;
@@ -63,4 +59,18 @@ export class AccountIds {
     this.names[id] = undefined;
     this.free.push(id);
   }
+}
+
+/** A copy of `a` at `length` (≥ its own), zero-filled beyond it. */
+export function grown<T extends Float64Array | Int32Array | Int8Array | Uint8Array>(a: T, length: number): T {
+  const out = new (a.constructor as new (n: number) => T)(length);
+  out.set(a);
+  return out;
+}
+
+/** `length` doubled until an array of it holds index `id`. */
+export function lengthFor(length: number, id: number): number {
+  let n = Math.max(length, 1);
+  while (n <= id) n *= 2;
+  return n;
 }

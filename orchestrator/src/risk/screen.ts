@@ -16,7 +16,7 @@ import { check } from "./oracle_guard.js";
 import type { Freshness } from "./evaluate.js";
 import { ChainStatus, type AccountState, type MarketState, type PriceState, type RiskState } from "./types.js";
 import { maintenanceF, tiersF, type TiersF } from "./float-margin.js";
-import { AccountIds, HELD_BY_SCREEN } from "./account-ids.js";
+import { AccountIds, HELD_BY_SCREEN, grown, lengthFor } from "./account-ids.js";
 
 /** What the screen holds an account to: the state on record, or "exact" to evaluate it exactly on every tick. */
 export type ScreenState = RiskState | "exact";
@@ -439,8 +439,7 @@ export class HealthScreen {
 
   private grow(id: number): void {
     if (id < this.off.length) return;
-    let n = this.off.length;
-    while (n <= id) n *= 2;
+    const n = lengthFor(this.off.length, id);
     this.off = grown(this.off, n);
     this.room = grown(this.room, n);
     this.states = grown(this.states, n);
@@ -663,11 +662,4 @@ function fits(a: AccountState): boolean {
   if (ps.length > LEGS) return false;
   for (let i = 1; i < ps.length; i++) for (let j = 0; j < i; j++) if (ps[i].market === ps[j].market) return false;
   return true;
-}
-
-/** A copy of `a` at `length` (≥ its own), zero-filled beyond it. */
-function grown<T extends Float64Array | Int32Array | Int8Array | Uint8Array>(a: T, length: number): T {
-  const out = new (a.constructor as new (n: number) => T)(length);
-  out.set(a);
-  return out;
 }

@@ -7,7 +7,7 @@
 // the tick path (`takePending`); they leave the index after the tick, and the screen watches them
 // until then. What is left (a state that may change, a price or account the float path does not
 // model) is evaluated exactly by the caller, who then `place`s each account again.
-import { AccountIds } from "./account-ids.js";
+import { AccountIds, grown, lengthFor } from "./account-ids.js";
 import { bandsFor } from "./bands.js";
 import type { Freshness } from "./evaluate.js";
 import { HealthScreen, type ScreenState } from "./screen.js";
@@ -189,13 +189,7 @@ export class TickPath {
   }
 
   private joinLater(id: number): void {
-    if (id >= this.joining.length) {
-      let n = this.joining.length;
-      while (n <= id) n *= 2;
-      const grown = new Uint8Array(n);
-      grown.set(this.joining);
-      this.joining = grown;
-    }
+    if (id >= this.joining.length) this.joining = grown(this.joining, lengthFor(this.joining.length, id));
     if (this.joining[id] === 1) return;
     this.joining[id] = 1;
     this.joiningCount++;

@@ -9,7 +9,7 @@
 // its float screen until its bands are redrawn). Accounts at risk are not indexed: the caller
 // watches them on every tick of their markets. When a market's risk parameters change, the bands
 // of `accountsOn(market)` are to be recomputed.
-import { AccountIds, HELD_BY_INDEX } from "./account-ids.js";
+import { AccountIds, HELD_BY_INDEX, grown, lengthFor } from "./account-ids.js";
 import { NO_LOWER, NO_UPPER, type Band } from "./bands.js";
 
 export interface TriggerIndexOptions {
@@ -65,29 +65,23 @@ export class TriggerIndex {
   }
 
   upsert(account: string, bands: readonly Band[]): void {
-    const grown: number[] = [];
+    const merged: number[] = [];
     for (const b of bands) {
       if (b.lo > b.hi) throw new RangeError(`empty band on ${b.market} for ${account}`);
       const m = this.marketId(b.market);
       const lo = b.lo > NO_LOWER ? Number(b.lo) : 0;
       const hi = b.hi < NO_UPPER ? Number(b.hi) : Infinity;
-      const at = slotOf(grown, m);
-      if (at < 0) grown.push(m, lo, hi, -1, -1);
+      const at = slotOf(merged, m);
+      if (at < 0) merged.push(m, lo, hi, -1, -1);
       else {
-        grown[at + 1] = Math.max(grown[at + 1], lo);
-        grown[at + 2] = Math.min(grown[at + 2], hi);
+        merged[at + 1] = Math.max(merged[at + 1], lo);
+        merged[at + 2] = Math.min(merged[at + 2], hi);
       }
     }
     // A copy is allocated at its exact length; the pushed-to array keeps room for more.
-    const rec = grown.slice();
+    const rec = merged.slice();
     const id = this.ids.acquire(account, HELD_BY_INDEX);
-    if (id >= this.indexed.length) {
-      let n = this.indexed.length;
-      while (n <= id) n *= 2;
-      const indexed = new Uint8Array(n);
-      indexed.set(this.indexed);
-      this.indexed = indexed;
-    }
+    if (id >= this.indexed.length) this.indexed = grown(this.indexed, lengthFor(this.indexed.length, id));
     this.unlink(id);
     if (this.indexed[id] === 0) {
       this.indexed[id] = 1;
