@@ -1,6 +1,9 @@
 // A private redis-server on a free port for the demo and the tests, stopped again afterwards.
 // REDIS_URL skips it and uses the given server instead.
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { Redis } from "ioredis";
 
@@ -50,8 +53,13 @@ export async function startRedis(env: NodeJS.ProcessEnv = process.env): Promise<
     return { url: env.REDIS_URL, stop: async () => {} };
   }
   const port = await freePort();
+  // Its own data directory, removed on stop: a test that turns persistence on (CONFIG SET) writes
+  // there, not into the working directory.
+  const dir = mkdtempSync(join(tmpdir(), "margin-warden-redis-"));
   // No persistence (a scratch server) and noeviction: BullMQ must never lose a key to eviction.
   const args = [
+    "--dir",
+    dir,
     "--port",
     String(port),
     "--bind",
@@ -78,15 +86,26 @@ export async function startRedis(env: NodeJS.ProcessEnv = process.env): Promise<
       ),
     );
   });
-  await spawned;
   const url = `redis://127.0.0.1:${port}`;
+  try {
+    await spawned;
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   try {
     await ping(url, 5_000);
   } catch (e) {
     child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
     throw new RedisUnavailableError(`redis-server did not start: ${(e as Error).message} ${stderr}`);
   }
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      rmSync(dir, { recursive: true, force: true });
+      resolve();
+    }),
+  );
   return {
     url,
     pid: child.pid,
