@@ -264,7 +264,7 @@ export class HealthScreen {
     this.join(this.write(a), codeOf(state), due);
   }
 
-  /** Screens a recorded account by id at a state `decideId` gave it. */
+  /** Screens a recorded account by id at a state `decideIds` gave it. */
   screenId(id: number, state: RiskState, due: boolean): void {
     this.join(id, codeOf(state), due);
   }
@@ -503,11 +503,11 @@ export class HealthScreen {
 
   /**
    * The state the exact math gives `a` at the prices of the last `price` call when the float
-   * health decides it beyond doubt, else null. For a crossed account, healthy means only its
-   * bands need redrawing.
+   * health decides it beyond doubt, else null: the decision a tick makes from a recorded row
+   * (`decideIds`), for an account given whole (the tests hold it against the exact math).
    */
   decide(a: AccountState, fresh: Freshness): RiskState | null {
-    if (a.positions.length > LEGS) return null;
+    if (!fits(a)) return null;
     // A market not registered by `price` has no price of this tick.
     if (!this.fill(this.probe, 0, a, a.positions.length, false)) return null;
     const code = this.screened(this.probe, 0, fresh);
