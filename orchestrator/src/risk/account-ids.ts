@@ -74,3 +74,58 @@ export function lengthFor(length: number, id: number): number {
   while (n <= id) n *= 2;
   return n;
 }
+
+/**
+ * Ids in the order they were added, each at most once: a flag per id and a queue of ids (an entry
+ * whose id was deleted since is skipped).
+ */
+export class IdQueue {
+  private flags = new Uint8Array(1024);
+  private order: number[] = [];
+  private head = 0;
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  get allocatedBytes(): number {
+    return this.flags.byteLength;
+  }
+
+  add(id: number): void {
+    if (id >= this.flags.length) this.flags = grown(this.flags, lengthFor(this.flags.length, id));
+    if (this.flags[id] === 1) return;
+    this.flags[id] = 1;
+    this.count++;
+    this.order.push(id);
+  }
+
+  /** False if `id` was not queued. */
+  delete(id: number): boolean {
+    if (this.flags[id] !== 1) return false;
+    this.flags[id] = 0;
+    this.count--;
+    return true;
+  }
+
+  /** Up to `max` ids, the longest queued first, each taken out; pushed to `out`, which is returned. */
+  take(max: number, out: number[] = []): number[] {
+    const order = this.order;
+    let taken = 0;
+    while (taken < max && this.head < order.length) {
+      const id = order[this.head++];
+      if (!this.delete(id)) continue;
+      out.push(id);
+      taken++;
+    }
+    if (this.head === order.length) {
+      order.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > order.length) {
+      this.order = order.slice(this.head);
+      this.head = 0;
+    }
+    return out;
+  }
+}

@@ -16,7 +16,7 @@ import { check } from "./oracle_guard.js";
 import type { Freshness } from "./evaluate.js";
 import { ChainStatus, type AccountState, type MarketState, type PriceState, type RiskState } from "./types.js";
 import { maintenanceF, tiersF, type TiersF } from "./float-margin.js";
-import { AccountIds, HELD_BY_SCREEN, grown, lengthFor } from "./account-ids.js";
+import { AccountIds, HELD_BY_SCREEN, IdQueue, grown, lengthFor } from "./account-ids.js";
 
 /** What the screen holds an account to: the state on record, or "exact" to evaluate it exactly on every tick. */
 export type ScreenState = RiskState | "exact";
@@ -116,14 +116,8 @@ export class HealthScreen {
   /** State code per id (NONE: recorded, not screened). */
   private states = new Int8Array(MIN_ROWS);
   private screenedCount = 0;
-  /**
-   * Healthy accounts whose bands are due to be redrawn: a flag per id, and the ids in the order
-   * they became due (an id whose flag was cleared since, by `remove` or `takeDue`, is skipped).
-   */
-  private due = new Uint8Array(MIN_ROWS);
-  private dueOrder: number[] = [];
-  private dueHead = 0;
-  private dueCount = 0;
+  /** Healthy accounts whose bands are due to be redrawn, in the order they became due. */
+  private readonly due = new IdQueue();
   /** A row for `decide`, outside the table. */
   private readonly probe = new Float64Array(TROW);
   private readonly marketIds = new Map<string, number>();
@@ -149,35 +143,19 @@ export class HealthScreen {
   /** Bytes held in the screen's typed arrays (rows, their per-market copies, per-id fields). */
   get allocatedBytes(): number {
     let n = this.rows.byteLength + this.off.byteLength + this.room.byteLength;
-    n += this.states.byteLength + this.due.byteLength;
+    n += this.states.byteLength + this.due.allocatedBytes;
     for (const f of this.floats) n += f.table.byteLength;
     return n;
   }
 
   /** How many screened accounts have their bands due (`put` with `due`, or healed by a sweep). */
   get dueSize(): number {
-    return this.dueCount;
+    return this.due.size;
   }
 
   /** Up to `max` accounts whose bands are due, the longest due first; each is due no more. */
   takeDue(max: number): string[] {
-    const out: string[] = [];
-    const order = this.dueOrder;
-    while (out.length < max && this.dueHead < order.length) {
-      const id = order[this.dueHead++];
-      if (this.due[id] === 0) continue;
-      this.due[id] = 0;
-      this.dueCount--;
-      out.push(this.ids.name(id));
-    }
-    if (this.dueHead === order.length) {
-      order.length = 0;
-      this.dueHead = 0;
-    } else if (this.dueHead > 1024 && this.dueHead * 2 > order.length) {
-      this.dueOrder = order.slice(this.dueHead);
-      this.dueHead = 0;
-    }
-    return out;
+    return this.due.take(max).map((id) => this.ids.name(id));
   }
 
   /** Makes the bands of every screened holder of `market` held healthy due. */
@@ -191,10 +169,7 @@ export class HealthScreen {
   }
 
   private markDue(id: number): void {
-    if (this.due[id] !== 0) return;
-    this.due[id] = 1;
-    this.dueCount++;
-    this.dueOrder.push(id);
+    this.due.add(id);
   }
 
   /** Screened (at any state); an account only recorded is not. */
@@ -410,10 +385,7 @@ export class HealthScreen {
     }
     this.states[id] = NONE;
     this.screenedCount--;
-    if (this.due[id] !== 0) {
-      this.due[id] = 0;
-      this.dueCount--;
-    }
+    this.due.delete(id);
   }
 
   /** Writes `a` into the row at `r`; false (the row unfinished) on a market not registered, unless `register`. */
@@ -443,7 +415,6 @@ export class HealthScreen {
     this.off = grown(this.off, n);
     this.room = grown(this.room, n);
     this.states = grown(this.states, n);
-    this.due = grown(this.due, n);
   }
 
   /**

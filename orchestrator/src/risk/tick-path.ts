@@ -7,7 +7,7 @@
 // the tick path (`takePending`); they leave the index after the tick, and the screen watches them
 // until then. What is left (a state that may change, a price or account the float path does not
 // model) is evaluated exactly by the caller, who then `place`s each account again.
-import { AccountIds, grown, lengthFor } from "./account-ids.js";
+import { AccountIds, IdQueue } from "./account-ids.js";
 import { bandsFor } from "./bands.js";
 import type { Freshness } from "./evaluate.js";
 import { HealthScreen, type ScreenState } from "./screen.js";
@@ -35,12 +35,9 @@ export class TickPath {
   private readonly decided: (RiskState | null)[] = [];
   /**
    * Healthy accounts a tick found outside their bands, still in the index: they leave it and are
-   * screened after the tick (`join`), at the next `takePending` or tick. A flag per id, the ids
-   * in order.
+   * screened after the tick (`join`), at the next `takePending` or tick.
    */
-  private joining = new Uint8Array(1024);
-  private joiningCount = 0;
-  private readonly joinOrder: number[] = [];
+  private readonly joining = new IdQueue();
   /** Markets whose price the program refused at the last tick: their holders are not indexed. */
   private readonly refused = new Set<string>();
 
@@ -50,7 +47,7 @@ export class TickPath {
 
   /** Healthy accounts taken out of the index by a tick (screened meanwhile), their bands not yet redrawn. */
   get pendingCount(): number {
-    return this.screen.dueSize + this.joiningCount;
+    return this.screen.dueSize + this.joining.size;
   }
 
   /** Indexed, or screened at some state. */
@@ -178,7 +175,7 @@ export class TickPath {
       // Plainly healthy: nothing for the caller, so out of the index and screened after the
       // tick (`join`), its bands redrawn between ticks.
       if (state === "healthy") {
-        this.joinLater(id);
+        this.joining.add(id);
         continue;
       }
       // Its edges are unlinked between ticks (`takePending`).
@@ -188,43 +185,26 @@ export class TickPath {
     }
   }
 
-  private joinLater(id: number): void {
-    if (id >= this.joining.length) this.joining = grown(this.joining, lengthFor(this.joining.length, id));
-    if (this.joining[id] === 1) return;
-    this.joining[id] = 1;
-    this.joiningCount++;
-    this.joinOrder.push(id);
-  }
-
   /** A placed or forgotten account is not joined later: what placed it decided. */
   private unjoin(address: string): void {
-    if (this.joiningCount === 0) return;
+    if (this.joining.size === 0) return;
     const id = this.ids.get(address);
-    if (id === undefined || this.joining[id] !== 1) return;
-    this.joining[id] = 0;
-    this.joiningCount--;
+    if (id !== undefined) this.joining.delete(id);
   }
 
   /** The healthy crossings of the last tick leave the index and are screened (healthy, bands due). */
   private join(): void {
-    if (this.joiningCount === 0) {
-      this.joinOrder.length = 0;
-      return;
-    }
-    for (const id of this.joinOrder) {
-      if (this.joining[id] !== 1) continue;
-      this.joining[id] = 0;
+    if (this.joining.size === 0) return;
+    for (const id of this.joining.take(Number.POSITIVE_INFINITY)) {
       // Still indexed with the bands it crossed (a placement since would have unjoined it).
       this.index.suspendId(id);
       this.screen.screenId(id, "healthy", true);
     }
-    this.joiningCount = 0;
-    this.joinOrder.length = 0;
   }
 
   /** Bands to redraw or index entries to unlink: work for `takePending` between ticks. */
   get redrawDue(): boolean {
-    return this.screen.dueSize > 0 || this.index.suspendedCount > 0 || this.joiningCount > 0;
+    return this.screen.dueSize > 0 || this.index.suspendedCount > 0 || this.joining.size > 0;
   }
 
   /**
