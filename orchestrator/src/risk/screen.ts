@@ -267,7 +267,7 @@ export class HealthScreen {
     for (const p of a.positions) this.marketId(p.market);
     if (this.states[id] !== NONE) this.leave(id);
     const room = roomFor(n);
-    if (this.ids.holds(id, HELD_BY_SCREEN) && this.off[id] > 0 && this.room[id] !== room) this.freeRow(id);
+    if (this.off[id] > 0 && this.room[id] !== room) this.freeRow(id);
     if (this.off[id] === 0) this.allocRow(id, room);
     this.fill(this.rows, this.off[id] - 1, a, n, true);
     return id;
@@ -511,7 +511,8 @@ export class HealthScreen {
   /** The float health of a recorded account at the prices of the last `price` call (tests compare it with the exact math). */
   floatHealth(account: string): FloatHealth | null {
     const id = this.ids.get(account);
-    if (id === undefined || !this.ids.holds(id, HELD_BY_SCREEN) || this.off[id] === 0) return null;
+    // A row while the screen holds the id (an id the index alone holds may lie past `off`).
+    if (id === undefined || !this.off[id]) return null;
     return this.health(this.rows, this.off[id] - 1) ? { ...this.h } : null;
   }
 
